@@ -1,0 +1,107 @@
+/* libodm: the generic document API. Include <odm/odm.h>, not this file.
+ *
+ * Every function takes the collection's schema and a pointer to its generated struct.
+ * The generated headers wrap them with typed names (odm_chat_session_from_bson, ...).
+ *
+ * Ownership, once for the whole library:
+ *  - A document struct owns everything it points to (strings, arrays, unknown
+ *    fields, mixed values), allocated with bson_malloc. odm_cleanup() frees it all and
+ *    leaves the struct empty (as after a memset to 0); it is safe on an empty struct.
+ *  - Output parameters (bson_t *out, odm_violations_t *out, a decoded struct) are
+ *    initialised by the callee on success AND on failure, and the caller always cleans
+ *    them up (bson_destroy, odm_violations_cleanup, odm_cleanup). A failed decode
+ *    leaves the struct empty: nothing half-built reaches the caller.
+ *  - Input pointers are borrowed for the duration of the call only. */
+#if !defined(ODM_INSIDE) && !defined(ODM_COMPILATION)
+#error "Only <odm/odm.h> can be included directly."
+#endif
+
+#ifndef ODM_DOC_H
+#define ODM_DOC_H
+
+#include <bson/bson.h>
+
+#include "odm-error.h"
+#include "odm-macros.h"
+#include "odm-schema.h"
+
+ODM_BEGIN_DECLS
+
+/* Decoding flags. */
+#define ODM_DECODE_DEFAULT 0u
+#define ODM_DECODE_STRICT (1u << 0) /* a field not in the schema is an error instead of kept */
+
+/* Zeroes DOC and applies the schema's defaults: literal defaults, "now" dates (at the
+ * current time), and empty arrays (Mongoose gives every array path []). */
+ODM_API void
+odm_init (const odm_schema_t *schema, void *doc);
+
+/* Same as odm_init with the clock fixed at NOW_MS. */
+ODM_API void
+odm_init_at (const odm_schema_t *schema, void *doc, int64_t now_ms);
+
+/* Frees what DOC owns and zeroes it. */
+ODM_API void
+odm_cleanup (const odm_schema_t *schema, void *doc);
+
+/* Encodes DOC into OUT (initialised here, always): fields in spec order, then unknown
+ * fields kept by decode. Numbers are written as js-bson writes them: int32 when the value
+ * is integral and fits, double otherwise. */
+ODM_API bool
+odm_to_bson (const odm_schema_t *schema, const void *doc, bson_t *out, bson_error_t *error);
+
+/* Decodes IN into DOC (initialised here, always; no defaults applied). Strict about
+ * types: a wrong BSON type is an error naming the full path
+ * ("settings.temperature: expected number, got string"). Unknown fields are kept
+ * (re-encoded after the known ones) unless FLAGS has ODM_DECODE_STRICT. */
+ODM_API bool
+odm_from_bson (const odm_schema_t *schema,
+               const bson_t *in,
+               void *doc,
+               uint32_t flags,
+               bson_error_t *error);
+
+/* Checks DOC against every rule of the schema: required, enum, min/max,
+ * minlength/maxlength, lowercase, and the seed's cross-field rules. Returns true when
+ * valid. OUT (initialised here) receives every violation, not just the first.
+ * OPTS may be NULL (a create, at the current time). */
+ODM_API bool
+odm_validate (const odm_schema_t *schema,
+              const void *doc,
+              const odm_prepare_opts_t *opts,
+              odm_violations_t *out);
+
+/* The pre-save path: generates missing _ids, applies defaults to absent paths,
+ * lowercases, runs the seed's derivations, sets timestamps, then validates.
+ * Returns true when the document may be saved. */
+ODM_API bool
+odm_prepare (const odm_schema_t *schema,
+             void *doc,
+             const odm_prepare_opts_t *opts,
+             odm_violations_t *out);
+
+/* Copies SRC into DST (initialised here). Returns false only when out of memory. */
+ODM_API bool
+odm_copy (const odm_schema_t *schema, const void *src, void *dst);
+
+/* Reflection over a generated struct, for generic code (walkers, tools, tests).
+ * OBJ points at the struct that holds field F (a document, nested object or element).
+ * odm_field_state returns ODM_ABSENT, ODM_PRESENT or ODM_NULL, exactly as the encoder
+ * would write the field. odm_field_value returns the address of a non-array value;
+ * odm_field_array returns the items of an array field and stores its length in COUNT. */
+ODM_API uint8_t
+odm_field_state (const odm_field_t *f, const void *obj);
+
+ODM_API const void *
+odm_field_value (const odm_field_t *f, const void *obj);
+
+ODM_API const void *
+odm_field_array (const odm_field_t *f, const void *obj, size_t *count);
+
+/* The current time in milliseconds since the Unix epoch. */
+ODM_API int64_t
+odm_now_ms (void);
+
+ODM_END_DECLS
+
+#endif /* ODM_DOC_H */

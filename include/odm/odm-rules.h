@@ -1,0 +1,98 @@
+/* libodm: rule primitives called by generated validators. Include <odm/odm.h>, not this file.
+ *
+ * The generated `<collection>_rules` functions are straight-line calls into these, one
+ * call per rule of the seed's hooks, so a breakpoint on a rule is a breakpoint here.
+ * Each primitive adds at most one violation to ctx->out. "has" arguments take the
+ * generated has_<field> value (ODM_PRESENT counts as present; absent and null do not). */
+#if !defined(ODM_INSIDE) && !defined(ODM_COMPILATION)
+#error "Only <odm/odm.h> can be included directly."
+#endif
+
+#ifndef ODM_RULES_H
+#define ODM_RULES_H
+
+#include <bson/bson.h>
+
+#include "odm-macros.h"
+#include "odm-schema.h"
+
+ODM_BEGIN_DECLS
+
+typedef enum {
+   ODM_PATTERN_EMAIL = 1, /* /^[^\s@]+@[^\s@]+\.[^\s@]+$/ */
+   ODM_PATTERN_USERNAME,  /* /^[a-zA-Z0-9_]+$/ */
+   ODM_PATTERN_SLUG       /* /^[a-z0-9-]+$/ */
+} odm_pattern_t;
+
+/* Length of UTF-8 string S in UTF-16 code units (JavaScript's String.length). */
+ODM_API size_t
+odm_utf16_length (const char *s);
+
+/* Whether S matches PATTERN exactly as the seed's JavaScript regular expression does
+ * (\s is JavaScript's white space set, including the Unicode spaces). */
+ODM_API bool
+odm_pattern_match (odm_pattern_t pattern, const char *s);
+
+/* Lowercases S in place the way JavaScript's toLowerCase() does for the Latin, Greek and
+ * Cyrillic letters that have a one-to-one lowercase of the same UTF-8 length. */
+ODM_API void
+odm_lowercase_inplace (char *s);
+
+ODM_API void
+odm_rule_min (odm_rule_ctx_t *ctx, const char *path, uint8_t has, double v, double min, const char *msg);
+
+ODM_API void
+odm_rule_max (odm_rule_ctx_t *ctx, const char *path, uint8_t has, double v, double max, const char *msg);
+
+/* Fails when both dates are present and A <= B. */
+ODM_API void
+odm_rule_after (odm_rule_ctx_t *ctx, const char *path, uint8_t has_a, int64_t a, uint8_t has_b, int64_t b, const char *msg);
+
+/* Fails when both numbers are present and A > B. */
+ODM_API void
+odm_rule_not_greater (odm_rule_ctx_t *ctx, const char *path, uint8_t has_a, double a, uint8_t has_b, double b, const char *msg);
+
+/* Fails when COUNT > MAX. */
+ODM_API void
+odm_rule_max_items (odm_rule_ctx_t *ctx, const char *path, size_t count, size_t max, const char *msg);
+
+/* Fails when COUNT != 0 and COUNT != N. */
+ODM_API void
+odm_rule_items_if_any (odm_rule_ctx_t *ctx, const char *path, size_t count, size_t n, const char *msg);
+
+/* Fails when the sum SUM of COUNT elements (COUNT > 0) is greater than THAN (when present). */
+ODM_API void
+odm_rule_sum_not_greater (odm_rule_ctx_t *ctx, const char *path, size_t count, double sum, uint8_t has_than, double than, const char *msg);
+
+/* Fails when S is non-NULL, non-empty and does not match PATTERN. */
+ODM_API void
+odm_rule_pattern (odm_rule_ctx_t *ctx, const char *path, const char *s, odm_pattern_t pattern, const char *msg);
+
+/* Fails when S is non-NULL and shorter than MIN UTF-16 code units. */
+ODM_API void
+odm_rule_minlength (odm_rule_ctx_t *ctx, const char *path, const char *s, size_t min, const char *msg);
+
+/* Fails when S is non-NULL, SIZE is present and strlen(S) != SIZE. */
+ODM_API void
+odm_rule_byte_length_equals (odm_rule_ctx_t *ctx, const char *path, const char *s, uint8_t has_size, double size, const char *msg);
+
+/* Fails when both are present and A equals ID. */
+ODM_API void
+odm_rule_not_equal_id (odm_rule_ctx_t *ctx, const char *path, uint8_t has_a, const bson_oid_t *a, uint8_t has_id, const bson_oid_t *id, const char *msg);
+
+/* Fails when V is present and not after now, on a create, or on an update whose PREVIOUS
+ * value (NULL when the stored document is not known) differs from V. */
+ODM_API void
+odm_rule_future_on_create (odm_rule_ctx_t *ctx, const char *path, uint8_t has, int64_t v, const uint8_t *prev_has, const int64_t *prev, const char *msg);
+
+/* Fails when COND holds and HAS is false. */
+ODM_API void
+odm_rule_requires (odm_rule_ctx_t *ctx, const char *path, bool cond, bool has, const char *msg);
+
+/* Whether S is non-NULL and equal to LITERAL. */
+ODM_API bool
+odm_str_eq (const char *s, const char *literal);
+
+ODM_END_DECLS
+
+#endif /* ODM_RULES_H */

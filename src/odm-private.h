@@ -1,0 +1,42 @@
+/* libodm internals shared by the runtime's source files. Not installed. */
+#ifndef ODM_PRIVATE_H
+#define ODM_PRIVATE_H
+
+#include <odm/odm.h>
+
+/* A dotted path being built while walking a document ("attachments.0.url"). */
+#define ODM_PATH_MAX 512
+typedef struct {
+   char buf[ODM_PATH_MAX];
+   size_t len;
+} odm_path_t;
+
+void
+odm_path_init (odm_path_t *p);
+/* Appends ".name" (or "name" at the root); returns the length to restore with pop. */
+size_t
+odm_path_push (odm_path_t *p, const char *name, size_t name_len);
+size_t
+odm_path_push_index (odm_path_t *p, size_t index);
+void
+odm_path_pop (odm_path_t *p, size_t old_len);
+
+/* Sets ERROR (domain ODM_ERROR_DOMAIN) with "path: message" when PATH is non-empty. */
+void
+odm_set_error (bson_error_t *error, uint32_t code, const char *path, const char *fmt, ...)
+   BSON_GNUC_PRINTF (4, 5);
+
+/* Shortest "%g"-style text that reads back as V. */
+void
+odm_format_number (double v, char *buf, size_t size);
+
+#define ODM_AT(base, off) ((void *) ((char *) (base) + (off)))
+#define ODM_AT_CONST(base, off) ((const void *) ((const char *) (base) + (off)))
+
+#endif /* ODM_PRIVATE_H */
+
+/* odm-doc.c: the walkers the validator shares. */
+void
+odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids);
+void *
+odm_array_items (const void *base, const odm_field_t *f, size_t *count);

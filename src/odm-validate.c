@@ -1,0 +1,651 @@
+/* libodm: validation, the pre-save path and the rule primitives. */
+#include "odm-private.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ----------------------------------------------------------------- violations */
+
+void
+odm_violations_init (odm_violations_t *v)
+{
+   if (v) {
+      memset (v, 0, sizeof *v);
+   }
+}
+
+void
+odm_violations_cleanup (odm_violations_t *v)
+{
+   size_t i;
+   if (!v) {
+      return;
+   }
+   for (i = 0; i < v->count; i++) {
+      bson_free (v->items[i].path);
+      bson_free (v->items[i].message);
+   }
+   bson_free (v->items);
+   memset (v, 0, sizeof *v);
+}
+
+void
+odm_violations_add (odm_violations_t *v, const char *path, const char *rule, const char *message)
+{
+   odm_violation_t *it;
+   if (!v) {
+      return;
+   }
+   if (v->count == v->capacity) {
+      v->capacity = v->capacity ? v->capacity * 2 : 4;
+      v->items = bson_realloc (v->items, v->capacity * sizeof *v->items);
+   }
+   it = &v->items[v->count++];
+   it->path = bson_strdup (path ? path : "");
+   it->rule = rule;
+   it->message = bson_strdup (message ? message : "");
+}
+
+void
+odm_violations_to_error (const odm_violations_t *v, bson_error_t *error)
+{
+   size_t i, len = 0;
+   if (!error) {
+      return;
+   }
+   error->domain = ODM_ERROR_DOMAIN;
+   error->code = ODM_ERROR_VALIDATION;
+   error->message[0] = '\0';
+   for (i = 0; v && i < v->count && len < sizeof error->message - 1; i++) {
+      int n = bson_snprintf (error->message + len, sizeof error->message - len, "%s%s: %s (%s)",
+                             i ? "; " : "", v->items[i].path, v->items[i].message, v->items[i].rule);
+      if (n < 0) {
+         break;
+      }
+      len += (size_t) n;
+   }
+}
+
+bool
+odm_violations_append_bson (const odm_violations_t *v, bson_t *doc, const char *key)
+{
+   bson_t arr, item;
+   size_t i;
+   bool ok = bson_append_array_begin (doc, key, -1, &arr);
+   for (i = 0; ok && v && i < v->count; i++) {
+      char buf[16];
+      const char *k;
+      bson_uint32_to_string ((uint32_t) i, &k, buf, sizeof buf);
+      ok = bson_append_document_begin (&arr, k, -1, &item) &&
+           bson_append_utf8 (&item, "path", 4, v->items[i].path, -1) &&
+           bson_append_utf8 (&item, "rule", 4, v->items[i].rule, -1) &&
+           bson_append_utf8 (&item, "message", 7, v->items[i].message, -1) &&
+           bson_append_document_end (&arr, &item);
+   }
+   return bson_append_array_end (doc, &arr) && ok;
+}
+
+/* ---------------------------------------------------------------- text helpers */
+
+size_t
+odm_utf16_length (const char *s)
+{
+   size_t n = 0;
+   const unsigned char *p = (const unsigned char *) s;
+   if (!s) {
+      return 0;
+   }
+   for (; *p; p++) {
+      if ((*p & 0xC0) == 0x80) {
+         continue; /* continuation byte */
+      }
+      n += (*p >= 0xF0) ? 2 : 1; /* 4-byte sequences are surrogate pairs */
+   }
+   return n;
+}
+
+/* Decodes one UTF-8 code point at *P (advancing it); invalid bytes count as themselves. */
+static uint32_t
+next_cp (const unsigned char **p)
+{
+   const unsigned char *s = *p;
+   uint32_t c = s[0];
+   int n = 0, i;
+   if (c < 0x80) {
+      *p = s + 1;
+      return c;
+   }
+   if ((c & 0xE0) == 0xC0) {
+      n = 1, c &= 0x1F;
+   } else if ((c & 0xF0) == 0xE0) {
+      n = 2, c &= 0x0F;
+   } else if ((c & 0xF8) == 0xF0) {
+      n = 3, c &= 0x07;
+   } else {
+      *p = s + 1;
+      return c;
+   }
+   for (i = 1; i <= n; i++) {
+      if ((s[i] & 0xC0) != 0x80) {
+         *p = s + 1;
+         return s[0];
+      }
+      c = (c << 6) | (s[i] & 0x3F);
+   }
+   *p = s + n + 1;
+   return c;
+}
+
+/* JavaScript's \s: WhiteSpace and LineTerminator of ECMA-262. */
+static bool
+js_space (uint32_t c)
+{
+   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0xA0 || c == 0x1680 ||
+          (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+          c == 0x205F || c == 0x3000 || c == 0xFEFF;
+}
+
+static bool
+match_email (const char *s)
+{
+   /* ^[^\s@]+@[^\s@]+\.[^\s@]+$ : one '@', no white space, a non-empty local part, and a
+    * '.' in the domain with at least one character on each side. */
+   const unsigned char *p = (const unsigned char *) s;
+   const unsigned char *at = NULL, *dom;
+   size_t dom_len, i;
+   while (*p) {
+      const unsigned char *start = p;
+      uint32_t c = next_cp (&p);
+      if (js_space (c)) {
+         return false;
+      }
+      if (c == '@') {
+         if (at) {
+            return false;
+         }
+         at = start;
+      }
+   }
+   if (!at || at == (const unsigned char *) s) {
+      return false;
+   }
+   dom = at + 1;
+   dom_len = strlen ((const char *) dom);
+   for (i = 1; i + 1 < dom_len; i++) {
+      if (dom[i] == '.') {
+         return true;
+      }
+   }
+   return false;
+}
+
+bool
+odm_pattern_match (odm_pattern_t pattern, const char *s)
+{
+   const unsigned char *p = (const unsigned char *) s;
+   if (!s || !*s) {
+      return false;
+   }
+   switch (pattern) {
+   case ODM_PATTERN_EMAIL:
+      return match_email (s);
+   case ODM_PATTERN_USERNAME:
+      for (; *p; p++) {
+         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+               *p == '_')) {
+            return false;
+         }
+      }
+      return true;
+   case ODM_PATTERN_SLUG:
+      for (; *p; p++) {
+         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')) {
+            return false;
+         }
+      }
+      return true;
+   default:
+      return false;
+   }
+}
+
+/* Lowercase of code point C when it has the same UTF-8 length, else C. */
+static uint32_t
+js_lower (uint32_t c)
+{
+   if (c >= 'A' && c <= 'Z') {
+      return c + 32;
+   }
+   if ((c >= 0xC0 && c <= 0xDE && c != 0xD7)) {
+      return c + 32; /* Latin-1 */
+   }
+   if (c >= 0x100 && c <= 0x17F) { /* Latin Extended-A: mostly even upper, odd lower */
+      if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17F) {
+         return c;
+      }
+      if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) {
+         return (c % 2 == 1) ? c + 1 : c;
+      }
+      if (c == 0x178) {
+         return 0xFF;
+      }
+      return (c % 2 == 0) ? c + 1 : c;
+   }
+   if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) {
+      return c + 32; /* Greek */
+   }
+   if (c >= 0x410 && c <= 0x42F) {
+      return c + 32; /* Cyrillic */
+   }
+   if (c >= 0x400 && c <= 0x40F) {
+      return c + 80;
+   }
+   return c;
+}
+
+void
+odm_lowercase_inplace (char *s)
+{
+   unsigned char *p = (unsigned char *) s;
+   if (!s) {
+      return;
+   }
+   while (*p) {
+      const unsigned char *q = p;
+      uint32_t c = next_cp (&q);
+      size_t n = (size_t) (q - p);
+      uint32_t l = js_lower (c);
+      if (l != c) {
+         if (n == 1) {
+            p[0] = (unsigned char) l;
+         } else if (n == 2 && l < 0x800) {
+            p[0] = (unsigned char) (0xC0 | (l >> 6));
+            p[1] = (unsigned char) (0x80 | (l & 0x3F));
+         }
+      }
+      p += n;
+   }
+}
+
+bool
+odm_str_eq (const char *s, const char *literal)
+{
+   return s && strcmp (s, literal) == 0;
+}
+
+/* ------------------------------------------------------------- rule primitives */
+
+static void
+fail (odm_rule_ctx_t *ctx, const char *path, const char *rule, const char *msg)
+{
+   odm_violations_add (ctx->out, path, rule, msg);
+}
+
+void
+odm_rule_min (odm_rule_ctx_t *ctx, const char *path, uint8_t has, double v, double min, const char *msg)
+{
+   if (has == ODM_PRESENT && v < min) {
+      fail (ctx, path, "min", msg);
+   }
+}
+
+void
+odm_rule_max (odm_rule_ctx_t *ctx, const char *path, uint8_t has, double v, double max, const char *msg)
+{
+   if (has == ODM_PRESENT && v > max) {
+      fail (ctx, path, "max", msg);
+   }
+}
+
+void
+odm_rule_after (odm_rule_ctx_t *ctx, const char *path, uint8_t has_a, int64_t a, uint8_t has_b, int64_t b, const char *msg)
+{
+   if (has_a == ODM_PRESENT && has_b == ODM_PRESENT && a <= b) {
+      fail (ctx, path, "after", msg);
+   }
+}
+
+void
+odm_rule_not_greater (odm_rule_ctx_t *ctx, const char *path, uint8_t has_a, double a, uint8_t has_b, double b, const char *msg)
+{
+   if (has_a == ODM_PRESENT && has_b == ODM_PRESENT && a > b) {
+      fail (ctx, path, "not_greater", msg);
+   }
+}
+
+void
+odm_rule_max_items (odm_rule_ctx_t *ctx, const char *path, size_t count, size_t max, const char *msg)
+{
+   if (count > max) {
+      fail (ctx, path, "max_items", msg);
+   }
+}
+
+void
+odm_rule_items_if_any (odm_rule_ctx_t *ctx, const char *path, size_t count, size_t n, const char *msg)
+{
+   if (count != 0 && count != n) {
+      fail (ctx, path, "items", msg);
+   }
+}
+
+void
+odm_rule_sum_not_greater (odm_rule_ctx_t *ctx, const char *path, size_t count, double sum, uint8_t has_than, double than, const char *msg)
+{
+   if (count > 0 && has_than == ODM_PRESENT && sum > than) {
+      fail (ctx, path, "sum_not_greater", msg);
+   }
+}
+
+void
+odm_rule_pattern (odm_rule_ctx_t *ctx, const char *path, const char *s, odm_pattern_t pattern, const char *msg)
+{
+   if (s && *s && !odm_pattern_match (pattern, s)) {
+      fail (ctx, path, "pattern", msg);
+   }
+}
+
+void
+odm_rule_minlength (odm_rule_ctx_t *ctx, const char *path, const char *s, size_t min, const char *msg)
+{
+   if (s && odm_utf16_length (s) < min) {
+      fail (ctx, path, "minlength", msg);
+   }
+}
+
+void
+odm_rule_byte_length_equals (odm_rule_ctx_t *ctx, const char *path, const char *s, uint8_t has_size, double size, const char *msg)
+{
+   if (s && has_size == ODM_PRESENT && (double) strlen (s) != size) {
+      fail (ctx, path, "byte_length", msg);
+   }
+}
+
+void
+odm_rule_not_equal_id (odm_rule_ctx_t *ctx, const char *path, uint8_t has_a, const bson_oid_t *a, uint8_t has_id, const bson_oid_t *id, const char *msg)
+{
+   if (has_a == ODM_PRESENT && has_id == ODM_PRESENT && bson_oid_equal (a, id)) {
+      fail (ctx, path, "not_self", msg);
+   }
+}
+
+void
+odm_rule_future_on_create (odm_rule_ctx_t *ctx, const char *path, uint8_t has, int64_t v, const uint8_t *prev_has, const int64_t *prev, const char *msg)
+{
+   bool check;
+   if (has != ODM_PRESENT) {
+      return;
+   }
+   if (!ctx->opts || !ctx->opts->is_update) {
+      check = true; /* create */
+   } else if (prev_has && prev) {
+      check = *prev_has != ODM_PRESENT || *prev != v; /* changed */
+   } else {
+      check = false; /* an update of a document we were not shown */
+   }
+   if (check && v <= ctx->now_ms) {
+      fail (ctx, path, "future", msg);
+   }
+}
+
+void
+odm_rule_requires (odm_rule_ctx_t *ctx, const char *path, bool cond, bool has, const char *msg)
+{
+   if (cond && !has) {
+      fail (ctx, path, "requires", msg);
+   }
+}
+
+/* --------------------------------------------------------- field-rule walker */
+
+static void
+add_fmt (odm_violations_t *out, const char *path, const char *rule, const char *custom, const char *fmt, ...)
+   BSON_GNUC_PRINTF (5, 6);
+
+static void
+add_fmt (odm_violations_t *out, const char *path, const char *rule, const char *custom, const char *fmt, ...)
+{
+   char msg[512];
+   va_list ap;
+   if (custom) {
+      odm_violations_add (out, path, rule, custom);
+      return;
+   }
+   va_start (ap, fmt);
+   vsnprintf (msg, sizeof msg, fmt, ap);
+   va_end (ap);
+   odm_violations_add (out, path, rule, msg);
+}
+
+#define MSG(f, which) ((f)->messages ? (f)->messages->which : NULL)
+
+static void validate_object (const odm_object_desc_t *d, const void *base, odm_path_t *path, odm_violations_t *out);
+
+static void
+validate_value (const odm_field_t *f, const void *p, odm_path_t *path, odm_violations_t *out)
+{
+   char a[40], b[40];
+
+   switch (f->kind) {
+   case ODM_KIND_STRING: {
+      const char *s = *(char *const *) p;
+      size_t len;
+      if (!s) {
+         return;
+      }
+      if (f->flags & ODM_F_ENUM) {
+         uint32_t i;
+         bool ok = false;
+         for (i = 0; i < f->enum_count && !ok; i++) {
+            ok = strcmp (s, f->enum_values[i]) == 0;
+         }
+         if (!ok) {
+            char list[400];
+            size_t n = 0;
+            list[0] = '\0';
+            for (i = 0; i < f->enum_count && n < sizeof list - 1; i++) {
+               n += (size_t) bson_snprintf (list + n, sizeof list - n, "%s%s", i ? ", " : "", f->enum_values[i]);
+            }
+            add_fmt (out, path->buf, "enum", MSG (f, enumeration), "\"%.60s\" is not one of: %s", s, list);
+         }
+      }
+      if (f->flags & (ODM_F_MINLENGTH | ODM_F_MAXLENGTH)) {
+         len = odm_utf16_length (s);
+         if ((f->flags & ODM_F_MINLENGTH) && len < f->minlength) {
+            add_fmt (out, path->buf, "minlength", MSG (f, minlength),
+                     "must be at least %u characters long (got %zu)", f->minlength, len);
+         }
+         if ((f->flags & ODM_F_MAXLENGTH) && len > f->maxlength) {
+            add_fmt (out, path->buf, "maxlength", MSG (f, maxlength),
+                     "must be at most %u characters long (got %zu)", f->maxlength, len);
+         }
+      }
+      return;
+   }
+   case ODM_KIND_NUMBER: {
+      double v = *(const double *) p;
+      if (isnan (v)) {
+         add_fmt (out, path->buf, "number", NULL, "is not a number (NaN)");
+         return;
+      }
+      if ((f->flags & ODM_F_MIN) && v < f->min) {
+         odm_format_number (f->min, a, sizeof a);
+         odm_format_number (v, b, sizeof b);
+         add_fmt (out, path->buf, "min", MSG (f, min), "must be at least %s (got %s)", a, b);
+      }
+      if ((f->flags & ODM_F_MAX) && v > f->max) {
+         odm_format_number (f->max, a, sizeof a);
+         odm_format_number (v, b, sizeof b);
+         add_fmt (out, path->buf, "max", MSG (f, max), "must be at most %s (got %s)", a, b);
+      }
+      return;
+   }
+   case ODM_KIND_OBJECT:
+      validate_object (f->object, p, path, out);
+      return;
+   default:
+      return;
+   }
+}
+
+static void
+validate_object (const odm_object_desc_t *d, const void *base, odm_path_t *path, odm_violations_t *out)
+{
+   uint32_t i;
+   for (i = 0; i < d->field_count; i++) {
+      const odm_field_t *f = &d->fields[i];
+      uint8_t state = odm_field_state (f, base);
+      size_t old = odm_path_push (path, f->name, f->name_len);
+
+      if (f->flags & ODM_F_REQUIRED) {
+         bool missing = state != ODM_PRESENT;
+         if (!missing && f->kind == ODM_KIND_STRING && !(f->flags & ODM_F_ARRAY)) {
+            missing = **(char *const *) ODM_AT_CONST (base, f->offset) == '\0';
+         }
+         if (missing) {
+            add_fmt (out, path->buf, "required", MSG (f, required), "is required");
+         }
+      }
+      if (state == ODM_PRESENT) {
+         if (f->flags & ODM_F_ARRAY) {
+            size_t count, k;
+            const char *items = odm_array_items (base, f, &count);
+            for (k = 0; k < count; k++) {
+               size_t o2 = odm_path_push_index (path, k);
+               validate_value (f, items + k * f->elem_size, path, out);
+               odm_path_pop (path, o2);
+            }
+         } else {
+            validate_value (f, ODM_AT_CONST (base, f->offset), path, out);
+         }
+      }
+      odm_path_pop (path, old);
+   }
+}
+
+static bool
+validate_into (const odm_schema_t *schema, const void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out)
+{
+   odm_path_t path;
+   odm_rule_ctx_t ctx;
+
+   odm_path_init (&path);
+   validate_object (schema->root, doc, &path, out);
+   if (schema->rules) {
+      ctx.opts = opts;
+      ctx.now_ms = (opts && opts->now_ms) ? opts->now_ms : odm_now_ms ();
+      ctx.out = out;
+      schema->rules (doc, &ctx);
+   }
+   return out->count == 0;
+}
+
+bool
+odm_validate (const odm_schema_t *schema, const void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out)
+{
+   odm_violations_t local;
+   bool ok;
+   if (!out) {
+      out = &local;
+   }
+   odm_violations_init (out);
+   if (!schema || schema->magic != ODM_SCHEMA_MAGIC || !doc) {
+      odm_violations_add (out, "", "argument", "schema or document is NULL");
+      ok = false;
+   } else {
+      ok = validate_into (schema, doc, opts, out);
+   }
+   if (out == &local) {
+      odm_violations_cleanup (&local);
+   }
+   return ok;
+}
+
+/* ---------------------------------------------------------------- pre-save path */
+
+static void
+lowercase_object (const odm_object_desc_t *d, void *base)
+{
+   uint32_t i;
+   for (i = 0; i < d->field_count; i++) {
+      const odm_field_t *f = &d->fields[i];
+      size_t count = 1, k;
+      char *items;
+      if (f->kind != ODM_KIND_OBJECT && !(f->flags & ODM_F_LOWERCASE)) {
+         continue;
+      }
+      if (f->flags & ODM_F_ARRAY) {
+         items = odm_array_items (base, f, &count);
+      } else {
+         items = ODM_AT (base, f->offset);
+      }
+      for (k = 0; k < count; k++) {
+         void *p = items + k * f->elem_size;
+         if (f->kind == ODM_KIND_OBJECT) {
+            lowercase_object (f->object, p);
+         } else {
+            odm_lowercase_inplace (*(char **) p);
+         }
+      }
+   }
+}
+
+bool
+odm_prepare (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out)
+{
+   odm_violations_t local;
+   odm_rule_ctx_t ctx;
+   uint32_t i;
+   bool ok;
+
+   if (!out) {
+      out = &local;
+   }
+   odm_violations_init (out);
+   if (!schema || schema->magic != ODM_SCHEMA_MAGIC || !doc) {
+      odm_violations_add (out, "", "argument", "schema or document is NULL");
+      ok = false;
+      goto done;
+   }
+   ctx.opts = opts;
+   ctx.now_ms = (opts && opts->now_ms) ? opts->now_ms : odm_now_ms ();
+   ctx.out = out;
+
+   odm_fill_defaults (schema->root, doc, ctx.now_ms, true);
+   lowercase_object (schema->root, doc);
+   if (schema->derive) {
+      schema->derive (doc, &ctx);
+   }
+   for (i = 0; i < schema->root->field_count; i++) {
+      const odm_field_t *f = &schema->root->fields[i];
+      uint8_t *has = ODM_AT (doc, f->presence);
+      int64_t *v = ODM_AT (doc, f->offset);
+      if (((f->flags & ODM_F_CREATED_AT) && *has != ODM_PRESENT && !(opts && opts->is_update)) ||
+          (f->flags & ODM_F_UPDATED_AT)) {
+         *v = ctx.now_ms;
+         *has = ODM_PRESENT;
+      }
+   }
+   ok = validate_into (schema, doc, opts, out);
+done:
+   if (out == &local) {
+      odm_violations_cleanup (&local);
+   }
+   return ok;
+}
+
+const char *
+odm_error_code_str (uint32_t code)
+{
+   switch (code) {
+#define ODM_ERROR_CASE_(name, num, text) \
+   case num:                             \
+      return text;
+      ODM_ERROR_CODES (ODM_ERROR_CASE_)
+#undef ODM_ERROR_CASE_
+   default:
+      return "unknown error code";
+   }
+}

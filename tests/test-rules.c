@@ -1,0 +1,331 @@
+/* Field rules at their boundaries: required, enum, min/max, minlength/maxlength (in
+ * UTF-16 code units, as Mongoose counts), lowercase, defaults, timestamps, _ids. */
+#include "test-util.h"
+
+#include <math.h>
+#include <string.h>
+
+static const int64_t NOW = 1750000000000; /* fixed clock for prepare */
+
+static void
+session_valid (odm_chat_session_t *s)
+{
+   odm_init_at (&odm_chat_session_schema, s, NOW);
+   s->sessionId = bson_strdup ("session-1");
+   bson_oid_init_from_string (&s->userId, "64b0000000000000000000a1");
+   s->has_userId = ODM_PRESENT;
+   bson_oid_init_from_string (&s->agentId, "64b0000000000000000000b1");
+   s->has_agentId = ODM_PRESENT;
+   s->name = bson_strdup ("n");
+}
+
+static char *
+repeat (const char *unit, size_t n)
+{
+   size_t len = strlen (unit), i;
+   char *s = bson_malloc (len * n + 1);
+   for (i = 0; i < n; i++) {
+      memcpy (s + i * len, unit, len);
+   }
+   s[len * n] = '\0';
+   return s;
+}
+
+/* Validates S and returns the number of violations, keeping them in V. */
+static size_t
+check (const odm_chat_session_t *s, odm_violations_t *v)
+{
+   odm_chat_session_validate (s, NULL, v);
+   return v->count;
+}
+
+START_TEST (test_valid_baseline)
+{
+   odm_chat_session_t s;
+   odm_violations_t v;
+   session_valid (&s);
+   ck_assert_uint_eq (check (&s, &v), 0);
+   odm_violations_cleanup (&v);
+   odm_chat_session_cleanup (&s);
+}
+END_TEST
+
+START_TEST (test_number_bounds)
+{
+   static const struct {
+      double temperature, maxTokens;
+      const char *path, *rule, *message;
+   } cases[] = {
+      {2.0, 2000, NULL, NULL, NULL},
+      {0.0, 1, NULL, NULL, NULL},
+      {2.0001, 2000, "settings.temperature", "max", "Temperature must be between 0 and 2"},
+      {-0.0001, 2000, "settings.temperature", "min", "Temperature must be between 0 and 2"},
+      {1, 4000, NULL, NULL, NULL},
+      {1, 4001, "settings.maxTokens", "max", "Max tokens must be between 1 and 4000"},
+      {1, 0.999, "settings.maxTokens", "min", "Max tokens must be between 1 and 4000"},
+   };
+   size_t i;
+   for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      odm_chat_session_t s;
+      odm_violations_t v;
+      session_valid (&s);
+      s.settings.temperature = cases[i].temperature;
+      s.settings.maxTokens = cases[i].maxTokens;
+      check (&s, &v);
+      if (!cases[i].path) {
+         ck_assert_msg (v.count == 0, "case %zu: unexpected %s", i, v.count ? v.items[0].message : "");
+      } else {
+         ck_assert_msg (v.count == 1, "case %zu: %zu violations", i, v.count);
+         ck_assert (odm_test_has_violation (&v, cases[i].path, cases[i].rule, cases[i].message));
+      }
+      odm_violations_cleanup (&v);
+      odm_chat_session_cleanup (&s);
+   }
+}
+END_TEST
+
+START_TEST (test_maxlength_utf16)
+{
+   odm_chat_session_t s;
+   odm_violations_t v;
+
+   session_valid (&s);
+   bson_free (s.name);
+   s.name = repeat ("x", 100);
+   ck_assert_uint_eq (check (&s, &v), 0);
+   odm_violations_cleanup (&v);
+   bson_free (s.name);
+   s.name = repeat ("x", 101);
+   ck_assert_uint_eq (check (&s, &v), 1);
+   ck_assert (odm_test_has_violation (&v, "name", "maxlength", "must be at most 100 characters long (got 101)"));
+   odm_violations_cleanup (&v);
+   /* U+00E9 is 2 bytes but 1 UTF-16 unit: 100 of them pass. */
+   bson_free (s.name);
+   s.name = repeat ("\xc3\xa9", 100);
+   ck_assert_uint_eq (check (&s, &v), 0);
+   odm_violations_cleanup (&v);
+   /* U+1F600 is 4 bytes and 2 UTF-16 units: 50 pass, 51 fail. */
+   bson_free (s.name);
+   s.name = repeat ("\xf0\x9f\x98\x80", 50);
+   ck_assert_uint_eq (check (&s, &v), 0);
+   odm_violations_cleanup (&v);
+   bson_free (s.name);
+   s.name = repeat ("\xf0\x9f\x98\x80", 51);
+   ck_assert_uint_eq (check (&s, &v), 1);
+   ck_assert (odm_test_has_violation (&v, "name", "maxlength", NULL));
+   odm_violations_cleanup (&v);
+   odm_chat_session_cleanup (&s);
+}
+END_TEST
+
+START_TEST (test_array_element_rules)
+{
+   odm_chat_session_t s;
+   odm_violations_t v;
+   session_valid (&s);
+   s.tags.items = bson_malloc (2 * sizeof (char *));
+   s.tags.items[0] = repeat ("t", 50);
+   s.tags.items[1] = repeat ("t", 51);
+   s.tags.count = 2;
+   ck_assert_uint_eq (check (&s, &v), 1);
+   ck_assert (odm_test_has_violation (&v, "tags.1", "maxlength", NULL));
+   odm_violations_cleanup (&v);
+   odm_chat_session_cleanup (&s);
+}
+END_TEST
+
+START_TEST (test_enum_and_required_all_reported)
+{
+   odm_chat_session_t s;
+   odm_violations_t v;
+   session_valid (&s);
+   bson_free (s.settings.mode);
+   s.settings.mode = bson_strdup ("turbo");
+   bson_free (s.sessionId);
+   s.sessionId = bson_strdup (""); /* Mongoose's required rejects the empty string */
+   s.has_userId = ODM_NULL;
+   s.has_agentId = ODM_ABSENT;
+   s.settings.temperature = 3;
+   ck_assert_uint_eq (check (&s, &v), 5);
+   ck_assert (odm_test_has_violation (&v, "sessionId", "required", "is required"));
+   ck_assert (odm_test_has_violation (&v, "userId", "required", NULL));
+   ck_assert (odm_test_has_violation (&v, "agentId", "required", NULL));
+   ck_assert (odm_test_has_violation (
+      &v, "settings.mode", "enum", "\"turbo\" is not one of: professional, balanced, creative, fast, coding"));
+   ck_assert (odm_test_has_violation (&v, "settings.temperature", "max", NULL));
+   odm_violations_cleanup (&v);
+
+   /* Enum accepts each listed value. */
+   bson_free (s.settings.mode);
+   s.settings.mode = bson_strdup ("coding");
+   bson_free (s.sessionId);
+   s.sessionId = bson_strdup ("x");
+   s.has_userId = s.has_agentId = ODM_PRESENT;
+   s.settings.temperature = 1;
+   ck_assert_uint_eq (check (&s, &v), 0);
+   odm_violations_cleanup (&v);
+   odm_chat_session_cleanup (&s);
+}
+END_TEST
+
+START_TEST (test_violations_as_error)
+{
+   odm_chat_session_t s;
+   odm_violations_t v;
+   bson_error_t err;
+   bson_t doc = BSON_INITIALIZER;
+   session_valid (&s);
+   s.settings.temperature = 9;
+   check (&s, &v);
+   odm_violations_to_error (&v, &err);
+   ck_assert_uint_eq (err.code, ODM_ERROR_VALIDATION);
+   ck_assert_str_eq (err.message, "settings.temperature: Temperature must be between 0 and 2 (max)");
+   ck_assert (odm_violations_append_bson (&v, &doc, "errors"));
+   {
+      char *json = bson_as_relaxed_extended_json (&doc, NULL);
+      ck_assert_str_eq (json, "{ \"errors\" : [ { \"path\" : \"settings.temperature\", \"rule\" : \"max\", "
+                              "\"message\" : \"Temperature must be between 0 and 2\" } ] }");
+      bson_free (json);
+   }
+   bson_destroy (&doc);
+   odm_violations_cleanup (&v);
+   odm_chat_session_cleanup (&s);
+}
+END_TEST
+
+START_TEST (test_prepare_defaults_ids_timestamps)
+{
+   odm_chat_session_t s;
+   odm_violations_t v;
+   odm_prepare_opts_t create = {.is_update = false, .now_ms = NOW};
+   odm_prepare_opts_t update = {.is_update = true, .now_ms = NOW + 5000};
+
+   memset (&s, 0, sizeof s);
+   s.sessionId = bson_strdup ("s");
+   s.name = bson_strdup ("n");
+   s.has_userId = s.has_agentId = ODM_PRESENT;
+   ck_assert (odm_chat_session_prepare (&s, &create, &v));
+   odm_violations_cleanup (&v);
+   ck_assert_uint_eq (s.has__id, ODM_PRESENT);
+   ck_assert (s.createdAt == NOW && s.updatedAt == NOW);
+   ck_assert (s.settings.temperature == 0.7 && s.stats.lastMessageAt == NOW);
+   ck_assert_str_eq (s.settings.mode, "balanced");
+   ck_assert (s.has_tags == ODM_PRESENT);
+
+   /* An update keeps createdAt, moves updatedAt, keeps values already set. */
+   s.settings.temperature = 1.5;
+   ck_assert (odm_chat_session_prepare (&s, &update, &v));
+   odm_violations_cleanup (&v);
+   ck_assert (s.createdAt == NOW && s.updatedAt == NOW + 5000);
+   ck_assert (s.settings.temperature == 1.5);
+   odm_chat_session_cleanup (&s);
+}
+END_TEST
+
+START_TEST (test_lowercase_applied)
+{
+   odm_user_t u;
+   odm_violations_t v;
+   odm_prepare_opts_t o = {.now_ms = NOW};
+   odm_user_init (&u);
+   u.email = bson_strdup ("John.DOE@Example.COM");
+   u.username = bson_strdup ("johndoe");
+   ck_assert (odm_user_prepare (&u, &o, &v));
+   ck_assert_str_eq (u.email, "john.doe@example.com");
+   odm_violations_cleanup (&v);
+   bson_free (u.email);
+   u.email = bson_strdup ("\xc3\x89LODIE@EXAMPLE.FR"); /* É -> é, as JavaScript's toLowerCase */
+   ck_assert (odm_user_prepare (&u, &o, &v));
+   ck_assert_str_eq (u.email, "\xc3\xa9lodie@example.fr");
+   odm_violations_cleanup (&v);
+   odm_user_cleanup (&u);
+}
+END_TEST
+
+START_TEST (test_minlength)
+{
+   odm_user_t u;
+   odm_violations_t v;
+   odm_user_init (&u);
+   u.email = bson_strdup ("a@b.co");
+   u.username = bson_strdup ("abc");
+   ck_assert (odm_user_validate (&u, NULL, &v));
+   odm_violations_cleanup (&v);
+   bson_free (u.username);
+   u.username = bson_strdup ("ab");
+   ck_assert (!odm_user_validate (&u, NULL, &v));
+   ck_assert (odm_test_has_violation (&v, "username", "minlength", "must be at least 3 characters long (got 2)"));
+   odm_violations_cleanup (&v);
+   bson_free (u.username);
+   u.username = repeat ("a", 30);
+   ck_assert (odm_user_validate (&u, NULL, &v));
+   odm_violations_cleanup (&v);
+   bson_free (u.username);
+   u.username = repeat ("a", 31);
+   ck_assert (!odm_user_validate (&u, NULL, &v));
+   ck_assert (odm_test_has_violation (&v, "username", "maxlength", NULL));
+   odm_violations_cleanup (&v);
+   odm_user_cleanup (&u);
+}
+END_TEST
+
+START_TEST (test_subdocument_rules)
+{
+   odm_community_post_t p;
+   odm_violations_t v;
+   odm_prepare_opts_t o = {.now_ms = NOW};
+   odm_community_post_init (&p);
+   p.has_authorId = ODM_PRESENT;
+   p.title = bson_strdup ("t");
+   p.content = bson_strdup ("c");
+   p.category = bson_strdup ("news");
+   p.attachments.items = bson_malloc0 (2 * sizeof *p.attachments.items);
+   p.attachments.count = 2;
+   p.attachments.items[0].url = bson_strdup ("https://x");
+   p.attachments.items[0].name = bson_strdup ("a.png");
+   p.attachments.items[1].name = bson_strdup ("b.png");
+   p.attachments.items[1].type = bson_strdup ("gif");
+   ck_assert (!odm_community_post_prepare (&p, &o, &v));
+   ck_assert_uint_eq (v.count, 2);
+   ck_assert (odm_test_has_violation (&v, "attachments.1.url", "required", NULL));
+   ck_assert (odm_test_has_violation (&v, "attachments.1.type", "enum", NULL));
+   /* prepare gave each subdocument its _id, as Mongoose does. */
+   ck_assert (p.attachments.items[0].has__id == ODM_PRESENT && p.attachments.items[1].has__id == ODM_PRESENT);
+   ck_assert (!bson_oid_equal (&p.attachments.items[0]._id, &p.attachments.items[1]._id));
+   odm_violations_cleanup (&v);
+   odm_community_post_cleanup (&p);
+}
+END_TEST
+
+START_TEST (test_nan_rejected)
+{
+   odm_chat_session_t s;
+   odm_violations_t v;
+   session_valid (&s);
+   s.settings.temperature = NAN;
+   ck_assert_uint_eq (check (&s, &v), 1);
+   ck_assert (odm_test_has_violation (&v, "settings.temperature", "number", NULL));
+   odm_violations_cleanup (&v);
+   odm_chat_session_cleanup (&s);
+}
+END_TEST
+
+Suite *
+rules_suite (void)
+{
+   Suite *s = suite_create ("rules");
+   TCase *tc = tcase_create ("rules");
+   tcase_add_test (tc, test_valid_baseline);
+   tcase_add_test (tc, test_number_bounds);
+   tcase_add_test (tc, test_maxlength_utf16);
+   tcase_add_test (tc, test_array_element_rules);
+   tcase_add_test (tc, test_enum_and_required_all_reported);
+   tcase_add_test (tc, test_violations_as_error);
+   tcase_add_test (tc, test_prepare_defaults_ids_timestamps);
+   tcase_add_test (tc, test_lowercase_applied);
+   tcase_add_test (tc, test_minlength);
+   tcase_add_test (tc, test_subdocument_rules);
+   tcase_add_test (tc, test_nan_rejected);
+   suite_add_tcase (s, tc);
+   return s;
+}

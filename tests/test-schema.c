@@ -1,0 +1,189 @@
+/* The generated tables against the seed's measured counts (shared/docs/seed-notes.md),
+ * the registry, and the index merge. */
+#include "test-util.h"
+
+#include <string.h>
+
+START_TEST (test_registry)
+{
+   size_t n, i;
+   const odm_schema_t *const *all = odm_schemas (&n);
+   ck_assert_uint_eq (n, 29);
+   ck_assert_uint_eq (ODM_COLLECTION_COUNT, 29);
+   for (i = 0; i < n; i++) {
+      ck_assert_uint_eq (all[i]->magic, ODM_SCHEMA_MAGIC);
+      ck_assert_uint_eq (all[i]->abi, ODM_CODEGEN_ABI);
+      ck_assert_ptr_eq (odm_schema_find (all[i]->collection), all[i]);
+      if (i) {
+         ck_assert_int_lt (strcmp (all[i - 1]->collection, all[i]->collection), 0);
+      }
+   }
+   ck_assert_ptr_null (odm_schema_find ("nope"));
+   ck_assert_ptr_null (odm_schema_find (NULL));
+   ck_assert_ptr_eq (odm_schema_find ("chat_sessions"), &odm_chat_session_schema);
+}
+END_TEST
+
+START_TEST (test_seed_counts)
+{
+   size_t n, i, j;
+   const odm_schema_t *const *all = odm_schemas (&n);
+   unsigned paths = 0, declared = 0, distinct = 0, dup = 0, prefix = 0, aggs = 0, unique = 0;
+   for (i = 0; i < n; i++) {
+      paths += all[i]->path_count;
+      aggs += all[i]->aggregation_count;
+      for (j = 0; j < all[i]->index_count; j++) {
+         const odm_index_t *ix = &all[i]->indexes[j];
+         declared += ix->declared;
+         distinct++;
+         dup += ix->declared - 1;
+         prefix += ix->prefix_of >= 0;
+         unique += ix->declared_unique;
+      }
+   }
+   ck_assert_uint_eq (paths, 471);
+   ck_assert_uint_eq (aggs, 98);
+   ck_assert_uint_eq (declared, 161);
+   ck_assert_uint_eq (distinct, 147);
+   ck_assert_uint_eq (dup, 14);
+   ck_assert_uint_eq (prefix, 2);
+   ck_assert_uint_eq (unique, 35);
+}
+END_TEST
+
+static const odm_index_t *
+find_index (const odm_schema_t *s, const char *name)
+{
+   uint32_t i;
+   for (i = 0; i < s->index_count; i++) {
+      if (strcmp (s->indexes[i].name, name) == 0) {
+         return &s->indexes[i];
+      }
+   }
+   return NULL;
+}
+
+START_TEST (test_index_merge)
+{
+   const odm_index_t *ix;
+   /* Declared unique on the field and again without options: unique wins (seed-notes 6). */
+   ix = find_index (&odm_chat_session_schema, "sessionId_1");
+   ck_assert_ptr_nonnull (ix);
+   ck_assert (ix->unique);
+   ck_assert_uint_eq (ix->declared, 2);
+   ck_assert_str_eq (ix->keys_json, "{ \"sessionId\" : 1 }");
+
+   ix = find_index (&odm_user_favorite_schema, "userId_1_itemType_1");
+   ck_assert_ptr_nonnull (ix);
+   ck_assert_int_ge (ix->prefix_of, 0);
+   ck_assert_str_eq (odm_user_favorite_schema.indexes[ix->prefix_of].name, "userId_1_itemType_1_itemId_1");
+
+   ix = find_index (&odm_agent_personalization_schema, "userId_1");
+   ck_assert_ptr_nonnull (ix);
+   ck_assert_str_eq (odm_agent_personalization_schema.indexes[ix->prefix_of].name, "userId_1_agentId_1");
+
+   ix = find_index (&odm_community_like_schema, "userId_1_targetType_1_targetId_1");
+   ck_assert (ix && ix->unique);
+}
+END_TEST
+
+START_TEST (test_spec_json_embedded)
+{
+   size_t n, i;
+   const odm_schema_t *const *all = odm_schemas (&n);
+   for (i = 0; i < n; i++) {
+      bson_error_t err;
+      bson_t *b = bson_new_from_json ((const uint8_t *) all[i]->spec_json, -1, &err);
+      bson_iter_t it;
+      ck_assert_msg (b != NULL, "%s: %s", all[i]->collection, err.message);
+      ck_assert (bson_iter_init_find (&it, b, "collection"));
+      ck_assert_str_eq (bson_iter_utf8 (&it, NULL), all[i]->collection);
+      bson_destroy (b);
+   }
+}
+END_TEST
+
+/* Every literal default of every spec is what init puts in the struct. */
+static void
+check_defaults (const char *coll, bson_iter_t *fields, const odm_object_desc_t *d, const void *obj)
+{
+   while (bson_iter_next (fields)) {
+      bson_iter_t f, k;
+      const char *name = NULL, *type = NULL;
+      const odm_field_t *fd = NULL;
+      uint32_t i;
+      bson_iter_recurse (fields, &f);
+      ck_assert (bson_iter_find (&f, "name"));
+      name = bson_iter_utf8 (&f, NULL);
+      bson_iter_recurse (fields, &f);
+      ck_assert (bson_iter_find (&f, "type"));
+      type = bson_iter_utf8 (&f, NULL);
+      for (i = 0; i < d->field_count; i++) {
+         if (strcmp (d->fields[i].name, name) == 0) {
+            fd = &d->fields[i];
+         }
+      }
+      ck_assert_msg (fd != NULL, "%s: %s not generated", coll, name);
+      if (strcmp (type, "object") == 0) {
+         bson_iter_recurse (fields, &f);
+         ck_assert (bson_iter_find (&f, "fields") && bson_iter_recurse (&f, &k));
+         check_defaults (coll, &k, fd->object, odm_field_value (fd, obj));
+         continue;
+      }
+      if (strcmp (type, "array") == 0) {
+         size_t count;
+         ck_assert_msg (odm_field_state (fd, obj) == ODM_PRESENT, "%s.%s: array default []", coll, name);
+         odm_field_array (fd, obj, &count);
+         ck_assert_uint_eq (count, 0);
+         continue;
+      }
+      bson_iter_recurse (fields, &f);
+      if (!bson_iter_find (&f, "default")) {
+         ck_assert_msg (odm_field_state (fd, obj) == ODM_ABSENT, "%s.%s has no default", coll, name);
+         continue;
+      }
+      ck_assert_msg (odm_field_state (fd, obj) == ODM_PRESENT, "%s.%s default not applied", coll, name);
+      if (BSON_ITER_HOLDS_UTF8 (&f) && strcmp (type, "date") == 0) {
+         ck_assert_str_eq (bson_iter_utf8 (&f, NULL), "now");
+         ck_assert (*(const int64_t *) odm_field_value (fd, obj) == 1234);
+      } else if (BSON_ITER_HOLDS_UTF8 (&f)) {
+         ck_assert_str_eq (*(char *const *) odm_field_value (fd, obj), bson_iter_utf8 (&f, NULL));
+      } else if (BSON_ITER_HOLDS_BOOL (&f)) {
+         ck_assert (*(const bool *) odm_field_value (fd, obj) == bson_iter_bool (&f));
+      } else {
+         ck_assert (*(const double *) odm_field_value (fd, obj) == bson_iter_as_double (&f));
+      }
+   }
+}
+
+START_TEST (test_defaults_match_specs)
+{
+   size_t n;
+   const odm_schema_t *s = odm_schemas (&n)[_i];
+   void *doc = bson_malloc0 (s->root->size);
+   bson_t *spec = bson_new_from_json ((const uint8_t *) s->spec_json, -1, NULL);
+   bson_iter_t it, fields;
+   odm_init_at (s, doc, 1234);
+   ck_assert (bson_iter_init_find (&it, spec, "fields") && bson_iter_recurse (&it, &fields));
+   check_defaults (s->collection, &fields, s->root, doc);
+   bson_destroy (spec);
+   odm_cleanup (s, doc);
+   bson_free (doc);
+}
+END_TEST
+
+Suite *
+schema_suite (void)
+{
+   Suite *s = suite_create ("schema");
+   TCase *tc = tcase_create ("schema");
+   size_t n;
+   odm_schemas (&n);
+   tcase_add_test (tc, test_registry);
+   tcase_add_test (tc, test_seed_counts);
+   tcase_add_test (tc, test_index_merge);
+   tcase_add_test (tc, test_spec_json_embedded);
+   tcase_add_loop_test (tc, test_defaults_match_specs, 0, (int) n);
+   suite_add_tcase (s, tc);
+   return s;
+}
