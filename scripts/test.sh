@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it:
+#   1. a normal build and ctest (unit, generator, packaging, CLI, fuzz-smoke tests);
+#   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. the unit suites under valgrind (no leaks allowed);
+#   4. each libFuzzer harness for a short run (clang).
+# Set ODM_TEST_QUICK=1 to run step 1 only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+jobs=$(nproc)
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "build and test (RelWithDebInfo)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+if [ "${ODM_TEST_QUICK:-0}" = 1 ]; then
+  exit 0
+fi
+
+step "build and test with AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DODM_SANITIZE=address,undefined \
+  -DODM_BUILD_BENCH=OFF >/dev/null
+cmake --build build-asan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" -E packaging
+
+step "valgrind (memcheck, leaks are errors)"
+for suite in codec rules schema hooks; do
+  CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    ./build/tests/odm_tests "$suite"
+done
+valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+  ./build/tests/fuzz_smoke 3000 >/dev/null
+printf '{"sessionId":"s","userId":{"$oid":"64b0000000000000000000a1"},"agentId":{"$oid":"64b0000000000000000000b1"},"name":"n"}\n{"x":\n' |
+  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    ./build/odm validate --now 1750000000000 chat_sessions >/dev/null 2>&1 || [ $? -eq 2 ]
+
+step "libFuzzer harnesses (short runs)"
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DODM_BUILD_FUZZ=ON \
+  -DODM_BUILD_TESTS=OFF -DODM_BUILD_EXAMPLES=OFF -DODM_BUILD_BENCH=OFF >/dev/null
+cmake --build build-fuzz -j "$jobs" --target fuzz_decode
+mkdir -p build-fuzz/corpus
+./build/tests/fuzz_smoke --write-seeds build-fuzz/corpus >/dev/null
+./build-fuzz/tests/fuzz/fuzz_decode -max_total_time="${ODM_FUZZ_SECONDS:-60}" -print_final_stats=1 \
+  build-fuzz/corpus 2>&1 | tail -n 5
+
+step "all test steps passed"
