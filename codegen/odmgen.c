@@ -542,9 +542,10 @@ count_paths (const object_t *o)
    return n;
 }
 
-/* Finds the field at dotted PATH from the root (not through arrays). */
+/* Finds the field at dotted PATH from the root; index keys may go through arrays of
+ * subdocuments ("interviews.scheduledAt"), rule paths may not (they become C expressions). */
 static const field_t *
-lookup (const spec_t *sp, const char *path, char **c_expr, char **c_has, const char *where)
+lookup_in (const spec_t *sp, const char *path, char **c_expr, char **c_has, const char *where, bool through_arrays)
 {
    const object_t *o = &sp->root;
    char *copy = xstrdup (path), *save = NULL, *seg;
@@ -569,7 +570,7 @@ lookup (const spec_t *sp, const char *path, char **c_expr, char **c_has, const c
       has.s = NULL, has.len = has.cap = 0;
       out (&has, "%shas_%s", expr.s, f->cname);
       out (&expr, "%s", f->cname);
-      o = (f->kind == K_OBJECT && !f->array) ? f->object : NULL;
+      o = (f->kind == K_OBJECT && (!f->array || through_arrays)) ? f->object : NULL;
       if (o) {
          out (&expr, ".");
       }
@@ -591,6 +592,12 @@ lookup (const spec_t *sp, const char *path, char **c_expr, char **c_has, const c
    return f;
 }
 
+static const field_t *
+lookup (const spec_t *sp, const char *path, char **c_expr, char **c_has, const char *where)
+{
+   return lookup_in (sp, path, c_expr, c_has, where, false);
+}
+
 static void
 add_index (spec_t *sp, const bson_t *keys, bool unique, const char *comment, const char *where)
 {
@@ -609,7 +616,7 @@ add_index (spec_t *sp, const bson_t *keys, bool unique, const char *comment, con
       if (dir != 1 && dir != -1) {
          die (where, "index direction must be 1 or -1");
       }
-      lookup (sp, bson_iter_key (&k), NULL, NULL, where);
+      lookup_in (sp, bson_iter_key (&k), NULL, NULL, where, true);
       out (&name, "%s%s_%d", name.len ? "_" : "", bson_iter_key (&k), dir);
       ix.key_paths = bson_realloc (ix.key_paths, (ix.n_keys + 1) * sizeof (char *));
       ix.key_dirs = bson_realloc (ix.key_dirs, (ix.n_keys + 1) * sizeof (int));

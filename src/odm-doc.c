@@ -94,6 +94,43 @@ odm_now_ms (void)
    return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
+/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF, no NUL.
+ * (bson_validate's UTF-8 check lets some malformed sequences through.) */
+static bool
+utf8_valid (const char *str, size_t len)
+{
+   const unsigned char *s = (const unsigned char *) str, *end = s + len;
+   while (s < end) {
+      unsigned char c = *s;
+      if (c < 0x80) {
+         if (c == 0) {
+            return false;
+         }
+         s++;
+      } else if (c >= 0xC2 && c <= 0xDF) {
+         if (end - s < 2 || (s[1] & 0xC0) != 0x80) {
+            return false;
+         }
+         s += 2;
+      } else if (c >= 0xE0 && c <= 0xEF) {
+         if (end - s < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (c == 0xE0 && s[1] < 0xA0) ||
+             (c == 0xED && s[1] >= 0xA0)) {
+            return false;
+         }
+         s += 3;
+      } else if (c >= 0xF0 && c <= 0xF4) {
+         if (end - s < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80 ||
+             (c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90)) {
+            return false;
+         }
+         s += 4;
+      } else {
+         return false;
+      }
+   }
+   return true;
+}
+
 /* ------------------------------------------------------------------- accessors */
 
 typedef struct {
@@ -522,6 +559,10 @@ decode_value (const odm_field_t *f, bson_iter_t *it, void *p, decode_ctx_t *c)
          return type_error (c, "string", t);
       }
       s = bson_iter_utf8 (it, &len);
+      if (!utf8_valid (s, len)) {
+         odm_set_error (c->error, ODM_ERROR_CORRUPT_BSON, c->path.buf, "string is not valid UTF-8");
+         return false;
+      }
       copy = bson_malloc ((size_t) len + 1);
       memcpy (copy, s, len);
       copy[len] = '\0';

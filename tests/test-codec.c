@@ -224,12 +224,24 @@ START_TEST (test_duplicate_and_corrupt)
    ck_assert (!odm_chat_session_from_bson (&corrupt, &s, 0, &err));
    ck_assert_uint_eq (err.code, ODM_ERROR_CORRUPT_BSON);
 
-   /* Invalid UTF-8 in a string. */
-   b = bson_new ();
-   bson_append_utf8 (b, "name", 4, "\xc3\x28", 2);
-   ck_assert (!odm_chat_session_from_bson (b, &s, 0, &err));
-   ck_assert_uint_eq (err.code, ODM_ERROR_CORRUPT_BSON);
-   bson_destroy (b);
+   /* Invalid UTF-8 in a string: truncated, overlong, surrogate, beyond U+10FFFF, NUL. */
+   {
+      static const char *const bad_utf8[] = {"\xc3\x28", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "a\0b", "\xe2\x82"};
+      static const int lens[] = {2, 2, 3, 4, 3, 2};
+      size_t i;
+      for (i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+         b = bson_new ();
+         bson_append_utf8 (b, "name", 4, bad_utf8[i], lens[i]);
+         ck_assert_msg (!odm_chat_session_from_bson (b, &s, 0, &err), "bad UTF-8 case %zu accepted", i);
+         ck_assert_uint_eq (err.code, ODM_ERROR_CORRUPT_BSON);
+         bson_destroy (b);
+      }
+      b = bson_new ();
+      bson_append_utf8 (b, "name", 4, "\xf0\x9f\x98\x80 \xe2\x82\xac \xc3\xa9", -1);
+      ck_assert (odm_chat_session_from_bson (b, &s, 0, &err));
+      odm_chat_session_cleanup (&s);
+      bson_destroy (b);
+   }
 }
 END_TEST
 
