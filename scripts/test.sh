@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it:
-#   1. a normal build and ctest (unit, generator, packaging, CLI, fuzz-smoke tests);
-#   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. the unit suites under valgrind (no leaks allowed);
+#   1. a normal build and ctest (unit, generator, packaging, CLI, fuzz-smoke tests), then
+#      the live suite against mongo-java-server and FerretDB (started here);
+#   2. the same built with AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. the suites under valgrind (no leaks allowed);
 #   4. each libFuzzer harness for a short run (clang).
 # Set ODM_TEST_QUICK=1 to run step 1 only.
 set -euo pipefail
@@ -17,6 +18,9 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
+step "live suite against mongo-java-server and FerretDB (and MONGODB_URI when set)"
+scripts/live-tests.sh build
+
 if [ "${ODM_TEST_QUICK:-0}" = 1 ]; then
   exit 0
 fi
@@ -27,6 +31,8 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DODM_SANITIZE=addres
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs" -E packaging
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  scripts/live-tests.sh build-asan
 
 step "valgrind (memcheck, leaks are errors)"
 for suite in codec rules schema hooks; do
@@ -35,6 +41,8 @@ for suite in codec rules schema hooks; do
 done
 valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
   ./build/tests/fuzz_smoke 3000 >/dev/null
+CK_FORK=no scripts/live-tests.sh build valgrind -q --error-exitcode=1 --leak-check=full \
+  --errors-for-leak-kinds=definite,indirect
 printf '{"sessionId":"s","userId":{"$oid":"64b0000000000000000000a1"},"agentId":{"$oid":"64b0000000000000000000b1"},"name":"n"}\n{"x":\n' |
   valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
     ./build/odm validate --now 1750000000000 chat_sessions >/dev/null 2>&1 || [ $? -eq 2 ]

@@ -33,10 +33,26 @@ odm_format_number (double v, char *buf, size_t size);
 #define ODM_AT(base, off) ((void *) ((char *) (base) + (off)))
 #define ODM_AT_CONST(base, off) ((const void *) ((const char *) (base) + (off)))
 
-#endif /* ODM_PRIVATE_H */
-
 /* odm-doc.c: the walkers the validator shares. */
 void
 odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids);
 void *
 odm_array_items (const void *base, const odm_field_t *f, size_t *count);
+
+/* odm-client.c: shared with the update and index code. */
+mongoc_collection_t *
+odm_client_collection (odm_client_t *client, const odm_schema_t *schema, mongoc_client_t **mc);
+void
+odm_client_release (odm_client_t *client, mongoc_collection_t *coll, mongoc_client_t *mc);
+/* Turns a duplicate-key ERROR into ODM_ERROR_DUPLICATE_KEY plus "unique" violations. */
+bool
+odm_map_duplicate (const odm_schema_t *schema, bson_error_t *error, odm_violations_t *v);
+/* Same, asking the server which unique index holds DOC's keys when the message names none. */
+bool
+odm_map_duplicate_doc (const odm_schema_t *schema, bson_error_t *error, odm_violations_t *v,
+                       mongoc_collection_t *coll, const bson_t *doc);
+/* {field: {$eq: value}} for every top-level field of STORED (FILTER initialised here). */
+void
+odm_conditional_filter (const bson_t *stored, bson_t *filter);
+
+#endif /* ODM_PRIVATE_H */

@@ -8,68 +8,9 @@
 
 #define NOW INT64_C (1750000000000)
 
-/* Copies SRC into DST with PATH (dotted; array indexes allowed) set to V, or removed when
- * V is NULL. Creates missing intermediate objects. */
-static void
-set_path (const bson_t *src, const char *path, const bson_value_t *v, bson_t *dst)
-{
-   const char *dot = strchr (path, '.');
-   size_t head = dot ? (size_t) (dot - path) : strlen (path);
-   bson_iter_t it;
-   bool done = false;
-
-   bson_iter_init (&it, src);
-   while (bson_iter_next (&it)) {
-      const char *k = bson_iter_key (&it);
-      if (strlen (k) != head || strncmp (k, path, head) != 0) {
-         bson_append_iter (dst, k, -1, &it);
-         continue;
-      }
-      done = true;
-      if (!dot) {
-         if (v) {
-            bson_append_value (dst, k, -1, v);
-         }
-      } else {
-         bson_t child, sub;
-         const uint8_t *data;
-         uint32_t len;
-         bool arr = BSON_ITER_HOLDS_ARRAY (&it);
-         ck_assert_msg (arr || BSON_ITER_HOLDS_DOCUMENT (&it), "%s: not an object", path);
-         if (arr) {
-            bson_iter_array (&it, &len, &data);
-         } else {
-            bson_iter_document (&it, &len, &data);
-         }
-         bson_init_static (&sub, data, len);
-         if (arr) {
-            bson_append_array_begin (dst, k, -1, &child);
-         } else {
-            bson_append_document_begin (dst, k, -1, &child);
-         }
-         set_path (&sub, dot + 1, v, &child);
-         if (arr) {
-            bson_append_array_end (dst, &child);
-         } else {
-            bson_append_document_end (dst, &child);
-         }
-      }
-   }
-   if (!done && v) {
-      if (!dot) {
-         bson_append_value (dst, path, (int) head, v);
-      } else {
-         bson_t empty = BSON_INITIALIZER, child;
-         bson_append_document_begin (dst, path, (int) head, &child);
-         set_path (&empty, dot + 1, v, &child);
-         bson_append_document_end (dst, &child);
-      }
-   }
-}
-
 /* The full fixture of COLL with EDITS applied. */
-static bson_t *
-fixture_with (const char *coll, const char *edits_json)
+bson_t *
+odm_test_fixture_with (const char *coll, const char *edits_json)
 {
    char name[128];
    bson_t *doc, *edits;
@@ -86,7 +27,7 @@ fixture_with (const char *coll, const char *edits_json)
       bson_t *next = bson_new ();
       bson_iter_t r;
       bool remove = BSON_ITER_HOLDS_DOCUMENT (&it) && bson_iter_recurse (&it, &r) && bson_iter_find (&r, "$remove");
-      set_path (doc, bson_iter_key (&it), remove ? NULL : bson_iter_value (&it), next);
+      odm_test_set_path (doc, bson_iter_key (&it), remove ? NULL : bson_iter_value (&it), next);
       bson_destroy (doc);
       doc = next;
    }
@@ -100,7 +41,7 @@ static void
 run (const char *coll, const char *edits, const odm_prepare_opts_t *opts, odm_violations_t *v, bson_t *out)
 {
    const odm_schema_t *s = odm_schema_find (coll);
-   bson_t *in = fixture_with (coll, edits);
+   bson_t *in = odm_test_fixture_with (coll, edits);
    bson_error_t err;
    void *doc;
    odm_prepare_opts_t def = {.now_ms = NOW};
@@ -521,7 +462,7 @@ END_TEST
 START_TEST (test_consultation_changed_on_update)
 {
    const odm_schema_t *s = odm_schema_find ("consultations");
-   bson_t *stored_bson = fixture_with ("consultations", "{\"scheduledAt\": " DATE (1700000000000) "}");
+   bson_t *stored_bson = odm_test_fixture_with ("consultations", "{\"scheduledAt\": " DATE (1700000000000) "}");
    void *stored = bson_malloc0 (s->root->size);
    odm_prepare_opts_t update = {.is_update = true, .now_ms = NOW};
    odm_violations_t v;

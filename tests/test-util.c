@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+
 char *
 odm_test_read_file (const char *path, size_t *len)
 {
@@ -68,3 +69,63 @@ odm_test_print_violations (const char *what, const odm_violations_t *v)
       fprintf (stderr, "%s: %s [%s] %s\n", what, v->items[i].path, v->items[i].rule, v->items[i].message);
    }
 }
+
+/* Copies SRC into DST with PATH (dotted; array indexes allowed) set to V, or removed when
+ * V is NULL. Creates missing intermediate objects. */
+void
+odm_test_set_path (const bson_t *src, const char *path, const bson_value_t *v, bson_t *dst)
+{
+   const char *dot = strchr (path, '.');
+   size_t head = dot ? (size_t) (dot - path) : strlen (path);
+   bson_iter_t it;
+   bool done = false;
+
+   bson_iter_init (&it, src);
+   while (bson_iter_next (&it)) {
+      const char *k = bson_iter_key (&it);
+      if (strlen (k) != head || strncmp (k, path, head) != 0) {
+         bson_append_iter (dst, k, -1, &it);
+         continue;
+      }
+      done = true;
+      if (!dot) {
+         if (v) {
+            bson_append_value (dst, k, -1, v);
+         }
+      } else {
+         bson_t child, sub;
+         const uint8_t *data;
+         uint32_t len;
+         bool arr = BSON_ITER_HOLDS_ARRAY (&it);
+         ck_assert_msg (arr || BSON_ITER_HOLDS_DOCUMENT (&it), "%s: not an object", path);
+         if (arr) {
+            bson_iter_array (&it, &len, &data);
+         } else {
+            bson_iter_document (&it, &len, &data);
+         }
+         bson_init_static (&sub, data, len);
+         if (arr) {
+            bson_append_array_begin (dst, k, -1, &child);
+         } else {
+            bson_append_document_begin (dst, k, -1, &child);
+         }
+         odm_test_set_path (&sub, dot + 1, v, &child);
+         if (arr) {
+            bson_append_array_end (dst, &child);
+         } else {
+            bson_append_document_end (dst, &child);
+         }
+      }
+   }
+   if (!done && v) {
+      if (!dot) {
+         bson_append_value (dst, path, (int) head, v);
+      } else {
+         bson_t empty = BSON_INITIALIZER, child;
+         bson_append_document_begin (dst, path, (int) head, &child);
+         odm_test_set_path (&empty, dot + 1, v, &child);
+         bson_append_document_end (dst, &child);
+      }
+   }
+}
+

@@ -21,7 +21,16 @@ odm_test_has_violation (const odm_violations_t *v, const char *path, const char 
 void
 odm_test_print_violations (const char *what, const odm_violations_t *v);
 
+/* Copies SRC into DST with dotted PATH set to V (removed when V is NULL). */
+void
+odm_test_set_path (const bson_t *src, const char *path, const bson_value_t *v, bson_t *dst);
+
+/* COLL's full fixture with EDITS (JSON: dotted path -> value, {"$remove": 1} removes). */
+bson_t *
+odm_test_fixture_with (const char *coll, const char *edits_json);
+
 Suite *codec_suite (void);
+Suite *live_suite (void);
 Suite *rules_suite (void);
 Suite *schema_suite (void);
 Suite *hooks_suite (void);

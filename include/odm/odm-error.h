@@ -26,7 +26,12 @@ ODM_BEGIN_DECLS
    X (ODM_ERROR_RANGE, 6, "a value cannot be represented")                    \
    X (ODM_ERROR_ENCODE, 7, "the document could not be encoded")               \
    X (ODM_ERROR_VALIDATION, 8, "the document breaks the schema's rules")      \
-   X (ODM_ERROR_NO_MEMORY, 9, "out of memory")
+   X (ODM_ERROR_NO_MEMORY, 9, "out of memory")                                \
+   X (ODM_ERROR_DUPLICATE_KEY, 10, "a unique index already has this key")     \
+   X (ODM_ERROR_NOT_FOUND, 11, "no document matched")                         \
+   X (ODM_ERROR_CONFLICT, 12, "the document changed while it was updated")    \
+   X (ODM_ERROR_UNSUPPORTED, 13, "the update uses an operator libodm refuses") \
+   X (ODM_ERROR_SERVER, 14, "the server or the driver reported an error")
 
 typedef enum {
 #define ODM_ERROR_ENUM_(name, code, text) name = code,

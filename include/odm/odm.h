@@ -10,6 +10,7 @@
 #include "odm-schema.h"
 #include "odm-doc.h"
 #include "odm-rules.h"
+#include "odm-client.h"
 #undef ODM_INSIDE
 
 /* The generated collections (built from specs/ by odmgen). */

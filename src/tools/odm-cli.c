@@ -7,7 +7,11 @@
  *        FILE or standard input; prints one JSON line per input line:
  *          {"valid": true, "document": <after defaults and derivations>}
  *          {"valid": false, "errors": [{"path": ..., "rule": ..., "message": ...}]}
- *        exit 0: all valid; 1: some invalid; 2: usage error or unreadable input. */
+ *        exit 0: all valid; 1: some invalid; 2: usage error or unreadable input.
+ *   odm audit COLLECTION --uri URI      report every stored document that breaks the spec
+ *   odm indexes plan|apply|diff|lint [COLLECTION] [--uri URI]
+ *        plan: the wanted indexes; apply: create the missing ones; diff: compare with the
+ *        server; lint: duplicates and prefix-redundant indexes (no server needed). */
 #include <odm/odm.h>
 
 #include <errno.h>
@@ -23,7 +27,9 @@ usage (void)
 {
    fprintf (stderr, "usage: odm collections\n"
                     "       odm schema COLLECTION\n"
-                    "       odm validate [--update] [--strict] [--now MS] COLLECTION [FILE]\n");
+                    "       odm validate [--update] [--strict] [--now MS] COLLECTION [FILE]\n"
+                    "       odm audit COLLECTION --uri URI\n"
+                    "       odm indexes plan|apply|diff|lint [COLLECTION] [--uri URI]\n");
    return EXIT_USAGE;
 }
 
@@ -219,6 +225,184 @@ cmd_validate (int argc, char **argv)
    return worst;
 }
 
+static int
+cmd_audit (int argc, char **argv)
+{
+   const char *uri = NULL, *name = NULL;
+   const odm_schema_t *s;
+   odm_client_t *client;
+   bson_error_t err;
+   int i, rc = 0;
+   int64_t scanned = 0, invalid = 0;
+   mongoc_client_t *mc;
+   mongoc_collection_t *coll;
+   mongoc_cursor_t *raw;
+   const bson_t *d;
+   bson_t empty = BSON_INITIALIZER;
+
+   for (i = 0; i < argc; i++) {
+      if (!strcmp (argv[i], "--uri") && i + 1 < argc) {
+         uri = argv[++i];
+      } else if (!name && argv[i][0] != '-') {
+         name = argv[i];
+      } else {
+         return usage ();
+      }
+   }
+   if (!name || !uri) {
+      return usage ();
+   }
+   if (!(s = schema_or_die (name))) {
+      return EXIT_USAGE;
+   }
+   if (!(client = odm_client_new (uri, &err))) {
+      fprintf (stderr, "odm: %s\n", err.message);
+      return EXIT_USAGE;
+   }
+   /* Raw documents: a document that does not even decode is reported, not skipped. */
+   mc = mongoc_client_pool_pop (odm_client_pool (client));
+   coll = mongoc_client_get_collection (mc, odm_client_db_name (client), s->collection);
+   raw = mongoc_collection_find_with_opts (coll, &empty, NULL, NULL);
+   while (mongoc_cursor_next (raw, &d)) {
+      void *doc = bson_malloc0 (s->root->size);
+      odm_violations_t v;
+      odm_prepare_opts_t po = {.is_update = true};
+      bson_iter_t it;
+      bool ok;
+      scanned++;
+      odm_violations_init (&v);
+      if (!odm_from_bson (s, d, doc, ODM_DECODE_DEFAULT, &err)) {
+         const char *colon = strstr (err.message, ": ");
+         char path[256] = "";
+         if (colon) {
+            bson_snprintf (path, sizeof path, "%.*s", (int) (colon - err.message), err.message);
+         }
+         odm_violations_add (&v, path, "type", colon ? colon + 2 : err.message);
+         ok = false;
+      } else {
+         odm_violations_cleanup (&v);
+         ok = odm_prepare (s, doc, &po, &v);
+      }
+      if (!ok) {
+         bson_t line = BSON_INITIALIZER;
+         invalid++;
+         if (bson_iter_init_find (&it, d, "_id")) {
+            bson_append_iter (&line, "_id", 3, &it);
+         }
+         BSON_APPEND_BOOL (&line, "valid", false);
+         odm_violations_append_bson (&v, &line, "errors");
+         print_bson_line (&line);
+         bson_destroy (&line);
+      }
+      odm_violations_cleanup (&v);
+      odm_cleanup (s, doc);
+      bson_free (doc);
+   }
+   if (mongoc_cursor_error (raw, &err)) {
+      fprintf (stderr, "odm: audit of %s: %s\n", s->collection, err.message);
+      rc = EXIT_USAGE;
+   }
+   mongoc_cursor_destroy (raw);
+   mongoc_collection_destroy (coll);
+   mongoc_client_pool_push (odm_client_pool (client), mc);
+   printf ("{ \"summary\" : { \"collection\" : \"%s\", \"scanned\" : %" PRId64 ", \"invalid\" : %" PRId64 " } }\n",
+           s->collection, scanned, invalid);
+   odm_client_destroy (client);
+   bson_destroy (&empty);
+   if (rc == 0 && invalid) {
+      rc = EXIT_INVALID;
+   }
+   return rc;
+}
+
+static void
+print_violation_lines (const char *collection, const odm_violations_t *v)
+{
+   size_t i;
+   for (i = 0; i < v->count; i++) {
+      printf ("%s\t%s\t%s\n", collection, v->items[i].rule, v->items[i].message);
+   }
+}
+
+static int
+cmd_indexes (int argc, char **argv)
+{
+   const char *verb, *uri = NULL, *name = NULL;
+   const odm_schema_t *const *all;
+   size_t n, k;
+   odm_client_t *client = NULL;
+   bson_error_t err;
+   int i, rc = 0;
+
+   if (argc < 1) {
+      return usage ();
+   }
+   verb = argv[0];
+   for (i = 1; i < argc; i++) {
+      if (!strcmp (argv[i], "--uri") && i + 1 < argc) {
+         uri = argv[++i];
+      } else if (!name && argv[i][0] != '-') {
+         name = argv[i];
+      } else {
+         return usage ();
+      }
+   }
+   if (strcmp (verb, "plan") && strcmp (verb, "apply") && strcmp (verb, "diff") && strcmp (verb, "lint")) {
+      return usage ();
+   }
+   if ((!strcmp (verb, "apply") || !strcmp (verb, "diff")) && !uri) {
+      fprintf (stderr, "odm: indexes %s needs --uri\n", verb);
+      return EXIT_USAGE;
+   }
+   if (name && !schema_or_die (name)) {
+      return EXIT_USAGE;
+   }
+   if (uri && !(client = odm_client_new (uri, &err))) {
+      fprintf (stderr, "odm: %s\n", err.message);
+      return EXIT_USAGE;
+   }
+   all = odm_schemas (&n);
+   for (k = 0; k < n; k++) {
+      const odm_schema_t *s = all[k];
+      odm_violations_t v;
+      uint32_t j;
+      if (name && strcmp (name, s->collection)) {
+         continue;
+      }
+      if (!strcmp (verb, "plan")) {
+         for (j = 0; j < s->index_count; j++) {
+            if (odm_index_wanted (&s->indexes[j])) {
+               printf ("%s\t%s\t%s%s\n", s->collection, s->indexes[j].name, s->indexes[j].keys_json,
+                       s->indexes[j].unique ? "\tunique" : "");
+            }
+         }
+      } else if (!strcmp (verb, "lint")) {
+         odm_indexes_lint (s, &v);
+         print_violation_lines (s->collection, &v);
+         odm_violations_cleanup (&v);
+      } else if (!strcmp (verb, "apply")) {
+         int created;
+         if (!odm_indexes_ensure (client, s, &created, &err)) {
+            fprintf (stderr, "odm: %s: %s\n", s->collection, err.message);
+            rc = EXIT_INVALID;
+         } else {
+            printf ("%s\tcreated %d\n", s->collection, created);
+         }
+      } else {
+         if (!odm_indexes_diff (client, s, &v, &err)) {
+            fprintf (stderr, "odm: %s: %s\n", s->collection, err.message);
+            rc = EXIT_USAGE;
+         } else if (v.count) {
+            print_violation_lines (s->collection, &v);
+            rc = rc ? rc : EXIT_INVALID;
+         }
+         odm_violations_cleanup (&v);
+      }
+   }
+   odm_client_destroy (client);
+   return rc;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -243,6 +427,16 @@ main (int argc, char **argv)
    }
    if (!strcmp (argv[1], "validate")) {
       return cmd_validate (argc - 2, argv + 2);
+   }
+   if (!strcmp (argv[1], "audit")) {
+      int rc = cmd_audit (argc - 2, argv + 2);
+      mongoc_cleanup ();
+      return rc;
+   }
+   if (!strcmp (argv[1], "indexes")) {
+      int rc = cmd_indexes (argc - 2, argv + 2);
+      mongoc_cleanup ();
+      return rc;
    }
    return usage ();
 }

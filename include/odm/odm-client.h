@@ -1,0 +1,163 @@
+/* libodm: the live layer on libmongoc. Include <odm/odm.h>, not this file.
+ *
+ * One odm_client_t per process (it owns a mongoc_client_pool_t and is thread-safe);
+ * every function pops a client from the pool for the duration of the call.
+ *
+ * Every write runs the pre-save path (odm_prepare) first: an invalid document is refused
+ * with its violations and nothing is sent. Errors:
+ *  - validation: returns false, error->code ODM_ERROR_VALIDATION, VIOLATIONS filled;
+ *  - duplicate key: returns false, error->code ODM_ERROR_DUPLICATE_KEY, VIOLATIONS holds
+ *    one violation per key path of the index (rule "unique"), naming the index;
+ *  - anything else from the driver or server: error as libmongoc reported it.
+ * VIOLATIONS may be NULL; when given it is initialised here, always. */
+#if !defined(ODM_INSIDE) && !defined(ODM_COMPILATION)
+#error "Only <odm/odm.h> can be included directly."
+#endif
+
+#ifndef ODM_CLIENT_H
+#define ODM_CLIENT_H
+
+#include <mongoc/mongoc.h>
+
+#include "odm-error.h"
+#include "odm-macros.h"
+#include "odm-schema.h"
+
+ODM_BEGIN_DECLS
+
+typedef struct _odm_client_t odm_client_t;
+typedef struct _odm_cursor_t odm_cursor_t;
+
+/* Connects lazily to URI (replica sets and sharded clusters as libmongoc supports them).
+ * The database is the URI's path ("mongodb://host/app") or "odm". The URI's
+ * serverSelectionTimeoutMS bounds how long an unreachable server makes a call wait.
+ * Returns NULL with ERROR set on a malformed URI. */
+ODM_API odm_client_t *
+odm_client_new (const char *uri, bson_error_t *error);
+
+ODM_API void
+odm_client_destroy (odm_client_t *client);
+
+ODM_API const char *
+odm_client_db_name (const odm_client_t *client);
+
+/* The pool, for anything libodm does not wrap. */
+ODM_API mongoc_client_pool_t *
+odm_client_pool (odm_client_t *client);
+
+/* Runs {ping: 1}. */
+ODM_API bool
+odm_client_ping (odm_client_t *client, bson_error_t *error);
+
+typedef struct {
+   int64_t now_ms;          /* clock for defaults and timestamps; 0 = the real clock */
+   const bson_t *mongoc_opts; /* passed to libmongoc (writeConcern, ...), or NULL */
+} odm_write_opts_t;
+
+/* Inserts DOC after odm_prepare (which fills _id, defaults, timestamps). */
+ODM_API bool
+odm_insert_one (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm_write_opts_t *opts,
+                odm_violations_t *violations, bson_error_t *error);
+
+/* Inserts N structs stored contiguously at DOCS. All are prepared first; if any is
+ * invalid nothing is sent and violation paths start with the document's index ("3.name"). */
+ODM_API bool
+odm_insert_many (odm_client_t *client, const odm_schema_t *schema, void *docs, size_t n,
+                 const odm_write_opts_t *opts, odm_violations_t *violations, bson_error_t *error);
+
+/* Finds one document; *FOUND tells whether one matched. OUT is initialised here, always. */
+ODM_API bool
+odm_find_one (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, void *out, bool *found,
+              bson_error_t *error);
+
+ODM_API bool
+odm_find_by_id (odm_client_t *client, const odm_schema_t *schema, const bson_oid_t *id, void *out, bool *found,
+                bson_error_t *error);
+
+typedef struct {
+   const bson_t *sort;  /* e.g. {updatedAt: -1}, or NULL */
+   int64_t skip;
+   int64_t limit;       /* 0 = no limit */
+   uint32_t decode_flags;
+} odm_find_opts_t;
+
+/* A typed cursor over FILTER. Returns NULL with ERROR set on bad arguments. */
+ODM_API odm_cursor_t *
+odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, const odm_find_opts_t *opts,
+          bson_error_t *error);
+
+/* Decodes the next document into OUT (initialised here, always). Returns false at the end
+ * or on an error: odm_cursor_error tells which. */
+ODM_API bool
+odm_cursor_next (odm_cursor_t *cursor, void *out);
+
+ODM_API bool
+odm_cursor_error (const odm_cursor_t *cursor, bson_error_t *error);
+
+ODM_API void
+odm_cursor_destroy (odm_cursor_t *cursor);
+
+ODM_API bool
+odm_count (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, int64_t *count,
+           bson_error_t *error);
+
+/* Replaces the stored document with DOC's _id by DOC, after odm_prepare as an update
+ * (the stored document is read first and given to the rules as `previous`). Fails with
+ * ODM_ERROR_NOT_FOUND when no document has that _id. */
+ODM_API bool
+odm_save (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm_write_opts_t *opts,
+          odm_violations_t *violations, bson_error_t *error);
+
+typedef struct {
+   bool upsert;
+   bool multi;              /* update every matching document, not just one */
+   int64_t now_ms;
+} odm_update_opts_t;
+
+/* Applies an operator update ($set, $unset, $inc, $mul, $min, $max, $push, $addToSet,
+ * $pull, $pop, $currentDate, $setOnInsert) to the documents matching FILTER.
+ * Every path is checked against the spec before anything is read: unknown paths, wrong
+ * types, unsetting a required field are refused. Then each matching document is read,
+ * the update applied to it in memory, the result run through odm_prepare (derivations,
+ * updatedAt, every rule including cross-field ones), and written back only if the stored
+ * document is still the one that was read (otherwise retried, then ODM_ERROR_CONFLICT).
+ * With UPSERT and no match, the document built from FILTER's equality fields and the
+ * update goes through the create path (defaults, createdAt, required fields).
+ * MATCHED and MODIFIED may be NULL. */
+ODM_API bool
+odm_update (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, const bson_t *update,
+            const odm_update_opts_t *opts, int64_t *matched, odm_violations_t *violations, bson_error_t *error);
+
+ODM_API bool
+odm_delete (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, bool multi,
+            int64_t *deleted, bson_error_t *error);
+
+/* Checks every key of DOC (recursively) for a leading '$' or a '.', which user data must
+ * not carry into a stored document. Adds one violation (rule "key") per bad key. */
+ODM_API bool
+odm_check_keys (const bson_t *doc, odm_violations_t *violations);
+
+/* ------------------------------------------------------------------ indexes */
+
+/* Whether the merged index IX is one libodm creates (prefix-redundant ones are not). */
+ODM_API bool
+odm_index_wanted (const odm_index_t *ix);
+
+/* Creates the collection's wanted indexes that are missing. Idempotent. CREATED (may be
+ * NULL) receives how many were created. */
+ODM_API bool
+odm_indexes_ensure (odm_client_t *client, const odm_schema_t *schema, int *created, bson_error_t *error);
+
+/* Compares the live collection's indexes with the wanted ones. OUT (initialised here,
+ * always) receives one line per difference: "missing NAME {keys}", "extra NAME {keys}",
+ * "differs NAME: ..." as violations (path = index name, rule = missing|extra|differs). */
+ODM_API bool
+odm_indexes_diff (odm_client_t *client, const odm_schema_t *schema, odm_violations_t *out, bson_error_t *error);
+
+/* Reports what the seed declares twice and indexes that are prefixes of others. */
+ODM_API void
+odm_indexes_lint (const odm_schema_t *schema, odm_violations_t *out);
+
+ODM_END_DECLS
+
+#endif /* ODM_CLIENT_H */

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs the live suite (tests/test-live.c) of BUILD_DIR against real wire servers:
+# mongo-java-server and FerretDB, built and started here on free loopback ports, and the
+# server in MONGODB_URI too when it is set (a real MongoDB; its outage test is skipped,
+# since it cannot be restarted from here).
+# usage: scripts/live-tests.sh BUILD_DIR [RUNNER...]   (RUNNER: e.g. valgrind ...)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=$(cd "$1" && pwd)
+shift
+runner=("$@")
+state=$(mktemp -d)
+servers=(mongo-java-server ferretdb)
+cleanup() {
+  for s in "${servers[@]}"; do tests/servers/stop.sh "$s" "$state" || true; done
+  rm -rf "$state"
+}
+trap cleanup EXIT
+
+tests/servers/build.sh all
+for s in "${servers[@]}"; do
+  uri=$(tests/servers/start.sh "$s" "$state")
+  db="odm_live_$$"
+  echo "-- live suite against $s at $uri"
+  ODM_TEST_URI="${uri}${db}?serverSelectionTimeoutMS=3000&connectTimeoutMS=3000" \
+  ODM_TEST_SERVER="$s" \
+  ODM_TEST_RESTART="$PWD/tests/servers/restart.sh $s $state" \
+  ODM_TEST_ODM="$build/odm" \
+    "${runner[@]}" "$build/tests/odm_tests" live
+done
+if [ -n "${MONGODB_URI:-}" ]; then
+  echo "-- live suite against MONGODB_URI"
+  ODM_TEST_URI="$MONGODB_URI" ODM_TEST_SERVER=mongodb ODM_TEST_ODM="$build/odm" CK_EXCLUDE_TCASES=outage \
+    "${runner[@]}" "$build/tests/odm_tests" live
+fi

@@ -1,0 +1,665 @@
+/* libodm: the live layer. Typed CRUD over libmongoc where every write path runs the
+ * schema's pre-save path first, operator updates are applied and re-validated in memory,
+ * and duplicate keys come back shaped like validation errors. */
+#include "odm-private.h"
+
+#include <string.h>
+
+struct _odm_client_t {
+   mongoc_uri_t *uri;
+   mongoc_client_pool_t *pool;
+   char *db;
+};
+
+struct _odm_cursor_t {
+   odm_client_t *client;
+   mongoc_client_t *mc;
+   mongoc_collection_t *coll;
+   mongoc_cursor_t *cursor;
+   const odm_schema_t *schema;
+   uint32_t flags;
+   bool failed;
+   bson_error_t error;
+};
+
+/* ------------------------------------------------------------------ client */
+
+odm_client_t *
+odm_client_new (const char *uri_string, bson_error_t *error)
+{
+   odm_client_t *c;
+   mongoc_uri_t *uri;
+   const char *db;
+
+   mongoc_init ();
+   if (!uri_string) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "URI is NULL");
+      return NULL;
+   }
+   if (!(uri = mongoc_uri_new_with_error (uri_string, error))) {
+      return NULL;
+   }
+   c = bson_malloc0 (sizeof *c);
+   c->uri = uri;
+   db = mongoc_uri_get_database (uri);
+   c->db = bson_strdup (db && *db ? db : "odm");
+   mongoc_uri_set_appname (uri, "libodm");
+   c->pool = mongoc_client_pool_new (uri);
+   mongoc_client_pool_set_error_api (c->pool, MONGOC_ERROR_API_VERSION_2);
+   return c;
+}
+
+void
+odm_client_destroy (odm_client_t *client)
+{
+   if (!client) {
+      return;
+   }
+   mongoc_client_pool_destroy (client->pool);
+   mongoc_uri_destroy (client->uri);
+   bson_free (client->db);
+   bson_free (client);
+}
+
+const char *
+odm_client_db_name (const odm_client_t *client)
+{
+   return client->db;
+}
+
+mongoc_client_pool_t *
+odm_client_pool (odm_client_t *client)
+{
+   return client->pool;
+}
+
+bool
+odm_client_ping (odm_client_t *client, bson_error_t *error)
+{
+   mongoc_client_t *mc = mongoc_client_pool_pop (client->pool);
+   bson_t cmd = BSON_INITIALIZER;
+   bool ok;
+   BSON_APPEND_INT32 (&cmd, "ping", 1);
+   ok = mongoc_client_command_simple (mc, client->db, &cmd, NULL, NULL, error);
+   bson_destroy (&cmd);
+   mongoc_client_pool_push (client->pool, mc);
+   return ok;
+}
+
+mongoc_collection_t *
+odm_client_collection (odm_client_t *client, const odm_schema_t *schema, mongoc_client_t **mc)
+{
+   *mc = mongoc_client_pool_pop (client->pool);
+   return mongoc_client_get_collection (*mc, client->db, schema->collection);
+}
+
+void
+odm_client_release (odm_client_t *client, mongoc_collection_t *coll, mongoc_client_t *mc)
+{
+   mongoc_collection_destroy (coll);
+   mongoc_client_pool_push (client->pool, mc);
+}
+
+static bool
+check_args (odm_client_t *client, const odm_schema_t *schema, bson_error_t *error)
+{
+   if (!client || !schema || schema->magic != ODM_SCHEMA_MAGIC) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "client or schema is NULL");
+      return false;
+   }
+   return true;
+}
+
+/* ------------------------------------------------------------------ key checks */
+
+static void
+check_keys_rec (const bson_t *doc, odm_path_t *path, odm_violations_t *v, bool *ok)
+{
+   bson_iter_t it;
+   if (!bson_iter_init (&it, doc)) {
+      return;
+   }
+   while (bson_iter_next (&it)) {
+      const char *k = bson_iter_key (&it);
+      size_t old = odm_path_push (path, k, strlen (k));
+      if (k[0] == '$' || strchr (k, '.')) {
+         odm_violations_add (v, path->buf, "key", "keys may not start with '$' or contain '.'");
+         *ok = false;
+      }
+      if (BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) {
+         const uint8_t *data;
+         uint32_t len;
+         bson_t sub;
+         if (BSON_ITER_HOLDS_DOCUMENT (&it)) {
+            bson_iter_document (&it, &len, &data);
+         } else {
+            bson_iter_array (&it, &len, &data);
+         }
+         if (bson_init_static (&sub, data, len)) {
+            check_keys_rec (&sub, path, v, ok);
+         }
+      }
+      odm_path_pop (path, old);
+   }
+}
+
+bool
+odm_check_keys (const bson_t *doc, odm_violations_t *violations)
+{
+   odm_path_t path;
+   bool ok = true;
+   odm_path_init (&path);
+   check_keys_rec (doc, &path, violations, &ok);
+   return ok;
+}
+
+/* ------------------------------------------------------------------ errors */
+
+static bool
+validation_failed (odm_violations_t *v, bson_error_t *error)
+{
+   odm_violations_to_error (v, error);
+   return false;
+}
+
+/* Which unique index of SCHEMA already holds DOC's key values (another _id), asking the
+ * server; NULL when none can be found. For servers whose message names no index. */
+static const odm_index_t *
+colliding_index (mongoc_collection_t *coll, const odm_schema_t *schema, const bson_t *doc)
+{
+   uint32_t i;
+   bson_iter_t idit;
+   if (!coll || !doc || !bson_iter_init_find (&idit, doc, "_id")) {
+      return NULL;
+   }
+   for (i = 0; i < schema->index_count; i++) {
+      const odm_index_t *ix = &schema->indexes[i];
+      bson_t *keys, filter = BSON_INITIALIZER, ne;
+      bson_iter_t k, v;
+      int64_t n;
+      if (!ix->unique) {
+         continue;
+      }
+      keys = bson_new_from_json ((const uint8_t *) ix->keys_json, -1, NULL);
+      bson_iter_init (&k, keys);
+      while (bson_iter_next (&k)) {
+         bson_iter_t root;
+         bson_iter_init (&root, doc);
+         if (bson_iter_find_descendant (&root, bson_iter_key (&k), &v)) {
+            bson_append_iter (&filter, bson_iter_key (&k), -1, &v);
+         } else {
+            BSON_APPEND_NULL (&filter, bson_iter_key (&k));
+         }
+      }
+      BSON_APPEND_DOCUMENT_BEGIN (&filter, "_id", &ne);
+      bson_append_iter (&ne, "$ne", 3, &idit);
+      bson_append_document_end (&filter, &ne);
+      n = mongoc_collection_count_documents (coll, &filter, NULL, NULL, NULL, NULL);
+      bson_destroy (&filter);
+      bson_destroy (keys);
+      if (n > 0) {
+         return ix;
+      }
+   }
+   return NULL;
+}
+
+/* Maps a duplicate-key error of either test server or MongoDB to violations on the
+ * index's key paths. COLL and DOC (the document that was written) let the index be found
+ * when the server's message does not name it. Returns true when ERROR was a duplicate key. */
+bool
+odm_map_duplicate_doc (const odm_schema_t *schema, bson_error_t *error, odm_violations_t *v,
+                       mongoc_collection_t *coll, const bson_t *doc)
+{
+   const char *msg = error->message, *p;
+   char name[256] = "";
+   uint32_t i;
+   const odm_index_t *ix = NULL;
+
+   if (error->code != 11000 && error->code != 11001 && !strstr (msg, "E11000") && !strstr (msg, "duplicate key")) {
+      return false;
+   }
+   if ((p = strstr (msg, "index: "))) {
+      size_t n = strcspn (p + 7, " ");
+      bson_snprintf (name, sizeof name, "%.*s", (int) n, p + 7);
+   }
+   for (i = 0; i < schema->index_count && !ix && name[0]; i++) {
+      if (schema->indexes[i].unique && !strcmp (schema->indexes[i].name, name)) {
+         ix = &schema->indexes[i];
+      }
+   }
+   if (!ix && strcmp (name, "_id_") != 0) {
+      ix = colliding_index (coll, schema, doc);
+   }
+   if (ix) {
+      bson_t *keys = bson_new_from_json ((const uint8_t *) ix->keys_json, -1, NULL);
+      bson_iter_t it;
+      char text[400];
+      bson_snprintf (text, sizeof text, "another document has the same key for unique index %s", ix->name);
+      if (keys && bson_iter_init (&it, keys)) {
+         while (bson_iter_next (&it)) {
+            odm_violations_add (v, bson_iter_key (&it), "unique", text);
+         }
+      }
+      bson_destroy (keys);
+   } else {
+      odm_violations_add (v, strcmp (name, "_id_") == 0 ? "_id" : "", "unique", msg);
+   }
+   {
+      char copy[sizeof error->message];
+      bson_strncpy (copy, msg, sizeof copy);
+      odm_set_error (error, ODM_ERROR_DUPLICATE_KEY, NULL, "%s: duplicate key (%s)", schema->collection,
+                     ix ? ix->name : copy);
+   }
+   return true;
+}
+
+bool
+odm_map_duplicate (const odm_schema_t *schema, bson_error_t *error, odm_violations_t *v)
+{
+   return odm_map_duplicate_doc (schema, error, v, NULL, NULL);
+}
+
+/* ------------------------------------------------------------------ encode for write */
+
+static const odm_prepare_opts_t *
+prep_opts (odm_prepare_opts_t *o, bool is_update, int64_t now_ms, const void *previous)
+{
+   o->is_update = is_update;
+   o->now_ms = now_ms;
+   o->previous = previous;
+   return o;
+}
+
+/* Runs the pre-save path on DOC and encodes it into OUT (initialised here). Violation
+ * paths get PREFIX ("3.") when non-NULL. */
+static bool
+prepare_and_encode (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *po, bson_t *out,
+                    odm_violations_t *v, const char *prefix, bson_error_t *error)
+{
+   odm_violations_t local;
+   size_t i;
+   bool ok;
+
+   bson_init (out);
+   ok = odm_prepare (schema, doc, po, &local);
+   if (ok) {
+      bson_destroy (out);
+      if (!odm_to_bson (schema, doc, out, error)) {
+         odm_violations_cleanup (&local);
+         return false;
+      }
+      ok = odm_check_keys (out, &local);
+   }
+   for (i = 0; i < local.count; i++) {
+      char path[ODM_PATH_MAX];
+      bson_snprintf (path, sizeof path, "%s%s", prefix ? prefix : "", local.items[i].path);
+      odm_violations_add (v, path, local.items[i].rule, local.items[i].message);
+   }
+   if (!ok) {
+      odm_violations_to_error (&local, error);
+   }
+   odm_violations_cleanup (&local);
+   return ok;
+}
+
+/* ------------------------------------------------------------------ insert */
+
+bool
+odm_insert_one (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm_write_opts_t *opts,
+                odm_violations_t *violations, bson_error_t *error)
+{
+   return odm_insert_many (client, schema, doc, 1, opts, violations, error);
+}
+
+bool
+odm_insert_many (odm_client_t *client, const odm_schema_t *schema, void *docs, size_t n,
+                 const odm_write_opts_t *opts, odm_violations_t *violations, bson_error_t *error)
+{
+   odm_violations_t local;
+   odm_violations_t *v = violations ? violations : &local;
+   odm_prepare_opts_t po;
+   bson_t *bsons;
+   const bson_t **ptrs;
+   mongoc_client_t *mc;
+   mongoc_collection_t *coll;
+   bool ok = true;
+   size_t i;
+
+   odm_violations_init (v);
+   if (!check_args (client, schema, error) || (n && !docs)) {
+      if (docs == NULL && n) {
+         odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "docs is NULL");
+      }
+      ok = false;
+      goto done;
+   }
+   if (n == 0) {
+      goto done;
+   }
+   bsons = bson_malloc0 (n * sizeof *bsons);
+   ptrs = bson_malloc0 (n * sizeof *ptrs);
+   prep_opts (&po, false, opts ? opts->now_ms : 0, NULL);
+   for (i = 0; i < n; i++) {
+      char prefix[32] = "";
+      bson_error_t e;
+      if (n > 1) {
+         bson_snprintf (prefix, sizeof prefix, "%zu.", i);
+      }
+      if (!prepare_and_encode (schema, (char *) docs + i * schema->root->size, &po, &bsons[i], v, prefix, &e)) {
+         ok = false;
+      }
+      ptrs[i] = &bsons[i];
+   }
+   if (!ok) {
+      validation_failed (v, error);
+   } else {
+      coll = odm_client_collection (client, schema, &mc);
+      bson_t reply;
+      if (n == 1) {
+         ok = mongoc_collection_insert_one (coll, ptrs[0], opts ? opts->mongoc_opts : NULL, &reply, error);
+      } else {
+         ok = mongoc_collection_insert_many (coll, ptrs, n, opts ? opts->mongoc_opts : NULL, &reply, error);
+      }
+      if (!ok) {
+         /* The failing document: writeErrors[0].index, or the only one. */
+         bson_iter_t it;
+         size_t bad = 0;
+         if (bson_iter_init (&it, &reply) && bson_iter_find_descendant (&it, "writeErrors.0.index", &it) &&
+             BSON_ITER_HOLDS_NUMBER (&it) && bson_iter_as_int64 (&it) >= 0 && (size_t) bson_iter_as_int64 (&it) < n) {
+            bad = (size_t) bson_iter_as_int64 (&it);
+         }
+         odm_map_duplicate_doc (schema, error, v, coll, ptrs[bad]);
+      }
+      bson_destroy (&reply);
+      odm_client_release (client, coll, mc);
+   }
+   for (i = 0; i < n; i++) {
+      bson_destroy (&bsons[i]);
+   }
+   bson_free (bsons);
+   bson_free (ptrs);
+done:
+   if (v == &local) {
+      odm_violations_cleanup (&local);
+   }
+   return ok;
+}
+
+/* ------------------------------------------------------------------ find */
+
+odm_cursor_t *
+odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, const odm_find_opts_t *opts,
+          bson_error_t *error)
+{
+   odm_cursor_t *c;
+   bson_t mopts = BSON_INITIALIZER, empty = BSON_INITIALIZER;
+
+   if (!check_args (client, schema, error)) {
+      return NULL;
+   }
+   if (opts && opts->sort) {
+      BSON_APPEND_DOCUMENT (&mopts, "sort", opts->sort);
+   }
+   if (opts && opts->skip > 0) {
+      BSON_APPEND_INT64 (&mopts, "skip", opts->skip);
+   }
+   if (opts && opts->limit > 0) {
+      BSON_APPEND_INT64 (&mopts, "limit", opts->limit);
+   }
+   c = bson_malloc0 (sizeof *c);
+   c->client = client;
+   c->schema = schema;
+   c->flags = opts ? opts->decode_flags : 0;
+   c->coll = odm_client_collection (client, schema, &c->mc);
+   c->cursor = mongoc_collection_find_with_opts (c->coll, filter ? filter : &empty, &mopts, NULL);
+   bson_destroy (&mopts);
+   bson_destroy (&empty);
+   return c;
+}
+
+bool
+odm_cursor_next (odm_cursor_t *c, void *out)
+{
+   const bson_t *doc;
+   if (!c || c->failed) {
+      if (c && out) {
+         memset (out, 0, c->schema->root->size);
+      }
+      return false;
+   }
+   memset (out, 0, c->schema->root->size);
+   if (!mongoc_cursor_next (c->cursor, &doc)) {
+      if (mongoc_cursor_error (c->cursor, &c->error)) {
+         c->failed = true;
+      }
+      return false;
+   }
+   if (!odm_from_bson (c->schema, doc, out, c->flags, &c->error)) {
+      c->failed = true;
+      return false;
+   }
+   return true;
+}
+
+bool
+odm_cursor_error (const odm_cursor_t *c, bson_error_t *error)
+{
+   if (c && c->failed && error) {
+      memcpy (error, &c->error, sizeof *error);
+   }
+   return c && c->failed;
+}
+
+void
+odm_cursor_destroy (odm_cursor_t *c)
+{
+   if (!c) {
+      return;
+   }
+   mongoc_cursor_destroy (c->cursor);
+   odm_client_release (c->client, c->coll, c->mc);
+   bson_free (c);
+}
+
+bool
+odm_find_one (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, void *out, bool *found,
+              bson_error_t *error)
+{
+   odm_find_opts_t fo = {.limit = 1};
+   odm_cursor_t *c;
+   bool got, ok;
+
+   if (found) {
+      *found = false;
+   }
+   if (out && schema) {
+      memset (out, 0, schema->root->size);
+   }
+   if (!(c = odm_find (client, schema, filter, &fo, error))) {
+      return false;
+   }
+   got = odm_cursor_next (c, out);
+   ok = !odm_cursor_error (c, error);
+   odm_cursor_destroy (c);
+   if (found) {
+      *found = got;
+   }
+   return ok;
+}
+
+bool
+odm_find_by_id (odm_client_t *client, const odm_schema_t *schema, const bson_oid_t *id, void *out, bool *found,
+                bson_error_t *error)
+{
+   bson_t filter = BSON_INITIALIZER;
+   bool ok;
+   BSON_APPEND_OID (&filter, "_id", id);
+   ok = odm_find_one (client, schema, &filter, out, found, error);
+   bson_destroy (&filter);
+   return ok;
+}
+
+bool
+odm_count (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, int64_t *count,
+           bson_error_t *error)
+{
+   mongoc_client_t *mc;
+   mongoc_collection_t *coll;
+   bson_t empty = BSON_INITIALIZER;
+   int64_t n;
+   if (!check_args (client, schema, error)) {
+      return false;
+   }
+   coll = odm_client_collection (client, schema, &mc);
+   n = mongoc_collection_count_documents (coll, filter ? filter : &empty, NULL, NULL, NULL, error);
+   odm_client_release (client, coll, mc);
+   if (count) {
+      *count = n < 0 ? 0 : n;
+   }
+   return n >= 0;
+}
+
+/* ------------------------------------------------------------------ save */
+
+/* The stored document's top-level fields as an equality filter: a write conditioned on it
+ * only happens if nobody changed the document since it was read. */
+void
+odm_conditional_filter (const bson_t *stored, bson_t *filter)
+{
+   bson_iter_t it;
+   bson_init (filter);
+   bson_iter_init (&it, stored);
+   while (bson_iter_next (&it)) {
+      bson_t eq;
+      bson_append_document_begin (filter, bson_iter_key (&it), -1, &eq);
+      bson_append_iter (&eq, "$eq", 3, &it);
+      bson_append_document_end (filter, &eq);
+   }
+}
+
+/* Reads the stored document with ID as BSON (NULL when absent). */
+static bool
+read_raw (mongoc_collection_t *coll, const bson_t *filter, bson_t **out, bson_error_t *error)
+{
+   bson_t opts = BSON_INITIALIZER;
+   mongoc_cursor_t *cur;
+   const bson_t *doc;
+   bool ok;
+   BSON_APPEND_INT32 (&opts, "limit", 1);
+   cur = mongoc_collection_find_with_opts (coll, filter, &opts, NULL);
+   *out = NULL;
+   if (mongoc_cursor_next (cur, &doc)) {
+      *out = bson_copy (doc);
+   }
+   ok = !mongoc_cursor_error (cur, error);
+   mongoc_cursor_destroy (cur);
+   bson_destroy (&opts);
+   return ok;
+}
+
+bool
+odm_save (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm_write_opts_t *opts,
+          odm_violations_t *violations, bson_error_t *error)
+{
+   odm_violations_t local;
+   odm_violations_t *v = violations ? violations : &local;
+   const bson_oid_t *id;
+   mongoc_client_t *mc;
+   mongoc_collection_t *coll;
+   bson_t filter = BSON_INITIALIZER, *stored = NULL, enc, reply;
+   void *previous = NULL;
+   odm_prepare_opts_t po;
+   bool ok = false;
+
+   odm_violations_init (v);
+   if (!check_args (client, schema, error) || !doc) {
+      goto done;
+   }
+   if (*(const uint8_t *) ODM_AT_CONST (doc, schema->root->fields[0].presence) != ODM_PRESENT) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, "_id", "save needs a document with an _id");
+      goto done;
+   }
+   id = ODM_AT_CONST (doc, schema->root->fields[0].offset);
+   BSON_APPEND_OID (&filter, "_id", id);
+   coll = odm_client_collection (client, schema, &mc);
+   if (!read_raw (coll, &filter, &stored, error)) {
+      odm_client_release (client, coll, mc);
+      goto done;
+   }
+   if (!stored) {
+      odm_client_release (client, coll, mc);
+      odm_set_error (error, ODM_ERROR_NOT_FOUND, NULL, "%s: no document with this _id to save", schema->collection);
+      goto done;
+   }
+   previous = bson_malloc0 (schema->root->size);
+   if (!odm_from_bson (schema, stored, previous, 0, NULL)) {
+      odm_cleanup (schema, previous);
+      bson_free (previous);
+      previous = NULL; /* a stored document we cannot read: rules run as without it */
+   }
+   if (!prepare_and_encode (schema, doc, prep_opts (&po, true, opts ? opts->now_ms : 0, previous), &enc, v, NULL,
+                            error)) {
+      bson_destroy (&enc);
+      odm_client_release (client, coll, mc);
+      goto done;
+   }
+   ok = mongoc_collection_replace_one (coll, &filter, &enc, opts ? opts->mongoc_opts : NULL, &reply, error);
+   if (!ok) {
+      odm_map_duplicate_doc (schema, error, v, coll, &enc);
+   } else {
+      bson_iter_t it;
+      if (bson_iter_init_find (&it, &reply, "matchedCount") && bson_iter_as_int64 (&it) == 0) {
+         odm_set_error (error, ODM_ERROR_NOT_FOUND, NULL, "%s: the document was deleted while saving",
+                        schema->collection);
+         ok = false;
+      }
+   }
+   bson_destroy (&reply);
+   bson_destroy (&enc);
+   odm_client_release (client, coll, mc);
+done:
+   if (previous) {
+      odm_cleanup (schema, previous);
+      bson_free (previous);
+   }
+   bson_destroy (stored);
+   bson_destroy (&filter);
+   if (v == &local) {
+      odm_violations_cleanup (&local);
+   }
+   return ok;
+}
+
+/* ------------------------------------------------------------------ delete */
+
+bool
+odm_delete (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, bool multi, int64_t *deleted,
+            bson_error_t *error)
+{
+   mongoc_client_t *mc;
+   mongoc_collection_t *coll;
+   bson_t reply, empty = BSON_INITIALIZER;
+   bool ok;
+   if (deleted) {
+      *deleted = 0;
+   }
+   if (!check_args (client, schema, error)) {
+      return false;
+   }
+   coll = odm_client_collection (client, schema, &mc);
+   if (multi) {
+      ok = mongoc_collection_delete_many (coll, filter ? filter : &empty, NULL, &reply, error);
+   } else {
+      ok = mongoc_collection_delete_one (coll, filter ? filter : &empty, NULL, &reply, error);
+   }
+   if (ok && deleted) {
+      bson_iter_t it;
+      if (bson_iter_init_find (&it, &reply, "deletedCount")) {
+         *deleted = bson_iter_as_int64 (&it);
+      }
+   }
+   bson_destroy (&reply);
+   odm_client_release (client, coll, mc);
+   return ok;
+}
