@@ -3,6 +3,7 @@
  * Creates a user, an agent, two chat sessions and a feedback, shows an invalid write
  * being refused (nothing is sent), then lists the user's sessions by recency through the
  * {userId: 1, updatedAt: -1} index that odm_indexes_ensure created. */
+#include <mongoc/mongoc.h>
 #include <odm/odm.h>
 
 #include <stdio.h>

@@ -534,6 +534,65 @@ typedef struct {
    bson_error_t *error;
 } decode_ctx_t;
 
+/* libbson 1.23's bson_validate lets some corrupt nested documents through. Values that
+ * libodm keeps as raw bytes (mixed values, unknown fields) are walked here in full:
+ * each nested document must end in a NUL and iterate to its end without error. */
+static bool
+deep_check (const bson_iter_t *it, int depth)
+{
+   bson_iter_t child;
+   const uint8_t *data;
+   uint32_t len;
+
+   if (BSON_ITER_HOLDS_UTF8 (it)) {
+      uint32_t slen;
+      const char *str = bson_iter_utf8 (it, &slen);
+      return utf8_valid (str, slen);
+   }
+   if (!BSON_ITER_HOLDS_DOCUMENT (it) && !BSON_ITER_HOLDS_ARRAY (it)) {
+      return true;
+   }
+   if (depth > 100) {
+      return false;
+   }
+   if (BSON_ITER_HOLDS_DOCUMENT (it)) {
+      bson_iter_document (it, &len, &data);
+   } else {
+      bson_iter_array (it, &len, &data);
+   }
+   if (len < 5 || data[len - 1] != 0 || !bson_iter_recurse (it, &child)) {
+      return false;
+   }
+   {
+      uint32_t k = 0;
+      bool array = BSON_ITER_HOLDS_ARRAY (it);
+      while (bson_iter_next (&child)) {
+         if (!utf8_valid (bson_iter_key (&child), bson_iter_key_len (&child))) {
+            return false;
+         }
+         if (array) {
+            /* Array keys must be "0", "1", ... (libbson refuses to append others). */
+            char want[16];
+            bson_snprintf (want, sizeof want, "%u", k++);
+            if (strcmp (bson_iter_key (&child), want) != 0) {
+               return false;
+            }
+         }
+         if (!deep_check (&child, depth + 1)) {
+            return false;
+         }
+      }
+   }
+   return child.err_off == 0;
+}
+
+static bool
+corrupt (decode_ctx_t *c)
+{
+   odm_set_error (c->error, ODM_ERROR_CORRUPT_BSON, c->path.buf, "corrupt BSON");
+   return false;
+}
+
 static bool decode_object (const odm_object_desc_t *d, bson_iter_t *it, void *base, decode_ctx_t *c);
 
 static bool
@@ -605,14 +664,20 @@ decode_value (const odm_field_t *f, bson_iter_t *it, void *p, decode_ctx_t *c)
       bson_oid_copy (bson_iter_oid (it), (bson_oid_t *) p);
       return true;
    case ODM_KIND_MIXED:
+      if (!deep_check (it, 0)) {
+         return corrupt (c);
+      }
       bson_value_copy (bson_iter_value (it), (bson_value_t *) p);
       return true;
    case ODM_KIND_OBJECT: {
       bson_iter_t child;
+      const uint8_t *data;
+      uint32_t len;
       if (t != BSON_TYPE_DOCUMENT) {
          return type_error (c, "object", t);
       }
-      if (!bson_iter_recurse (it, &child)) {
+      bson_iter_document (it, &len, &data);
+      if (len < 5 || data[len - 1] != 0 || !bson_iter_recurse (it, &child)) {
          odm_set_error (c->error, ODM_ERROR_CORRUPT_BSON, c->path.buf, "corrupt subdocument");
          return false;
       }
@@ -633,12 +698,19 @@ decode_array (const odm_field_t *f, bson_iter_t *it, void *base, decode_ctx_t *c
    if (bson_iter_type (it) != BSON_TYPE_ARRAY) {
       return type_error (c, "array", bson_iter_type (it));
    }
-   if (!bson_iter_recurse (it, &child)) {
-      odm_set_error (c->error, ODM_ERROR_CORRUPT_BSON, c->path.buf, "corrupt array");
-      return false;
+   {
+      const uint8_t *data;
+      uint32_t len;
+      bson_iter_array (it, &len, &data);
+      if (len < 5 || data[len - 1] != 0 || !bson_iter_recurse (it, &child)) {
+         return corrupt (c);
+      }
    }
    while (bson_iter_next (&child)) {
       count++;
+   }
+   if (child.err_off) {
+      return corrupt (c);
    }
    items = count ? bson_malloc0 (count * f->elem_size) : NULL;
    /* Attach before decoding elements, so a failure part-way is freed by odm_cleanup. */
@@ -689,7 +761,12 @@ decode_object (const odm_object_desc_t *d, bson_iter_t *it, void *base, decode_c
       uint32_t key_len = bson_iter_key_len (it);
       const char *key = bson_iter_key (it);
       const odm_field_t *f = find_field (d, &next, key, key_len);
-      size_t old = odm_path_push (&c->path, key, key_len);
+      size_t old;
+
+      if (!utf8_valid (key, key_len)) {
+         return corrupt (c);
+      }
+      old = odm_path_push (&c->path, key, key_len);
 
       if (!f) {
          bson_t **extra = (bson_t **) ODM_AT (base, d->extra);
@@ -698,13 +775,18 @@ decode_object (const odm_object_desc_t *d, bson_iter_t *it, void *base, decode_c
                            "field is not in the schema of %s", d->c_type);
             return false;
          }
+         if (!deep_check (it, 0)) {
+            return corrupt (c);
+         }
          if (!*extra) {
             *extra = bson_new ();
          } else if (bson_has_field (*extra, key)) {
             odm_set_error (c->error, ODM_ERROR_DUPLICATE_FIELD, c->path.buf, "field appears twice");
             return false;
          }
-         bson_append_iter (*extra, key, (int) key_len, it);
+         if (!bson_append_iter (*extra, key, (int) key_len, it)) {
+            return corrupt (c);
+         }
          odm_path_pop (&c->path, old);
          continue;
       }
@@ -726,6 +808,9 @@ decode_object (const odm_object_desc_t *d, bson_iter_t *it, void *base, decode_c
          }
       }
       odm_path_pop (&c->path, old);
+   }
+   if (it->err_off) {
+      return corrupt (c);
    }
    return true;
 }

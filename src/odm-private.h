@@ -2,6 +2,7 @@
 #ifndef ODM_PRIVATE_H
 #define ODM_PRIVATE_H
 
+#include <mongoc/mongoc.h>
 #include <odm/odm.h>
 
 /* A dotted path being built while walking a document ("attachments.0.url"). */

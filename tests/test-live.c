@@ -707,7 +707,7 @@ START_TEST (test_find_sort_skip_limit)
       snprintf (edits, sizeof edits, "{\"_id\": {\"$oid\": \"64b00000000000000000010%d\"}, \"sessionId\": \"s%d\"}", i, i);
       b = odm_test_fixture_with ("chat_sessions", edits);
       ck_assert (odm_from_bson (s, b, &d, 0, NULL));
-      ck_assert_msg (odm_chat_session_insert (c, &d, &v, &err), "%s", err.message);
+      ck_assert_msg (odm_insert_one (c, s, &d, &wo, &v, &err), "%s", err.message);
       odm_violations_cleanup (&v);
       odm_chat_session_cleanup (&d);
       bson_destroy (b);

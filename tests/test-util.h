@@ -3,6 +3,7 @@
 #define ODM_TEST_UTIL_H
 
 #include <check.h>
+#include <mongoc/mongoc.h>
 #include <odm/odm.h>
 
 /* Reads tests/data/NAME (Extended JSON) into a new bson_t, or NULL when the file is absent. */

@@ -17,13 +17,17 @@
 #ifndef ODM_CLIENT_H
 #define ODM_CLIENT_H
 
-#include <mongoc/mongoc.h>
+#include <bson/bson.h>
 
 #include "odm-error.h"
 #include "odm-macros.h"
 #include "odm-schema.h"
 
 ODM_BEGIN_DECLS
+
+/* libmongoc's pool type, declared here so that this header does not pull in all of
+ * <mongoc/mongoc.h> (include it yourself to use the pool). */
+typedef struct _mongoc_client_pool_t mongoc_client_pool_t;
 
 typedef struct _odm_client_t odm_client_t;
 typedef struct _odm_cursor_t odm_cursor_t;

@@ -12,6 +12,7 @@
  *   odm indexes plan|apply|diff|lint [COLLECTION] [--uri URI]
  *        plan: the wanted indexes; apply: create the missing ones; diff: compare with the
  *        server; lint: duplicates and prefix-redundant indexes (no server needed). */
+#include <mongoc/mongoc.h>
 #include <odm/odm.h>
 
 #include <errno.h>

@@ -22,7 +22,7 @@ main (void)
    }
    printf ("libodm %s: %u fields, %zu collections\n", ODM_VERSION_STRING, bson_count_keys (&b),
            (size_t) ODM_COLLECTION_COUNT);
-   rc = bson_count_keys (&b) == 12 ? 0 : 1;
+   rc = bson_count_keys (&b) == 10 ? 0 : 1; /* _id, 4 set, tags, settings, stats, timestamps */
    bson_destroy (&b);
    odm_violations_cleanup (&v);
    odm_chat_session_cleanup (&s);

@@ -5,6 +5,7 @@
 #include <odm/odm.h>
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,9 +41,18 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       odm_validate (s, doc, NULL, &v);
       odm_violations_cleanup (&v);
       if (!odm_to_bson (s, doc, &out1, &err)) {
+         fprintf (stderr, "fuzz: %s: encode failed: %s\n", s->collection, err.message);
          abort ();
       }
       if (!odm_from_bson (s, &out1, doc2, flags, &err)) {
+         fprintf (stderr, "fuzz: %s: re-decode failed: %s\n", s->collection, err.message);
+         if (getenv ("ODM_FUZZ_DUMP")) {
+            size_t b;
+            for (b = 0; b < in.len; b++) fprintf (stderr, "%02x", bson_get_data (&in)[b]);
+            fprintf (stderr, "\n");
+            for (b = 0; b < out1.len; b++) fprintf (stderr, "%02x", bson_get_data (&out1)[b]);
+            fprintf (stderr, "\n");
+         }
          abort (); /* what we encode, we decode */
       }
       if (!odm_to_bson (s, doc2, &out2, &err) || out1.len != out2.len ||
@@ -55,6 +65,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       odm_prepare (s, doc, &opts, &v);
       odm_violations_cleanup (&v);
       if (!odm_to_bson (s, doc, &out1, &err)) {
+         fprintf (stderr, "fuzz: %s: encode failed: %s\n", s->collection, err.message);
          abort ();
       }
       bson_destroy (&out1);
