@@ -41,9 +41,10 @@ odm_path_push (odm_path_t *p, const char *name, size_t name_len)
 size_t
 odm_path_push_index (odm_path_t *p, size_t index)
 {
-   char tmp[24];
-   int n = snprintf (tmp, sizeof tmp, "%zu", index);
-   return odm_path_push (p, tmp, (size_t) n);
+   char tmp[16];
+   const char *key;
+   size_t n = bson_uint32_to_string ((uint32_t) index, &key, tmp, sizeof tmp);
+   return odm_path_push (p, key, n);
 }
 
 void
@@ -462,6 +463,12 @@ encode_object (const odm_object_desc_t *d, const void *base, bson_t *out)
 }
 
 bool
+odm_encode_desc (const odm_object_desc_t *d, const void *doc, bson_t *out)
+{
+   return encode_object (d, doc, out);
+}
+
+bool
 odm_to_bson (const odm_schema_t *schema, const void *doc, bson_t *out, bson_error_t *error)
 {
    if (!out) {
@@ -816,27 +823,19 @@ decode_object (const odm_object_desc_t *d, bson_iter_t *it, void *base, decode_c
 }
 
 bool
-odm_from_bson (const odm_schema_t *schema,
-               const bson_t *in,
-               void *doc,
-               uint32_t flags,
-               bson_error_t *error)
+odm_decode_desc (const odm_object_desc_t *d, const bson_t *in, void *doc, uint32_t flags, bson_error_t *error)
 {
    decode_ctx_t c;
    bson_iter_t it;
    size_t offset = 0;
 
-   if (!schema || schema->magic != ODM_SCHEMA_MAGIC || !doc) {
-      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "schema or document is NULL");
-      return false;
-   }
-   memset (doc, 0, schema->root->size);
+   memset (doc, 0, d->size);
    if (!in) {
       odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "input is NULL");
       return false;
    }
-   /* One pass over the bytes first: lengths, nesting and UTF-8 (no embedded NUL).
-    * After it, iterating cannot read out of bounds. */
+   /* One pass over the bytes first: lengths and nesting. Strings, keys and raw values
+    * are checked again on the way (see deep_check). */
    if (!bson_validate (in, BSON_VALIDATE_UTF8, &offset)) {
       odm_set_error (error, ODM_ERROR_CORRUPT_BSON, NULL,
                      "input is not valid BSON or has invalid UTF-8 (at byte %zu)", offset);
@@ -849,11 +848,32 @@ odm_from_bson (const odm_schema_t *schema,
    c.flags = flags;
    c.error = error;
    odm_path_init (&c.path);
-   if (!decode_object (schema->root, &it, doc, &c)) {
-      odm_cleanup (schema, doc);
+   if (!decode_object (d, &it, doc, &c)) {
+      odm_cleanup_desc (d, doc);
       return false;
    }
    return true;
+}
+
+void
+odm_cleanup_desc (const odm_object_desc_t *d, void *doc)
+{
+   cleanup_object (d, doc);
+   memset (doc, 0, d->size);
+}
+
+bool
+odm_from_bson (const odm_schema_t *schema,
+               const bson_t *in,
+               void *doc,
+               uint32_t flags,
+               bson_error_t *error)
+{
+   if (!schema || schema->magic != ODM_SCHEMA_MAGIC || !doc) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "schema or document is NULL");
+      return false;
+   }
+   return odm_decode_desc (schema->root, in, doc, flags, error);
 }
 
 bool
