@@ -40,6 +40,14 @@ odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids
 void *
 odm_array_items (const void *base, const odm_field_t *f, size_t *count);
 
+/* Decode / encode / cleanup of any generated object type (documents, analytics rows). */
+bool
+odm_decode_desc (const odm_object_desc_t *d, const bson_t *in, void *doc, uint32_t flags, bson_error_t *error);
+bool
+odm_encode_desc (const odm_object_desc_t *d, const void *doc, bson_t *out);
+void
+odm_cleanup_desc (const odm_object_desc_t *d, void *doc);
+
 /* odm-client.c: shared with the update and index code. */
 mongoc_collection_t *
 odm_client_collection (odm_client_t *client, const odm_schema_t *schema, mongoc_client_t **mc);

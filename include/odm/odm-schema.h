@@ -67,6 +67,7 @@ typedef struct {
 } odm_messages_t;
 
 typedef struct odm_object_desc odm_object_desc_t;
+typedef struct odm_aggregation odm_aggregation_t;
 
 typedef struct {
    const char *name;    /* BSON key */
@@ -135,7 +136,9 @@ typedef struct {
    uint32_t index_count;
    const odm_index_t *indexes; /* merged: one per key pattern */
    uint32_t aggregation_count;
-   const char *const *aggregations;
+   const char *const *aggregations;   /* the seed's analytics names, all of them */
+   uint32_t analytics_count;
+   const odm_aggregation_t *const *analytics; /* those implemented as pipelines */
    odm_rules_fn rules;    /* cross-field rules of the seed's hooks, or NULL */
    odm_derive_fn derive;  /* pre-save derivations, or NULL */
    const char *spec_json; /* the spec file this was generated from */

@@ -11,6 +11,7 @@
 #include "odm-doc.h"
 #include "odm-rules.h"
 #include "odm-client.h"
+#include "odm-analytics.h"
 #undef ODM_INSIDE
 
 /* The generated collections (built from specs/ by odmgen). */
