@@ -67,6 +67,22 @@ typedef struct {
 } index_t;
 
 typedef struct {
+   char *name, *type, *doc, *dflt_string;
+   double dflt_number;
+   bool has_default, required;
+   int kind; /* K_* or P_PERIOD */
+} param_t;
+
+#define P_PERIOD 100
+
+typedef struct {
+   char *name, *c_name, *doc, *pipeline_json;
+   param_t *params;
+   size_t n_params;
+   object_t *row;
+} agg_t;
+
+typedef struct {
    const char *file;
    char *collection, *model, *c_name;
    bool timestamps;
@@ -77,6 +93,8 @@ typedef struct {
    size_t n_indexes;
    char **aggregations;
    size_t n_aggregations;
+   agg_t *aggs; /* the analytics declared as pipelines */
+   size_t n_aggs;
    bson_t rules, derive;
    char *text;
    int path_count;
@@ -527,6 +545,149 @@ parse_fields (spec_t *sp, object_t *obj, bson_iter_t *arr, const char *where, bo
    }
 }
 
+/* Checks that every {"$param": "x"} in the pipeline names a declared parameter. */
+static void
+check_slots (const agg_t *a, bson_iter_t *it, const char *where)
+{
+   while (bson_iter_next (it)) {
+      if (!strcmp (bson_iter_key (it), "$param")) {
+         size_t i;
+         bool ok = false;
+         const char *name = want_utf8 (it, where);
+         for (i = 0; i < a->n_params && !ok; i++) {
+            ok = !strcmp (a->params[i].name, name);
+         }
+         if (!ok) {
+            die (where, "pipeline uses undeclared parameter \"%s\"", name);
+         }
+      } else if (BSON_ITER_HOLDS_DOCUMENT (it) || BSON_ITER_HOLDS_ARRAY (it)) {
+         bson_iter_t sub;
+         bson_iter_recurse (it, &sub);
+         check_slots (a, &sub, where);
+      }
+   }
+}
+
+/* An analytic: {name, c_name, doc, params, pipeline, row}. */
+static void
+parse_agg (spec_t *sp, bson_iter_t *it, const char *where)
+{
+   bson_iter_t body;
+   agg_t a;
+   bool have_pipeline = false, have_row = false;
+   memset (&a, 0, sizeof a);
+   bson_iter_recurse (it, &body);
+   while (bson_iter_next (&body)) {
+      const char *k = bson_iter_key (&body);
+      char *w = fmt ("%s.%s", where, k);
+      if (!strcmp (k, "name")) {
+         a.name = xstrdup (want_utf8 (&body, w));
+      } else if (!strcmp (k, "c_name")) {
+         a.c_name = xstrdup (want_utf8 (&body, w));
+      } else if (!strcmp (k, "doc")) {
+         a.doc = xstrdup (want_utf8 (&body, w));
+      } else if (!strcmp (k, "params")) {
+         bson_iter_t pl;
+         want_array (&body, &pl, w);
+         while (bson_iter_next (&pl)) {
+            bson_iter_t pb;
+            param_t p;
+            memset (&p, 0, sizeof p);
+            want_doc (&pl, &pb, w);
+            while (bson_iter_next (&pb)) {
+               const char *pk = bson_iter_key (&pb);
+               if (!strcmp (pk, "name")) {
+                  p.name = xstrdup (want_utf8 (&pb, w));
+               } else if (!strcmp (pk, "type")) {
+                  p.type = xstrdup (want_utf8 (&pb, w));
+               } else if (!strcmp (pk, "doc")) {
+                  p.doc = xstrdup (want_utf8 (&pb, w));
+               } else if (!strcmp (pk, "required")) {
+                  p.required = want_bool (&pb, w);
+               } else if (!strcmp (pk, "default")) {
+                  p.has_default = true;
+                  if (BSON_ITER_HOLDS_UTF8 (&pb)) {
+                     p.dflt_string = xstrdup (bson_iter_utf8 (&pb, NULL));
+                  } else if (BSON_ITER_HOLDS_BOOL (&pb)) {
+                     p.dflt_number = bson_iter_bool (&pb);
+                  } else {
+                     p.dflt_number = want_number (&pb, w);
+                  }
+               } else {
+                  die (w, "unknown parameter key \"%s\"", pk);
+               }
+            }
+            if (!p.name || !p.type) {
+               die (w, "a parameter needs \"name\" and \"type\"");
+            }
+            c_member (p.name, w);
+            p.kind = !strcmp (p.type, "period") ? P_PERIOD : kind_of (p.type, w);
+            if (p.kind == K_OBJECT || p.kind == K_MIXED) {
+               die (w, "parameters are scalars (string, number, boolean, date, objectid, period)");
+            }
+            if (p.has_default && (p.kind == K_DATE || p.kind == K_OID)) {
+               die (w, "date and objectid parameters take no default");
+            }
+            a.params = bson_realloc (a.params, (a.n_params + 1) * sizeof p);
+            a.params[a.n_params++] = p;
+         }
+      } else if (!strcmp (k, "pipeline")) {
+         const uint8_t *data;
+         uint32_t len;
+         bson_t arr, wrap = BSON_INITIALIZER;
+         bson_iter_t chk;
+         want_array (&body, &chk, w);
+         bson_iter_array (&body, &len, &data);
+         bson_init_static (&arr, data, len);
+         bson_append_array (&wrap, "pipeline", 8, &arr);
+         a.pipeline_json = bson_as_canonical_extended_json (&wrap, NULL);
+         bson_destroy (&wrap);
+         have_pipeline = true;
+      } else if (!strcmp (k, "row")) {
+         bson_iter_t rl;
+         want_array (&body, &rl, w);
+         if (!a.c_name) {
+            die (w, "\"c_name\" must come before \"row\"");
+         }
+         {
+            char *stem = fmt ("%s_%s_row", sp->root.stem, a.c_name), *path = fmt ("%s row", a.c_name);
+            a.row = new_object (sp, stem, path);
+            parse_fields (sp, a.row, &rl, w, false);
+            register_object (sp, a.row);
+            bson_free (stem);
+            bson_free (path);
+         }
+         have_row = true;
+      } else {
+         die (w, "unknown key \"%s\"", k);
+      }
+      bson_free (w);
+   }
+   if (!a.name || !a.c_name || !a.doc || !have_pipeline || !have_row) {
+      die (where, "an analytic needs \"name\", \"c_name\", \"doc\", \"pipeline\" and \"row\"");
+   }
+   if (!is_snake (a.c_name)) {
+      die (where, "c_name \"%s\" is not snake_case", a.c_name);
+   }
+   {
+      bson_iter_t again;
+      bson_t *pj = bson_new_from_json ((const uint8_t *) a.pipeline_json, -1, NULL);
+      bson_iter_init (&again, pj);
+      check_slots (&a, &again, where);
+      bson_destroy (pj);
+   }
+   {
+      size_t i;
+      for (i = 0; i < sp->n_aggs; i++) {
+         if (!strcmp (sp->aggs[i].c_name, a.c_name)) {
+            die (where, "two analytics are named %s", a.c_name);
+         }
+      }
+   }
+   sp->aggs = bson_realloc (sp->aggs, (sp->n_aggs + 1) * sizeof a);
+   sp->aggs[sp->n_aggs++] = a;
+}
+
 static int
 count_paths (const object_t *o)
 {
@@ -848,8 +1009,17 @@ parse_spec (spec_t *sp, const char *file)
       } else if (!strcmp (bson_iter_key (&it), "aggregations")) {
          bson_iter_recurse (&it, &child);
          while (bson_iter_next (&child)) {
+            char *w = fmt ("aggregations[%s]", bson_iter_key (&child));
+            const char *name;
+            if (BSON_ITER_HOLDS_DOCUMENT (&child)) {
+               parse_agg (sp, &child, w);
+               name = sp->aggs[sp->n_aggs - 1].name;
+            } else {
+               name = want_utf8 (&child, w);
+            }
             sp->aggregations = bson_realloc (sp->aggregations, (sp->n_aggregations + 1) * sizeof (char *));
-            sp->aggregations[sp->n_aggregations++] = xstrdup (want_utf8 (&child, "aggregations"));
+            sp->aggregations[sp->n_aggregations++] = xstrdup (name);
+            bson_free (w);
          }
       }
    }
@@ -1369,6 +1539,120 @@ base_name (const char *p)
    return s ? s + 1 : p;
 }
 
+static const char *
+param_c_type (const param_t *p)
+{
+   switch (p->kind) {
+   case K_STRING:
+   case P_PERIOD: return "const char *";
+   case K_NUMBER: return "double ";
+   case K_BOOL: return "bool ";
+   case K_DATE: return "int64_t ";
+   case K_OID: return "bson_oid_t ";
+   default: return "?";
+   }
+}
+
+/* Header part of the analytics: params and row structs are typedefs, the run is inline. */
+static void
+emit_aggs_h (buf_t *h, const spec_t *sp)
+{
+   size_t i, j;
+   const char *st = sp->root.stem;
+   if (!sp->n_aggs) {
+      return;
+   }
+   out (h, "/* ---- Analytics (odm-analytics.h): the seed's named aggregations as pipelines. ---- */\n\n");
+   for (i = 0; i < sp->n_aggs; i++) {
+      const agg_t *a = &sp->aggs[i];
+      char *doc = ctext (a->doc), *name = ctext (a->name);
+      out (h, "/* %s: %s */\ntypedef struct %s_%s_params {\n", name, doc, st, a->c_name);
+      for (j = 0; j < a->n_params; j++) {
+         const param_t *p = &a->params[j];
+         char *pd = ctext (p->doc ? p->doc : "");
+         out (h, "   /* %s%s%s%s%s */\n", p->kind == P_PERIOD ? "day, week, month or year" : p->type,
+              p->required ? ", required" : "", p->has_default ? ", has a default" : ", optional", *pd ? " -- " : "", pd);
+         out (h, "   %s%s;\n   uint8_t has_%s;\n", param_c_type (p), p->name, p->name);
+         bson_free (pd);
+      }
+      if (!a->n_params) {
+         out (h, "   uint8_t unused; /* no parameters */\n");
+      }
+      out (h, "} %s_%s_params_t;\n\n", st, a->c_name);
+      out (h, "extern ODM_API const odm_aggregation_t %s_%s_aggregation;\n\n", st, a->c_name);
+      out (h,
+           "/* Runs \"%s\"; *ROWS is an array of *N rows, freed with %s_%s_rows_free. */\n"
+           "static inline bool\n%s_%s (odm_client_t *client, const %s_%s_params_t *params, %s **rows, size_t *n, "
+           "bson_error_t *error)\n{\n   return odm_aggregate (client, &%s_schema, &%s_%s_aggregation, params, (void **) "
+           "rows, n, error);\n}\n\n",
+           name, st, a->c_name, st, a->c_name, st, a->c_name, a->row->ctype, st, st, a->c_name);
+      out (h, "static inline void\n%s_%s_rows_free (%s *rows, size_t n)\n{\n   odm_rows_free (&%s_%s_aggregation, rows, n);\n}\n\n",
+           st, a->c_name, a->row->ctype, st, a->c_name);
+      bson_free (doc);
+      bson_free (name);
+   }
+}
+
+static void
+emit_aggs_c (buf_t *c, const spec_t *sp)
+{
+   size_t i, j;
+   const char *st = sp->root.stem;
+   static const char *const kinds[] = {"", "ODM_KIND_STRING", "ODM_KIND_NUMBER", "ODM_KIND_BOOL", "ODM_KIND_DATE", "ODM_KIND_OID"};
+   for (i = 0; i < sp->n_aggs; i++) {
+      const agg_t *a = &sp->aggs[i];
+      char *nm = cstr (a->name), *doc = cstr (a->doc);
+      if (a->n_params) {
+         out (c, "static const odm_param_t %s_%s_params[] = {\n", st, a->c_name);
+         for (j = 0; j < a->n_params; j++) {
+            const param_t *p = &a->params[j];
+            char *pd = cstr (p->doc ? p->doc : "");
+            out (c, "   {.name = \"%s\",\n    .kind = %s,\n    .offset = offsetof (%s_%s_params_t, %s),\n", p->name,
+                 p->kind == P_PERIOD ? "ODM_PARAM_PERIOD" : kinds[p->kind], st, a->c_name, p->name);
+            out (c, "    .presence = offsetof (%s_%s_params_t, has_%s),\n    .required = %s,\n", st, a->c_name, p->name,
+                 p->required ? "true" : "false");
+            if (p->has_default) {
+               out (c, "    .has_default = true,\n");
+               if (p->dflt_string) {
+                  char *ds = cstr (p->dflt_string);
+                  out (c, "    .dflt_string = %s,\n", ds);
+                  bson_free (ds);
+               } else {
+                  char *dn = num (p->dflt_number);
+                  out (c, "    .dflt_number = %s,\n", dn);
+                  bson_free (dn);
+               }
+            }
+            out (c, "    .doc = %s},\n", pd);
+            bson_free (pd);
+         }
+         out (c, "};\n");
+      }
+      out (c, "static const char %s_%s_pipeline[] =\n", st, a->c_name);
+      {
+         char *pj = cstr (a->pipeline_json);
+         out (c, "   %s;\n", pj);
+         bson_free (pj);
+      }
+      out (c, "const odm_aggregation_t %s_%s_aggregation = {\n   .name = %s,\n   .c_name = \"%s\",\n   .doc = %s,\n",
+           st, a->c_name, nm, a->c_name, doc);
+      out (c, "   .pipeline_json = %s_%s_pipeline,\n   .param_count = %zu,\n", st, a->c_name, a->n_params);
+      if (a->n_params) {
+         out (c, "   .params = %s_%s_params,\n", st, a->c_name);
+      }
+      out (c, "   .params_size = sizeof (%s_%s_params_t),\n   .row = &%s_desc,\n};\n\n", st, a->c_name, a->row->stem);
+      bson_free (nm);
+      bson_free (doc);
+   }
+   if (sp->n_aggs) {
+      out (c, "static const odm_aggregation_t *const %s_analytics[] = {\n", st);
+      for (i = 0; i < sp->n_aggs; i++) {
+         out (c, "   &%s_%s_aggregation,\n", st, sp->aggs[i].c_name);
+      }
+      out (c, "};\n\n");
+   }
+}
+
 static void emit_find_by_unique (buf_t *h, const spec_t *sp, const index_t *ix);
 
 static void
@@ -1434,6 +1718,7 @@ emit_spec (const spec_t *sp, const char *outdir)
    for (i = 0; i < sp->n_indexes; i++) {
       emit_find_by_unique (&h, sp, &sp->indexes[i]);
    }
+   emit_aggs_h (&h, sp);
    out (&h, "ODM_END_DECLS\n\n#endif /* %s */\n", guard);
 
    out (&c, "/* Generated by odmgen (codegen ABI %d) from %s. Do not edit: edit the spec. */\n", ODMGEN_ABI,
@@ -1474,6 +1759,7 @@ emit_spec (const spec_t *sp, const char *outdir)
       bson_free (s);
    }
    out (&c, "   NULL};\n\n");
+   emit_aggs_c (&c, sp);
    out (&c, "static const char %s_spec_json[] =\n", st);
    {
       char *line = sp->text, *nl;
@@ -1497,6 +1783,9 @@ emit_spec (const spec_t *sp, const char *outdir)
    out (&c, "   .aggregation_count = %zu,\n   .aggregations = %s_aggregations,\n", sp->n_aggregations, st);
    out (&c, "   .rules = %s%s,\n", has_rules ? st : "NULL", has_rules ? "_rules" : "");
    out (&c, "   .derive = %s%s,\n", has_derive ? st : "NULL", has_derive ? "_derive" : "");
+   if (sp->n_aggs) {
+      out (&c, "   .analytics_count = %zu,\n   .analytics = %s_analytics,\n", sp->n_aggs, st);
+   }
    out (&c, "   .spec_json = %s_spec_json,\n   .path_count = %d,\n};\n", st, sp->path_count);
 
    path = fmt ("%s/odm/gen/%s.h", outdir, sp->collection);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the live suite (tests/test-live.c) of BUILD_DIR against real wire servers:
+# Runs the live suite (tests/test-live.c) and the analytics suite of BUILD_DIR against
+# real wire servers:
 # mongo-java-server and FerretDB, built and started here on free loopback ports, and the
 # server in MONGODB_URI too when it is set (a real MongoDB; its outage test is skipped,
 # since it cannot be restarted from here).
@@ -27,9 +28,16 @@ for s in "${servers[@]}"; do
   ODM_TEST_RESTART="$PWD/tests/servers/restart.sh $s $state" \
   ODM_TEST_ODM="$build/odm" \
     "${runner[@]}" "$build/tests/odm_tests" live
+  if [ "$s" = mongo-java-server ]; then
+    # The analytics need MongoDB's aggregation language: mongo-java-server has it,
+    # FerretDB v1 has almost none of it.
+    echo "-- analytics suite against $s"
+    ODM_TEST_URI="${uri}${db}_ax?serverSelectionTimeoutMS=3000" "${runner[@]}" "$build/tests/odm_tests" analytics
+  fi
 done
 if [ -n "${MONGODB_URI:-}" ]; then
   echo "-- live suite against MONGODB_URI"
   ODM_TEST_URI="$MONGODB_URI" ODM_TEST_SERVER=mongodb ODM_TEST_ODM="$build/odm" CK_EXCLUDE_TCASES=outage \
     "${runner[@]}" "$build/tests/odm_tests" live
+  ODM_TEST_URI="$MONGODB_URI" "${runner[@]}" "$build/tests/odm_tests" analytics
 fi

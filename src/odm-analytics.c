@@ -330,3 +330,10 @@ odm_aggregation_find (const odm_schema_t *schema, const char *name)
    }
    return NULL;
 }
+
+bool
+odm_row_to_bson (const odm_aggregation_t *agg, const void *row, bson_t *out)
+{
+   bson_init (out);
+   return agg && row && odm_encode_desc (agg->row, row, out);
+}

@@ -70,6 +70,10 @@ odm_aggregate (odm_client_t *client, const odm_schema_t *schema, const odm_aggre
 ODM_API void
 odm_rows_free (const odm_aggregation_t *agg, void *rows, size_t n);
 
+/* Encodes one row of AGG into OUT (initialised here, always). */
+ODM_API bool
+odm_row_to_bson (const odm_aggregation_t *agg, const void *row, bson_t *out);
+
 /* The analytic of SCHEMA whose c_name or name is NAME, or NULL. */
 ODM_API const odm_aggregation_t *
 odm_aggregation_find (const odm_schema_t *schema, const char *name);

@@ -9,6 +9,8 @@
  *          {"valid": false, "errors": [{"path": ..., "rule": ..., "message": ...}]}
  *        exit 0: all valid; 1: some invalid; 2: usage error or unreadable input.
  *   odm audit COLLECTION --uri URI      report every stored document that breaks the spec
+ *   odm analytics list                  the seed's analytics and which are implemented
+ *   odm analytics run COLLECTION NAME --uri URI [--param k=v ...]   rows as JSON lines
  *   odm indexes plan|apply|diff|lint [COLLECTION] [--uri URI]
  *        plan: the wanted indexes; apply: create the missing ones; diff: compare with the
  *        server; lint: duplicates and prefix-redundant indexes (no server needed). */
@@ -30,7 +32,9 @@ usage (void)
                     "       odm schema COLLECTION\n"
                     "       odm validate [--update] [--strict] [--now MS] COLLECTION [FILE]\n"
                     "       odm audit COLLECTION --uri URI\n"
-                    "       odm indexes plan|apply|diff|lint [COLLECTION] [--uri URI]\n");
+                    "       odm indexes plan|apply|diff|lint [COLLECTION] [--uri URI]\n"
+                    "       odm analytics list\n"
+                    "       odm analytics run COLLECTION NAME --uri URI [--param k=v ...]\n");
    return EXIT_USAGE;
 }
 
@@ -404,6 +408,145 @@ cmd_indexes (int argc, char **argv)
    return rc;
 }
 
+/* Sets parameter P of a params struct from text V. */
+static bool
+set_param (const odm_param_t *p, void *params, const char *v)
+{
+   uint8_t *has = (uint8_t *) params + p->presence;
+   void *at = (char *) params + p->offset;
+   char *end;
+   switch (p->kind) {
+   case ODM_KIND_STRING:
+   case ODM_PARAM_PERIOD:
+      *(const char **) at = v;
+      break;
+   case ODM_KIND_NUMBER:
+      *(double *) at = strtod (v, &end);
+      if (*end || !*v) {
+         return false;
+      }
+      break;
+   case ODM_KIND_BOOL:
+      if (strcmp (v, "true") && strcmp (v, "false")) {
+         return false;
+      }
+      *(bool *) at = !strcmp (v, "true");
+      break;
+   case ODM_KIND_DATE: {
+      /* milliseconds since the epoch, or an ISO-8601 date via Extended JSON */
+      long long ms = strtoll (v, &end, 10);
+      if (*end) {
+         char *json = bson_strdup_printf ("{\"d\": {\"$date\": \"%s\"}}", v);
+         bson_t *b = bson_new_from_json ((const uint8_t *) json, -1, NULL);
+         bson_iter_t it;
+         bson_free (json);
+         if (!b || !bson_iter_init_find (&it, b, "d") || !BSON_ITER_HOLDS_DATE_TIME (&it)) {
+            bson_destroy (b);
+            return false;
+         }
+         ms = bson_iter_date_time (&it);
+         bson_destroy (b);
+      }
+      *(int64_t *) at = ms;
+      break;
+   }
+   case ODM_KIND_OID:
+      if (!bson_oid_is_valid (v, strlen (v)) || strlen (v) != 24) {
+         return false;
+      }
+      bson_oid_init_from_string ((bson_oid_t *) at, v);
+      break;
+   default:
+      return false;
+   }
+   *has = ODM_PRESENT;
+   return true;
+}
+
+static int
+cmd_analytics (int argc, char **argv)
+{
+   size_t n, k;
+   const odm_schema_t *const *all = odm_schemas (&n);
+   if (argc == 1 && !strcmp (argv[0], "list")) {
+      for (k = 0; k < n; k++) {
+         uint32_t i;
+         for (i = 0; i < all[k]->aggregation_count; i++) {
+            const odm_aggregation_t *a = odm_aggregation_find (all[k], all[k]->aggregations[i]);
+            printf ("%s\t%s\t%s\n", all[k]->collection, a ? a->c_name : "-", all[k]->aggregations[i]);
+         }
+      }
+      return 0;
+   }
+   if (argc >= 3 && !strcmp (argv[0], "run")) {
+      const odm_schema_t *s = schema_or_die (argv[1]);
+      const odm_aggregation_t *a;
+      const char *uri = NULL;
+      void *params, *rows = NULL;
+      size_t nrows = 0, r;
+      odm_client_t *client;
+      bson_error_t err;
+      int i, rc = 0;
+      if (!s) {
+         return EXIT_USAGE;
+      }
+      if (!(a = odm_aggregation_find (s, argv[2]))) {
+         fprintf (stderr, "odm: %s has no analytic \"%s\" (see `odm analytics list`)\n", s->collection, argv[2]);
+         return EXIT_USAGE;
+      }
+      params = bson_malloc0 (a->params_size);
+      for (i = 3; i < argc; i++) {
+         if (!strcmp (argv[i], "--uri") && i + 1 < argc) {
+            uri = argv[++i];
+         } else if (!strcmp (argv[i], "--param") && i + 1 < argc) {
+            char *kv = argv[++i], *eq = strchr (kv, '=');
+            uint32_t j;
+            bool done = false;
+            for (j = 0; eq && j < a->param_count && !done; j++) {
+               if (strlen (a->params[j].name) == (size_t) (eq - kv) && !strncmp (a->params[j].name, kv, (size_t) (eq - kv))) {
+                  if (!set_param (&a->params[j], params, eq + 1)) {
+                     fprintf (stderr, "odm: --param %s: bad value\n", kv);
+                     bson_free (params);
+                     return EXIT_USAGE;
+                  }
+                  done = true;
+               }
+            }
+            if (!done) {
+               fprintf (stderr, "odm: %s has no parameter in \"%s\"\n", a->c_name, kv);
+               bson_free (params);
+               return EXIT_USAGE;
+            }
+         } else {
+            bson_free (params);
+            return usage ();
+         }
+      }
+      if (!uri) {
+         bson_free (params);
+         return usage ();
+      }
+      if (!(client = odm_client_new (uri, &err)) || !odm_aggregate (client, s, a, params, &rows, &nrows, &err)) {
+         fprintf (stderr, "odm: %s.%s: %s\n", s->collection, a->c_name, err.message);
+         rc = EXIT_USAGE;
+      }
+      for (r = 0; r < nrows; r++) {
+         bson_t row;
+         char *json;
+         odm_row_to_bson (a, (char *) rows + r * a->row->size, &row);
+         json = bson_as_relaxed_extended_json (&row, NULL);
+         printf ("%s\n", json);
+         bson_free (json);
+         bson_destroy (&row);
+      }
+      odm_rows_free (a, rows, nrows);
+      odm_client_destroy (client);
+      bson_free (params);
+      return rc;
+   }
+   return usage ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -431,6 +574,11 @@ main (int argc, char **argv)
    }
    if (!strcmp (argv[1], "audit")) {
       int rc = cmd_audit (argc - 2, argv + 2);
+      mongoc_cleanup ();
+      return rc;
+   }
+   if (!strcmp (argv[1], "analytics")) {
+      int rc = cmd_analytics (argc - 2, argv + 2);
       mongoc_cleanup ();
       return rc;
    }

@@ -1,0 +1,193 @@
+#include "harness.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void
+odm_ax_rng_seed (odm_ax_rng_t *r, uint64_t seed)
+{
+   r->state = seed * 0x9E3779B97F4A7C15ull + 1;
+}
+
+uint32_t
+odm_ax_rng_next (odm_ax_rng_t *r)
+{
+   r->state ^= r->state << 13;
+   r->state ^= r->state >> 7;
+   r->state ^= r->state << 17;
+   return (uint32_t) (r->state >> 11);
+}
+
+int64_t
+odm_ax_rng_range (odm_ax_rng_t *r, int64_t lo, int64_t hi)
+{
+   return lo + (int64_t) (odm_ax_rng_next (r) % (uint64_t) (hi - lo + 1));
+}
+
+void
+odm_ax_oid (bson_oid_t *oid, uint32_t n)
+{
+   char hex[25];
+   snprintf (hex, sizeof hex, "64b0%020u", n);
+   bson_oid_init_from_string (oid, hex);
+}
+
+void
+odm_ax_append_row (bson_t *rows, const bson_t *row)
+{
+   char key[16];
+   snprintf (key, sizeof key, "%u", bson_count_keys (rows));
+   bson_append_document (rows, key, -1, row);
+}
+
+int
+odm_ax_cmp_double_desc (double a, double b)
+{
+   return a > b ? -1 : a < b ? 1 : 0;
+}
+
+int
+odm_ax_cmp_oid (const bson_oid_t *a, const bson_oid_t *b)
+{
+   return bson_oid_compare (a, b);
+}
+
+void
+odm_ax_sort (void *base, size_t n, size_t size, int (*cmp) (const void *, const void *))
+{
+   /* insertion sort: stable, and the data sets are small */
+   char *b = base, *tmp = malloc (size);
+   size_t i, j;
+   for (i = 1; i < n; i++) {
+      memcpy (tmp, b + i * size, size);
+      for (j = i; j > 0 && cmp (b + (j - 1) * size, tmp) > 0; j--) {
+         memcpy (b + j * size, b + (j - 1) * size, size);
+      }
+      memcpy (b + j * size, tmp, size);
+   }
+   free (tmp);
+}
+
+void
+odm_ax_period (int64_t ms, const char *period, char *buf, size_t size)
+{
+   time_t t = (time_t) (ms / 1000);
+   struct tm tm;
+   gmtime_r (&t, &tm);
+   if (!strcmp (period, "day")) {
+      strftime (buf, size, "%Y-%m-%d", &tm);
+   } else if (!strcmp (period, "week")) {
+      strftime (buf, size, "%G-W%V", &tm);
+   } else if (!strcmp (period, "year")) {
+      strftime (buf, size, "%Y", &tm);
+   } else {
+      strftime (buf, size, "%Y-%m", &tm);
+   }
+}
+
+static bool
+is_num (const bson_iter_t *it)
+{
+   return BSON_ITER_HOLDS_DOUBLE (it) || BSON_ITER_HOLDS_INT32 (it) || BSON_ITER_HOLDS_INT64 (it);
+}
+
+/* Compares one expected row with the actual one: same keys (any order), numbers within
+ * 1e-9 relative, everything else equal. Returns a description of the first difference. */
+static bool
+same_row (const bson_t *want, const bson_t *got, char *why, size_t size)
+{
+   bson_iter_t w, g;
+   if (bson_count_keys (want) != bson_count_keys (got)) {
+      snprintf (why, size, "%u fields expected, %u got", bson_count_keys (want), bson_count_keys (got));
+      return false;
+   }
+   bson_iter_init (&w, want);
+   while (bson_iter_next (&w)) {
+      const char *k = bson_iter_key (&w);
+      if (!bson_iter_init_find (&g, got, k)) {
+         snprintf (why, size, "field %s missing", k);
+         return false;
+      }
+      if (is_num (&w) && is_num (&g)) {
+         double a = bson_iter_as_double (&w), b = bson_iter_as_double (&g);
+         if (fabs (a - b) > 1e-9 * fmax (1.0, fmax (fabs (a), fabs (b)))) {
+            snprintf (why, size, "%s: expected %.17g, got %.17g", k, a, b);
+            return false;
+         }
+      } else if (BSON_ITER_HOLDS_DOCUMENT (&w) && BSON_ITER_HOLDS_DOCUMENT (&g)) {
+         bson_t a, b;
+         const uint8_t *d;
+         uint32_t l;
+         bson_iter_document (&w, &l, &d);
+         bson_init_static (&a, d, l);
+         bson_iter_document (&g, &l, &d);
+         bson_init_static (&b, d, l);
+         if (!same_row (&a, &b, why, size)) {
+            return false;
+         }
+      } else {
+         bson_t a = BSON_INITIALIZER, b = BSON_INITIALIZER;
+         bool eq;
+         bson_append_iter (&a, "v", 1, &w);
+         bson_append_iter (&b, "v", 1, &g);
+         eq = bson_equal (&a, &b);
+         bson_destroy (&a);
+         bson_destroy (&b);
+         if (!eq) {
+            snprintf (why, size, "field %s differs", k);
+            return false;
+         }
+      }
+   }
+   return true;
+}
+
+void
+odm_ax_run_case (odm_client_t *client, const odm_analytics_module_t *m, const odm_ax_case_t *c)
+{
+   void *rows = NULL;
+   size_t n = 0, i;
+   bson_error_t err;
+   bson_t want = BSON_INITIALIZER, got = BSON_INITIALIZER;
+   bson_iter_t wi;
+   char *wj, *gj;
+
+   ck_assert_msg (odm_aggregate (client, m->schema, c->agg, c->params, &rows, &n, &err), "%s %s: %s",
+                  c->agg->c_name, c->label, err.message);
+   for (i = 0; i < n; i++) {
+      bson_t row;
+      ck_assert (odm_row_to_bson (c->agg, (char *) rows + i * c->agg->row->size, &row));
+      odm_ax_append_row (&got, &row);
+      bson_destroy (&row);
+   }
+   odm_rows_free (c->agg, rows, n);
+   c->expect (c->params, &want);
+   wj = bson_as_relaxed_extended_json (&want, NULL);
+   gj = bson_as_relaxed_extended_json (&got, NULL);
+   ck_assert_msg (bson_count_keys (&want) == n, "%s.%s %s: %u rows expected, %zu got\n want %s\n  got %s",
+                  m->schema->collection, c->agg->c_name, c->label, bson_count_keys (&want), n, wj, gj);
+   bson_iter_init (&wi, &want);
+   for (i = 0; bson_iter_next (&wi); i++) {
+      bson_iter_t gi;
+      bson_t a, b;
+      const uint8_t *d;
+      uint32_t l;
+      char why[256], key[16];
+      snprintf (key, sizeof key, "%zu", i);
+      ck_assert (bson_iter_init_find (&gi, &got, key));
+      bson_iter_document (&wi, &l, &d);
+      bson_init_static (&a, d, l);
+      bson_iter_document (&gi, &l, &d);
+      bson_init_static (&b, d, l);
+      ck_assert_msg (same_row (&a, &b, why, sizeof why), "%s.%s %s: row %zu: %s\n want %s\n  got %s",
+                     m->schema->collection, c->agg->c_name, c->label, i, why, wj, gj);
+   }
+   bson_free (wj);
+   bson_free (gj);
+   bson_destroy (&want);
+   bson_destroy (&got);
+}

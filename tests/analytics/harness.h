@@ -1,0 +1,79 @@
+/* Analytics verification harness.
+ *
+ * Each tests/analytics/<collection>.c defines `const odm_analytics_module_t
+ * odm_analytics_<collection>`: a deterministic data set (built from a seeded PRNG into
+ * the collection's generated structs) and, for each of the collection's analytics, cases
+ * whose expected rows are computed in C from the same structs, independently of the
+ * pipeline. The harness loads the data through libodm into a live server, runs each
+ * case through the generated function's code path (odm_aggregate) and compares rows:
+ * same number, same order, same fields, numbers equal within 1e-9 relative. It also runs
+ * every analytic on an empty collection (no rows expected). */
+#ifndef ODM_ANALYTICS_HARNESS_H
+#define ODM_ANALYTICS_HARNESS_H
+
+#include <mongoc/mongoc.h>
+#include <odm/odm.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Fixed clock of the data sets: 2024-01-01T00:00:00Z. */
+#define ODM_AX_EPOCH INT64_C (1704067200000)
+#define ODM_AX_DAY INT64_C (86400000)
+
+typedef struct {
+   uint64_t state;
+} odm_ax_rng_t;
+
+void
+odm_ax_rng_seed (odm_ax_rng_t *r, uint64_t seed);
+uint32_t
+odm_ax_rng_next (odm_ax_rng_t *r);
+/* Uniform integer in [lo, hi]. */
+int64_t
+odm_ax_rng_range (odm_ax_rng_t *r, int64_t lo, int64_t hi);
+
+/* A deterministic ObjectId: 64b0 + 20 hex digits of N (so ids sort as N does). */
+void
+odm_ax_oid (bson_oid_t *oid, uint32_t n);
+
+/* A case: run AGG with PARAMS (the generated params struct) and expect the rows EXPECT
+ * writes into the BSON array ROWS (keys "0", "1", ...), in order. */
+typedef struct {
+   const char *label;
+   const odm_aggregation_t *agg;
+   const void *params;
+   void (*expect) (const void *params, bson_t *rows);
+} odm_ax_case_t;
+
+typedef struct {
+   const odm_schema_t *schema;
+   /* Builds the data set into a static array of structs and returns it (count in *N).
+    * Called once; the structs stay alive for the expectations. */
+   const void *(*dataset) (size_t *n);
+   const odm_ax_case_t *cases;
+   size_t case_count;
+} odm_analytics_module_t;
+
+/* Appends {…} built by the caller as row I of ROWS. */
+void
+odm_ax_append_row (bson_t *rows, const bson_t *row);
+
+/* Runs one case against CLIENT and asserts (check) the rows match. */
+void
+odm_ax_run_case (odm_client_t *client, const odm_analytics_module_t *m, const odm_ax_case_t *c);
+
+/* Sorting helper for expectations: sorts N elements of SIZE by CMP (stable). */
+void
+odm_ax_sort (void *base, size_t n, size_t size, int (*cmp) (const void *, const void *));
+
+int
+odm_ax_cmp_double_desc (double a, double b);
+int
+odm_ax_cmp_oid (const bson_oid_t *a, const bson_oid_t *b);
+
+/* $dateToString formats of the periods, computed in C (UTC). */
+void
+odm_ax_period (int64_t ms, const char *period, char *buf, size_t size);
+
+#endif
