@@ -135,7 +135,7 @@ main (void)
 
    /* The user's sessions, most recent first. */
    filter = BCON_NEW ("userId", BCON_OID (&user_id));
-   sort = BCON_NEW ("updatedAt", BCON_INT32 (-1));
+   sort = BCON_NEW ("updatedAt", BCON_INT32 (-1), "_id", BCON_INT32 (-1));
    find.sort = sort;
    find.limit = 10;
    cursor = odm_find (client, &odm_chat_session_schema, filter, &find, &error);
