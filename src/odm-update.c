@@ -637,12 +637,7 @@ revalidate (upd_t *u, const bson_t *newdoc, const bson_t *stored, bool is_update
 
    bson_init (out);
    if (!odm_from_bson (s, newdoc, doc, ODM_DECODE_DEFAULT, &e)) {
-      const char *colon = strstr (e.message, ": ");
-      char path[ODM_PATH_MAX] = "";
-      if (colon) {
-         bson_snprintf (path, sizeof path, "%.*s", (int) (colon - e.message), e.message);
-      }
-      odm_violations_add (u->v, path, "type", colon ? colon + 2 : e.message);
+      odm_violations_add_error (u->v, &e);
       goto done;
    }
    if (stored) {

@@ -49,6 +49,32 @@ odm_violations_add (odm_violations_t *v, const char *path, const char *rule, con
 }
 
 void
+odm_violations_add_error (odm_violations_t *v, const bson_error_t *error)
+{
+   const char *rule, *colon;
+   char path[ODM_PATH_MAX] = "";
+   if (!v || !error) {
+      return;
+   }
+   switch (error->code) {
+   case ODM_ERROR_TYPE: rule = "type"; break;
+   case ODM_ERROR_UNKNOWN_FIELD: rule = "unknown"; break;
+   case ODM_ERROR_DUPLICATE_FIELD: rule = "duplicate"; break;
+   case ODM_ERROR_RANGE: rule = "range"; break;
+   case ODM_ERROR_CORRUPT_BSON: rule = "bson"; break;
+   default: rule = "error"; break;
+   }
+   /* odm_set_error writes "path: message" when it has a path; whole-input errors have none. */
+   colon = error->domain == ODM_ERROR_DOMAIN ? strstr (error->message, ": ") : NULL;
+   if (colon && !memchr (error->message, ' ', (size_t) (colon - error->message))) {
+      bson_snprintf (path, sizeof path, "%.*s", (int) (colon - error->message), error->message);
+      odm_violations_add (v, path, rule, colon + 2);
+   } else {
+      odm_violations_add (v, "", rule, error->message);
+   }
+}
+
+void
 odm_violations_to_error (const odm_violations_t *v, bson_error_t *error)
 {
    size_t i, len = 0;

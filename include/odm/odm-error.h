@@ -71,6 +71,12 @@ odm_violations_cleanup (odm_violations_t *v);
 ODM_API void
 odm_violations_add (odm_violations_t *v, const char *path, const char *rule, const char *message);
 
+/* Appends a decode ERROR (from odm_from_bson and friends, "path: message") as one
+ * violation: its path, a rule named after the error ("type", "unknown", "duplicate",
+ * "range", "bson"), and its message. Lets callers report every failure in one shape. */
+ODM_API void
+odm_violations_add_error (odm_violations_t *v, const bson_error_t *error);
+
 /* Writes "path: message (rule)" lines, separated by "; ", into ERROR
  * (domain ODM_ERROR_DOMAIN, code ODM_ERROR_VALIDATION), truncated to fit. */
 ODM_API void

@@ -131,20 +131,7 @@ validate_line (const odm_schema_t *s, const char *line, size_t len, size_t linen
    }
    doc = bson_malloc0 (s->root->size);
    if (!odm_from_bson (s, in, doc, flags, &err)) {
-      /* "path: message" -> a violation with that path. */
-      const char *colon = strstr (err.message, ": ");
-      char path[256] = "";
-      const char *rule = err.code == ODM_ERROR_UNKNOWN_FIELD     ? "unknown"
-                         : err.code == ODM_ERROR_DUPLICATE_FIELD ? "duplicate"
-                         : err.code == ODM_ERROR_RANGE           ? "range"
-                         : err.code == ODM_ERROR_CORRUPT_BSON    ? "bson"
-                                                                 : "type";
-      if (colon && err.code != ODM_ERROR_CORRUPT_BSON) {
-         bson_snprintf (path, sizeof path, "%.*s", (int) (colon - err.message), err.message);
-         odm_violations_add (&v, path, rule, colon + 2);
-      } else {
-         odm_violations_add (&v, "", rule, err.message);
-      }
+      odm_violations_add_error (&v, &err);
       print_errors (&v);
       rc = EXIT_INVALID;
    } else if (!odm_prepare (s, doc, opts, &v)) {
@@ -277,12 +264,7 @@ cmd_audit (int argc, char **argv)
       scanned++;
       odm_violations_init (&v);
       if (!odm_from_bson (s, d, doc, ODM_DECODE_DEFAULT, &err)) {
-         const char *colon = strstr (err.message, ": ");
-         char path[256] = "";
-         if (colon) {
-            bson_snprintf (path, sizeof path, "%.*s", (int) (colon - err.message), err.message);
-         }
-         odm_violations_add (&v, path, "type", colon ? colon + 2 : err.message);
+         odm_violations_add_error (&v, &err);
          ok = false;
       } else {
          odm_violations_cleanup (&v);
