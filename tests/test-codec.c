@@ -149,6 +149,37 @@ START_TEST (test_wrong_type_names_path)
 }
 END_TEST
 
+START_TEST (test_decode_error_as_violation)
+{
+   odm_chat_session_t s;
+   bson_error_t err;
+   odm_violations_t v;
+   bson_t *b = BCON_NEW ("settings", "{", "temperature", BCON_UTF8 ("hot"), "}");
+   ck_assert (!odm_chat_session_from_bson (b, &s, 0, &err));
+   odm_violations_init (&v);
+   odm_violations_add_error (&v, &err);
+   ck_assert_uint_eq (v.count, 1);
+   ck_assert_str_eq (v.items[0].path, "settings.temperature");
+   ck_assert_str_eq (v.items[0].rule, "type");
+   ck_assert_str_eq (v.items[0].message, "expected number, got string");
+   odm_violations_cleanup (&v);
+   bson_destroy (b);
+   /* A whole-input error has no path. */
+   {
+      uint8_t bad[] = {0x0c, 0, 0, 0, 0x02, 'a', 0, 0xff, 0xff, 0xff, 0x7f, 0};
+      bson_t corrupt;
+      odm_chat_session_t t;
+      ck_assert (bson_init_static (&corrupt, bad, sizeof bad));
+      ck_assert (!odm_chat_session_from_bson (&corrupt, &t, 0, &err));
+      odm_violations_init (&v);
+      odm_violations_add_error (&v, &err);
+      ck_assert_str_eq (v.items[0].path, "");
+      ck_assert_str_eq (v.items[0].rule, "bson");
+      odm_violations_cleanup (&v);
+   }
+}
+END_TEST
+
 START_TEST (test_failed_decode_frees_partial)
 {
    /* Strings and arrays decoded before the error must be released (ASan/valgrind check). */
@@ -327,6 +358,7 @@ codec_suite (void)
    tcase_add_loop_test (tc, test_roundtrip_min, 0, (int) n);
    tcase_add_test (tc, test_wrong_type_names_path);
    tcase_add_test (tc, test_failed_decode_frees_partial);
+   tcase_add_test (tc, test_decode_error_as_violation);
    tcase_add_test (tc, test_unknown_fields_kept);
    tcase_add_test (tc, test_null_and_empty_roundtrip);
    tcase_add_test (tc, test_duplicate_and_corrupt);
