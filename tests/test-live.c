@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
 
 #define NOW INT64_C (1750000000000)
@@ -765,20 +766,98 @@ END_TEST
 
 START_TEST (test_server_restart_recovers)
 {
-   const char *restart = getenv ("ODM_TEST_RESTART");
+   const char *ctl = getenv ("ODM_TEST_RESTART");
    odm_client_t *c = connect_or_fail ();
    bson_error_t err;
+   char cmd[2048];
    int i, rc;
    bool back = false;
-   ck_assert_msg (restart && *restart, "ODM_TEST_RESTART is not set (scripts/test.sh sets it)");
+   odm_chat_quick_action_t qa;
+   odm_violations_t v;
+   time_t t0;
+
+   ck_assert_msg (ctl && *ctl, "ODM_TEST_RESTART is not set (scripts/live-tests.sh sets it)");
    ck_assert (odm_client_ping (c, &err));
-   rc = system (restart);
+
+   /* The server goes away: writes fail within the URI's timeout, with a clear error. */
+   snprintf (cmd, sizeof cmd, "%s stop", ctl);
+   rc = system (cmd);
+   ck_assert_int_eq (rc, 0);
+   odm_chat_quick_action_init (&qa);
+   qa.actionId = bson_strdup ("during-outage");
+   qa.label = bson_strdup ("l");
+   qa.prompt = bson_strdup ("p");
+   qa.category = bson_strdup ("c");
+   t0 = time (NULL);
+   ck_assert (!odm_chat_quick_action_insert (c, &qa, &v, &err));
+   ck_assert_msg (time (NULL) - t0 <= 15, "the failure took %ld s", (long) (time (NULL) - t0));
+   ck_assert_msg (err.message[0] != '\0', "no error message");
+   odm_violations_cleanup (&v);
+
+   /* It comes back on the same port: the same client recovers. */
+   snprintf (cmd, sizeof cmd, "%s start", ctl);
+   rc = system (cmd);
    ck_assert_int_eq (rc, 0);
    for (i = 0; i < 40 && !back; i++) {
       back = odm_client_ping (c, &err);
    }
    ck_assert_msg (back, "no recovery after restart: %s", err.message);
-   insert_fixture (c, "chat_quick_actions", "{}", NULL);
+   ck_assert_msg (odm_chat_quick_action_insert (c, &qa, &v, &err), "%s", err.message);
+   odm_violations_cleanup (&v);
+   odm_chat_quick_action_cleanup (&qa);
+   odm_client_destroy (c);
+}
+END_TEST
+
+/* -------------------------------------------------------- threads */
+
+typedef struct {
+   odm_client_t *client;
+   int id;
+   int failures;
+} worker_t;
+
+static void *
+worker (void *arg)
+{
+   worker_t *w = arg;
+   int i;
+   for (i = 0; i < 25; i++) {
+      odm_chat_quick_action_t qa;
+      odm_violations_t v;
+      bson_error_t err;
+      odm_chat_quick_action_init (&qa);
+      qa.actionId = bson_strdup_printf ("t%d-%d", w->id, i);
+      qa.label = bson_strdup ("l");
+      qa.prompt = bson_strdup ("p");
+      qa.category = bson_strdup ("c");
+      if (!odm_chat_quick_action_insert (w->client, &qa, &v, &err)) {
+         w->failures++;
+      }
+      odm_violations_cleanup (&v);
+      odm_chat_quick_action_cleanup (&qa);
+   }
+   return NULL;
+}
+
+START_TEST (test_one_client_many_threads)
+{
+   odm_client_t *c = connect_or_fail ();
+   pthread_t t[4];
+   worker_t w[4];
+   int i;
+   drop (c, &odm_chat_quick_action_schema);
+   for (i = 0; i < 4; i++) {
+      w[i].client = c;
+      w[i].id = i;
+      w[i].failures = 0;
+      ck_assert_int_eq (pthread_create (&t[i], NULL, worker, &w[i]), 0);
+   }
+   for (i = 0; i < 4; i++) {
+      pthread_join (t[i], NULL);
+      ck_assert_int_eq (w[i].failures, 0);
+   }
+   ck_assert_int_eq (count_all (c, &odm_chat_quick_action_schema), 100);
    odm_client_destroy (c);
 }
 END_TEST
@@ -875,6 +954,7 @@ live_suite (void)
    tcase_add_test (tc, test_find_sort_skip_limit);
    tcase_add_test (tc, test_unreachable_server_times_out);
    tcase_add_test (tc, test_audit_finds_planted_documents);
+   tcase_add_test (tc, test_one_client_many_threads);
    suite_add_tcase (s, tc);
    /* Its own case, so a run against a server that cannot be restarted can leave it out
     * with CK_EXCLUDE_TCASES=outage (scripts/live-tests.sh does, for MONGODB_URI). */
