@@ -447,12 +447,38 @@ add_fmt (odm_violations_t *out, const char *path, const char *rule, const char *
 
 #define MSG(f, which) ((f)->messages ? (f)->messages->which : NULL)
 
-static void validate_object (const odm_object_desc_t *d, const void *base, odm_path_t *path, odm_violations_t *out);
+/* The path of the value being checked, as a chain of stack frames: built into text only
+ * when a violation is reported, so a valid document costs no string work. */
+typedef struct frame {
+   const struct frame *up;
+   const odm_field_t *field; /* a field, or NULL for an array index */
+   size_t index;
+} frame_t;
 
 static void
-validate_value (const odm_field_t *f, const void *p, odm_path_t *path, odm_violations_t *out)
+frame_text (const frame_t *fr, odm_path_t *out)
+{
+   if (!fr) {
+      odm_path_init (out);
+      return;
+   }
+   frame_text (fr->up, out);
+   if (fr->field) {
+      odm_path_push (out, fr->field->name, fr->field->name_len);
+   } else {
+      odm_path_push_index (out, fr->index);
+   }
+}
+
+#define PATH(fr) (frame_text ((fr), &pbuf), pbuf.buf)
+
+static void validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up, odm_violations_t *out);
+
+static void
+validate_value (const odm_field_t *f, const void *p, const frame_t *path, odm_violations_t *out)
 {
    char a[40], b[40];
+   odm_path_t pbuf;
 
    switch (f->kind) {
    case ODM_KIND_STRING: {
@@ -474,17 +500,17 @@ validate_value (const odm_field_t *f, const void *p, odm_path_t *path, odm_viola
             for (i = 0; i < f->enum_count && n < sizeof list - 1; i++) {
                n += (size_t) bson_snprintf (list + n, sizeof list - n, "%s%s", i ? ", " : "", f->enum_values[i]);
             }
-            add_fmt (out, path->buf, "enum", MSG (f, enumeration), "\"%.60s\" is not one of: %s", s, list);
+            add_fmt (out, PATH (path), "enum", MSG (f, enumeration), "\"%.60s\" is not one of: %s", s, list);
          }
       }
       if (f->flags & (ODM_F_MINLENGTH | ODM_F_MAXLENGTH)) {
          len = odm_utf16_length (s);
          if ((f->flags & ODM_F_MINLENGTH) && len < f->minlength) {
-            add_fmt (out, path->buf, "minlength", MSG (f, minlength),
+            add_fmt (out, PATH (path), "minlength", MSG (f, minlength),
                      "must be at least %u characters long (got %zu)", f->minlength, len);
          }
          if ((f->flags & ODM_F_MAXLENGTH) && len > f->maxlength) {
-            add_fmt (out, path->buf, "maxlength", MSG (f, maxlength),
+            add_fmt (out, PATH (path), "maxlength", MSG (f, maxlength),
                      "must be at most %u characters long (got %zu)", f->maxlength, len);
          }
       }
@@ -493,18 +519,18 @@ validate_value (const odm_field_t *f, const void *p, odm_path_t *path, odm_viola
    case ODM_KIND_NUMBER: {
       double v = *(const double *) p;
       if (isnan (v)) {
-         add_fmt (out, path->buf, "number", NULL, "is not a number (NaN)");
+         add_fmt (out, PATH (path), "number", NULL, "is not a number (NaN)");
          return;
       }
       if ((f->flags & ODM_F_MIN) && v < f->min) {
          odm_format_number (f->min, a, sizeof a);
          odm_format_number (v, b, sizeof b);
-         add_fmt (out, path->buf, "min", MSG (f, min), "must be at least %s (got %s)", a, b);
+         add_fmt (out, PATH (path), "min", MSG (f, min), "must be at least %s (got %s)", a, b);
       }
       if ((f->flags & ODM_F_MAX) && v > f->max) {
          odm_format_number (f->max, a, sizeof a);
          odm_format_number (v, b, sizeof b);
-         add_fmt (out, path->buf, "max", MSG (f, max), "must be at most %s (got %s)", a, b);
+         add_fmt (out, PATH (path), "max", MSG (f, max), "must be at most %s (got %s)", a, b);
       }
       return;
    }
@@ -516,14 +542,23 @@ validate_value (const odm_field_t *f, const void *p, odm_path_t *path, odm_viola
    }
 }
 
+/* Whether validate_value has anything to check on a value of F. */
+static bool
+has_value_rules (const odm_field_t *f)
+{
+   return f->kind == ODM_KIND_OBJECT || f->kind == ODM_KIND_NUMBER ||
+          (f->flags & (ODM_F_ENUM | ODM_F_MINLENGTH | ODM_F_MAXLENGTH));
+}
+
 static void
-validate_object (const odm_object_desc_t *d, const void *base, odm_path_t *path, odm_violations_t *out)
+validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up, odm_violations_t *out)
 {
    uint32_t i;
+   odm_path_t pbuf;
    for (i = 0; i < d->field_count; i++) {
       const odm_field_t *f = &d->fields[i];
       uint8_t state = odm_field_state (f, base);
-      size_t old = odm_path_push (path, f->name, f->name_len);
+      frame_t fr = {up, f, 0};
 
       if (f->flags & ODM_F_REQUIRED) {
          bool missing = state != ODM_PRESENT;
@@ -531,34 +566,31 @@ validate_object (const odm_object_desc_t *d, const void *base, odm_path_t *path,
             missing = **(char *const *) ODM_AT_CONST (base, f->offset) == '\0';
          }
          if (missing) {
-            add_fmt (out, path->buf, "required", MSG (f, required), "is required");
+            add_fmt (out, PATH (&fr), "required", MSG (f, required), "is required");
          }
       }
-      if (state == ODM_PRESENT) {
-         if (f->flags & ODM_F_ARRAY) {
-            size_t count, k;
-            const char *items = odm_array_items (base, f, &count);
-            for (k = 0; k < count; k++) {
-               size_t o2 = odm_path_push_index (path, k);
-               validate_value (f, items + k * f->elem_size, path, out);
-               odm_path_pop (path, o2);
-            }
-         } else {
-            validate_value (f, ODM_AT_CONST (base, f->offset), path, out);
-         }
+      if (state != ODM_PRESENT || !has_value_rules (f)) {
+         continue;
       }
-      odm_path_pop (path, old);
+      if (f->flags & ODM_F_ARRAY) {
+         size_t count, k;
+         const char *items = odm_array_items (base, f, &count);
+         for (k = 0; k < count; k++) {
+            frame_t el = {&fr, NULL, k};
+            validate_value (f, items + k * f->elem_size, &el, out);
+         }
+      } else {
+         validate_value (f, ODM_AT_CONST (base, f->offset), &fr, out);
+      }
    }
 }
 
 static bool
 validate_into (const odm_schema_t *schema, const void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out)
 {
-   odm_path_t path;
    odm_rule_ctx_t ctx;
 
-   odm_path_init (&path);
-   validate_object (schema->root, doc, &path, out);
+   validate_object (schema->root, doc, NULL, out);
    if (schema->rules) {
       ctx.opts = opts;
       ctx.now_ms = (opts && opts->now_ms) ? opts->now_ms : odm_now_ms ();
