@@ -1110,6 +1110,18 @@ emit_struct (buf_t *h, const char *collection, const object_t *o)
    out (h, "} %s;\n\n", o->ctype);
 }
 
+static bool
+has_lowercase (const object_t *o)
+{
+   size_t i;
+   for (i = 0; i < o->n; i++) {
+      if (o->fields[i].lowercase || (o->fields[i].kind == K_OBJECT && has_lowercase (o->fields[i].object))) {
+         return true;
+      }
+   }
+   return false;
+}
+
 static void
 emit_desc (buf_t *c, const object_t *o)
 {
@@ -1188,8 +1200,9 @@ emit_desc (buf_t *c, const object_t *o)
    out (c, "};\n");
    out (c, "static const odm_object_desc_t %s_desc = {\n   .c_type = \"%s\",\n   .size = sizeof (%s),\n", o->stem,
         o->ctype, o->ctype);
-   out (c, "   .extra = offsetof (%s, _extra),\n   .field_count = %zu,\n   .fields = %s_fields,\n};\n\n", o->ctype,
-        o->n, o->stem);
+   out (c, "   .extra = offsetof (%s, _extra),\n   .field_count = %zu,\n   .fields = %s_fields,\n", o->ctype, o->n,
+        o->stem);
+   out (c, "   .flags = %s,\n};\n\n", has_lowercase (o) ? "ODM_O_LOWERCASE" : "0");
 }
 
 /* ------------------------------------------------------------ rules and derive */

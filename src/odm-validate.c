@@ -627,6 +627,9 @@ static void
 lowercase_object (const odm_object_desc_t *d, void *base)
 {
    uint32_t i;
+   if (!(d->flags & ODM_O_LOWERCASE)) {
+      return; /* nothing to lowercase here or below */
+   }
    for (i = 0; i < d->field_count; i++) {
       const odm_field_t *f = &d->fields[i];
       size_t count = 1, k;

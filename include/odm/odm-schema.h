@@ -95,7 +95,11 @@ struct odm_object_desc {
    uint32_t extra;      /* offset of the `bson_t *_extra` member (unknown fields) */
    uint32_t field_count;
    const odm_field_t *fields;
+   uint32_t flags;      /* ODM_O_*: what the pre-save walk must visit */
 };
+
+/* Object flags. */
+#define ODM_O_LOWERCASE (1u << 0) /* a lowercase field is in this object or below it */
 
 typedef struct {
    const char *keys_json; /* {"userId": 1, "updatedAt": -1} as canonical JSON */
