@@ -143,6 +143,55 @@ check_keys_rec (const bson_t *doc, odm_path_t *path, odm_violations_t *v, bool *
    }
 }
 
+/* Only user data can carry a bad key: the schema's own names are fixed at generation.
+ * So the walk visits the fields not in the schema (_extra) and mixed values only. */
+static void
+check_struct_keys (const odm_object_desc_t *d, const void *base, odm_path_t *path, odm_violations_t *v, bool *ok)
+{
+   uint32_t i;
+   bson_t *const *extra = ODM_AT_CONST (base, d->extra);
+   if (*extra) {
+      check_keys_rec (*extra, path, v, ok);
+   }
+   for (i = 0; i < d->field_count; i++) {
+      const odm_field_t *f = &d->fields[i];
+      size_t count = 1, k, old;
+      const char *items;
+      if ((f->kind != ODM_KIND_OBJECT && f->kind != ODM_KIND_MIXED) || odm_field_state (f, base) != ODM_PRESENT) {
+         continue;
+      }
+      old = odm_path_push (path, f->name, f->name_len);
+      items = (f->flags & ODM_F_ARRAY) ? odm_field_array (f, base, &count) : odm_field_value (f, base);
+      for (k = 0; k < count; k++) {
+         const void *p = items + k * (f->flags & ODM_F_ARRAY ? f->elem_size : 0);
+         size_t o2 = (f->flags & ODM_F_ARRAY) ? odm_path_push_index (path, k) : path->len;
+         if (f->kind == ODM_KIND_OBJECT) {
+            check_struct_keys (f->object, p, path, v, ok);
+         } else {
+            const bson_value_t *val = p;
+            if (val->value_type == BSON_TYPE_DOCUMENT || val->value_type == BSON_TYPE_ARRAY) {
+               bson_t sub;
+               if (bson_init_static (&sub, val->value.v_doc.data, val->value.v_doc.data_len)) {
+                  check_keys_rec (&sub, path, v, ok);
+               }
+            }
+         }
+         odm_path_pop (path, o2);
+      }
+      odm_path_pop (path, old);
+   }
+}
+
+bool
+odm_check_doc_keys (const odm_schema_t *schema, const void *doc, odm_violations_t *violations)
+{
+   odm_path_t path;
+   bool ok = true;
+   odm_path_init (&path);
+   check_struct_keys (schema->root, doc, &path, violations, &ok);
+   return ok;
+}
+
 bool
 odm_check_keys (const bson_t *doc, odm_violations_t *violations)
 {
@@ -289,7 +338,7 @@ prepare_and_encode (const odm_schema_t *schema, void *doc, const odm_prepare_opt
          odm_violations_cleanup (&local);
          return false;
       }
-      ok = odm_check_keys (out, &local);
+      ok = odm_check_doc_keys (schema, doc, &local);
    }
    for (i = 0; i < local.count; i++) {
       char path[ODM_PATH_MAX];

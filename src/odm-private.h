@@ -60,6 +60,9 @@ odm_map_duplicate (const odm_schema_t *schema, bson_error_t *error, odm_violatio
 bool
 odm_map_duplicate_doc (const odm_schema_t *schema, bson_error_t *error, odm_violations_t *v,
                        mongoc_collection_t *coll, const bson_t *doc);
+/* odm_check_keys over what user data can reach in DOC: unknown fields and mixed values. */
+bool
+odm_check_doc_keys (const odm_schema_t *schema, const void *doc, odm_violations_t *violations);
 /* {field: {$eq: value}} for every top-level field of STORED (FILTER initialised here). */
 void
 odm_conditional_filter (const bson_t *stored, bson_t *filter);

@@ -663,7 +663,7 @@ revalidate (upd_t *u, const bson_t *newdoc, const bson_t *stored, bool is_update
       bson_init (out);
       goto done;
    }
-   ok = odm_check_keys (out, u->v);
+   ok = odm_check_doc_keys (s, doc, u->v);
 done:
    if (prev) {
       odm_cleanup (s, prev);
