@@ -489,11 +489,17 @@ cmd_analytics (int argc, char **argv)
                printf ("| parameter | type | |\n| --- | --- | --- |\n");
                for (j = 0; j < a->param_count; j++) {
                   const odm_param_t *p = &a->params[j];
-                  printf ("| `%s` | %s%s | %s%s%s |\n", p->name,
+                  char dflt[64] = "";
+                  if (p->has_default && p->dflt_string) {
+                     bson_snprintf (dflt, sizeof dflt, "; default %s", p->dflt_string);
+                  } else if (p->has_default && p->kind == ODM_KIND_BOOL) {
+                     bson_snprintf (dflt, sizeof dflt, "; default %s", p->dflt_number != 0 ? "true" : "false");
+                  } else if (p->has_default) {
+                     bson_snprintf (dflt, sizeof dflt, "; default %g", p->dflt_number);
+                  }
+                  printf ("| `%s` | %s%s | %s%s |\n", p->name,
                           p->kind == ODM_PARAM_PERIOD ? "period" : kinds[p->kind < 8 ? p->kind : 0],
-                          p->required ? ", required" : "", p->doc ? p->doc : "",
-                          p->has_default && p->dflt_string ? "; default " : "",
-                          p->has_default && p->dflt_string ? p->dflt_string : "");
+                          p->required ? ", required" : "", p->doc ? p->doc : "", dflt);
                }
                printf ("\n");
             }
