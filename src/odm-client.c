@@ -303,12 +303,6 @@ odm_map_duplicate_doc (const odm_schema_t *schema, bson_error_t *error, odm_viol
    return true;
 }
 
-bool
-odm_map_duplicate (const odm_schema_t *schema, bson_error_t *error, odm_violations_t *v)
-{
-   return odm_map_duplicate_doc (schema, error, v, NULL, NULL);
-}
-
 /* ------------------------------------------------------------------ encode for write */
 
 static const odm_prepare_opts_t *

@@ -53,10 +53,9 @@ mongoc_collection_t *
 odm_client_collection (odm_client_t *client, const odm_schema_t *schema, mongoc_client_t **mc);
 void
 odm_client_release (odm_client_t *client, mongoc_collection_t *coll, mongoc_client_t *mc);
-/* Turns a duplicate-key ERROR into ODM_ERROR_DUPLICATE_KEY plus "unique" violations. */
-bool
-odm_map_duplicate (const odm_schema_t *schema, bson_error_t *error, odm_violations_t *v);
-/* Same, asking the server which unique index holds DOC's keys when the message names none. */
+/* Turns a duplicate-key ERROR into ODM_ERROR_DUPLICATE_KEY plus "unique" violations on the
+ * index's key paths, asking the server (COLL) which unique index holds DOC's keys when the
+ * message names none. */
 bool
 odm_map_duplicate_doc (const odm_schema_t *schema, bson_error_t *error, odm_violations_t *v,
                        mongoc_collection_t *coll, const bson_t *doc);

@@ -841,14 +841,13 @@ odm_update (odm_client_t *client, const odm_schema_t *schema, const bson_t *filt
       mongoc_cursor_destroy (cur);
       bson_destroy (&fopts);
       for (i = 0; ok && i < count; i++) {
-         bson_t one = BSON_INITIALIZER, and, a0, a1;
+         bson_t one = BSON_INITIALIZER, and, a1;
          BSON_APPEND_ARRAY_BEGIN (&one, "$and", &and);
          BSON_APPEND_DOCUMENT (&and, "0", filter);
          BSON_APPEND_DOCUMENT_BEGIN (&and, "1", &a1);
          BSON_APPEND_OID (&a1, "_id", &ids[i]);
          bson_append_document_end (&and, &a1);
          bson_append_array_end (&one, &and);
-         (void) a0;
          ok = update_one_doc (&u, &one, &n);
          bson_destroy (&one);
       }
