@@ -13,13 +13,6 @@ static const char *const modes[] = {"professional", "balanced", "creative", "fas
 static const char *const styles[] = {"formal", "casual", "technical"};
 static const char *const actions[] = {"debug", "optimize", "explain"};
 
-static void
-set_string (char **field, const char *value)
-{
-   bson_free (*field); /* the default init put there */
-   *field = bson_strdup (value);
-}
-
 static const void *
 dataset (size_t *n)
 {
@@ -56,7 +49,7 @@ dataset (size_t *n)
       if (i % 5 != 0) {
          d->settings.temperature = (double) odm_ax_rng_range (&r, 0, 20) / 10.0;
          d->settings.maxTokens = (double) (500 * odm_ax_rng_range (&r, 1, 8));
-         set_string (&d->settings.mode, modes[odm_ax_rng_range (&r, 0, 4)]);
+         odm_ax_set_string (&d->settings.mode, modes[odm_ax_rng_range (&r, 0, 4)]);
       }
       k = (size_t) odm_ax_rng_range (&r, 0, 3);
       d->quickActions.items = k ? bson_malloc0 (k * sizeof (char *)) : NULL;
@@ -64,7 +57,7 @@ dataset (size_t *n)
          d->quickActions.items[d->quickActions.count] = bson_strdup (actions[d->quickActions.count]);
       }
       if (i % 3 != 1) {
-         set_string (&d->conversationStyle, styles[odm_ax_rng_range (&r, 0, 2)]);
+         odm_ax_set_string (&d->conversationStyle, styles[odm_ax_rng_range (&r, 0, 2)]);
       }
       d->notifications.enabled = i % 6 != 0;
       d->createdAt = ODM_AX_EPOCH + odm_ax_rng_range (&r, 0, 150) * ODM_AX_DAY + odm_ax_rng_range (&r, 0, 86399999);
@@ -80,7 +73,7 @@ dataset (size_t *n)
 static bool
 in_window (const odm_agent_personalization_t *d, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
 {
-   return (!has_from || d->createdAt >= from) && (!has_to || d->createdAt < to);
+   return odm_ax_in_window (d->createdAt, has_from, from, has_to, to);
 }
 
 static bool
@@ -149,12 +142,6 @@ by_keys (const void *a, const void *b)
    return c ? c : strcmp (x->k2, y->k2);
 }
 
-static bool
-within_limit (size_t i, uint8_t has_limit, double limit)
-{
-   return !has_limit || i < (size_t) limit;
-}
-
 /* ------------------------------------------------------------ usage */
 
 typedef odm_agent_personalization_usage_params_t us_t;
@@ -181,7 +168,7 @@ expect_usage (const void *params, bson_t *rows)
       x->tokens += d->settings.maxTokens;
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_oid);
-   for (i = 0; i < ng && within_limit (i, p->has_limit, p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "personalizations", BCON_DOUBLE (g[i].count), "customNamed",
                               BCON_DOUBLE (g[i].a), "customPrompts", BCON_DOUBLE (g[i].b), "withQuickActions",
                               BCON_DOUBLE (g[i].c), "notificationsEnabled", BCON_DOUBLE (g[i].d), "averageTemperature",
@@ -262,7 +249,7 @@ expect_user_engagement (const void *params, bson_t *rows)
       x->last = d->createdAt > x->last ? d->createdAt : x->last;
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_oid);
-   for (i = 0; i < ng && within_limit (i, p->has_limit, p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "agentsPersonalized", BCON_DOUBLE (g[i].count), "quickActions",
                               BCON_DOUBLE (g[i].a), "distinctModes", BCON_DOUBLE ((double) g[i].nmodes), "distinctStyles",
                               BCON_DOUBLE ((double) g[i].nstyles), "firstPersonalizedAt", BCON_DATE_TIME (g[i].first),

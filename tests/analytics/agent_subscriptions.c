@@ -73,19 +73,13 @@ dataset (size_t *n)
 static bool
 in_window (const odm_agent_subscription_t *d, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
 {
-   return (!has_from || d->createdAt >= from) && (!has_to || d->createdAt < to);
+   return odm_ax_in_window (d->createdAt, has_from, from, has_to, to);
 }
 
 static bool
 oid_ok (uint8_t has, const bson_oid_t *want, const bson_oid_t *v)
 {
    return !has || bson_oid_equal (want, v);
-}
-
-static bool
-str_ok (uint8_t has, const char *want, const char *v)
-{
-   return !has || !strcmp (want, v);
 }
 
 /* ------------------------------------------------------------ groups */
@@ -198,7 +192,7 @@ expect_revenue (const void *params, bson_t *rows)
       const odm_agent_subscription_t *d = &docs[i];
       char key[32];
       if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !oid_ok (p->has_agentId, &p->agentId, &d->agentId) ||
-          !str_ok (p->has_plan, p->plan, d->plan)) {
+          !odm_ax_str_ok (p->has_plan, p->plan, d->plan)) {
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
@@ -304,7 +298,7 @@ expect_plan_popularity (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       const odm_agent_subscription_t *d = &docs[i];
-      if (in_window (d, p->has_from, p->from, p->has_to, p->to) && str_ok (p->has_status, p->status, d->status)) {
+      if (in_window (d, p->has_from, p->from, p->has_to, p->to) && odm_ax_str_ok (p->has_status, p->status, d->status)) {
          add (group_for (g, &ng, NULL, d->plan), d);
       }
    }

@@ -12,13 +12,6 @@ static const char *const providers[] = {"openai", "anthropic", "gemini", "mistra
 static const char *const common_specialties[] = {"coding", "writing", "analysis"};
 
 static void
-set_str (char **p, const char *v)
-{
-   bson_free (*p);
-   *p = bson_strdup (v);
-}
-
-static void
 add_specialty (odm_agent_t *d, const char *s)
 {
    d->specialties.items = bson_realloc (d->specialties.items, (d->specialties.count + 1) * sizeof (char *));
@@ -82,7 +75,7 @@ dataset (size_t *n)
          add_specialty (d, "legal");
       }
       s = odm_ax_rng_range (&r, 0, 9);
-      set_str (&d->status, s < 7 ? "active" : s < 9 ? "maintenance" : "deprecated");
+      odm_ax_set_string (&d->status, s < 7 ? "active" : s < 9 ? "maintenance" : "deprecated");
       d->createdAt = ODM_AX_EPOCH + odm_ax_rng_range (&r, 0, 180) * ODM_AX_DAY;
       d->has_createdAt = ODM_PRESENT;
    }
@@ -92,12 +85,6 @@ dataset (size_t *n)
    docs[2].stats.totalSessions = 4500;
    *n = N;
    return docs;
-}
-
-static bool
-str_is (const char *s, const char *v)
-{
-   return s && !strcmp (s, v);
 }
 
 static void
@@ -177,8 +164,8 @@ expect_popularity (const void *params, bson_t *rows)
    const odm_agent_t *sel[N];
    size_t ns = 0, i, limit = p->has_limit ? (size_t) p->limit : 10;
    for (i = 0; i < N; i++) {
-      if ((p->has_status && !str_is (docs[i].status, p->status)) ||
-          (p->has_provider && !str_is (docs[i].aiProvider.primary, p->provider))) {
+      if ((p->has_status && !odm_str_eq (docs[i].status, p->status)) ||
+          (p->has_provider && !odm_str_eq (docs[i].aiProvider.primary, p->provider))) {
          continue;
       }
       sel[ns++] = &docs[i];
@@ -233,7 +220,7 @@ expect_performance (const void *params, bson_t *rows)
       const odm_agent_t *d = &docs[i];
       group_t *x;
       double rt = d->stats.averageRating;
-      if (p->has_status && !str_is (d->status, p->status)) {
+      if (p->has_status && !odm_str_eq (d->status, p->status)) {
          continue;
       }
       x = group_for (g, &ng, d->aiProvider.primary);
@@ -284,7 +271,7 @@ expect_usage (const void *params, bson_t *rows)
    size_t ng = 0, i, k;
    for (i = 0; i < N; i++) {
       const odm_agent_t *d = &docs[i];
-      if (p->has_status && !str_is (d->status, p->status)) {
+      if (p->has_status && !odm_str_eq (d->status, p->status)) {
          continue;
       }
       for (k = 0; k < d->specialties.count; k++) {

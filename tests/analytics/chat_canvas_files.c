@@ -63,13 +63,7 @@ dataset (size_t *n)
 static bool
 in_window (const odm_chat_canvas_file_t *d, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
 {
-   return (!has_from || d->createdAt >= from) && (!has_to || d->createdAt < to);
-}
-
-static bool
-str_ok (uint8_t has, const char *want, const char *v)
-{
-   return !has || !strcmp (want, v);
+   return odm_ax_in_window (d->createdAt, has_from, from, has_to, to);
 }
 
 /* ------------------------------------------------------------ groups */
@@ -135,7 +129,7 @@ expect_type_distribution (const void *params, bson_t *rows)
    group_t g[N];
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
-      if (in_window (&docs[i], p->has_from, p->from, p->has_to, p->to) && str_ok (p->has_projectId, p->projectId, docs[i].projectId)) {
+      if (in_window (&docs[i], p->has_from, p->from, p->has_to, p->to) && odm_ax_str_ok (p->has_projectId, p->projectId, docs[i].projectId)) {
          add (group_for (g, &ng, docs[i].type), &docs[i]);
       }
    }
@@ -165,7 +159,7 @@ expect_project_file_counts (const void *params, bson_t *rows)
    group_t g[N];
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
-      if (in_window (&docs[i], p->has_from, p->from, p->has_to, p->to) && str_ok (p->has_type, p->type, docs[i].type)) {
+      if (in_window (&docs[i], p->has_from, p->from, p->has_to, p->to) && odm_ax_str_ok (p->has_type, p->type, docs[i].type)) {
          add (group_for (g, &ng, docs[i].projectId), &docs[i]);
       }
    }
@@ -198,8 +192,8 @@ expect_size_analytics (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_chat_canvas_file_t *d = &docs[i];
       char key[32];
-      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !str_ok (p->has_projectId, p->projectId, d->projectId) ||
-          !str_ok (p->has_type, p->type, d->type)) {
+      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !odm_ax_str_ok (p->has_projectId, p->projectId, d->projectId) ||
+          !odm_ax_str_ok (p->has_type, p->type, d->type)) {
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);

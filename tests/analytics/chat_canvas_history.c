@@ -76,13 +76,7 @@ dataset (size_t *n)
 static bool
 in_window (const odm_chat_canvas_history_t *d, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
 {
-   return (!has_from || d->createdAt >= from) && (!has_to || d->createdAt < to);
-}
-
-static bool
-str_ok (uint8_t has, const char *want, const char *v)
-{
-   return !has || !strcmp (want, v);
+   return odm_ax_in_window (d->createdAt, has_from, from, has_to, to);
 }
 
 /* ------------------------------------------------------------ groups */
@@ -191,7 +185,7 @@ expect_success_rates (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       const odm_chat_canvas_history_t *d = &docs[i];
-      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !str_ok (p->has_projectId, p->projectId, d->projectId)) {
+      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !odm_ax_str_ok (p->has_projectId, p->projectId, d->projectId)) {
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", keys[i], sizeof keys[i]);
@@ -235,7 +229,7 @@ expect_performance_metrics (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       const odm_chat_canvas_history_t *d = &docs[i];
-      if (in_window (d, p->has_from, p->from, p->has_to, p->to) && str_ok (p->has_status, p->status, d->status)) {
+      if (in_window (d, p->has_from, p->from, p->has_to, p->to) && odm_ax_str_ok (p->has_status, p->status, d->status)) {
          add (group_for (g, &ng, d->metadata.provider ? d->metadata.provider : "unknown",
                          d->metadata.model ? d->metadata.model : "unknown"),
               d);
@@ -278,7 +272,7 @@ expect_error_analysis (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_chat_canvas_history_t *d = &docs[i];
       if (!strcmp (d->status, "failed") && in_window (d, p->has_from, p->from, p->has_to, p->to) &&
-          str_ok (p->has_projectId, p->projectId, d->projectId)) {
+          odm_ax_str_ok (p->has_projectId, p->projectId, d->projectId)) {
          add (group_for (g, &ng, d->result.error, NULL), d);
       }
    }

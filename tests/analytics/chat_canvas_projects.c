@@ -68,13 +68,7 @@ dataset (size_t *n)
 static bool
 in_window (const odm_chat_canvas_project_t *d, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
 {
-   return (!has_from || d->createdAt >= from) && (!has_to || d->createdAt < to);
-}
-
-static bool
-str_ok (uint8_t has, const char *want, const char *v)
-{
-   return !has || !strcmp (want, v);
+   return odm_ax_in_window (d->createdAt, has_from, from, has_to, to);
 }
 
 /* ------------------------------------------------------------ groups */
@@ -184,7 +178,7 @@ expect_user_project_stats (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       const odm_chat_canvas_project_t *d = &docs[i];
-      if (in_window (d, p->has_from, p->from, p->has_to, p->to) && str_ok (p->has_status, p->status, d->status) &&
+      if (in_window (d, p->has_from, p->from, p->has_to, p->to) && odm_ax_str_ok (p->has_status, p->status, d->status) &&
           (!p->has_userId || bson_oid_equal (&p->userId, &d->userId))) {
          add (group_for (g, &ng, &d->userId, NULL), d);
       }
@@ -229,8 +223,8 @@ expect_template_usage (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       const odm_chat_canvas_project_t *d = &docs[i];
-      if (in_window (d, p->has_from, p->from, p->has_to, p->to) && str_ok (p->has_status, p->status, d->status) &&
-          str_ok (p->has_category, p->category, d->category)) {
+      if (in_window (d, p->has_from, p->from, p->has_to, p->to) && odm_ax_str_ok (p->has_status, p->status, d->status) &&
+          odm_ax_str_ok (p->has_category, p->category, d->category)) {
          add (group_for (g, &ng, NULL, d->template), d);
       }
    }
@@ -266,7 +260,7 @@ expect_file_generation (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_chat_canvas_project_t *d = &docs[i];
       char key[32];
-      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !str_ok (p->has_category, p->category, d->category) ||
+      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !odm_ax_str_ok (p->has_category, p->category, d->category) ||
           (p->has_userId && !bson_oid_equal (&p->userId, &d->userId))) {
          continue;
       }

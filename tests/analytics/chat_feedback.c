@@ -56,7 +56,7 @@ dataset (size_t *n)
 static bool
 in_window (const odm_chat_feedback_t *d, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
 {
-   return (!has_from || d->createdAt >= from) && (!has_to || d->createdAt < to);
+   return odm_ax_in_window (d->createdAt, has_from, from, has_to, to);
 }
 
 /* ------------------------------------------------------------ per-key groups */

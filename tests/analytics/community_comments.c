@@ -17,19 +17,6 @@ static const uint32_t authors[] = {600, 600, 600, 601, 601, 601, 602, 602, 603, 
 #define FEB1 (ODM_AX_EPOCH + 31 * ODM_AX_DAY)
 #define APR1 (ODM_AX_EPOCH + 91 * ODM_AX_DAY)
 
-static void
-set_str (char **p, const char *v)
-{
-   bson_free (*p);
-   *p = bson_strdup (v);
-}
-
-static bool
-str_is (const char *s, const char *v)
-{
-   return s && !strcmp (s, v);
-}
-
 /* Post of comment i: 700 for 0-11, 701 for 12-23 (a mirror of 700's thread: same
  * statuses, likes and shape, so the two posts tie), 702 to 705 for the others. */
 static uint32_t
@@ -63,11 +50,11 @@ dataset (size_t *n)
       if (i >= 12 && i < 24) {
          /* the mirror of comment i - 12 */
          const odm_community_comment_t *m = &docs[i - 12];
-         set_str (&d->status, m->status);
+         odm_ax_set_string (&d->status, m->status);
          d->stats.likes = m->stats.likes;
          parent[i] = parent[i - 12] < 0 ? -1 : parent[i - 12] + 12;
       } else {
-         set_str (&d->status, statuses[odm_ax_rng_range (&r, 0, 9)]);
+         odm_ax_set_string (&d->status, statuses[odm_ax_rng_range (&r, 0, 9)]);
          d->stats.likes = (double) odm_ax_rng_range (&r, 0, 20);
          if (i < 5) {
             /* a chain 0 <- 1 <- 2 <- 3 <- 4: comment 4 is four levels deep */
@@ -105,12 +92,6 @@ dataset (size_t *n)
    docs[45].createdAt = APR1;
    *n = N;
    return docs;
-}
-
-static bool
-in_window (int64_t t, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
-{
-   return (!has_from || t >= from) && (!has_to || t < to);
 }
 
 /* ancestors of comment i, counted up to 3 */
@@ -184,8 +165,8 @@ expect_engagement (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_community_comment_t *d = &docs[i];
       group_t *x;
-      if (!in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
-          !str_is (d->status, p->has_status ? p->status : "published") ||
+      if (!odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
+          !odm_str_eq (d->status, p->has_status ? p->status : "published") ||
           (p->has_postId && !bson_oid_equal (&d->postId, &p->postId))) {
          continue;
       }
@@ -236,8 +217,8 @@ expect_thread_depth (const void *params, bson_t *rows)
       const odm_community_comment_t *d = &docs[i];
       group_t *x;
       int dp = depth (i);
-      if (!in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_status && !str_is (d->status, p->status)) ||
+      if (!odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
+          (p->has_status && !odm_str_eq (d->status, p->status)) ||
           (p->has_postId && !bson_oid_equal (&d->postId, &p->postId))) {
          continue;
       }
@@ -285,7 +266,7 @@ expect_user_participation (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_community_comment_t *d = &docs[i];
       group_t *x;
-      if (!in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
+      if (!odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
           (p->has_authorId && !bson_oid_equal (&d->authorId, &p->authorId))) {
          continue;
       }
@@ -293,8 +274,8 @@ expect_user_participation (const void *params, bson_t *rows)
       x->n++;
       x->replies += d->has_parentId == ODM_PRESENT;
       set_add (x, &d->postId);
-      x->published += str_is (d->status, "published");
-      x->spam += str_is (d->status, "spam");
+      x->published += odm_str_eq (d->status, "published");
+      x->spam += odm_str_eq (d->status, "spam");
       x->likes += d->stats.likes;
       x->mentions += (double) d->mentions.count;
    }

@@ -13,13 +13,6 @@ static const char *const types[] = {"meetup", "webinar", "workshop", "conference
 static const char *const statuses[] = {"draft", "upcoming", "ongoing", "completed", "cancelled"};
 static const char *const places[] = {"virtual", "physical", "hybrid"};
 
-static void
-set_string (char **field, const char *value)
-{
-   bson_free (*field); /* the default init put there */
-   *field = bson_strdup (value);
-}
-
 static double
 type_total (const char *type)
 {
@@ -56,7 +49,7 @@ dataset (size_t *n)
       }
       d->eventType = bson_strdup (types[odm_ax_rng_range (&r, 0, 3)]);
       d->has_eventType = ODM_PRESENT;
-      set_string (&d->status, statuses[odm_ax_rng_range (&r, 0, 4)]);
+      odm_ax_set_string (&d->status, statuses[odm_ax_rng_range (&r, 0, 4)]);
       d->startDate = ODM_AX_EPOCH + odm_ax_rng_range (&r, 0, 150) * ODM_AX_DAY + odm_ax_rng_range (&r, 0, 86399999);
       d->has_startDate = ODM_PRESENT;
       d->endDate = d->startDate + odm_ax_rng_range (&r, 1, 8) * 3600000;
@@ -93,7 +86,7 @@ dataset (size_t *n)
       docs[22 + i].registeredCount = docs[20 + i].registeredCount;
       docs[22 + i].capacity = docs[20 + i].capacity;
       docs[22 + i].has_capacity = docs[20 + i].has_capacity;
-      set_string (&docs[22 + i].status, docs[20 + i].status);
+      odm_ax_set_string (&docs[22 + i].status, docs[20 + i].status);
    }
    /* Ties: meetups and conferences draw the same registrations in total (a capacity-less
     * event of the smaller one gets the difference). */

@@ -16,19 +16,6 @@ static const char *const privacies[] = {"public", "public", "private", "invite-o
 #define APR1 (ODM_AX_EPOCH + 91 * ODM_AX_DAY)
 
 static void
-set_str (char **p, const char *v)
-{
-   bson_free (*p);
-   *p = bson_strdup (v);
-}
-
-static bool
-str_is (const char *s, const char *v)
-{
-   return s && !strcmp (s, v);
-}
-
-static void
 set_stats (odm_community_group_t *d, double members, double posts, double active)
 {
    d->stats.members = members;
@@ -51,7 +38,7 @@ dataset (size_t *n)
       d->name = bson_strdup_printf ("Group %zu", i);
       d->slug = bson_strdup_printf ("group-%zu", i);
       d->category = bson_strdup (categories[i % 8]);
-      set_str (&d->privacy, privacies[odm_ax_rng_range (&r, 0, 3)]);
+      odm_ax_set_string (&d->privacy, privacies[odm_ax_rng_range (&r, 0, 3)]);
       odm_ax_oid (&d->ownerId, (uint32_t) (600 + i % 5));
       d->has_ownerId = ODM_PRESENT;
       m = (size_t) odm_ax_rng_range (&r, 0, 3);
@@ -72,7 +59,7 @@ dataset (size_t *n)
       if (i % 9 == 0) {
          set_stats (d, 0, (double) odm_ax_rng_range (&r, 0, 5), 0); /* new: no members yet */
       }
-      d->settings.requireApproval = str_is (d->privacy, "invite-only") || odm_ax_rng_range (&r, 0, 3) == 0;
+      d->settings.requireApproval = odm_str_eq (d->privacy, "invite-only") || odm_ax_rng_range (&r, 0, 3) == 0;
       d->createdAt = ODM_AX_EPOCH + odm_ax_rng_range (&r, -30, 170) * ODM_AX_DAY + odm_ax_rng_range (&r, 0, 86399999);
       d->has_createdAt = ODM_PRESENT;
    }
@@ -90,12 +77,6 @@ dataset (size_t *n)
    docs[11].createdAt = APR1;
    *n = N;
    return docs;
-}
-
-static bool
-in_window (int64_t t, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
-{
-   return (!has_from || t >= from) && (!has_to || t < to);
 }
 
 static void
@@ -128,8 +109,8 @@ expect_popularity (const void *params, bson_t *rows)
    const odm_community_group_t *sel[N];
    size_t ns = 0, i, limit = p->has_limit ? (size_t) p->limit : 10;
    for (i = 0; i < N; i++) {
-      if ((p->has_category && !str_is (docs[i].category, p->category)) ||
-          (p->has_privacy && !str_is (docs[i].privacy, p->privacy))) {
+      if ((p->has_category && !odm_str_eq (docs[i].category, p->category)) ||
+          (p->has_privacy && !odm_str_eq (docs[i].privacy, p->privacy))) {
          continue;
       }
       sel[ns++] = &docs[i];
@@ -183,8 +164,8 @@ expect_category_distribution (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_community_group_t *d = &docs[i];
       group_t *x;
-      if (!in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_privacy && !str_is (d->privacy, p->privacy))) {
+      if (!odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
+          (p->has_privacy && !odm_str_eq (d->privacy, p->privacy))) {
          continue;
       }
       for (k = 0; k < ng && strcmp (g[k].key, d->category); k++) {
@@ -195,9 +176,9 @@ expect_category_distribution (const void *params, bson_t *rows)
       }
       x = &g[k];
       x->n++;
-      x->pub += str_is (d->privacy, "public");
-      x->priv += str_is (d->privacy, "private");
-      x->invite += str_is (d->privacy, "invite-only");
+      x->pub += odm_str_eq (d->privacy, "public");
+      x->priv += odm_str_eq (d->privacy, "private");
+      x->invite += odm_str_eq (d->privacy, "invite-only");
       x->approval += d->settings.requireApproval;
       x->members += d->stats.members;
    }
@@ -244,8 +225,8 @@ expect_member_engagement (const void *params, bson_t *rows)
    size_t ns = 0, i, limit = p->has_limit ? (size_t) p->limit : 10;
    double min_members = p->has_minMembers ? p->minMembers : 1;
    for (i = 0; i < N; i++) {
-      if (docs[i].stats.members < min_members || (p->has_category && !str_is (docs[i].category, p->category)) ||
-          (p->has_privacy && !str_is (docs[i].privacy, p->privacy))) {
+      if (docs[i].stats.members < min_members || (p->has_category && !odm_str_eq (docs[i].category, p->category)) ||
+          (p->has_privacy && !odm_str_eq (docs[i].privacy, p->privacy))) {
          continue;
       }
       sel[ns++] = &docs[i];

@@ -15,19 +15,6 @@ static const char *const kinds[] = {"like",  "like",    "like",    "like", "love
 #define FEB1 (ODM_AX_EPOCH + 31 * ODM_AX_DAY)
 #define APR1 (ODM_AX_EPOCH + 91 * ODM_AX_DAY)
 
-static void
-set_str (char **p, const char *v)
-{
-   bson_free (*p);
-   *p = bson_strdup (v);
-}
-
-static bool
-str_is (const char *s, const char *v)
-{
-   return s && !strcmp (s, v);
-}
-
 static const void *
 dataset (size_t *n)
 {
@@ -57,7 +44,7 @@ dataset (size_t *n)
       odm_ax_oid (&d->targetId, (uint32_t) (t < 6 ? 800 + t : 900 + t - 6));
       d->has_targetId = ODM_PRESENT;
       if (k > 3) { /* otherwise the default, like */
-         set_str (&d->type, kinds[k]);
+         odm_ax_set_string (&d->type, kinds[k]);
       }
       d->createdAt = ODM_AX_EPOCH + odm_ax_rng_range (&r, -15, 160) * ODM_AX_DAY + odm_ax_rng_range (&r, 0, 86399999);
       d->has_createdAt = ODM_PRESENT;
@@ -70,15 +57,9 @@ dataset (size_t *n)
 }
 
 static bool
-in_window (int64_t t, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
-{
-   return (!has_from || t >= from) && (!has_to || t < to);
-}
-
-static bool
 positive (const odm_community_like_t *d)
 {
-   return str_is (d->type, "like") || str_is (d->type, "love") || str_is (d->type, "laugh");
+   return odm_str_eq (d->type, "like") || odm_str_eq (d->type, "love") || odm_str_eq (d->type, "laugh");
 }
 
 /* ------------------------------------------------------------ groups */
@@ -118,15 +99,15 @@ add (group_t *x, const odm_community_like_t *d, bool users)
 {
    size_t i;
    x->n++;
-   x->like += str_is (d->type, "like");
-   x->love += str_is (d->type, "love");
-   x->laugh += str_is (d->type, "laugh");
-   x->dislike += str_is (d->type, "dislike");
-   x->angry += str_is (d->type, "angry");
+   x->like += odm_str_eq (d->type, "like");
+   x->love += odm_str_eq (d->type, "love");
+   x->laugh += odm_str_eq (d->type, "laugh");
+   x->dislike += odm_str_eq (d->type, "dislike");
+   x->angry += odm_str_eq (d->type, "angry");
    x->pos += positive (d);
    x->neg += !positive (d);
-   x->posts += str_is (d->targetType, "post");
-   x->comments += str_is (d->targetType, "comment");
+   x->posts += odm_str_eq (d->targetType, "post");
+   x->comments += odm_str_eq (d->targetType, "comment");
    x->first = d->createdAt < x->first ? d->createdAt : x->first;
    x->latest = d->createdAt > x->latest ? d->createdAt : x->latest;
    /* distinct users (per period) or distinct reaction kinds (per user) */
@@ -157,8 +138,8 @@ expect_engagement (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_community_like_t *d = &docs[i];
       char key[32];
-      if (!in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_targetType && !str_is (d->targetType, p->targetType))) {
+      if (!odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
+          (p->has_targetType && !odm_str_eq (d->targetType, p->targetType))) {
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
@@ -204,8 +185,8 @@ expect_content_popularity (const void *params, bson_t *rows)
    size_t ng = 0, i, limit = p->has_limit ? (size_t) p->limit : 10;
    for (i = 0; i < N; i++) {
       const odm_community_like_t *d = &docs[i];
-      if (!in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_targetType && !str_is (d->targetType, p->targetType))) {
+      if (!odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
+          (p->has_targetType && !odm_str_eq (d->targetType, p->targetType))) {
          continue;
       }
       add (group_for (g, &ng, d->targetType, &d->targetId), d, true);
@@ -248,7 +229,7 @@ expect_user_interactions (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       const odm_community_like_t *d = &docs[i];
-      if (!in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
+      if (!odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
           (p->has_userId && !bson_oid_equal (&d->userId, &p->userId))) {
          continue;
       }

@@ -10,13 +10,6 @@
 #define MAR1 (ODM_AX_EPOCH + 60 * ODM_AX_DAY)
 static odm_community_membership_t docs[N];
 
-static void
-set_string (char **field, const char *value)
-{
-   bson_free (*field); /* the default init put there */
-   *field = bson_strdup (value);
-}
-
 static const void *
 dataset (size_t *n)
 {
@@ -45,9 +38,9 @@ dataset (size_t *n)
       d->has_userId = ODM_PRESENT;
       d->has_groupId = ODM_PRESENT;
       roll = odm_ax_rng_range (&r, 0, 9);
-      set_string (&d->role, roll < 7 ? "member" : roll < 9 ? "moderator" : "admin");
+      odm_ax_set_string (&d->role, roll < 7 ? "member" : roll < 9 ? "moderator" : "admin");
       roll = odm_ax_rng_range (&r, 0, 19);
-      set_string (&d->status, roll < 12 ? "active" : roll < 15 ? "pending" : roll < 17 ? "suspended" : "left");
+      odm_ax_set_string (&d->status, roll < 12 ? "active" : roll < 15 ? "pending" : roll < 17 ? "suspended" : "left");
       d->joinedAt = ODM_AX_EPOCH + odm_ax_rng_range (&r, 0, 120) * ODM_AX_DAY + odm_ax_rng_range (&r, 0, 86399999);
       d->has_joinedAt = ODM_PRESENT;
       d->createdAt = d->joinedAt;
@@ -61,7 +54,7 @@ dataset (size_t *n)
       d->has_permissions = ODM_PRESENT;
    }
    /* An admin stored without canModerate: the derivation sets it on insert. */
-   set_string (&docs[9].role, "admin");
+   odm_ax_set_string (&docs[9].role, "admin");
    docs[9].permissions.canModerate = false;
    /* Boundaries: documents exactly at 2024-02-01 and 2024-03-01. */
    docs[5].joinedAt = FEB1;
@@ -73,7 +66,7 @@ dataset (size_t *n)
 static bool
 in_window (const odm_community_membership_t *d, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
 {
-   return (!has_from || d->joinedAt >= from) && (!has_to || d->joinedAt < to);
+   return odm_ax_in_window (d->joinedAt, has_from, from, has_to, to);
 }
 
 /* ------------------------------------------------------------ per-key groups */

@@ -16,13 +16,6 @@ static const char *const statuses[] = {"pending", "in_review", "resolved"};
 static const char *const priorities[] = {"low", "normal", "high", "urgent"};
 static const char *const rules[] = {"spam-links", "profanity", "caps-lock", "repeat-post", "new-account"};
 
-static void
-set_string (char **field, const char *value)
-{
-   bson_free (*field); /* the default init put there */
-   *field = bson_strdup (value);
-}
-
 static const void *
 dataset (size_t *n)
 {
@@ -46,8 +39,8 @@ dataset (size_t *n)
          d->reason = bson_strdup (reasons[odm_ax_rng_range (&r, 0, 5)]);
          d->has_reason = ODM_PRESENT;
       }
-      set_string (&d->status, statuses[odm_ax_rng_range (&r, 0, 2)]);
-      set_string (&d->priority, priorities[odm_ax_rng_range (&r, 0, 3)]);
+      odm_ax_set_string (&d->status, statuses[odm_ax_rng_range (&r, 0, 2)]);
+      odm_ax_set_string (&d->priority, priorities[odm_ax_rng_range (&r, 0, 3)]);
       d->createdAt = ODM_AX_EPOCH + odm_ax_rng_range (&r, 0, 120) * ODM_AX_DAY + odm_ax_rng_range (&r, 0, 86399999);
       d->has_createdAt = ODM_PRESENT;
       if (odm_ax_rng_range (&r, 0, 3)) { /* a quarter are not assigned yet */
@@ -81,7 +74,7 @@ dataset (size_t *n)
       d->has_metadata = ODM_PRESENT;
    }
    /* A case reopened for review keeps its resolvedAt: it counts in the hours. */
-   set_string (&docs[3].status, "in_review");
+   odm_ax_set_string (&docs[3].status, "in_review");
    docs[3].resolvedAt = docs[3].createdAt + 5 * HOUR;
    docs[3].has_resolvedAt = ODM_PRESENT;
    /* Boundaries: cases created exactly at 2024-02-01 and 2024-04-01. */
@@ -99,7 +92,7 @@ dataset (size_t *n)
 static bool
 in_window (const odm_community_moderation_t *d, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
 {
-   return (!has_from || d->createdAt >= from) && (!has_to || d->createdAt < to);
+   return odm_ax_in_window (d->createdAt, has_from, from, has_to, to);
 }
 
 static bool

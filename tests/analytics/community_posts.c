@@ -15,31 +15,18 @@ static const char *const visibilities[] = {"public", "public", "public", "commun
 #define FEB1 (ODM_AX_EPOCH + 31 * ODM_AX_DAY)
 #define APR1 (ODM_AX_EPOCH + 91 * ODM_AX_DAY)
 
-static void
-set_str (char **p, const char *v)
-{
-   bson_free (*p);
-   *p = bson_strdup (v);
-}
-
-static bool
-str_is (const char *s, const char *v)
-{
-   return s && !strcmp (s, v);
-}
-
 /* Sets the status and keeps the post consistent with it: published and archived posts
  * have a publication date, drafts have none and no audience yet. */
 static void
 set_status (odm_community_post_t *d, const char *status)
 {
-   set_str (&d->status, status);
-   if (str_is (status, "published") || str_is (status, "archived")) {
+   odm_ax_set_string (&d->status, status);
+   if (odm_str_eq (status, "published") || odm_str_eq (status, "archived")) {
       if (d->has_publishedAt != ODM_PRESENT) {
          d->publishedAt = d->createdAt + ODM_AX_DAY + 3600000;
          d->has_publishedAt = ODM_PRESENT;
       }
-   } else if (str_is (status, "draft")) {
+   } else if (odm_str_eq (status, "draft")) {
       d->has_publishedAt = ODM_ABSENT;
       d->publishedAt = 0;
       d->stats.views = d->stats.likes = d->stats.comments = d->stats.shares = 0;
@@ -74,8 +61,8 @@ dataset (size_t *n)
       d->has_authorId = ODM_PRESENT;
       d->title = bson_strdup_printf ("Post %zu", i);
       d->content = bson_strdup ("Here are some tips for the community.");
-      set_str (&d->category, categories[odm_ax_rng_range (&r, 0, 4)]);
-      set_str (&d->visibility, visibilities[odm_ax_rng_range (&r, 0, 4)]);
+      odm_ax_set_string (&d->category, categories[odm_ax_rng_range (&r, 0, 4)]);
+      odm_ax_set_string (&d->visibility, visibilities[odm_ax_rng_range (&r, 0, 4)]);
       d->createdAt = ODM_AX_EPOCH + odm_ax_rng_range (&r, -20, 170) * ODM_AX_DAY + odm_ax_rng_range (&r, 0, 86399999);
       d->has_createdAt = ODM_PRESENT;
       d->publishedAt = d->createdAt + odm_ax_rng_range (&r, 0, 3 * 86400000);
@@ -134,12 +121,6 @@ dataset (size_t *n)
    return docs;
 }
 
-static bool
-in_window (int64_t t, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
-{
-   return (!has_from || t >= from) && (!has_to || t < to);
-}
-
 /* publishedAt in the window; a post without one passes only when there is no window */
 static bool
 published_in (const odm_community_post_t *d, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
@@ -147,7 +128,7 @@ published_in (const odm_community_post_t *d, uint8_t has_from, int64_t from, uin
    if (d->has_publishedAt != ODM_PRESENT) {
       return !has_from && !has_to;
    }
-   return in_window (d->publishedAt, has_from, from, has_to, to);
+   return odm_ax_in_window (d->publishedAt, has_from, from, has_to, to);
 }
 
 static void
@@ -203,8 +184,8 @@ add (group_t *x, const odm_community_post_t *d)
 {
    size_t i;
    x->n++;
-   x->published += str_is (d->status, "published");
-   x->drafts += str_is (d->status, "draft");
+   x->published += odm_str_eq (d->status, "published");
+   x->drafts += odm_str_eq (d->status, "draft");
    x->views += d->stats.views;
    x->likes += d->stats.likes;
    x->comments += d->stats.comments;
@@ -254,9 +235,9 @@ expect_popular_posts (const void *params, bson_t *rows)
    size_t ns = 0, i, limit = p->has_limit ? (size_t) p->limit : 10;
    for (i = 0; i < N; i++) {
       const odm_community_post_t *d = &docs[i];
-      if (!str_is (d->status, p->has_status ? p->status : "published") ||
-          (p->has_visibility && !str_is (d->visibility, p->visibility)) ||
-          (p->has_category && !str_is (d->category, p->category)) ||
+      if (!odm_str_eq (d->status, p->has_status ? p->status : "published") ||
+          (p->has_visibility && !odm_str_eq (d->visibility, p->visibility)) ||
+          (p->has_category && !odm_str_eq (d->category, p->category)) ||
           !published_in (d, p->has_from, p->from, p->has_to, p->to)) {
          continue;
       }
@@ -303,8 +284,8 @@ expect_category_engagement (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       const odm_community_post_t *d = &docs[i];
-      if (!str_is (d->status, p->has_status ? p->status : "published") ||
-          !in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to)) {
+      if (!odm_str_eq (d->status, p->has_status ? p->status : "published") ||
+          !odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to)) {
          continue;
       }
       add (group_for (g, &ng, NULL, d->category), d);
@@ -351,9 +332,9 @@ expect_author_contributions (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       const odm_community_post_t *d = &docs[i];
-      if (!in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
+      if (!odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
           (p->has_authorId && !bson_oid_equal (&d->authorId, &p->authorId)) ||
-          (p->has_category && !str_is (d->category, p->category))) {
+          (p->has_category && !odm_str_eq (d->category, p->category))) {
          continue;
       }
       add (group_for (g, &ng, &d->authorId, NULL), d);
@@ -390,9 +371,9 @@ expect_content_performance (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_community_post_t *d = &docs[i];
       char key[32];
-      if (!str_is (d->status, "published") || d->has_publishedAt != ODM_PRESENT ||
-          !in_window (d->publishedAt, p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_category && !str_is (d->category, p->category))) {
+      if (!odm_str_eq (d->status, "published") || d->has_publishedAt != ODM_PRESENT ||
+          !odm_ax_in_window (d->publishedAt, p->has_from, p->from, p->has_to, p->to) ||
+          (p->has_category && !odm_str_eq (d->category, p->category))) {
          continue;
       }
       odm_ax_period (d->publishedAt, p->has_period ? p->period : "month", key, sizeof key);

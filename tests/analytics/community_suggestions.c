@@ -14,13 +14,6 @@ static const char *const statuses[] = {"submitted", "under_review", "planned", "
 static const char *const priorities[] = {"low", "medium", "high"};
 
 static void
-set_string (char **field, const char *value)
-{
-   bson_free (*field); /* the default init put there */
-   *field = bson_strdup (value);
-}
-
-static void
 set_voters (odm_community_suggestion_t *d, size_t count, uint32_t first)
 {
    size_t k;
@@ -55,8 +48,8 @@ dataset (size_t *n)
       d->category = bson_strdup (categories[odm_ax_rng_range (&r, 0, 4)]);
       d->has_category = ODM_PRESENT;
       if (i % 5) { /* every fifth keeps the defaults: submitted, medium */
-         set_string (&d->status, statuses[odm_ax_rng_range (&r, 0, 5)]);
-         set_string (&d->priority, priorities[odm_ax_rng_range (&r, 0, 2)]);
+         odm_ax_set_string (&d->status, statuses[odm_ax_rng_range (&r, 0, 5)]);
+         odm_ax_set_string (&d->priority, priorities[odm_ax_rng_range (&r, 0, 2)]);
       }
       set_voters (d, (size_t) odm_ax_rng_range (&r, 0, 12), (uint32_t) (100 + odm_ax_rng_range (&r, 0, 20)));
       if (odm_ax_rng_range (&r, 0, 4) < 2) {

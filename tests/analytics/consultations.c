@@ -14,13 +14,6 @@ static const char *const types[] = {"one-on-one", "group", "workshop"};
 static const char *const statuses[] = {"draft", "scheduled", "confirmed", "in_progress", "completed", "cancelled"};
 static const char *const payments[] = {"pending", "paid", "refunded"};
 
-static void
-set_string (char **field, const char *value)
-{
-   bson_free (*field); /* the default init put there */
-   *field = bson_strdup (value);
-}
-
 static const char *
 category_of (size_t i)
 {
@@ -48,10 +41,10 @@ dataset (size_t *n)
       odm_ax_oid (&d->consultantId, (uint32_t) (200 + odm_ax_rng_range (&r, 1, 5)));
       d->has_consultantId = ODM_PRESENT;
       d->title = bson_strdup_printf ("Consultation %zu", i);
-      set_string (&d->category, category_of (i));
-      set_string (&d->type, types[odm_ax_rng_range (&r, 0, 2)]);
+      odm_ax_set_string (&d->category, category_of (i));
+      odm_ax_set_string (&d->type, types[odm_ax_rng_range (&r, 0, 2)]);
       roll = odm_ax_rng_range (&r, 0, 11);
-      set_string (&d->status, statuses[roll < 6 ? roll : roll < 9 ? 4 : 5]);
+      odm_ax_set_string (&d->status, statuses[roll < 6 ? roll : roll < 9 ? 4 : 5]);
       /* in the future of the load's clock (ODM_AX_EPOCH): the rule future_on_create */
       d->scheduledAt = ODM_AX_EPOCH + odm_ax_rng_range (&r, 1, 180) * ODM_AX_DAY + odm_ax_rng_range (&r, 0, 86399999);
       d->has_scheduledAt = ODM_PRESENT;
@@ -60,9 +53,9 @@ dataset (size_t *n)
       d->pricing.amount = (double) (10 * odm_ax_rng_range (&r, 0, 20)) + (i % 4 == 1 ? 0.5 : 0);
       d->pricing.has_amount = ODM_PRESENT;
       if (i % 5 == 0) {
-         set_string (&d->pricing.currency, "EUR");
+         odm_ax_set_string (&d->pricing.currency, "EUR");
       }
-      set_string (&d->pricing.paymentStatus, payments[odm_ax_rng_range (&r, 0, 2)]);
+      odm_ax_set_string (&d->pricing.paymentStatus, payments[odm_ax_rng_range (&r, 0, 2)]);
       if (i % 3 != 0) {
          d->location.type = bson_strdup (i % 2 ? "virtual" : "physical");
          d->location.has_type = ODM_PRESENT;
@@ -83,7 +76,7 @@ dataset (size_t *n)
    for (i = 0; i < 12; i++) {
       odm_consultation_t *d = &docs[40 + i];
       odm_ax_oid (&d->consultantId, i < 6 ? 206 : 207);
-      set_string (&d->status, "completed");
+      odm_ax_set_string (&d->status, "completed");
       if (i % 3 != 2 && d->feedback.has_clientRating != ODM_PRESENT) {
          d->feedback.clientRating = (double) (1 + (i * 7) % 5);
          d->feedback.has_clientRating = ODM_PRESENT;
@@ -100,7 +93,7 @@ dataset (size_t *n)
 static bool
 in_window (const odm_consultation_t *d, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
 {
-   return (!has_from || d->scheduledAt >= from) && (!has_to || d->scheduledAt < to);
+   return odm_ax_in_window (d->scheduledAt, has_from, from, has_to, to);
 }
 
 /* ------------------------------------------------------------ per-key groups */
@@ -188,12 +181,6 @@ by_count_then_k1 (const void *a, const void *b)
    return c ? c : strcmp (x->k1, y->k1);
 }
 
-static bool
-within_limit (size_t i, uint8_t has_limit, double limit)
-{
-   return !has_limit || i < (size_t) limit;
-}
-
 /* ------------------------------------------------------------ revenue */
 
 typedef odm_consultation_revenue_params_t rv_t;
@@ -268,7 +255,7 @@ expect_consultant_performance (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_a_then_oid);
-   for (i = 0; i < ng && within_limit (i, p->has_limit, p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "consultations", BCON_DOUBLE (g[i].count), "completed",
                               BCON_DOUBLE (g[i].a), "cancelled", BCON_DOUBLE (g[i].b), "completionRate",
                               BCON_DOUBLE (g[i].a / g[i].count), "minutesDelivered", BCON_DOUBLE (g[i].c), "ratings",
@@ -346,7 +333,7 @@ expect_category_popularity (const void *params, bson_t *rows)
       x->b += !strcmp (d->status, "cancelled");
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_k1);
-   for (i = 0; i < ng && within_limit (i, p->has_limit, p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].k1), "consultations", BCON_DOUBLE (g[i].count), "uniqueClients",
                               BCON_DOUBLE ((double) g[i].nset), "minutesBooked", BCON_DOUBLE (g[i].a), "averagePrice",
                               BCON_DOUBLE (g[i].avg_sum / g[i].avg_n), "cancelled", BCON_DOUBLE (g[i].b));

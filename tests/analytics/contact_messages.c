@@ -20,13 +20,6 @@ static const char *const agents[] = {NULL, "Mistral Expert", "Code Wizard", "Mis
 #define HOUR INT64_C (3600000)
 
 static void
-set_str (char **p, const char *v)
-{
-   bson_free (*p);
-   *p = bson_strdup (v);
-}
-
-static void
 move_to (odm_contact_message_t *d, int64_t t)
 {
    d->response.respondedAt += t - d->createdAt;
@@ -54,9 +47,9 @@ dataset (size_t *n)
       if (agents[i % 8]) {
          d->agentName = bson_strdup (agents[i % 8]);
       }
-      set_str (&d->status, statuses[odm_ax_rng_range (&r, 0, 3)]);
-      set_str (&d->priority, priorities[odm_ax_rng_range (&r, 0, 4)]);
-      set_str (&d->category, categories[odm_ax_rng_range (&r, 0, 4)]);
+      odm_ax_set_string (&d->status, statuses[odm_ax_rng_range (&r, 0, 3)]);
+      odm_ax_set_string (&d->priority, priorities[odm_ax_rng_range (&r, 0, 4)]);
+      odm_ax_set_string (&d->category, categories[odm_ax_rng_range (&r, 0, 4)]);
       d->createdAt = ODM_AX_EPOCH + odm_ax_rng_range (&r, -10, 170) * ODM_AX_DAY + odm_ax_rng_range (&r, 0, 86399999);
       d->has_createdAt = ODM_PRESENT;
       /* replied messages and half the closed ones have a response, 1 to 96 hours later,
@@ -78,18 +71,6 @@ dataset (size_t *n)
    move_to (&docs[11], APR1);
    *n = N;
    return docs;
-}
-
-static bool
-in_window (int64_t t, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
-{
-   return (!has_from || t >= from) && (!has_to || t < to);
-}
-
-static bool
-str_is (const char *s, const char *v)
-{
-   return s && !strcmp (s, v);
 }
 
 static bool
@@ -165,16 +146,16 @@ expect_volume (const void *params, bson_t *rows)
       const odm_contact_message_t *d = &docs[i];
       char key[32];
       group_t *x;
-      if (!in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_category && !str_is (d->category, p->category)) ||
-          (p->has_priority && !str_is (d->priority, p->priority))) {
+      if (!odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
+          (p->has_category && !odm_str_eq (d->category, p->category)) ||
+          (p->has_priority && !odm_str_eq (d->priority, p->priority))) {
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
       x = group_for (g, &ng, key);
       x->n++;
-      x->a += str_is (d->priority, "urgent");
-      x->b += str_is (d->status, "pending");
+      x->a += odm_str_eq (d->priority, "urgent");
+      x->b += odm_str_eq (d->status, "pending");
       x->c += answered (d);
    }
    odm_ax_sort (g, ng, sizeof g[0], by_key);
@@ -216,8 +197,8 @@ expect_response_times (const void *params, bson_t *rows)
       const odm_contact_message_t *d = &docs[i];
       group_t *x;
       double h;
-      if (!answered (d) || !in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_category && !str_is (d->category, p->category)) ||
+      if (!answered (d) || !odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
+          (p->has_category && !odm_str_eq (d->category, p->category)) ||
           (p->has_respondedBy && !bson_oid_equal (&d->response.respondedBy, &p->respondedBy))) {
          continue;
       }
@@ -257,14 +238,14 @@ expect_category_distribution (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_contact_message_t *d = &docs[i];
       group_t *x;
-      if (!in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_status && !str_is (d->status, p->status))) {
+      if (!odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
+          (p->has_status && !odm_str_eq (d->status, p->status))) {
          continue;
       }
       x = group_for (g, &ng, d->category);
       x->n++;
-      x->a += str_is (d->priority, "high") || str_is (d->priority, "urgent");
-      x->b += str_is (d->status, "pending");
+      x->a += odm_str_eq (d->priority, "high") || odm_str_eq (d->priority, "urgent");
+      x->b += odm_str_eq (d->status, "pending");
       x->c += answered (d);
    }
    odm_ax_sort (g, ng, sizeof g[0], by_n_then_key);
@@ -293,14 +274,14 @@ expect_agent_inquiries (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_contact_message_t *d = &docs[i];
       group_t *x;
-      if (!d->agentName || !in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_status && !str_is (d->status, p->status))) {
+      if (!d->agentName || !odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
+          (p->has_status && !odm_str_eq (d->status, p->status))) {
          continue;
       }
       x = group_for (g, &ng, d->agentName);
       x->n++;
       set_add (x, d->email);
-      x->b += str_is (d->status, "pending");
+      x->b += odm_str_eq (d->status, "pending");
       x->c += answered (d);
       x->latest = d->createdAt > x->latest ? d->createdAt : x->latest;
    }

@@ -72,6 +72,31 @@ odm_ax_sort (void *base, size_t n, size_t size, int (*cmp) (const void *, const 
    free (tmp);
 }
 
+bool
+odm_ax_in_window (int64_t t, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
+{
+   return (!has_from || t >= from) && (!has_to || t < to);
+}
+
+bool
+odm_ax_within_limit (size_t i, uint8_t has_limit, double limit)
+{
+   return !has_limit || i < (size_t) limit;
+}
+
+bool
+odm_ax_str_ok (uint8_t has, const char *want, const char *v)
+{
+   return !has || !strcmp (want, v);
+}
+
+void
+odm_ax_set_string (char **field, const char *value)
+{
+   bson_free (*field);
+   *field = bson_strdup (value);
+}
+
 void
 odm_ax_period (int64_t ms, const char *period, char *buf, size_t size)
 {

@@ -72,6 +72,20 @@ odm_ax_cmp_double_desc (double a, double b);
 int
 odm_ax_cmp_oid (const bson_oid_t *a, const bson_oid_t *b);
 
+/* Small pieces every expectation needs. The window is [from, to): from inclusive, to
+ * exclusive, each bound only when set, as the pipelines' {"$param"} slots behave. */
+bool
+odm_ax_in_window (int64_t t, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to);
+/* Row I is kept under a limit parameter (unset: every row). */
+bool
+odm_ax_within_limit (size_t i, uint8_t has_limit, double limit);
+/* A string parameter filter: unset passes, set must equal V. */
+bool
+odm_ax_str_ok (uint8_t has, const char *want, const char *v);
+/* Replaces the owned string *FIELD (e.g. a default put there by init) by a copy of VALUE. */
+void
+odm_ax_set_string (char **field, const char *value);
+
 /* $dateToString formats of the periods, computed in C (UTC). */
 void
 odm_ax_period (int64_t ms, const char *period, char *buf, size_t size);

@@ -10,13 +10,6 @@
 #define APR1 (ODM_AX_EPOCH + 91 * ODM_AX_DAY)
 static odm_job_application_t docs[N];
 
-static void
-set_string (char **field, const char *value)
-{
-   bson_free (*field); /* the default init put there */
-   *field = bson_strdup (value);
-}
-
 static const char *
 status_of (size_t i)
 {
@@ -62,7 +55,7 @@ dataset (size_t *n)
       odm_job_application_init (d);
       odm_ax_oid (&d->_id, (uint32_t) (24000 + i));
       d->has__id = ODM_PRESENT;
-      set_string (&d->status, status);
+      odm_ax_set_string (&d->status, status);
       if (i >= 14 && i < 18) {
          odm_ax_oid (&d->jobId, i < 16 ? 306 : 307); /* two small jobs with perfect ratings */
       } else if (!strcmp (status, "accepted")) {
@@ -148,7 +141,7 @@ dataset (size_t *n)
 static bool
 in_window (const odm_job_application_t *d, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
 {
-   return (!has_from || d->createdAt >= from) && (!has_to || d->createdAt < to);
+   return odm_ax_in_window (d->createdAt, has_from, from, has_to, to);
 }
 
 /* ------------------------------------------------------------ per-key groups */
@@ -242,12 +235,6 @@ by_avg_then_oid (const void *a, const void *b)
    return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
 }
 
-static bool
-within_limit (size_t i, uint8_t has_limit, double limit)
-{
-   return !has_limit || i < (size_t) limit;
-}
-
 /* ------------------------------------------------------------ funnel */
 
 typedef odm_job_application_funnel_params_t fu_t;
@@ -313,7 +300,7 @@ expect_hiring_success (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_d_then_oid);
-   for (i = 0; i < ng && within_limit (i, p->has_limit, p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "applications", BCON_DOUBLE (g[i].count), "interviewed",
                               BCON_DOUBLE (g[i].a), "offers", BCON_DOUBLE (g[i].b), "offersAccepted", BCON_DOUBLE (g[i].c),
                               "hires", BCON_DOUBLE (g[i].d), "hireRate", BCON_DOUBLE (g[i].d / g[i].count));
@@ -357,7 +344,7 @@ expect_candidate_quality (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_avg_then_oid);
-   for (i = 0; i < ng && within_limit (i, p->has_limit, p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "ratedInterviews", BCON_DOUBLE (g[i].count), "candidates",
                               BCON_DOUBLE ((double) g[i].nset), "averageRating", BCON_DOUBLE (g[i].avg_sum / g[i].avg_n),
                               "highestRating", BCON_DOUBLE (g[i].max), "strongRatings", BCON_DOUBLE (g[i].a));

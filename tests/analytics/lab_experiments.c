@@ -13,13 +13,6 @@ static odm_lab_experiment_t docs[N];
 static const char *const statuses[] = {"planning", "running", "completed", "paused", "failed"};
 static const char *const artifact_types[] = {"model", "dataset", "code", "report"};
 
-static void
-set_string (char **field, const char *value)
-{
-   bson_free (*field); /* the default init put there */
-   *field = bson_strdup (value);
-}
-
 static const char *
 category_of (size_t i)
 {
@@ -46,8 +39,8 @@ dataset (size_t *n)
       odm_ax_oid (&d->researcherId, i < 10 ? (uint32_t) (i < 5 ? 107 : 108) : (uint32_t) (100 + odm_ax_rng_range (&r, 1, 6)));
       d->has_researcherId = ODM_PRESENT;
       d->title = bson_strdup_printf ("Experiment %zu", i);
-      set_string (&d->category, category_of (i));
-      set_string (&d->status, i < 10 ? "completed" : statuses[odm_ax_rng_range (&r, 0, 4)]);
+      odm_ax_set_string (&d->category, category_of (i));
+      odm_ax_set_string (&d->status, i < 10 ? "completed" : statuses[odm_ax_rng_range (&r, 0, 4)]);
       d->createdAt = ODM_AX_EPOCH + odm_ax_rng_range (&r, 0, 150) * ODM_AX_DAY + odm_ax_rng_range (&r, 0, 86399999);
       d->has_createdAt = ODM_PRESENT;
       if (i % 2 == 0) {
@@ -88,7 +81,7 @@ dataset (size_t *n)
          d->budget.has_spent = ODM_PRESENT;
       }
       if (i % 7 == 0) {
-         set_string (&d->budget.currency, "EUR");
+         odm_ax_set_string (&d->budget.currency, "EUR");
       }
       /* timeline: started unless planning; completed ones finish 5 to 60 days later, except
        * every eleventh, which has neither date (completedAt is then derived on insert) */
@@ -120,7 +113,7 @@ dataset (size_t *n)
 static bool
 in_window (const odm_lab_experiment_t *d, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
 {
-   return (!has_from || d->createdAt >= from) && (!has_to || d->createdAt < to);
+   return odm_ax_in_window (d->createdAt, has_from, from, has_to, to);
 }
 
 /* ------------------------------------------------------------ per-key groups */
@@ -204,12 +197,6 @@ by_count_then_key (const void *a, const void *b)
    return c ? c : strcmp (x->key, y->key);
 }
 
-static bool
-within_limit (size_t i, uint8_t has_limit, double limit)
-{
-   return !has_limit || i < (size_t) limit;
-}
-
 /* ------------------------------------------------------------ researcher_productivity */
 
 typedef odm_lab_experiment_researcher_productivity_params_t rp_t;
@@ -236,7 +223,7 @@ expect_researcher_productivity (const void *params, bson_t *rows)
       x->avg_n++;
    }
    odm_ax_sort (g, ng, sizeof g[0], by_a_then_oid);
-   for (i = 0; i < ng && within_limit (i, p->has_limit, p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "experiments", BCON_DOUBLE (g[i].count), "completed",
                               BCON_DOUBLE (g[i].a), "running", BCON_DOUBLE (g[i].b), "failed", BCON_DOUBLE (g[i].c),
                               "completionRate", BCON_DOUBLE (g[i].a / g[i].count), "artifacts", BCON_DOUBLE (g[i].d),
@@ -371,7 +358,7 @@ expect_category_performance (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
-   for (i = 0; i < ng && within_limit (i, p->has_limit, p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "experiments", BCON_DOUBLE (g[i].count), "researchers",
                               BCON_DOUBLE ((double) g[i].nset), "completed", BCON_DOUBLE (g[i].a), "completionRate",
                               BCON_DOUBLE (g[i].a / g[i].count), "artifacts", BCON_DOUBLE (g[i].b));

@@ -14,13 +14,6 @@ static const char *const categories[] = {"technical", "billing", "account", "fea
 static const char *const priorities[] = {"low", "medium", "high", "urgent"};
 static const char *const statuses[] = {"open", "in_progress", "waiting_for_customer", "resolved", "closed"};
 
-static void
-set_string (char **field, const char *value)
-{
-   bson_free (*field); /* the default init put there */
-   *field = bson_strdup (value);
-}
-
 /* Tickets of ASSIGNEE open or in progress. */
 static size_t
 open_count (const bson_oid_t *assignee)
@@ -62,8 +55,8 @@ dataset (size_t *n)
       d->category = bson_strdup (categories[odm_ax_rng_range (&r, 0, 4)]);
       d->has_category = ODM_PRESENT;
       if (i % 4) { /* every fourth keeps the defaults: medium, open */
-         set_string (&d->priority, priorities[odm_ax_rng_range (&r, 0, 3)]);
-         set_string (&d->status, statuses[odm_ax_rng_range (&r, 0, 4)]);
+         odm_ax_set_string (&d->priority, priorities[odm_ax_rng_range (&r, 0, 3)]);
+         odm_ax_set_string (&d->status, statuses[odm_ax_rng_range (&r, 0, 4)]);
       }
       d->createdAt = ODM_AX_EPOCH + odm_ax_rng_range (&r, 0, 120) * ODM_AX_DAY + odm_ax_rng_range (&r, 0, 86399999);
       d->has_createdAt = ODM_PRESENT;

@@ -10,13 +10,6 @@
 #define APR1 (ODM_AX_EPOCH + 91 * ODM_AX_DAY)
 static odm_transaction_t docs[N];
 
-static void
-set_string (char **field, const char *value)
-{
-   bson_free (*field); /* the default init put there */
-   *field = bson_strdup (value);
-}
-
 static const char *
 type_of (size_t i)
 {
@@ -74,10 +67,10 @@ dataset (size_t *n)
       d->amount = (double) odm_ax_rng_range (&r, 20, 200) + (double) odm_ax_rng_range (&r, 0, 99) / 100.0;
       d->has_amount = ODM_PRESENT;
       if (i % 6 == 0) {
-         set_string (&d->currency, "EUR");
+         odm_ax_set_string (&d->currency, "EUR");
       }
       roll = odm_ax_rng_range (&r, 0, 19);
-      set_string (&d->status, roll < 10 ? "completed" : roll < 13 ? "failed" : roll < 16 ? "pending" : roll < 18 ? "refunded" : "disputed");
+      odm_ax_set_string (&d->status, roll < 10 ? "completed" : roll < 13 ? "failed" : roll < 16 ? "pending" : roll < 18 ? "refunded" : "disputed");
       if (method) {
          d->paymentMethod.type = bson_strdup (method);
          d->paymentMethod.has_type = ODM_PRESENT;
@@ -127,7 +120,7 @@ dataset (size_t *n)
 static bool
 in_window (const odm_transaction_t *d, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
 {
-   return (!has_from || d->createdAt >= from) && (!has_to || d->createdAt < to);
+   return odm_ax_in_window (d->createdAt, has_from, from, has_to, to);
 }
 
 /* ------------------------------------------------------------ per-key groups */

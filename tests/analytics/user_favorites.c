@@ -88,7 +88,7 @@ dataset (size_t *n)
 static bool
 in_window (const odm_user_favorite_t *d, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
 {
-   return (!has_from || d->addedAt >= from) && (!has_to || d->addedAt < to);
+   return odm_ax_in_window (d->addedAt, has_from, from, has_to, to);
 }
 
 static bool
@@ -170,12 +170,6 @@ by_accesses_then_key (const void *a, const void *b)
    return c ? c : strcmp (x->key, y->key);
 }
 
-static bool
-within_limit (size_t i, uint8_t has_limit, double limit)
-{
-   return !has_limit || i < (size_t) limit;
-}
-
 /* ------------------------------------------------------------ user_preferences */
 
 typedef odm_user_favorite_user_preferences_params_t up_t;
@@ -194,7 +188,7 @@ expect_user_preferences (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_oid_key);
-   for (i = 0; i < ng && within_limit (i, p->has_limit, p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", "{", "userId", BCON_OID (&g[i].oid), "itemType", BCON_UTF8 (g[i].key), "}",
                               "favorites", BCON_DOUBLE (g[i].count), "totalAccesses", BCON_DOUBLE (g[i].accesses),
                               "lastAddedAt", BCON_DATE_TIME (g[i].last));
@@ -225,7 +219,7 @@ expect_content_popularity (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_accesses_key_oid);
-   for (i = 0; i < ng && within_limit (i, p->has_limit, p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", "{", "itemType", BCON_UTF8 (g[i].key), "itemId", BCON_OID (&g[i].oid), "}",
                               "favorites", BCON_DOUBLE (g[i].count), "totalAccesses", BCON_DOUBLE (g[i].accesses),
                               "firstAddedAt", BCON_DATE_TIME (g[i].first), "lastAccessed", BCON_DATE_TIME (g[i].last));
@@ -257,7 +251,7 @@ expect_engagement (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_accesses_then_key);
-   for (i = 0; i < ng && within_limit (i, p->has_limit, p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "favorites", BCON_DOUBLE (g[i].count), "uniqueUsers",
                               BCON_DOUBLE ((double) g[i].nset), "totalAccesses", BCON_DOUBLE (g[i].accesses),
                               "averageAccesses", BCON_DOUBLE (g[i].accesses / g[i].count), "neverOpened",

@@ -18,13 +18,6 @@ static const char *const locations[] = {NULL,    "Berlin", "Berlin", "Paris", "P
 #define APR1 (ODM_AX_EPOCH + 91 * ODM_AX_DAY)
 #define MAY1 (ODM_AX_EPOCH + 121 * ODM_AX_DAY)
 
-static void
-set_str (char **p, const char *v)
-{
-   bson_free (*p);
-   *p = bson_strdup (v);
-}
-
 static const void *
 dataset (size_t *n)
 {
@@ -41,11 +34,11 @@ dataset (size_t *n)
       d->email = bson_strdup_printf ("user%zu@example.com", i);
       d->username = bson_strdup_printf ("user_%zu", i);
       k = odm_ax_rng_range (&r, 0, 9);
-      set_str (&d->role, k < 6 ? "user" : k < 8 ? "moderator" : "admin");
+      odm_ax_set_string (&d->role, k < 6 ? "user" : k < 8 ? "moderator" : "admin");
       k = odm_ax_rng_range (&r, 0, 9);
-      set_str (&d->status, k < 7 ? "active" : k < 9 ? "suspended" : "deleted");
+      odm_ax_set_string (&d->status, k < 7 ? "active" : k < 9 ? "suspended" : "deleted");
       d->emailVerified = odm_ax_rng_range (&r, 0, 1) == 1;
-      set_str (&d->preferences.language, languages[odm_ax_rng_range (&r, 0, 4)]);
+      odm_ax_set_string (&d->preferences.language, languages[odm_ax_rng_range (&r, 0, 4)]);
       if (locations[i % 10]) {
          d->profile.location = bson_strdup (locations[i % 10]);
          d->has_profile = ODM_PRESENT;
@@ -75,22 +68,10 @@ dataset (size_t *n)
    docs[40].createdAt = ODM_AX_EPOCH + 354 * ODM_AX_DAY + 36000000;
    docs[40].lastLogin = docs[40].createdAt + 20 * ODM_AX_DAY;
    docs[40].has_lastLogin = ODM_PRESENT;
-   set_str (&docs[20].role, "admin");
-   set_str (&docs[21].role, "admin");
+   odm_ax_set_string (&docs[20].role, "admin");
+   odm_ax_set_string (&docs[21].role, "admin");
    *n = N;
    return docs;
-}
-
-static bool
-in_window (int64_t t, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
-{
-   return (!has_from || t >= from) && (!has_to || t < to);
-}
-
-static bool
-str_is (const char *s, const char *v)
-{
-   return s && !strcmp (s, v);
 }
 
 /* ------------------------------------------------------------ groups by string key */
@@ -179,14 +160,14 @@ expect_demographics (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_user_t *d = &docs[i];
       group_t *x;
-      if (!in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_status && !str_is (d->status, p->status)) || (p->has_role && !str_is (d->role, p->role))) {
+      if (!odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
+          (p->has_status && !odm_str_eq (d->status, p->status)) || (p->has_role && !odm_str_eq (d->role, p->role))) {
          continue;
       }
       x = group_for (g, &ng, d->profile.location);
       x->n++;
       x->a += d->emailVerified;
-      x->b += !str_is (d->role, "user");
+      x->b += !odm_str_eq (d->role, "user");
       set_add (x, d->preferences.language);
    }
    odm_ax_sort (g, ng, sizeof g[0], by_n_then_key);
@@ -223,15 +204,15 @@ expect_activity (const void *params, bson_t *rows)
       const odm_user_t *d = &docs[i];
       char key[32];
       group_t *x;
-      if (d->has_lastLogin != ODM_PRESENT || !in_window (d->lastLogin, p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_role && !str_is (d->role, p->role))) {
+      if (d->has_lastLogin != ODM_PRESENT || !odm_ax_in_window (d->lastLogin, p->has_from, p->from, p->has_to, p->to) ||
+          (p->has_role && !odm_str_eq (d->role, p->role))) {
          continue;
       }
       odm_ax_period (d->lastLogin, p->has_period ? p->period : "month", key, sizeof key);
       x = group_for (g, &ng, key);
       x->n++;
       x->a += d->emailVerified;
-      x->b += str_is (d->status, "active");
+      x->b += odm_str_eq (d->status, "active");
    }
    odm_ax_sort (g, ng, sizeof g[0], by_key);
    for (i = 0; i < ng; i++) {
@@ -266,8 +247,8 @@ expect_registration_trends (const void *params, bson_t *rows)
       const odm_user_t *d = &docs[i];
       char key[32];
       group_t *x;
-      if (!in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_role && !str_is (d->role, p->role))) {
+      if (!odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
+          (p->has_role && !odm_str_eq (d->role, p->role))) {
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);

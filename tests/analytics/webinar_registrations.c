@@ -13,16 +13,9 @@ static odm_webinar_registration_t docs[N];
 static const char *const experiences[] = {"beginner", "intermediate", "advanced"};
 
 static void
-set_string (char **field, const char *value)
-{
-   bson_free (*field); /* the default init put there */
-   *field = bson_strdup (value);
-}
-
-static void
 attend (odm_webinar_registration_t *d, odm_ax_rng_t *r, size_t i, double questions, double polls)
 {
-   set_string (&d->status, "attended");
+   odm_ax_set_string (&d->status, "attended");
    d->attendance.joinedAt = d->createdAt + 7 * ODM_AX_DAY;
    d->attendance.has_joinedAt = ODM_PRESENT;
    if (i % 5 != 0) { /* some left without a recorded time: no duration */
@@ -63,7 +56,7 @@ dataset (size_t *n)
       } while (k < i);
       d->has_registrantId = ODM_PRESENT;
       roll = odm_ax_rng_range (&r, 0, 9);
-      set_string (&d->registrationType, roll < 7 ? "attendee" : roll < 9 ? "speaker" : "organizer");
+      odm_ax_set_string (&d->registrationType, roll < 7 ? "attendee" : roll < 9 ? "speaker" : "organizer");
       d->registrationData.firstName = bson_strdup_printf ("First%zu", i);
       d->registrationData.has_firstName = ODM_PRESENT;
       d->registrationData.lastName = bson_strdup_printf ("Last%zu", i);
@@ -86,7 +79,7 @@ dataset (size_t *n)
          if (roll < 4) {
             attend (d, &r, i, (double) odm_ax_rng_range (&r, 0, 4), (double) odm_ax_rng_range (&r, 0, 6));
          } else {
-            set_string (&d->status, roll < 5 ? "pending" : roll < 7 ? "confirmed" : roll < 9 ? "no_show" : "cancelled");
+            odm_ax_set_string (&d->status, roll < 5 ? "pending" : roll < 7 ? "confirmed" : roll < 9 ? "no_show" : "cancelled");
          }
       }
       /* most attendees rate the webinar; 406 and 407 get the same top ratings */
@@ -109,7 +102,7 @@ dataset (size_t *n)
 static bool
 in_window (const odm_webinar_registration_t *d, uint8_t has_from, int64_t from, uint8_t has_to, int64_t to)
 {
-   return (!has_from || d->createdAt >= from) && (!has_to || d->createdAt < to);
+   return odm_ax_in_window (d->createdAt, has_from, from, has_to, to);
 }
 
 static bool
@@ -218,12 +211,6 @@ by_count_then_keys (const void *a, const void *b)
    return c ? c : strcmp (x->k2, y->k2);
 }
 
-static bool
-within_limit (size_t i, uint8_t has_limit, double limit)
-{
-   return !has_limit || i < (size_t) limit;
-}
-
 /* ------------------------------------------------------------ attendance */
 
 typedef odm_webinar_registration_attendance_params_t at_t;
@@ -253,7 +240,7 @@ expect_attendance (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_a_then_oid);
-   for (i = 0; i < ng && within_limit (i, p->has_limit, p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "registrations", BCON_DOUBLE (g[i].count), "attended",
                               BCON_DOUBLE (g[i].a), "noShows", BCON_DOUBLE (g[i].b), "cancelled", BCON_DOUBLE (g[i].c),
                               "attendanceRate", BCON_DOUBLE (g[i].a / g[i].count), "certificatesIssued",
@@ -295,7 +282,7 @@ expect_demographics (const void *params, bson_t *rows)
       x->b += !strcmp (d->status, "attended");
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_keys);
-   for (i = 0; i < ng && within_limit (i, p->has_limit, p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", "{", "registrationType", BCON_UTF8 (g[i].k1), "experience", BCON_UTF8 (g[i].k2), "}",
                               "registrations", BCON_DOUBLE (g[i].count), "uniqueRegistrants",
                               BCON_DOUBLE ((double) g[i].nset), "withCompany", BCON_DOUBLE (g[i].a), "attended",
@@ -339,7 +326,7 @@ expect_engagement (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_a_then_oid);
-   for (i = 0; i < ng && within_limit (i, p->has_limit, p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "attendees", BCON_DOUBLE (g[i].count), "totalQuestions",
                               BCON_DOUBLE (g[i].a), "totalPolls", BCON_DOUBLE (g[i].b), "averageQuestions",
                               BCON_DOUBLE (g[i].a / g[i].count), "averagePolls", BCON_DOUBLE (g[i].b / g[i].count),
@@ -378,7 +365,7 @@ expect_content_effectiveness (const void *params, bson_t *rows)
       x->b += d->feedback.comments != NULL;
    }
    odm_ax_sort (g, ng, sizeof g[0], by_avg_then_oid);
-   for (i = 0; i < ng && within_limit (out, p->has_limit, p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (out, p->has_limit, p->limit); i++) {
       bson_t *row;
       if (p->has_minRatings && g[i].count < p->minRatings) {
          continue;
