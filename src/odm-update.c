@@ -775,6 +775,50 @@ update_one_doc (upd_t *u, const bson_t *filter, int64_t *matched)
 }
 
 bool
+odm_update_apply (const odm_schema_t *schema, const bson_t *stored, const bson_t *update,
+                  const odm_update_opts_t *opts, bson_t *out, odm_violations_t *violations, bson_error_t *error)
+{
+   odm_violations_t local;
+   upd_t u;
+   bson_t *work;
+   bool ok = false;
+
+   memset (&u, 0, sizeof u);
+   u.v = violations ? violations : &local;
+   odm_violations_init (u.v);
+   bson_init (out);
+   if (!schema || schema->magic != ODM_SCHEMA_MAGIC || !stored) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "schema or stored document is NULL");
+      goto done;
+   }
+   if (!check_update (schema, update, u.v, error)) {
+      goto done;
+   }
+   if (u.v->count) {
+      odm_violations_to_error (u.v, error);
+      goto done;
+   }
+   u.schema = schema;
+   u.update = update;
+   u.opts = opts;
+   u.now_ms = opts && opts->now_ms ? opts->now_ms : odm_now_ms ();
+   u.error = error;
+   work = bson_copy (stored);
+   apply_update (&work, update, false, u.now_ms);
+   bson_destroy (out);
+   ok = revalidate (&u, work, stored, true, out);
+   bson_destroy (work);
+   if (!ok && u.v->count) {
+      odm_violations_to_error (u.v, error);
+   }
+done:
+   if (u.v == &local) {
+      odm_violations_cleanup (&local);
+   }
+   return ok;
+}
+
+bool
 odm_update (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, const bson_t *update,
             const odm_update_opts_t *opts, int64_t *matched, odm_violations_t *violations, bson_error_t *error)
 {

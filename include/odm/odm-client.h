@@ -132,6 +132,15 @@ ODM_API bool
 odm_update (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, const bson_t *update,
             const odm_update_opts_t *opts, int64_t *matched, odm_violations_t *violations, bson_error_t *error);
 
+/* The in-memory half of odm_update, no server involved: checks UPDATE against the spec,
+ * applies it to STORED (one stored document) and runs the pre-save path on the result, as
+ * odm_update does before writing. OUT (initialised here, always) receives the document
+ * that would be stored. Returns false with ERROR (and VIOLATIONS) set when it would be
+ * refused. */
+ODM_API bool
+odm_update_apply (const odm_schema_t *schema, const bson_t *stored, const bson_t *update,
+                  const odm_update_opts_t *opts, bson_t *out, odm_violations_t *violations, bson_error_t *error);
+
 ODM_API bool
 odm_delete (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, bool multi,
             int64_t *deleted, bson_error_t *error);
