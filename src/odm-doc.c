@@ -27,7 +27,8 @@ odm_path_push (odm_path_t *p, const char *name, size_t name_len)
       return old;
    }
    if (name_len > sizeof p->buf - 1 - old - sep) {
-      name_len = sizeof p->buf - 1 - old - sep; /* truncated; known paths never are */
+      /* truncated (known paths never are), never inside a UTF-8 character */
+      name_len = odm_utf8_cut (name, name_len, sizeof p->buf - 1 - old - sep);
    }
    if (old) {
       p->buf[p->len++] = '.';
@@ -54,24 +55,56 @@ odm_path_pop (odm_path_t *p, size_t old_len)
    p->buf[old_len] = '\0';
 }
 
+size_t
+odm_utf8_cut (const char *s, size_t len, size_t max)
+{
+   size_t n;
+   if (len <= max) {
+      return len;
+   }
+   n = max;
+   /* Back over continuation bytes to the first byte of the character that would be cut. */
+   while (n > 0 && ((unsigned char) s[n] & 0xC0) == 0x80) {
+      n--;
+   }
+   return n;
+}
+
+void
+odm_copy_utf8 (char *dst, size_t cap, const char *src)
+{
+   size_t n;
+   if (!cap) {
+      return;
+   }
+   n = odm_utf8_cut (src, strlen (src), cap - 1);
+   memmove (dst, src, n);
+   dst[n] = '\0';
+}
+
 void
 odm_set_error (bson_error_t *error, uint32_t code, const char *path, const char *fmt, ...)
 {
    char msg[sizeof error->message];
+   char *full;
    va_list ap;
 
    if (!error) {
       return;
    }
    va_start (ap, fmt);
-   vsnprintf (msg, sizeof msg, fmt, ap);
+   full = bson_strdupv_printf (fmt, ap);
    va_end (ap);
+   odm_copy_utf8 (msg, sizeof msg, full);
+   bson_free (full);
    error->domain = ODM_ERROR_DOMAIN;
    error->code = code;
    if (path && *path) {
-      bson_snprintf (error->message, sizeof error->message, "%s: %s", path, msg);
+      full = bson_strdup_printf ("%s: %s", path, msg);
+      odm_copy_utf8 (error->message, sizeof error->message, full);
+      bson_free (full);
    } else {
-      bson_snprintf (error->message, sizeof error->message, "%s", msg);
+      odm_copy_utf8 (error->message, sizeof error->message, msg);
    }
 }
 
@@ -97,8 +130,8 @@ odm_now_ms (void)
 
 /* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF, no NUL.
  * (bson_validate's UTF-8 check lets some malformed sequences through.) */
-static bool
-utf8_valid (const char *str, size_t len)
+bool
+odm_utf8_valid (const char *str, size_t len)
 {
    const unsigned char *s = (const unsigned char *) str, *end = s + len;
    while (s < end) {
@@ -378,9 +411,107 @@ odm_init (const odm_schema_t *schema, void *doc)
    odm_init_at (schema, doc, odm_now_ms ());
 }
 
+/* ------------------------------------------------------------------ key sets */
+
+static const odm_field_t *find_field (const odm_object_desc_t *d, uint32_t *next, const char *key, uint32_t key_len);
+
+
+/* The keys seen at one level, by exact bytes (no dotted lookup), in a hash table: checking
+ * N keys costs O(N), whatever N is. Keys point into the input, which outlives the set. */
+typedef struct {
+   const char *key;
+   uint32_t len;
+} keyset_slot_t;
+
+typedef struct {
+   keyset_slot_t *slots;
+   size_t cap, count;
+} keyset_t;
+
+static uint64_t
+key_hash (const char *k, uint32_t len)
+{
+   uint64_t h = UINT64_C (1469598103934665603); /* FNV-1a */
+   uint32_t i;
+   for (i = 0; i < len; i++) {
+      h = (h ^ (unsigned char) k[i]) * UINT64_C (1099511628211);
+   }
+   return h;
+}
+
+/* Adds KEY; false when it was already there. */
+static bool
+keyset_add (keyset_t *s, const char *key, uint32_t len)
+{
+   size_t i;
+   if ((s->count + 1) * 2 > s->cap) {
+      keyset_t grown;
+      grown.cap = s->cap ? s->cap * 2 : 16;
+      grown.count = 0;
+      grown.slots = bson_malloc0 (grown.cap * sizeof *grown.slots);
+      for (i = 0; i < s->cap; i++) {
+         if (s->slots[i].key) {
+            keyset_add (&grown, s->slots[i].key, s->slots[i].len);
+         }
+      }
+      bson_free (s->slots);
+      *s = grown;
+   }
+   for (i = (size_t) key_hash (key, len) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+      keyset_slot_t *sl = &s->slots[i];
+      if (!sl->key) {
+         sl->key = key;
+         sl->len = len;
+         s->count++;
+         return true;
+      }
+      if (sl->len == len && memcmp (sl->key, key, len) == 0) {
+         return false;
+      }
+   }
+}
+
+static void
+keyset_free (keyset_t *s)
+{
+   bson_free (s->slots);
+   s->slots = NULL;
+   s->cap = s->count = 0;
+}
+
+/* The writer refuses these keys (odm_check_keys, rule "key"); at a level that has a schema
+ * a dotted key would also read as a schema path ("settings.temperature"). */
+static bool
+key_is_refused (const char *key, uint32_t len)
+{
+   return len > 0 && (key[0] == '$' || memchr (key, '.', len) != NULL);
+}
+
+static bool
+key_error (bson_error_t *error, const char *path, const odm_object_desc_t *d, const char *key, uint32_t len)
+{
+   const char *dot = memchr (key, '.', len);
+   if (dot && dot > key && find_field (d, &(uint32_t){0}, key, (uint32_t) (dot - key))) {
+      odm_set_error (error, ODM_ERROR_KEY, path,
+                     "a key may not contain '.' (this one names the schema path %s: nest it instead)", path);
+   } else {
+      odm_set_error (error, ODM_ERROR_KEY, path, "keys may not start with '$' or contain '.'");
+   }
+   return false;
+}
+
 /* --------------------------------------------------------------------- encode */
 
-static bool encode_object (const odm_object_desc_t *d, const void *base, bson_t *out);
+/* What the encoder checks as it goes (NULL for analytics rows, which are never written):
+ * the unknown fields kept beside the struct's own. The bytes themselves are checked by
+ * odm_bson_check on the result. */
+typedef struct {
+   odm_path_t path;
+   bson_error_t *error;
+   bool failed;
+} encode_ctx_t;
+
+static bool encode_object (const odm_object_desc_t *d, const void *base, bson_t *out, encode_ctx_t *e);
 
 static bool
 append_number (bson_t *b, const char *key, int key_len, double v)
@@ -393,7 +524,7 @@ append_number (bson_t *b, const char *key, int key_len, double v)
 }
 
 static bool
-encode_value (const odm_field_t *f, const void *p, bson_t *out, const char *key, int key_len)
+encode_value (const odm_field_t *f, const void *p, bson_t *out, const char *key, int key_len, encode_ctx_t *e)
 {
    switch (f->kind) {
    case ODM_KIND_STRING:
@@ -410,17 +541,57 @@ encode_value (const odm_field_t *f, const void *p, bson_t *out, const char *key,
       return bson_append_value (out, key, key_len, (const bson_value_t *) p);
    case ODM_KIND_OBJECT: {
       bson_t child;
+      size_t old = e ? odm_path_push (&e->path, key, (size_t) key_len) : 0;
       bool ok = bson_append_document_begin (out, key, key_len, &child);
-      ok = ok && encode_object (f->object, p, &child);
-      return bson_append_document_end (out, &child) && ok;
+      ok = ok && encode_object (f->object, p, &child, e);
+      ok = bson_append_document_end (out, &child) && ok;
+      if (e && ok) {
+         odm_path_pop (&e->path, old);
+      }
+      return ok;
    }
    default:
       return false;
    }
 }
 
+/* The unknown fields of one object must read back as unknown fields: no key the decoder
+ * refuses ('$' first, a '.'), none that is also a schema field, none twice. */
 static bool
-encode_object (const odm_object_desc_t *d, const void *base, bson_t *out)
+check_extra (const odm_object_desc_t *d, const bson_t *extra, encode_ctx_t *e)
+{
+   bson_iter_t it;
+   keyset_t seen = {NULL, 0, 0};
+   bool ok = true;
+
+   if (!bson_iter_init (&it, extra)) {
+      odm_set_error (e->error, ODM_ERROR_CORRUPT_BSON, e->path.buf, "unknown fields are not valid BSON");
+      return false;
+   }
+   while (ok && bson_iter_next (&it)) {
+      const char *key = bson_iter_key (&it);
+      uint32_t len = bson_iter_key_len (&it);
+      size_t old = odm_path_push (&e->path, key, len);
+      if (key_is_refused (key, len)) {
+         ok = key_error (e->error, e->path.buf, d, key, len);
+      } else if (find_field (d, &(uint32_t){0}, key, len)) {
+         odm_set_error (e->error, ODM_ERROR_DUPLICATE_FIELD, e->path.buf,
+                        "is a field of the schema: set it in the struct, not among the unknown fields");
+         ok = false;
+      } else if (!keyset_add (&seen, key, len)) {
+         odm_set_error (e->error, ODM_ERROR_DUPLICATE_FIELD, e->path.buf, "field appears twice");
+         ok = false;
+      }
+      if (ok) {
+         odm_path_pop (&e->path, old);
+      }
+   }
+   bson_free (seen.slots);
+   return ok;
+}
+
+static bool
+encode_object (const odm_object_desc_t *d, const void *base, bson_t *out, encode_ctx_t *e)
 {
    uint32_t i;
    bson_t *extra = *(bson_t *const *) ODM_AT_CONST (base, d->extra);
@@ -442,19 +613,27 @@ encode_object (const odm_object_desc_t *d, const void *base, bson_t *out)
          odm_array_view_t a = array_get (base, f);
          bson_t child;
          size_t k;
+         size_t old = e ? odm_path_push (&e->path, f->name, f->name_len) : 0;
          bool ok = bson_append_array_begin (out, f->name, (int) f->name_len, &child);
          for (k = 0; ok && k < a.count; k++) {
             char buf[16];
             const char *key;
             size_t kl = bson_uint32_to_string ((uint32_t) k, &key, buf, sizeof buf);
-            ok = encode_value (f, (const char *) a.items + k * f->elem_size, &child, key, (int) kl);
+            ok = encode_value (f, (const char *) a.items + k * f->elem_size, &child, key, (int) kl, e);
          }
          if (!bson_append_array_end (out, &child) || !ok) {
             return false;
          }
-      } else if (!encode_value (f, ODM_AT_CONST (base, f->offset), out, f->name, (int) f->name_len)) {
+         if (e) {
+            odm_path_pop (&e->path, old);
+         }
+      } else if (!encode_value (f, ODM_AT_CONST (base, f->offset), out, f->name, (int) f->name_len, e)) {
          return false;
       }
+   }
+   if (extra && e && !check_extra (d, extra, e)) {
+      e->failed = true;
+      return false;
    }
    if (extra && !bson_concat (out, extra)) {
       return false;
@@ -465,12 +644,15 @@ encode_object (const odm_object_desc_t *d, const void *base, bson_t *out)
 bool
 odm_encode_desc (const odm_object_desc_t *d, const void *doc, bson_t *out)
 {
-   return encode_object (d, doc, out);
+   return encode_object (d, doc, out, NULL);
 }
 
 bool
 odm_to_bson (const odm_schema_t *schema, const void *doc, bson_t *out, bson_error_t *error)
 {
+   encode_ctx_t e;
+   bson_error_t local;
+
    if (!out) {
       odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "out is NULL");
       return false;
@@ -480,10 +662,21 @@ odm_to_bson (const odm_schema_t *schema, const void *doc, bson_t *out, bson_erro
       odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "schema or document is NULL");
       return false;
    }
-   if (!encode_object (schema->root, doc, out)) {
+   odm_path_init (&e.path);
+   e.error = error ? error : &local;
+   e.failed = false;
+   if (!encode_object (schema->root, doc, out, &e)) {
       bson_reinit (out);
-      odm_set_error (error, ODM_ERROR_ENCODE, schema->collection,
-                     "document exceeds the maximum BSON size");
+      if (!e.failed) {
+         odm_set_error (error, ODM_ERROR_ENCODE, e.path.len ? e.path.buf : schema->collection,
+                        "document exceeds the maximum BSON size");
+      }
+      return false;
+   }
+   /* The encoder refuses exactly what the decoder refuses: the same walk over the bytes
+    * (nesting, UTF-8 of every string and key, dates in JavaScript's range). */
+   if (!odm_bson_check (out, error)) {
+      bson_reinit (out);
       return false;
    }
    return true;
@@ -541,56 +734,188 @@ typedef struct {
    bson_error_t *error;
 } decode_ctx_t;
 
-/* libbson 1.23's bson_validate lets some corrupt nested documents through. Values that
- * libodm keeps as raw bytes (mixed values, unknown fields) are walked here in full:
- * each nested document must end in a NUL and iterate to its end without error. */
-static bool
-deep_check (const bson_iter_t *it, int depth)
-{
-   bson_iter_t child;
-   const uint8_t *data;
-   uint32_t len;
+/* ------------------------------------------------------------ the byte check */
 
-   if (BSON_ITER_HOLDS_UTF8 (it)) {
-      uint32_t slen;
-      const char *str = bson_iter_utf8 (it, &slen);
-      return utf8_valid (str, slen);
+/* Regex options libbson and MongoDB know, each at most once, in alphabetical order: the
+ * only form that re-encodes byte-exact (libbson sorts options when it writes a regex). */
+static bool
+regex_options_ok (const char *o)
+{
+   static const char order[] = "ilmsux";
+   const char *at = order;
+   for (; *o; o++) {
+      const char *p = strchr (at, *o);
+      if (!p) {
+         return false;
+      }
+      at = p + 1;
    }
-   if (!BSON_ITER_HOLDS_DOCUMENT (it) && !BSON_ITER_HOLDS_ARRAY (it)) {
-      return true;
+   return true;
+}
+
+bool
+odm_date_in_range (int64_t ms)
+{
+   return ms >= -ODM_DATE_MAX_MS && ms <= ODM_DATE_MAX_MS;
+}
+
+/* One level of the walk: the iterator, whether it is an array (keys "0", "1", ...), the
+ * next expected index, and the path length to restore when the level ends. */
+typedef struct {
+   bson_iter_t it;
+   bool array;
+   uint32_t index;
+   size_t path_len;
+} check_level_t;
+
+static bool
+check_fail (bson_error_t *error, uint32_t code, odm_path_t *path, const char *msg)
+{
+   odm_set_error (error, code, path->buf, "%s", msg);
+   return false;
+}
+
+/* Iterative (no recursion, whatever the input): see odm-private.h. */
+bool
+odm_bson_check_at (const uint8_t *data, size_t len, const char *base_path, int base_depth, bson_error_t *error)
+{
+   check_level_t *lv;
+   odm_path_t path;
+   int d = 0;
+   bool ok = true;
+
+   odm_path_init (&path);
+   if (base_path && *base_path) {
+      odm_path_push (&path, base_path, strlen (base_path));
    }
-   if (depth > 100) {
-      return false;
+   lv = bson_malloc (sizeof *lv * (size_t) (ODM_MAX_DEPTH + 1));
+   if (!bson_iter_init_from_data (&lv[0].it, data, len)) {
+      bson_free (lv);
+      return check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "corrupt BSON");
    }
-   if (BSON_ITER_HOLDS_DOCUMENT (it)) {
-      bson_iter_document (it, &len, &data);
-   } else {
-      bson_iter_array (it, &len, &data);
-   }
-   if (len < 5 || data[len - 1] != 0 || !bson_iter_recurse (it, &child)) {
-      return false;
-   }
-   {
-      uint32_t k = 0;
-      bool array = BSON_ITER_HOLDS_ARRAY (it);
-      while (bson_iter_next (&child)) {
-         if (!utf8_valid (bson_iter_key (&child), bson_iter_key_len (&child))) {
-            return false;
+   lv[0].array = false;
+   lv[0].index = 0;
+   lv[0].path_len = path.len;
+
+   while (ok && d >= 0) {
+      check_level_t *l = &lv[d];
+      const char *key;
+      uint32_t klen;
+      bson_type_t t;
+
+      if (!bson_iter_next (&l->it)) {
+         if (l->it.err_off) {
+            ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "corrupt BSON");
+            break;
          }
-         if (array) {
-            /* Array keys must be "0", "1", ... (libbson refuses to append others). */
-            char want[16];
-            bson_snprintf (want, sizeof want, "%u", k++);
-            if (strcmp (bson_iter_key (&child), want) != 0) {
-               return false;
-            }
+         odm_path_pop (&path, l->path_len);
+         if (--d >= 0) {
+            odm_path_pop (&path, lv[d].path_len);
          }
-         if (!deep_check (&child, depth + 1)) {
-            return false;
+         continue;
+      }
+      key = bson_iter_key (&l->it);
+      klen = bson_iter_key_len (&l->it);
+      if (!odm_utf8_valid (key, klen)) {
+         ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "a key is not valid UTF-8");
+         break;
+      }
+      if (l->array) {
+         char want[16];
+         const char *w;
+         size_t wl = bson_uint32_to_string (l->index++, &w, want, sizeof want);
+         if (wl != klen || memcmp (w, key, klen) != 0) {
+            ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "array keys must be 0, 1, 2, ... in order");
+            break;
          }
       }
+      /* lv[d].path_len: the length before this element's key, restored after it. */
+      l->path_len = odm_path_push (&path, key, klen);
+      t = bson_iter_type (&l->it);
+      switch (t) {
+      case BSON_TYPE_UTF8:
+      case BSON_TYPE_CODE:
+      case BSON_TYPE_SYMBOL: {
+         uint32_t n = 0;
+         const char *str = t == BSON_TYPE_UTF8   ? bson_iter_utf8 (&l->it, &n)
+                           : t == BSON_TYPE_CODE ? bson_iter_code (&l->it, &n)
+                                                 : bson_iter_symbol (&l->it, &n);
+         if (!str || !odm_utf8_valid (str, n)) {
+            ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "string is not valid UTF-8 (or holds a NUL)");
+         }
+         break;
+      }
+      case BSON_TYPE_REGEX: {
+         const char *opts = NULL;
+         const char *pat = bson_iter_regex (&l->it, &opts);
+         if (!pat || !odm_utf8_valid (pat, strlen (pat)) || !opts || !odm_utf8_valid (opts, strlen (opts))) {
+            ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "regex is not valid UTF-8");
+         } else if (!regex_options_ok (opts)) {
+            ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path,
+                             "regex options must be distinct letters of \"ilmsux\" in alphabetical order");
+         }
+         break;
+      }
+      case BSON_TYPE_DBPOINTER: {
+         uint32_t n = 0;
+         const char *coll = NULL;
+         const bson_oid_t *oid = NULL;
+         bson_iter_dbpointer (&l->it, &n, &coll, &oid);
+         if (!coll || !odm_utf8_valid (coll, n)) {
+            ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "DBPointer namespace is not valid UTF-8");
+         }
+         break;
+      }
+      case BSON_TYPE_DATE_TIME:
+         if (!odm_date_in_range (bson_iter_date_time (&l->it))) {
+            ok = check_fail (error, ODM_ERROR_RANGE, &path,
+                             "date is outside JavaScript's range (+/-8.64e15 ms from 1970)");
+         }
+         break;
+      case BSON_TYPE_DOCUMENT:
+      case BSON_TYPE_ARRAY:
+      case BSON_TYPE_CODEWSCOPE: {
+         const uint8_t *sub = NULL;
+         uint32_t sublen = 0;
+         if (base_depth + d + 2 > ODM_MAX_DEPTH) {
+            ok = check_fail (error, ODM_ERROR_RANGE, &path, "nesting is deeper than 100 levels");
+            break;
+         }
+         if (t == BSON_TYPE_CODEWSCOPE) {
+            uint32_t n = 0;
+            const char *code = bson_iter_codewscope (&l->it, &n, &sublen, &sub);
+            if (!code || !odm_utf8_valid (code, n)) {
+               ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "code is not valid UTF-8 (or holds a NUL)");
+               break;
+            }
+         } else if (t == BSON_TYPE_DOCUMENT) {
+            bson_iter_document (&l->it, &sublen, &sub);
+         } else {
+            bson_iter_array (&l->it, &sublen, &sub);
+         }
+         if (!sub || !bson_iter_init_from_data (&lv[d + 1].it, sub, sublen)) {
+            ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "corrupt BSON");
+            break;
+         }
+         d++;
+         lv[d].array = t == BSON_TYPE_ARRAY;
+         lv[d].index = 0;
+         lv[d].path_len = path.len;
+         continue; /* the path keeps this key until the level ends */
+      }
+      default:
+         break;
+      }
+      odm_path_pop (&path, l->path_len);
    }
-   return child.err_off == 0;
+   bson_free (lv);
+   return ok;
+}
+
+bool
+odm_bson_check (const bson_t *doc, bson_error_t *error)
+{
+   return odm_bson_check_at (bson_get_data (doc), doc->len, NULL, 0, error);
 }
 
 static bool
@@ -624,11 +949,7 @@ decode_value (const odm_field_t *f, bson_iter_t *it, void *p, decode_ctx_t *c)
       if (t != BSON_TYPE_UTF8) {
          return type_error (c, "string", t);
       }
-      s = bson_iter_utf8 (it, &len);
-      if (!utf8_valid (s, len)) {
-         odm_set_error (c->error, ODM_ERROR_CORRUPT_BSON, c->path.buf, "string is not valid UTF-8");
-         return false;
-      }
+      s = bson_iter_utf8 (it, &len); /* checked by odm_bson_check */
       copy = bson_malloc ((size_t) len + 1);
       memcpy (copy, s, len);
       copy[len] = '\0';
@@ -671,9 +992,7 @@ decode_value (const odm_field_t *f, bson_iter_t *it, void *p, decode_ctx_t *c)
       bson_oid_copy (bson_iter_oid (it), (bson_oid_t *) p);
       return true;
    case ODM_KIND_MIXED:
-      if (!deep_check (it, 0)) {
-         return corrupt (c);
-      }
+      /* odm_bson_check has walked the whole input: the value is well formed. */
       bson_value_copy (bson_iter_value (it), (bson_value_t *) p);
       return true;
    case ODM_KIND_OBJECT: {
@@ -763,6 +1082,8 @@ static bool
 decode_object (const odm_object_desc_t *d, bson_iter_t *it, void *base, decode_ctx_t *c)
 {
    uint32_t next = 0;
+   keyset_t unknown = {NULL, 0, 0};
+   bool ok = true;
 
    while (bson_iter_next (it)) {
       uint32_t key_len = bson_iter_key_len (it);
@@ -770,9 +1091,6 @@ decode_object (const odm_object_desc_t *d, bson_iter_t *it, void *base, decode_c
       const odm_field_t *f = find_field (d, &next, key, key_len);
       size_t old;
 
-      if (!utf8_valid (key, key_len)) {
-         return corrupt (c);
-      }
       old = odm_path_push (&c->path, key, key_len);
 
       if (!f) {
@@ -780,26 +1098,32 @@ decode_object (const odm_object_desc_t *d, bson_iter_t *it, void *base, decode_c
          if (c->flags & ODM_DECODE_STRICT) {
             odm_set_error (c->error, ODM_ERROR_UNKNOWN_FIELD, c->path.buf,
                            "field is not in the schema of %s", d->c_type);
-            return false;
+            ok = false;
+            break;
          }
-         if (!deep_check (it, 0)) {
-            return corrupt (c);
+         if (key_is_refused (key, key_len)) {
+            ok = key_error (c->error, c->path.buf, d, key, key_len);
+            break;
+         }
+         if (!keyset_add (&unknown, key, key_len)) {
+            odm_set_error (c->error, ODM_ERROR_DUPLICATE_FIELD, c->path.buf, "field appears twice");
+            ok = false;
+            break;
          }
          if (!*extra) {
             *extra = bson_new ();
-         } else if (bson_has_field (*extra, key)) {
-            odm_set_error (c->error, ODM_ERROR_DUPLICATE_FIELD, c->path.buf, "field appears twice");
-            return false;
          }
          if (!bson_append_iter (*extra, key, (int) key_len, it)) {
-            return corrupt (c);
+            ok = corrupt (c);
+            break;
          }
          odm_path_pop (&c->path, old);
          continue;
       }
       if (has_get (base, f) != ODM_ABSENT) {
          odm_set_error (c->error, ODM_ERROR_DUPLICATE_FIELD, c->path.buf, "field appears twice");
-         return false;
+         ok = false;
+         break;
       }
       if (bson_iter_type (it) == BSON_TYPE_NULL) {
          has_set (base, f, ODM_NULL);
@@ -808,18 +1132,21 @@ decode_object (const odm_object_desc_t *d, bson_iter_t *it, void *base, decode_c
          has_set (base, f, ODM_PRESENT);
          if (f->flags & ODM_F_ARRAY) {
             if (!decode_array (f, it, base, c)) {
-               return false;
+               ok = false;
+               break;
             }
          } else if (!decode_value (f, it, ODM_AT (base, f->offset), c)) {
-            return false;
+            ok = false;
+            break;
          }
       }
       odm_path_pop (&c->path, old);
    }
-   if (it->err_off) {
+   keyset_free (&unknown);
+   if (ok && it->err_off) {
       return corrupt (c);
    }
-   return true;
+   return ok;
 }
 
 bool
@@ -834,8 +1161,11 @@ odm_decode_desc (const odm_object_desc_t *d, const bson_t *in, void *doc, uint32
       odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "input is NULL");
       return false;
    }
-   /* One pass over the bytes first: lengths and nesting. Strings, keys and raw values
-    * are checked again on the way (see deep_check). */
+   /* One iterative pass over the bytes first (nothing recursive runs before it has bounded
+    * the nesting): lengths, nesting, every key and string-bearing value, dates. */
+   if (!odm_bson_check (in, error)) {
+      return false;
+   }
    if (!bson_validate (in, BSON_VALIDATE_UTF8, &offset)) {
       odm_set_error (error, ODM_ERROR_CORRUPT_BSON, NULL,
                      "input is not valid BSON or has invalid UTF-8 (at byte %zu)", offset);

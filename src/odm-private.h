@@ -27,6 +27,35 @@ void
 odm_set_error (bson_error_t *error, uint32_t code, const char *path, const char *fmt, ...)
    BSON_GNUC_PRINTF (4, 5);
 
+/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF, no NUL. */
+bool
+odm_utf8_valid (const char *str, size_t len);
+/* The longest prefix of S (LEN bytes) of at most MAX bytes that does not cut a character. */
+size_t
+odm_utf8_cut (const char *s, size_t len, size_t max);
+/* Copies SRC into DST (CAP bytes with the NUL), cut at a character boundary when too long. */
+void
+odm_copy_utf8 (char *dst, size_t cap, const char *src);
+
+/* MongoDB's nesting limit: the top-level document is level 1, each embedded document or
+ * array one more, so a key path has at most 100 components. */
+#define ODM_MAX_DEPTH 100
+/* JavaScript's Date range: +/-8.64e15 ms around 1970 (ECMA-262 TimeClip). */
+#define ODM_DATE_MAX_MS INT64_C (8640000000000000)
+bool
+odm_date_in_range (int64_t ms);
+
+/* The byte check every decode runs first and every encode runs last, iteratively (no
+ * recursion, so any input is safe): lengths; nesting at most ODM_MAX_DEPTH levels (BASE_DEPTH
+ * levels already above DATA, whose path is BASE_PATH); every key, and every string-bearing
+ * value (string, code, symbol, regex, DBPointer, code with scope), strict UTF-8 without NUL;
+ * array keys 0, 1, ...; regex options as libbson writes them; dates in JavaScript's range.
+ * On failure ERROR names the path (codes ODM_ERROR_CORRUPT_BSON or ODM_ERROR_RANGE). */
+bool
+odm_bson_check_at (const uint8_t *data, size_t len, const char *base_path, int base_depth, bson_error_t *error);
+bool
+odm_bson_check (const bson_t *doc, bson_error_t *error);
+
 /* Shortest "%g"-style text that reads back as V. */
 void
 odm_format_number (double v, char *buf, size_t size);

@@ -31,6 +31,39 @@ odm_violations_cleanup (odm_violations_t *v)
    memset (v, 0, sizeof *v);
 }
 
+/* A copy of S that is valid UTF-8 whatever S holds (a message may quote input, and a
+ * report is printed as JSON): each byte that does not start a valid character becomes
+ * U+FFFD. */
+static char *
+utf8_clean (const char *s)
+{
+   size_t len = strlen (s), i = 0, n = 0;
+   char *out;
+   if (odm_utf8_valid (s, len)) {
+      return bson_strdup (s);
+   }
+   out = bson_malloc (len * 3 + 1);
+   while (i < len) {
+      size_t k;
+      for (k = 4; k >= 1; k--) {
+         if (i + k <= len && odm_utf8_valid (s + i, k)) {
+            break;
+         }
+      }
+      if (k >= 1) {
+         memcpy (out + n, s + i, k);
+         n += k;
+         i += k;
+      } else {
+         memcpy (out + n, "\xEF\xBF\xBD", 3);
+         n += 3;
+         i++;
+      }
+   }
+   out[n] = '\0';
+   return out;
+}
+
 void
 odm_violations_add (odm_violations_t *v, const char *path, const char *rule, const char *message)
 {
@@ -43,9 +76,9 @@ odm_violations_add (odm_violations_t *v, const char *path, const char *rule, con
       v->items = bson_realloc (v->items, v->capacity * sizeof *v->items);
    }
    it = &v->items[v->count++];
-   it->path = bson_strdup (path ? path : "");
+   it->path = utf8_clean (path ? path : "");
    it->rule = rule;
-   it->message = bson_strdup (message ? message : "");
+   it->message = utf8_clean (message ? message : "");
 }
 
 void
@@ -62,12 +95,16 @@ odm_violations_add_error (odm_violations_t *v, const bson_error_t *error)
    case ODM_ERROR_DUPLICATE_FIELD: rule = "duplicate"; break;
    case ODM_ERROR_RANGE: rule = "range"; break;
    case ODM_ERROR_CORRUPT_BSON: rule = "bson"; break;
+   case ODM_ERROR_KEY: rule = "key"; break;
    default: rule = "error"; break;
    }
    /* odm_set_error writes "path: message" when it has a path; whole-input errors have none. */
    colon = error->domain == ODM_ERROR_DOMAIN ? strstr (error->message, ": ") : NULL;
    if (colon && !memchr (error->message, ' ', (size_t) (colon - error->message))) {
-      bson_snprintf (path, sizeof path, "%.*s", (int) (colon - error->message), error->message);
+      size_t n = (size_t) (colon - error->message);
+      n = odm_utf8_cut (error->message, n, sizeof path - 1);
+      memcpy (path, error->message, n);
+      path[n] = '\0';
       odm_violations_add (v, path, rule, colon + 2);
    } else {
       odm_violations_add (v, "", rule, error->message);
@@ -500,7 +537,9 @@ validate_value (const odm_field_t *f, const void *p, const frame_t *path, odm_vi
             for (i = 0; i < f->enum_count && n < sizeof list - 1; i++) {
                n += (size_t) bson_snprintf (list + n, sizeof list - n, "%s%s", i ? ", " : "", f->enum_values[i]);
             }
-            add_fmt (out, PATH (path), "enum", MSG (f, enumeration), "\"%.60s\" is not one of: %s", s, list);
+            /* Quote at most 60 bytes of the value, never cutting a character. */
+            int quoted = (int) odm_utf8_cut (s, strlen (s), 60);
+            add_fmt (out, PATH (path), "enum", MSG (f, enumeration), "\"%.*s\" is not one of: %s", quoted, s, list);
          }
       }
       if (f->flags & (ODM_F_MINLENGTH | ODM_F_MAXLENGTH)) {
