@@ -56,6 +56,10 @@ odm_bson_check_at (const uint8_t *data, size_t len, const char *base_path, int b
 bool
 odm_bson_check (const bson_t *doc, bson_error_t *error);
 
+/* odm-json.c: ISO-8601 as Extended JSON writes dates (YYYY-MM-DDTHH:MM:SS[.fff](Z|+HH:MM)). */
+bool
+odm_parse_iso8601 (const char *s, int64_t *ms);
+
 /* Shortest "%g"-style text that reads back as V. */
 void
 odm_format_number (double v, char *buf, size_t size);

@@ -96,6 +96,7 @@ odm_violations_add_error (odm_violations_t *v, const bson_error_t *error)
    case ODM_ERROR_RANGE: rule = "range"; break;
    case ODM_ERROR_CORRUPT_BSON: rule = "bson"; break;
    case ODM_ERROR_KEY: rule = "key"; break;
+   case ODM_ERROR_JSON: rule = "json"; break;
    default: rule = "error"; break;
    }
    /* odm_set_error writes "path: message" when it has a path; whole-input errors have none. */

@@ -50,6 +50,17 @@ odm_cleanup (const odm_schema_t *schema, void *doc);
 ODM_API bool
 odm_to_bson (const odm_schema_t *schema, const void *doc, bson_t *out, bson_error_t *error);
 
+/* Reads JSON (LEN bytes, need not be NUL-terminated) into OUT (initialised here, always):
+ * exactly one JSON object in Extended JSON v2, canonical or relaxed, and nothing after it
+ * but white space. Strict where libbson's reader repairs: a malformed wrapper ({"$oid":
+ * "zz..."}, {"$date": {}}, {"$date": 42}, a bad $numberDecimal, extra keys) is an error
+ * naming its path; an integer literal outside int64, or a number outside the double range,
+ * is an error (never a different number); strings must be valid UTF-8 (no lone
+ * surrogates); nesting deeper than 100 levels is refused before it is read. Errors have
+ * code ODM_ERROR_JSON and read "path: message (at byte N)". */
+ODM_API bool
+odm_json_to_bson (const char *json, size_t len, bson_t *out, bson_error_t *error);
+
 /* Decodes IN into DOC (initialised here, always; no defaults applied). Strict about
  * types: a wrong BSON type is an error naming the full path
  * ("settings.temperature: expected number, got string"). Unknown fields are kept

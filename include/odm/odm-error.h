@@ -32,7 +32,8 @@ ODM_BEGIN_DECLS
    X (ODM_ERROR_CONFLICT, 12, "the document changed while it was updated")    \
    X (ODM_ERROR_UNSUPPORTED, 13, "the update uses an operator libodm refuses") \
    X (ODM_ERROR_SERVER, 14, "the server or the driver reported an error")         \
-   X (ODM_ERROR_KEY, 15, "a key starts with '$' or contains '.'")
+   X (ODM_ERROR_KEY, 15, "a key starts with '$' or contains '.'")               \
+   X (ODM_ERROR_JSON, 16, "the text is not one valid Extended JSON object")
 
 typedef enum {
 #define ODM_ERROR_ENUM_(name, code, text) name = code,
@@ -74,7 +75,7 @@ odm_violations_add (odm_violations_t *v, const char *path, const char *rule, con
 
 /* Appends a decode ERROR (from odm_from_bson and friends, "path: message") as one
  * violation: its path, a rule named after the error ("type", "unknown", "duplicate",
- * "range", "bson"), and its message. Lets callers report every failure in one shape. */
+ * "range", "bson", "key", "json"), and its message. Lets callers report every failure in one shape. */
 ODM_API void
 odm_violations_add_error (odm_violations_t *v, const bson_error_t *error);
 

@@ -2,7 +2,7 @@
  *
  *   odm collections                     list the collections
  *   odm schema COLLECTION               print a collection's spec
- *   odm validate [--update] [--strict] [--now MS] COLLECTION [FILE]
+ *   odm validate COLLECTION [FILE] [--update] [--strict] [--now MS]   (options anywhere)
  *        reads Extended JSON documents, one per line (as mongoexport writes them), from
  *        FILE or standard input; prints one JSON line per input line:
  *          {"valid": true, "document": <after defaults and derivations>}
@@ -26,17 +26,120 @@
 #define EXIT_INVALID 1
 #define EXIT_USAGE 2
 
+static const char usage_text[] =
+   "usage: odm collections\n"
+   "       odm schema COLLECTION\n"
+   "       odm validate COLLECTION [FILE] [--update] [--strict] [--now MS]\n"
+   "       odm audit COLLECTION --uri URI\n"
+   "       odm indexes plan|apply|diff|lint [COLLECTION] [--uri URI]\n"
+   "       odm analytics list|docs\n"
+   "       odm analytics run COLLECTION NAME --uri URI [--param k=v ...]\n"
+   "       odm --help | --version\n"
+   "Options may come before or after the arguments; \"--\" ends them. Without\n"
+   "serverSelectionTimeoutMS in the URI, odm waits at most 5 s for a server.\n"
+   "Exit status: 0 success (all valid), 1 something invalid, 2 usage error or\n"
+   "unreadable input.\n";
+
 static int
 usage (void)
 {
-   fprintf (stderr, "usage: odm collections\n"
-                    "       odm schema COLLECTION\n"
-                    "       odm validate [--update] [--strict] [--now MS] COLLECTION [FILE]\n"
-                    "       odm audit COLLECTION --uri URI\n"
-                    "       odm indexes plan|apply|diff|lint [COLLECTION] [--uri URI]\n"
-                    "       odm analytics list|docs\n"
-                    "       odm analytics run COLLECTION NAME --uri URI [--param k=v ...]\n");
+   fputs (usage_text, stderr);
    return EXIT_USAGE;
+}
+
+/* One usage error, the same shape for every command: "odm: CMD: WHAT (see `odm --help`)". */
+static int
+usage_error (const char *cmd, const char *fmt, const char *arg)
+{
+   fprintf (stderr, "odm: %s: ", cmd);
+   fprintf (stderr, fmt, arg);
+   fprintf (stderr, " (see `odm --help`)\n");
+   return EXIT_USAGE;
+}
+
+/* The options of one command, gathered from anywhere on its command line. */
+typedef struct {
+   const char *name;   /* "--uri" */
+   bool takes_value;
+   bool repeatable;
+   const char *value;  /* the last value (or "" for a flag) when given */
+   const char **values; /* every value, for repeatable options */
+   size_t count;
+} opt_t;
+
+typedef struct {
+   const char *pos[8];
+   size_t npos;
+} args_t;
+
+/* Splits ARGV into options (OPTS, NULL-name terminated) and positional arguments; prints
+ * the error and returns false on an unknown option, a missing value, or too many
+ * arguments (more than MAX_POS). */
+static bool
+parse_args (const char *cmd, int argc, char **argv, opt_t *opts, args_t *a, size_t max_pos)
+{
+   int i;
+   bool only_pos = false;
+   a->npos = 0;
+   for (i = 0; i < argc; i++) {
+      const char *arg = argv[i];
+      if (!only_pos && !strcmp (arg, "--")) {
+         only_pos = true;
+         continue;
+      }
+      if (!only_pos && arg[0] == '-' && arg[1] != '\0') {
+         opt_t *o;
+         const char *eq = strchr (arg, '=');
+         size_t nlen = eq ? (size_t) (eq - arg) : strlen (arg);
+         for (o = opts; o->name; o++) {
+            if (strlen (o->name) == nlen && !strncmp (o->name, arg, nlen)) {
+               break;
+            }
+         }
+         if (!o->name) {
+            usage_error (cmd, "unknown option %s", arg);
+            return false;
+         }
+         if (o->takes_value) {
+            const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v) {
+               usage_error (cmd, "%s needs a value", o->name);
+               return false;
+            }
+            if (o->count && !o->repeatable) {
+               usage_error (cmd, "%s given twice", o->name);
+               return false;
+            }
+            if (o->repeatable) {
+               o->values = bson_realloc (o->values, (o->count + 1) * sizeof *o->values);
+               o->values[o->count] = v;
+            }
+            o->value = v;
+         } else if (eq) {
+            usage_error (cmd, "%s takes no value", o->name);
+            return false;
+         } else {
+            o->value = "";
+         }
+         o->count++;
+         continue;
+      }
+      if (a->npos >= max_pos || a->npos >= sizeof a->pos / sizeof a->pos[0]) {
+         usage_error (cmd, "unexpected argument \"%s\"", arg);
+         return false;
+      }
+      a->pos[a->npos++] = arg;
+   }
+   return true;
+}
+
+static void
+free_opts (opt_t *opts)
+{
+   opt_t *o;
+   for (o = opts; o->name; o++) {
+      bson_free ((void *) o->values);
+   }
 }
 
 static const odm_schema_t *
@@ -49,13 +152,85 @@ schema_or_die (const char *name)
    return s;
 }
 
+/* libmongoc logs connection attempts and retries itself; odm reports failures once,
+ * from the error the call returns. Only libmongoc's own errors reach stderr. */
 static void
-print_bson_line (const bson_t *b)
+log_handler (mongoc_log_level_t level, const char *domain, const char *message, void *data)
 {
-   char *json = bson_as_canonical_extended_json (b, NULL);
-   fputs (json, stdout);
+   (void) data;
+   if (level <= MONGOC_LOG_LEVEL_ERROR) {
+      fprintf (stderr, "odm: libmongoc %s: %s\n", domain, message);
+   }
+}
+
+/* A client for URI, with a bounded wait for a server when the URI sets none, checked with
+ * a ping so that an unreachable server is one clear error. */
+static odm_client_t *
+connect_or_die (const char *cmd, const char *uri_string)
+{
+   bson_error_t err;
+   mongoc_uri_t *uri;
+   odm_client_t *client;
+   char *bounded;
+
+   mongoc_log_set_handler (log_handler, NULL); /* before mongoc_init, which logs too */
+   mongoc_init ();
+   if (!(uri = mongoc_uri_new_with_error (uri_string, &err))) {
+      fprintf (stderr, "odm: %s: --uri %s: %s\n", cmd, uri_string, err.message);
+      return NULL;
+   }
+   {
+      /* Options go into the text: odm_client_new takes a string. */
+      bool sst = !mongoc_uri_has_option (uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS);
+      bool ct = !mongoc_uri_has_option (uri, MONGOC_URI_CONNECTTIMEOUTMS);
+      const char *hosts = strstr (uri_string, "://");
+      bool slash = hosts && strchr (hosts + 3, '/');
+      bool query = strchr (uri_string, '?') != NULL;
+      bounded = bson_strdup_printf ("%s%s%s%s%s%s", uri_string, (sst || ct) && !slash ? "/" : "",
+                                    (sst || ct) ? (query ? "&" : "?") : "", sst ? "serverSelectionTimeoutMS=5000" : "",
+                                    sst && ct ? "&" : "", ct ? "connectTimeoutMS=5000" : "");
+   }
+   mongoc_uri_destroy (uri);
+   client = odm_client_new (bounded, &err);
+   bson_free (bounded);
+   if (!client) {
+      fprintf (stderr, "odm: %s: --uri %s: %s\n", cmd, uri_string, err.message);
+      return NULL;
+   }
+   if (!odm_client_ping (client, &err)) {
+      fprintf (stderr, "odm: %s: cannot reach a server at %s: %s\n", cmd, uri_string, err.message);
+      odm_client_destroy (client);
+      return NULL;
+   }
+   return client;
+}
+
+/* Prints B as one line of canonical (or relaxed) Extended JSON. When libbson cannot write
+ * it (it returns NULL), prints FALLBACK instead, itself one valid JSON line. */
+static bool
+print_bson_line_as (const bson_t *b, bool relaxed, const char *fallback)
+{
+   size_t len;
+   char *json = relaxed ? bson_as_relaxed_extended_json (b, &len) : bson_as_canonical_extended_json (b, &len);
+   if (!json) {
+      fputs (fallback, stdout);
+      fputc ('\n', stdout);
+      return false;
+   }
+   fwrite (json, 1, len, stdout);
    fputc ('\n', stdout);
    bson_free (json);
+   return true;
+}
+
+static const char output_error_line[] =
+   "{ \"valid\" : false, \"errors\" : [ { \"path\" : \"\", \"rule\" : \"output\", \"message\" : "
+   "\"the result could not be written as JSON\" } ] }";
+
+static bool
+print_bson_line (const bson_t *b)
+{
+   return print_bson_line_as (b, false, output_error_line);
 }
 
 static void
@@ -99,22 +274,19 @@ read_line (FILE *f, size_t *len)
    return s;
 }
 
-/* Validates one line; returns 0 (valid), EXIT_INVALID or EXIT_USAGE (unreadable). */
+/* Validates one line; returns 0 (valid), EXIT_INVALID or EXIT_USAGE (unreadable). Prints
+ * exactly one JSON line, whatever the input. */
 static int
 validate_line (const odm_schema_t *s, const char *line, size_t len, size_t lineno, uint32_t flags,
                const odm_prepare_opts_t *opts)
 {
    bson_error_t err;
-   bson_t *in;
+   bson_t in;
    odm_violations_t v;
    void *doc;
-   const char *p = line;
    int rc;
 
    odm_violations_init (&v);
-   while (*p == ' ' || *p == '\t') {
-      p++;
-   }
    if (!bson_utf8_validate (line, len, false)) {
       fprintf (stderr, "odm: line %zu: not valid UTF-8\n", lineno);
       odm_violations_add (&v, "", "utf8", "the line is not valid UTF-8");
@@ -122,16 +294,17 @@ validate_line (const odm_schema_t *s, const char *line, size_t len, size_t linen
       odm_violations_cleanup (&v);
       return EXIT_USAGE;
    }
-   if (*p != '{' || !(in = bson_new_from_json ((const uint8_t *) line, (ssize_t) len, &err))) {
-      const char *why = *p != '{' ? "expected one JSON object per line" : err.message;
-      fprintf (stderr, "odm: line %zu: %s\n", lineno, why);
-      odm_violations_add (&v, "", "json", why);
+   /* One Extended JSON object per line, read strictly (odm_json_to_bson). */
+   if (!odm_json_to_bson (line, len, &in, &err)) {
+      fprintf (stderr, "odm: line %zu: %s\n", lineno, err.message);
+      odm_violations_add_error (&v, &err);
       print_errors (&v);
       odm_violations_cleanup (&v);
+      bson_destroy (&in);
       return EXIT_USAGE;
    }
    doc = bson_malloc0 (s->root->size);
-   if (!odm_from_bson (s, in, doc, flags, &err)) {
+   if (!odm_from_bson (s, &in, doc, flags, &err)) {
       odm_violations_add_error (&v, &err);
       print_errors (&v);
       rc = EXIT_INVALID;
@@ -142,14 +315,17 @@ validate_line (const odm_schema_t *s, const char *line, size_t len, size_t linen
       bson_t out = BSON_INITIALIZER, enc;
       if (!odm_to_bson (s, doc, &enc, &err)) {
          odm_violations_cleanup (&v);
-         odm_violations_add (&v, "", "encode", err.message);
+         odm_violations_add_error (&v, &err);
+         print_errors (&v);
+         rc = EXIT_INVALID;
+      } else if (!odm_check_keys (&enc, &v)) {
+         /* What the writer refuses (rule "key"), odm validate refuses too. */
          print_errors (&v);
          rc = EXIT_INVALID;
       } else {
          BSON_APPEND_BOOL (&out, "valid", true);
          BSON_APPEND_DOCUMENT (&out, "document", &enc);
-         print_bson_line (&out);
-         rc = 0;
+         rc = print_bson_line (&out) ? 0 : EXIT_INVALID;
       }
       bson_destroy (&enc);
       bson_destroy (&out);
@@ -157,46 +333,61 @@ validate_line (const odm_schema_t *s, const char *line, size_t len, size_t linen
    odm_violations_cleanup (&v);
    odm_cleanup (s, doc);
    bson_free (doc);
-   bson_destroy (in);
+   bson_destroy (&in);
    return rc;
+}
+
+/* Milliseconds since 1970 within JavaScript's Date range; false on anything else. */
+static bool
+parse_ms (const char *v, int64_t *out)
+{
+   char *end;
+   long long ms;
+   errno = 0;
+   ms = strtoll (v, &end, 10);
+   if (!*v || *end || errno == ERANGE || ms < -8640000000000000LL || ms > 8640000000000000LL) {
+      return false;
+   }
+   *out = (int64_t) ms;
+   return true;
 }
 
 static int
 cmd_validate (int argc, char **argv)
 {
+   opt_t opts_spec[] = {{"--update", false}, {"--strict", false}, {"--now", true}, {NULL, false}};
    odm_prepare_opts_t opts = {0};
    uint32_t flags = ODM_DECODE_DEFAULT;
    const odm_schema_t *s;
    const char *file = NULL;
    FILE *f = stdin;
-   int i, worst = 0;
+   int worst = 0;
    size_t lineno = 0, len;
    char *line;
+   args_t a;
 
-   for (i = 0; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
-      if (!strcmp (argv[i], "--update")) {
-         opts.is_update = true;
-      } else if (!strcmp (argv[i], "--strict")) {
-         flags |= ODM_DECODE_STRICT;
-      } else if (!strcmp (argv[i], "--now") && i + 1 < argc) {
-         char *end;
-         opts.now_ms = strtoll (argv[++i], &end, 10);
-         if (*end || opts.now_ms <= 0) {
-            fprintf (stderr, "odm: --now takes milliseconds since the epoch\n");
-            return EXIT_USAGE;
-         }
-      } else {
-         return usage ();
-      }
-   }
-   if (argc - i < 1 || argc - i > 2) {
-      return usage ();
-   }
-   if (!(s = schema_or_die (argv[i]))) {
+   if (!parse_args ("validate", argc, argv, opts_spec, &a, 2)) {
       return EXIT_USAGE;
    }
-   if (argc - i == 2 && strcmp (argv[i + 1], "-") != 0) {
-      file = argv[i + 1];
+   free_opts (opts_spec);
+   if (a.npos < 1) {
+      return usage_error ("validate", "missing %s", "COLLECTION");
+   }
+   opts.is_update = opts_spec[0].value != NULL;
+   if (opts_spec[1].value) {
+      flags |= ODM_DECODE_STRICT;
+   }
+   if (opts_spec[2].value) {
+      if (!parse_ms (opts_spec[2].value, &opts.now_ms) || opts.now_ms <= 0) {
+         return usage_error ("validate",
+                             "--now %s: expected milliseconds since 1970, from 1 to 8640000000000000", opts_spec[2].value);
+      }
+   }
+   if (!(s = schema_or_die (a.pos[0]))) {
+      return EXIT_USAGE;
+   }
+   if (a.npos == 2 && strcmp (a.pos[1], "-") != 0) {
+      file = a.pos[1];
       if (!(f = fopen (file, "rb"))) {
          fprintf (stderr, "odm: %s: %s\n", file, strerror (errno));
          return EXIT_USAGE;
@@ -221,35 +412,35 @@ cmd_validate (int argc, char **argv)
 static int
 cmd_audit (int argc, char **argv)
 {
-   const char *uri = NULL, *name = NULL;
+   opt_t opts_spec[] = {{"--uri", true}, {NULL, false}};
+   const char *uri;
    const odm_schema_t *s;
    odm_client_t *client;
    bson_error_t err;
-   int i, rc = 0;
+   int rc = 0;
    int64_t scanned = 0, invalid = 0;
    mongoc_client_t *mc;
    mongoc_collection_t *coll;
    mongoc_cursor_t *raw;
    const bson_t *d;
    bson_t empty = BSON_INITIALIZER;
+   args_t a;
 
-   for (i = 0; i < argc; i++) {
-      if (!strcmp (argv[i], "--uri") && i + 1 < argc) {
-         uri = argv[++i];
-      } else if (!name && argv[i][0] != '-') {
-         name = argv[i];
-      } else {
-         return usage ();
-      }
-   }
-   if (!name || !uri) {
-      return usage ();
-   }
-   if (!(s = schema_or_die (name))) {
+   if (!parse_args ("audit", argc, argv, opts_spec, &a, 1)) {
       return EXIT_USAGE;
    }
-   if (!(client = odm_client_new (uri, &err))) {
-      fprintf (stderr, "odm: %s\n", err.message);
+   free_opts (opts_spec);
+   uri = opts_spec[0].value;
+   if (a.npos < 1) {
+      return usage_error ("audit", "missing %s", "COLLECTION");
+   }
+   if (!uri) {
+      return usage_error ("audit", "missing %s", "--uri URI");
+   }
+   if (!(s = schema_or_die (a.pos[0]))) {
+      return EXIT_USAGE;
+   }
+   if (!(client = connect_or_die ("audit", uri))) {
       return EXIT_USAGE;
    }
    /* Raw documents: a document that does not even decode is reported, not skipped. */
@@ -279,7 +470,14 @@ cmd_audit (int argc, char **argv)
          }
          BSON_APPEND_BOOL (&line, "valid", false);
          odm_violations_append_bson (&v, &line, "errors");
-         print_bson_line (&line);
+         if (!print_bson_line (&line)) {
+            /* an _id libbson cannot write: the line without it */
+            bson_t bare = BSON_INITIALIZER;
+            BSON_APPEND_BOOL (&bare, "valid", false);
+            odm_violations_append_bson (&v, &bare, "errors");
+            fprintf (stderr, "odm: audit: document %" PRId64 " has an _id that cannot be written as JSON\n", scanned);
+            bson_destroy (&bare);
+         }
          bson_destroy (&line);
       }
       odm_violations_cleanup (&v);
@@ -320,33 +518,30 @@ cmd_indexes (int argc, char **argv)
    size_t n, k;
    odm_client_t *client = NULL;
    bson_error_t err;
-   int i, rc = 0;
+   int rc = 0;
+   opt_t opts_spec[] = {{"--uri", true}, {NULL, false}};
+   args_t a;
 
-   if (argc < 1) {
-      return usage ();
+   if (!parse_args ("indexes", argc, argv, opts_spec, &a, 2)) {
+      return EXIT_USAGE;
    }
-   verb = argv[0];
-   for (i = 1; i < argc; i++) {
-      if (!strcmp (argv[i], "--uri") && i + 1 < argc) {
-         uri = argv[++i];
-      } else if (!name && argv[i][0] != '-') {
-         name = argv[i];
-      } else {
-         return usage ();
-      }
+   free_opts (opts_spec);
+   uri = opts_spec[0].value;
+   if (a.npos < 1) {
+      return usage_error ("indexes", "missing %s", "plan|apply|diff|lint");
    }
+   verb = a.pos[0];
+   name = a.npos > 1 ? a.pos[1] : NULL;
    if (strcmp (verb, "plan") && strcmp (verb, "apply") && strcmp (verb, "diff") && strcmp (verb, "lint")) {
-      return usage ();
+      return usage_error ("indexes", "unknown command \"%s\" (plan, apply, diff or lint)", verb);
    }
    if ((!strcmp (verb, "apply") || !strcmp (verb, "diff")) && !uri) {
-      fprintf (stderr, "odm: indexes %s needs --uri\n", verb);
-      return EXIT_USAGE;
+      return usage_error ("indexes", "missing %s", "--uri URI");
    }
    if (name && !schema_or_die (name)) {
       return EXIT_USAGE;
    }
-   if (uri && !(client = odm_client_new (uri, &err))) {
-      fprintf (stderr, "odm: %s\n", err.message);
+   if (uri && !(client = connect_or_die ("indexes", uri))) {
       return EXIT_USAGE;
    }
    all = odm_schemas (&n);
@@ -391,6 +586,22 @@ cmd_indexes (int argc, char **argv)
    return rc;
 }
 
+/* What a parameter of KIND accepts, for error messages. */
+static const char *
+param_expects (uint32_t kind)
+{
+   switch (kind) {
+   case ODM_KIND_NUMBER: return "a number";
+   case ODM_KIND_BOOL: return "true or false";
+   case ODM_KIND_DATE:
+      return "milliseconds since 1970, or an ISO-8601 date: 2024-03-01, 2024-03-01T12:00:00Z, "
+             "2024-03-01T12:00:00.000+01:00";
+   case ODM_KIND_OID: return "an ObjectId of 24 hex digits";
+   case ODM_PARAM_PERIOD: return "a period name";
+   default: return "a string";
+   }
+}
+
 /* Sets parameter P of a params struct from text V. */
 static bool
 set_param (const odm_param_t *p, void *params, const char *v)
@@ -403,12 +614,16 @@ set_param (const odm_param_t *p, void *params, const char *v)
    case ODM_PARAM_PERIOD:
       *(const char **) at = v;
       break;
-   case ODM_KIND_NUMBER:
-      *(double *) at = strtod (v, &end);
-      if (*end || !*v) {
+   case ODM_KIND_NUMBER: {
+      double d;
+      errno = 0;
+      d = strtod (v, &end);
+      if (*end || !*v || errno == ERANGE || d != d) {
          return false;
       }
+      *(double *) at = d;
       break;
+   }
    case ODM_KIND_BOOL:
       if (strcmp (v, "true") && strcmp (v, "false")) {
          return false;
@@ -416,25 +631,32 @@ set_param (const odm_param_t *p, void *params, const char *v)
       *(bool *) at = !strcmp (v, "true");
       break;
    case ODM_KIND_DATE: {
-      /* milliseconds since the epoch, or an ISO-8601 date via Extended JSON */
-      long long ms = strtoll (v, &end, 10);
-      if (*end) {
-         char *json = bson_strdup_printf ("{\"d\": {\"$date\": \"%s\"}}", v);
-         bson_t *b = bson_new_from_json ((const uint8_t *) json, -1, NULL);
+      /* milliseconds since the epoch, or an ISO-8601 date read as Extended JSON reads it */
+      int64_t ms;
+      if (!parse_ms (v, &ms)) {
+         char *json;
+         bson_t b;
          bson_iter_t it;
-         bson_free (json);
-         if (!b || !bson_iter_init_find (&it, b, "d") || !BSON_ITER_HOLDS_DATE_TIME (&it)) {
-            bson_destroy (b);
+         bool ok;
+         if (strchr (v, '"') || strchr (v, '\\')) {
             return false;
          }
-         ms = bson_iter_date_time (&it);
-         bson_destroy (b);
+         json = strlen (v) == 10 ? bson_strdup_printf ("{\"d\": {\"$date\": \"%sT00:00:00Z\"}}", v)
+                                 : bson_strdup_printf ("{\"d\": {\"$date\": \"%s\"}}", v);
+         ok = odm_json_to_bson (json, strlen (json), &b, NULL) && bson_iter_init_find (&it, &b, "d") &&
+              BSON_ITER_HOLDS_DATE_TIME (&it);
+         ms = ok ? bson_iter_date_time (&it) : 0;
+         bson_free (json);
+         bson_destroy (&b);
+         if (!ok || ms < -8640000000000000LL || ms > 8640000000000000LL) {
+            return false;
+         }
       }
       *(int64_t *) at = ms;
       break;
    }
    case ODM_KIND_OID:
-      if (!bson_oid_is_valid (v, strlen (v)) || strlen (v) != 24) {
+      if (strlen (v) != 24 || !bson_oid_is_valid (v, 24)) {
          return false;
       }
       bson_oid_init_from_string ((bson_oid_t *) at, v);
@@ -513,65 +735,83 @@ cmd_analytics (int argc, char **argv)
       }
       return 0;
    }
-   if (argc >= 3 && !strcmp (argv[0], "run")) {
-      const odm_schema_t *s = schema_or_die (argv[1]);
+   if (argc >= 1 && !strcmp (argv[0], "run")) {
+      opt_t opts_spec[] = {{"--uri", true}, {"--param", true, true}, {NULL, false}};
+      const odm_schema_t *s;
       const odm_aggregation_t *a;
-      const char *uri = NULL;
+      const char *uri;
       void *params, *rows = NULL;
-      size_t nrows = 0, r;
+      size_t nrows = 0, r, i;
       odm_client_t *client;
       bson_error_t err;
-      int i, rc = 0;
-      if (!s) {
+      int rc = 0;
+      args_t pa;
+      if (!parse_args ("analytics run", argc - 1, argv + 1, opts_spec, &pa, 2)) {
+         free_opts (opts_spec);
          return EXIT_USAGE;
       }
-      if (!(a = odm_aggregation_find (s, argv[2]))) {
-         fprintf (stderr, "odm: %s has no analytic \"%s\" (see `odm analytics list`)\n", s->collection, argv[2]);
+      uri = opts_spec[0].value;
+      if (pa.npos < 2) {
+         free_opts (opts_spec);
+         return usage_error ("analytics run", "missing %s", pa.npos ? "NAME" : "COLLECTION");
+      }
+      if (!uri) {
+         free_opts (opts_spec);
+         return usage_error ("analytics run", "missing %s", "--uri URI");
+      }
+      if (!(s = schema_or_die (pa.pos[0]))) {
+         free_opts (opts_spec);
+         return EXIT_USAGE;
+      }
+      if (!(a = odm_aggregation_find (s, pa.pos[1]))) {
+         fprintf (stderr, "odm: %s has no analytic \"%s\" (see `odm analytics list`)\n", s->collection, pa.pos[1]);
+         free_opts (opts_spec);
          return EXIT_USAGE;
       }
       params = bson_malloc0 (a->params_size);
-      for (i = 3; i < argc; i++) {
-         if (!strcmp (argv[i], "--uri") && i + 1 < argc) {
-            uri = argv[++i];
-         } else if (!strcmp (argv[i], "--param") && i + 1 < argc) {
-            char *kv = argv[++i], *eq = strchr (kv, '=');
-            uint32_t j;
-            bool done = false;
-            for (j = 0; eq && j < a->param_count && !done; j++) {
-               if (strlen (a->params[j].name) == (size_t) (eq - kv) && !strncmp (a->params[j].name, kv, (size_t) (eq - kv))) {
-                  if (!set_param (&a->params[j], params, eq + 1)) {
-                     fprintf (stderr, "odm: --param %s: bad value\n", kv);
-                     bson_free (params);
-                     return EXIT_USAGE;
-                  }
-                  done = true;
+      for (i = 0; i < opts_spec[1].count; i++) {
+         const char *kv = opts_spec[1].values[i], *eq = strchr (kv, '=');
+         uint32_t j;
+         bool done = false;
+         for (j = 0; eq && j < a->param_count && !done; j++) {
+            if (strlen (a->params[j].name) == (size_t) (eq - kv) && !strncmp (a->params[j].name, kv, (size_t) (eq - kv))) {
+               if (!set_param (&a->params[j], params, eq + 1)) {
+                  fprintf (stderr, "odm: analytics run: --param %s: %s expects %s (see `odm analytics docs`)\n", kv,
+                           a->params[j].name, param_expects (a->params[j].kind));
+                  bson_free (params);
+                  free_opts (opts_spec);
+                  return EXIT_USAGE;
                }
+               done = true;
             }
-            if (!done) {
-               fprintf (stderr, "odm: %s has no parameter in \"%s\"\n", a->c_name, kv);
-               bson_free (params);
-               return EXIT_USAGE;
+         }
+         if (!done) {
+            if (!eq) {
+               fprintf (stderr, "odm: analytics run: --param %s: expected NAME=VALUE\n", kv);
+            } else {
+               fprintf (stderr, "odm: analytics run: %s.%s has no parameter \"%.*s\" (see `odm analytics docs`)\n",
+                        s->collection, a->c_name, (int) (eq - kv), kv);
             }
-         } else {
             bson_free (params);
-            return usage ();
+            free_opts (opts_spec);
+            return EXIT_USAGE;
          }
       }
-      if (!uri) {
+      free_opts (opts_spec);
+      if (!(client = connect_or_die ("analytics run", uri))) {
          bson_free (params);
-         return usage ();
+         return EXIT_USAGE;
       }
-      if (!(client = odm_client_new (uri, &err)) || !odm_aggregate (client, s, a, params, &rows, &nrows, &err)) {
+      if (!odm_aggregate (client, s, a, params, &rows, &nrows, &err)) {
          fprintf (stderr, "odm: %s.%s: %s\n", s->collection, a->c_name, err.message);
          rc = EXIT_USAGE;
       }
       for (r = 0; r < nrows; r++) {
          bson_t row;
-         char *json;
          odm_row_to_bson (a, (char *) rows + r * a->row->size, &row);
-         json = bson_as_relaxed_extended_json (&row, NULL);
-         printf ("%s\n", json);
-         bson_free (json);
+         if (!print_bson_line_as (&row, true, "{ \"error\" : \"this row could not be written as JSON\" }")) {
+            rc = EXIT_USAGE;
+         }
          bson_destroy (&row);
       }
       odm_rows_free (a, rows, nrows);
@@ -579,48 +819,90 @@ cmd_analytics (int argc, char **argv)
       bson_free (params);
       return rc;
    }
-   return usage ();
+   if (argc >= 1) {
+      return usage_error ("analytics", "unknown command \"%s\" (list, docs or run)", argv[0]);
+   }
+   return usage_error ("analytics", "missing %s", "list|docs|run");
 }
 
 int
 main (int argc, char **argv)
 {
+   const char *cmd;
    if (argc < 2) {
       return usage ();
    }
-   if (!strcmp (argv[1], "collections") && argc == 2) {
+   cmd = argv[1];
+   if (!strcmp (cmd, "--help") || !strcmp (cmd, "-h") || !strcmp (cmd, "help")) {
+      fputs (usage_text, stdout);
+      return 0;
+   }
+   if (!strcmp (cmd, "--version")) {
+      printf ("odm %s (libodm %s, codegen ABI %d)\n", ODM_VERSION_STRING, ODM_VERSION_STRING, ODM_CODEGEN_ABI);
+      return 0;
+   }
+   /* `odm COMMAND --help` anywhere on the line: the usage, on stdout. */
+   {
+      int i;
+      for (i = 2; i < argc; i++) {
+         if (!strcmp (argv[i], "--")) {
+            break;
+         }
+         if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
+            fputs (usage_text, stdout);
+            return 0;
+         }
+      }
+   }
+   if (!strcmp (cmd, "collections")) {
       size_t n, i;
       const odm_schema_t *const *all = odm_schemas (&n);
+      if (argc > 2) {
+         return usage_error ("collections", "unexpected argument \"%s\"", argv[2]);
+      }
       for (i = 0; i < n; i++) {
          printf ("%s\n", all[i]->collection);
       }
       return 0;
    }
-   if (!strcmp (argv[1], "schema") && argc == 3) {
-      const odm_schema_t *s = schema_or_die (argv[2]);
-      if (!s) {
+   if (!strcmp (cmd, "schema")) {
+      const odm_schema_t *s;
+      opt_t none[] = {{NULL, false}};
+      args_t a;
+      if (!parse_args ("schema", argc - 2, argv + 2, none, &a, 1)) {
+         return EXIT_USAGE;
+      }
+      if (a.npos < 1) {
+         return usage_error ("schema", "missing %s", "COLLECTION");
+      }
+      if (!(s = schema_or_die (a.pos[0]))) {
          return EXIT_USAGE;
       }
       fputs (s->spec_json, stdout);
       return 0;
    }
-   if (!strcmp (argv[1], "validate")) {
+   if (!strcmp (cmd, "validate")) {
       return cmd_validate (argc - 2, argv + 2);
    }
-   if (!strcmp (argv[1], "audit")) {
+   if (!strcmp (cmd, "audit")) {
       int rc = cmd_audit (argc - 2, argv + 2);
       mongoc_cleanup ();
       return rc;
    }
-   if (!strcmp (argv[1], "analytics")) {
+   if (!strcmp (cmd, "analytics")) {
       int rc = cmd_analytics (argc - 2, argv + 2);
       mongoc_cleanup ();
       return rc;
    }
-   if (!strcmp (argv[1], "indexes")) {
+   if (!strcmp (cmd, "indexes")) {
       int rc = cmd_indexes (argc - 2, argv + 2);
       mongoc_cleanup ();
       return rc;
    }
-   return usage ();
+   if (cmd[0] == '-') {
+      fprintf (stderr, "odm: unknown option %s (see `odm --help`)\n", cmd);
+   } else {
+      fprintf (stderr, "odm: unknown command \"%s\" (see `odm --help`)\n", cmd);
+   }
+   return EXIT_USAGE;
 }
