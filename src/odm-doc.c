@@ -512,6 +512,7 @@ typedef struct {
 } encode_ctx_t;
 
 static bool encode_object (const odm_object_desc_t *d, const void *base, bson_t *out, encode_ctx_t *e);
+static bool regex_options_ok (const char *o);
 
 static bool
 append_number (bson_t *b, const char *key, int key_len, double v)
@@ -537,8 +538,29 @@ encode_value (const odm_field_t *f, const void *p, bson_t *out, const char *key,
       return bson_append_date_time (out, key, key_len, *(const int64_t *) p);
    case ODM_KIND_OID:
       return bson_append_oid (out, key, key_len, (const bson_oid_t *) p);
-   case ODM_KIND_MIXED:
-      return bson_append_value (out, key, key_len, (const bson_value_t *) p);
+   case ODM_KIND_MIXED: {
+      /* libbson writes code, code-with-scope and DBPointer strings up to their first NUL:
+       * a value that would be cut is refused (its string holds a NUL, as decode refuses).
+       * libbson also sorts regex options and drops unknown ones: only sorted known ones pass. */
+      const bson_value_t *v = p;
+      bool cut = (v->value_type == BSON_TYPE_CODE && strlen (v->value.v_code.code) != v->value.v_code.code_len) ||
+                 (v->value_type == BSON_TYPE_CODEWSCOPE &&
+                  strlen (v->value.v_codewscope.code) != v->value.v_codewscope.code_len) ||
+                 (v->value_type == BSON_TYPE_DBPOINTER &&
+                  strlen (v->value.v_dbpointer.collection) != v->value.v_dbpointer.collection_len) ||
+                 (v->value_type == BSON_TYPE_REGEX && !regex_options_ok (v->value.v_regex.options));
+      if (!cut && bson_append_value (out, key, key_len, v)) {
+         return true;
+      }
+      if (e) {
+         size_t old = odm_path_push (&e->path, key, (size_t) key_len);
+         odm_set_error (e->error, ODM_ERROR_CORRUPT_BSON, e->path.buf,
+                        cut ? "string is not valid UTF-8 (or holds a NUL)" : "value is not valid BSON");
+         odm_path_pop (&e->path, old);
+         e->failed = true;
+      }
+      return false;
+   }
    case ODM_KIND_OBJECT: {
       bson_t child;
       size_t old = e ? odm_path_push (&e->path, key, (size_t) key_len) : 0;

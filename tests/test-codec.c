@@ -556,6 +556,280 @@ START_TEST (test_depth_bounded)
 }
 END_TEST
 
+/* The encoder refuses exactly what the decoder refuses, with the path (issue 10 s5). */
+START_TEST (test_encoder_refuses_what_decoder_refuses)
+{
+   size_t i;
+   odm_transaction_t t;
+   bson_t out, *deep;
+   bson_error_t err;
+   bson_iter_t it;
+
+   /* Every malformed value of the table that libbson can hold as a bson_value_t. */
+   for (i = 0; i < sizeof malformed_cases / sizeof malformed_cases[0]; i++) {
+      uint8_t buf[256];
+      size_t n = case_doc (&malformed_cases[i], "metadata", buf);
+      bson_t in;
+      if (!bson_init_static (&in, buf, n) || !bson_iter_init_find (&it, &in, "metadata")) {
+         continue;
+      }
+      memset (&t, 0, sizeof t);
+      bson_value_copy (bson_iter_value (&it), &t.metadata);
+      t.has_metadata = ODM_PRESENT;
+      ck_assert_msg (!odm_transaction_to_bson (&t, &out, &err), "encoder wrote %s", malformed_cases[i].what);
+      ck_assert_msg (strncmp (err.message, "metadata", 8) == 0, "%s: %s", malformed_cases[i].what, err.message);
+      ck_assert_uint_eq (out.len, 5); /* left empty */
+      bson_destroy (&out);
+      odm_transaction_cleanup (&t);
+   }
+
+   /* Nesting: a mixed value that makes the document 101 levels deep. */
+   memset (&t, 0, sizeof t);
+   deep = nested_doc (100);
+   t.metadata.value_type = BSON_TYPE_DOCUMENT;
+   t.metadata.value.v_doc.data_len = deep->len;
+   t.metadata.value.v_doc.data = bson_malloc (deep->len);
+   memcpy (t.metadata.value.v_doc.data, bson_get_data (deep), deep->len);
+   t.has_metadata = ODM_PRESENT;
+   ck_assert (!odm_transaction_to_bson (&t, &out, &err));
+   ck_assert_msg (strstr (err.message, "deeper than 100 levels") && !strncmp (err.message, "metadata.a.a", 12), "%s",
+                  err.message);
+   bson_destroy (&out);
+   odm_transaction_cleanup (&t);
+   bson_destroy (deep);
+
+   /* NUL inside a string of a mixed value. */
+   memset (&t, 0, sizeof t);
+   t.metadata.value_type = BSON_TYPE_UTF8;
+   t.metadata.value.v_utf8.str = bson_malloc (4);
+   memcpy (t.metadata.value.v_utf8.str, "a\0b", 4);
+   t.metadata.value.v_utf8.len = 3;
+   t.has_metadata = ODM_PRESENT;
+   ck_assert (!odm_transaction_to_bson (&t, &out, &err));
+   ck_assert_str_eq (err.message, "metadata: string is not valid UTF-8 (or holds a NUL)");
+   bson_destroy (&out);
+   odm_transaction_cleanup (&t);
+
+   /* Invalid UTF-8 in a struct's string field, nested. */
+   memset (&t, 0, sizeof t);
+   t.transactionId = bson_strdup ("ok");
+   t.paymentMethod.type = bson_strdup ("pay\xc3");
+   ck_assert (!odm_transaction_to_bson (&t, &out, &err));
+   ck_assert_str_eq (err.message, "paymentMethod.type: string is not valid UTF-8 (or holds a NUL)");
+   bson_destroy (&out);
+   odm_transaction_cleanup (&t);
+
+   /* A date JavaScript cannot hold. */
+   memset (&t, 0, sizeof t);
+   t.createdAt = INT64_MAX;
+   t.has_createdAt = ODM_PRESENT;
+   ck_assert (!odm_transaction_to_bson (&t, &out, &err));
+   ck_assert_uint_eq (err.code, ODM_ERROR_RANGE);
+   ck_assert (!strncmp (err.message, "createdAt: ", 11));
+   bson_destroy (&out);
+   odm_transaction_cleanup (&t);
+
+   /* Unknown fields: a key the decoder refuses, one named twice, one that is a schema field. */
+   {
+      const char *const bad[] = {"{\"a.b\": 1}", "{\"$x\": 1}", "{\"z\": 1, \"z\": 2}", "{\"type\": \"x\"}"};
+      const uint32_t codes[] = {ODM_ERROR_KEY, ODM_ERROR_KEY, ODM_ERROR_DUPLICATE_FIELD, ODM_ERROR_DUPLICATE_FIELD};
+      const char *const paths[] = {"a.b: ", "$x: ", "z: ", "type: "};
+      for (i = 0; i < 4; i++) {
+         memset (&t, 0, sizeof t);
+         t._extra = bson_new_from_json ((const uint8_t *) bad[i], -1, NULL);
+         ck_assert (t._extra);
+         ck_assert_msg (!odm_transaction_to_bson (&t, &out, &err), "extra %s written", bad[i]);
+         ck_assert_uint_eq (err.code, codes[i]);
+         ck_assert_msg (!strncmp (err.message, paths[i], strlen (paths[i])), "%s", err.message);
+         bson_destroy (&out);
+         odm_transaction_cleanup (&t);
+      }
+   }
+}
+END_TEST
+
+/* Keys the writer refuses are refused on decode too (issue 11 item 7), and duplicates are
+ * found by exact bytes, not by a dotted lookup (item 8). */
+START_TEST (test_decode_keys)
+{
+   odm_chat_session_t s;
+   bson_error_t err;
+   odm_violations_t v;
+   bson_t *b = BCON_NEW ("name", "n", "settings.temperature", BCON_DOUBLE (1e9));
+   ck_assert (!odm_chat_session_from_bson (b, &s, 0, &err));
+   ck_assert_uint_eq (err.code, ODM_ERROR_KEY);
+   odm_violations_init (&v);
+   odm_violations_add_error (&v, &err);
+   ck_assert_str_eq (v.items[0].path, "settings.temperature");
+   ck_assert_str_eq (v.items[0].rule, "key");
+   odm_violations_cleanup (&v);
+   bson_destroy (b);
+
+   b = BCON_NEW ("$where", "1");
+   ck_assert (!odm_chat_session_from_bson (b, &s, 0, &err));
+   ck_assert_uint_eq (err.code, ODM_ERROR_KEY);
+   bson_destroy (b);
+
+   /* {"zz": {"b": 1}, "zz.b": 2}: not a duplicate (the old dotted lookup said so), a key error */
+   b = BCON_NEW ("zz", "{", "b", BCON_INT32 (1), "}", "zz.b", BCON_INT32 (2));
+   ck_assert (!odm_chat_session_from_bson (b, &s, 0, &err));
+   ck_assert_uint_eq (err.code, ODM_ERROR_KEY);
+   bson_destroy (b);
+
+   /* {"zz": {"b": 1}, "zzb": 2} and other near names are fine; a true repeat is not */
+   b = BCON_NEW ("zz", "{", "b", BCON_INT32 (1), "}", "zzb", BCON_INT32 (2), "z", BCON_INT32 (3));
+   ck_assert_msg (odm_chat_session_from_bson (b, &s, 0, &err), "%s", err.message);
+   odm_chat_session_cleanup (&s);
+   bson_destroy (b);
+   b = BCON_NEW ("zz", BCON_INT32 (1), "y", BCON_INT32 (2), "zz", BCON_INT32 (3));
+   ck_assert (!odm_chat_session_from_bson (b, &s, 0, &err));
+   ck_assert_uint_eq (err.code, ODM_ERROR_DUPLICATE_FIELD);
+   ck_assert_str_eq (err.message, "zz: field appears twice");
+   bson_destroy (b);
+
+   /* Many unknown fields: all kept, in order (the decode is linear: bench/ measures it). */
+   {
+      bson_t *many = bson_new (), out;
+      int i;
+      char key[32];
+      for (i = 0; i < 5000; i++) {
+         bson_snprintf (key, sizeof key, "k%d", i);
+         BSON_APPEND_INT32 (many, key, i);
+      }
+      ck_assert (odm_chat_session_from_bson (many, &s, 0, &err));
+      ck_assert (odm_chat_session_to_bson (&s, &out, &err));
+      ck_assert (bson_equal (&out, many));
+      bson_destroy (&out);
+      odm_chat_session_cleanup (&s);
+      BSON_APPEND_INT32 (many, "k4321", 0);
+      ck_assert (!odm_chat_session_from_bson (many, &s, 0, &err));
+      ck_assert_str_eq (err.message, "k4321: field appears twice");
+      bson_destroy (many);
+   }
+}
+END_TEST
+
+/* Messages and paths are never cut inside a UTF-8 character (issue 11 item 1). */
+START_TEST (test_messages_whole_characters)
+{
+   odm_chat_setting_t cs;
+   odm_violations_t v;
+   bson_error_t err;
+   char theme[200], key[1200];
+   size_t i, n = 0;
+   bson_t *b;
+
+   theme[n++] = 'a';
+   for (i = 0; i < 40; i++) {
+      theme[n++] = '\xc3';
+      theme[n++] = '\xa9';
+   }
+   theme[n] = '\0';
+   odm_chat_setting_init (&cs);
+   cs.theme = bson_strdup (theme);
+   odm_chat_setting_validate (&cs, NULL, &v);
+   ck_assert (odm_test_has_violation (&v, "theme", "enum", NULL));
+   for (i = 0; i < v.count; i++) {
+      ck_assert (bson_utf8_validate (v.items[i].message, strlen (v.items[i].message), false));
+      ck_assert (bson_utf8_validate (v.items[i].path, strlen (v.items[i].path), false));
+   }
+   odm_violations_cleanup (&v);
+   odm_chat_setting_cleanup (&cs);
+
+   /* A long non-ASCII unknown key in an error message (strict) and in a path. */
+   for (n = 0; n < 1100; n += 2) {
+      key[n] = '\xc3';
+      key[n + 1] = '\xbc';
+   }
+   key[n] = '\0';
+   for (i = 0; i < 3; i++) {
+      key[i + 1] = i == 0 ? 'x' : key[i + 1]; /* shift the cut point: odd and even offsets */
+      b = bson_new ();
+      bson_append_int32 (b, key + i, -1, 1);
+      ck_assert (!odm_chat_setting_from_bson (b, &cs, ODM_DECODE_STRICT, &err));
+      ck_assert_msg (bson_utf8_validate (err.message, strlen (err.message), false), "cut message at offset %zu", i);
+      odm_violations_init (&v);
+      odm_violations_add_error (&v, &err);
+      ck_assert (bson_utf8_validate (v.items[0].path, strlen (v.items[0].path), false));
+      odm_violations_cleanup (&v);
+      bson_destroy (b);
+   }
+   /* A violation given invalid bytes comes out valid UTF-8. */
+   odm_violations_init (&v);
+   odm_violations_add (&v, "a\xff", "x", "m\xc3");
+   ck_assert_str_eq (v.items[0].path, "a\xef\xbf\xbd");
+   ck_assert_str_eq (v.items[0].message, "m\xef\xbf\xbd");
+   odm_violations_cleanup (&v);
+}
+END_TEST
+
+/* Extended JSON read strictly (issue 11 items 3, 4, 5). */
+START_TEST (test_json_reader)
+{
+   static const char *const refused[] = {
+      "{\"a\":1}{\"b\":2}", "{\"a\":1},", "{\"a\":1} x", "[1]", "", "{\"a\":01}", "{\"a\":1.}", "{\"a\":+1}",
+      "{\"a\":18446744073709551619}", "{\"a\":-9223372036854775809}", "{\"a\":1e400}", "{\"a\":\"\\ud800\"}",
+      "{\"a\":\"\x01\"}", "{\"a\\u0000\":1}", "{\"a\":{\"$oid\":\"zzzzzzzzzzzzzzzzzzzzzzzz\"}}",
+      "{\"a\":{\"$oid\":\"507f1f77bcf86cd79943901\"}}", "{\"a\":{\"$date\":{}}}", "{\"a\":{\"$date\":42}}",
+      "{\"a\":{\"$date\":\"2024-13-01T00:00:00Z\"}}", "{\"a\":{\"$date\":{\"$numberLong\":\"1x\"}}}",
+      "{\"a\":{\"$numberDecimal\":\"abc\"}}", "{\"a\":{\"$numberDouble\":\"0x10\"}}", "{\"a\":{\"$numberInt\":\"1.0\"}}",
+      "{\"a\":{\"$binary\":{\"base64\":\"AA=\",\"subType\":\"00\"}}}", "{\"a\":{\"$binary\":{\"base64\":\"AAAA\"}}}",
+      "{\"a\":{\"$regularExpression\":{\"pattern\":\"a\",\"options\":\"ii\"}}}", "{\"a\":{\"$timestamp\":{\"t\":4294967296,\"i\":0}}}",
+      "{\"a\":{\"$code\":1}}", "{\"a\":{\"$scope\":{}}}", "{\"a\":{\"$maxKey\":0}}", "{\"a\":{\"$oid\":\"507f1f77bcf86cd799439011\",\"b\":1}}",
+   };
+   static const char *const read_as[][2] = {
+      {"{\"a\":2147483648}", "{ \"a\" : { \"$numberLong\" : \"2147483648\" } }"},
+      {"{\"a\":-0}", "{ \"a\" : { \"$numberDouble\" : \"-0.0\" } }"},
+      {"{\"a\":1.8446744073709552e19}", "{ \"a\" : { \"$numberDouble\" : \"18446744073709551616.0\" } }"},
+      {" {\"a\":\"\\u00e9\\ud83d\\ude00\"} \r\n", "{ \"a\" : \"\xc3\xa9\xf0\x9f\x98\x80\" }"},
+      {"{\"a\":{\"$date\":\"1970-01-01T01:00:00+01:00\"}}", "{ \"a\" : { \"$date\" : { \"$numberLong\" : \"0\" } } }"},
+      {"{\"a\":{\"$regularExpression\":{\"options\":\"xi\",\"pattern\":\"p\"}}}",
+       "{ \"a\" : { \"$regularExpression\" : { \"pattern\" : \"p\", \"options\" : \"ix\" } } }"},
+      {"{\"a\":{\"$regex\":{\"$in\":[1]}}}", "{ \"a\" : { \"$regex\" : { \"$in\" : [ { \"$numberInt\" : \"1\" } ] } } }"},
+   };
+   size_t i;
+   bson_t b;
+   bson_error_t err;
+   for (i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+      ck_assert_msg (!odm_json_to_bson (refused[i], strlen (refused[i]), &b, &err), "accepted %s", refused[i]);
+      ck_assert_uint_eq (err.code, ODM_ERROR_JSON);
+      ck_assert_uint_eq (b.len, 5);
+      bson_destroy (&b);
+   }
+   ck_assert (!odm_json_to_bson ("{\"x\":{\"y\":[0,{\"$oid\":\"1\"}]}}", 29, &b, &err));
+   ck_assert_msg (!strncmp (err.message, "x.y.1: $oid", 11), "%s", err.message);
+   bson_destroy (&b);
+   for (i = 0; i < sizeof read_as / sizeof read_as[0]; i++) {
+      char *json;
+      ck_assert_msg (odm_json_to_bson (read_as[i][0], strlen (read_as[i][0]), &b, &err), "%s: %s", read_as[i][0],
+                     err.message);
+      json = bson_as_canonical_extended_json (&b, NULL);
+      ck_assert_str_eq (json, read_as[i][1]);
+      bson_free (json);
+      bson_destroy (&b);
+   }
+   /* Every fixture reads the same as through libbson's reader. */
+   {
+      size_t n;
+      const odm_schema_t *const *all = odm_schemas (&n);
+      for (i = 0; i < n; i++) {
+         char path[512], *text;
+         size_t len;
+         bson_t *lib;
+         snprintf (path, sizeof path, "%s/%s.full.json", ODM_TEST_DATA_DIR, all[i]->collection);
+         text = odm_test_read_file (path, &len);
+         ck_assert_msg (text, "%s", path);
+         lib = bson_new_from_json ((const uint8_t *) text, (ssize_t) len, NULL);
+         ck_assert_msg (odm_json_to_bson (text, len, &b, &err), "%s: %s", path, err.message);
+         ck_assert_msg (bson_equal (lib, &b), "%s reads differently", path);
+         bson_destroy (lib);
+         bson_destroy (&b);
+         bson_free (text);
+      }
+   }
+}
+END_TEST
+
 Suite *
 codec_suite (void)
 {
@@ -577,6 +851,10 @@ codec_suite (void)
    tcase_add_test (tc, test_conformance_valid_roundtrip);
    tcase_add_test (tc, test_conformance_malformed_refused);
    tcase_add_test (tc, test_depth_bounded);
+   tcase_add_test (tc, test_encoder_refuses_what_decoder_refuses);
+   tcase_add_test (tc, test_decode_keys);
+   tcase_add_test (tc, test_messages_whole_characters);
+   tcase_add_test (tc, test_json_reader);
    suite_add_tcase (s, tc);
    return s;
 }
