@@ -1492,8 +1492,14 @@ emit_derive (buf_t *c, const spec_t *sp)
          want_path (sp, &d, "path", K_NUMBER, false, &a, &ha, where);
          want_path (sp, &d, "from", K_DATE, false, &b, &hb, where);
          want_path (sp, &d, "to", K_DATE, false, &x, &hx, where);
-         out (c, "   if (%s == ODM_PRESENT && %s == ODM_PRESENT && %s > %s) {\n", hb, hx, x, b);
-         out (c, "      %s = (double) ((%s - %s) / 1000);\n      %s = ODM_PRESENT;\n   }\n", a, x, b, ha);
+         {
+            /* Checked arithmetic (dates far apart overflow int64): see odm_derive_seconds_between. */
+            bson_iter_t pit;
+            const char *dpath = bson_iter_init_find (&pit, &d, "path") && BSON_ITER_HOLDS_UTF8 (&pit)
+                                   ? bson_iter_utf8 (&pit, NULL)
+                                   : "";
+            out (c, "   odm_derive_seconds_between (ctx, \"%s\", %s, %s, %s, %s, &%s, &%s);\n", dpath, hb, b, hx, x, a, ha);
+         }
       } else {
          die (where, "unknown derivation kind \"%s\"", kind);
       }

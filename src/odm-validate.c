@@ -455,6 +455,22 @@ odm_rule_future_on_create (odm_rule_ctx_t *ctx, const char *path, uint8_t has, i
 }
 
 void
+odm_derive_seconds_between (odm_rule_ctx_t *ctx, const char *path, uint8_t has_from, int64_t from, uint8_t has_to,
+                            int64_t to, double *out, uint8_t *has_out)
+{
+   int64_t diff;
+   if (has_from != ODM_PRESENT || has_to != ODM_PRESENT || to <= from) {
+      return;
+   }
+   if (__builtin_sub_overflow (to, from, &diff)) {
+      fail (ctx, path, "derive", "cannot be computed: the two dates are too far apart for 64-bit milliseconds");
+      return;
+   }
+   *out = (double) (diff / 1000);
+   *has_out = ODM_PRESENT;
+}
+
+void
 odm_rule_requires (odm_rule_ctx_t *ctx, const char *path, bool cond, bool has, const char *msg)
 {
    if (cond && !has) {

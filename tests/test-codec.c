@@ -830,6 +830,31 @@ START_TEST (test_json_reader)
 }
 END_TEST
 
+/* Generated arithmetic is checked (issue 10 s2): dates far apart do not overflow. */
+START_TEST (test_derive_checked)
+{
+   odm_webinar_registration_t w;
+   odm_violations_t v;
+   odm_prepare_opts_t opts = {.now_ms = 1750000000000};
+   odm_webinar_registration_init (&w);
+   w.attendance.joinedAt = INT64_MIN + 1;
+   w.attendance.has_joinedAt = ODM_PRESENT;
+   w.attendance.leftAt = INT64_MAX;
+   w.attendance.has_leftAt = ODM_PRESENT;
+   odm_webinar_registration_prepare (&w, &opts, &v);
+   ck_assert (odm_test_has_violation (&v, "attendance.duration", "derive", NULL));
+   ck_assert_uint_ne (w.attendance.has_duration, ODM_PRESENT);
+   odm_violations_cleanup (&v);
+   w.attendance.joinedAt = 1000;
+   w.attendance.leftAt = 62999;
+   odm_webinar_registration_prepare (&w, &opts, &v);
+   ck_assert (!odm_test_has_violation (&v, "attendance.duration", "derive", NULL));
+   ck_assert (w.attendance.has_duration == ODM_PRESENT && w.attendance.duration == 61);
+   odm_violations_cleanup (&v);
+   odm_webinar_registration_cleanup (&w);
+}
+END_TEST
+
 Suite *
 codec_suite (void)
 {
@@ -855,6 +880,7 @@ codec_suite (void)
    tcase_add_test (tc, test_decode_keys);
    tcase_add_test (tc, test_messages_whole_characters);
    tcase_add_test (tc, test_json_reader);
+   tcase_add_test (tc, test_derive_checked);
    suite_add_tcase (s, tc);
    return s;
 }

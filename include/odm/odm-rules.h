@@ -86,6 +86,13 @@ ODM_API void
 odm_rule_future_on_create (odm_rule_ctx_t *ctx, const char *path, uint8_t has, int64_t v, const uint8_t *prev_has, const int64_t *prev, const char *msg);
 
 /* Fails when COND holds and HAS is false. */
+/* Derivation: *OUT = floor ((TO - FROM) / 1000) seconds when both dates are present and TO
+ * is after FROM (else nothing changes). The subtraction is checked: when it would overflow
+ * int64 the field is left as it was and a violation (rule "derive") names PATH. */
+ODM_API void
+odm_derive_seconds_between (odm_rule_ctx_t *ctx, const char *path, uint8_t has_from, int64_t from, uint8_t has_to,
+                            int64_t to, double *out, uint8_t *has_out);
+
 ODM_API void
 odm_rule_requires (odm_rule_ctx_t *ctx, const char *path, bool cond, bool has, const char *msg);
 
