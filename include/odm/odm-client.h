@@ -112,10 +112,29 @@ ODM_API bool
 odm_save (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm_write_opts_t *opts,
           odm_violations_t *violations, bson_error_t *error);
 
+/* Which way an update went (docs/live.md, "Operator updates"). */
+typedef enum {
+   ODM_UPDATE_REFUSED = 0, /* refused before anything was sent */
+   ODM_UPDATE_DIRECT,      /* sent as the operator update it is, rules guarded by the filter */
+   ODM_UPDATE_CHECKED      /* read, applied in memory, validated whole, written conditionally */
+} odm_update_path_t;
+
+/* What odm_update did, when the caller asks (odm_update_opts_t.result). */
+typedef struct {
+   odm_update_path_t path;
+   const char *why;   /* CHECKED: why not DIRECT (static text), else NULL */
+   int attempts;      /* round trips of the checked path's read-write cycle (1 for DIRECT) */
+   int64_t matched;
+   int64_t modified;
+   bool upserted;
+} odm_update_result_t;
+
 typedef struct {
    bool upsert;
-   bool multi;              /* update every matching document, not just one */
-   int64_t now_ms;
+   bool multi;                  /* update every matching document, not just one */
+   int64_t now_ms;              /* clock for updatedAt and $currentDate; 0 = the real clock */
+   const bson_t *mongoc_opts;   /* passed to libmongoc's update (writeConcern, ...), or NULL */
+   odm_update_result_t *result; /* filled when non-NULL */
 } odm_update_opts_t;
 
 /* Applies an operator update ($set, $unset, $inc, $mul, $min, $max, $push, $addToSet,
@@ -131,6 +150,13 @@ typedef struct {
 ODM_API bool
 odm_update (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, const bson_t *update,
             const odm_update_opts_t *opts, int64_t *matched, odm_violations_t *violations, bson_error_t *error);
+
+/* Which path odm_update would take for UPDATE, without a server: DIRECT, CHECKED (with
+ * *WHY, static text, saying why not direct) or REFUSED (returns false with ERROR and
+ * VIOLATIONS set, as odm_update would). PATH and WHY may be NULL. */
+ODM_API bool
+odm_update_plan (const odm_schema_t *schema, const bson_t *update, odm_update_path_t *path, const char **why,
+                 odm_violations_t *violations, bson_error_t *error);
 
 /* The in-memory half of odm_update, no server involved: checks UPDATE against the spec,
  * applies it to STORED (one stored document) and runs the pre-save path on the result, as
