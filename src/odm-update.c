@@ -2541,6 +2541,21 @@ odm_update (odm_client_t *client, const odm_schema_t *schema, const bson_t *filt
    if (!filter) {
       filter = &empty;
    }
+   if (opts && opts->checked_filter) {
+      odm_violations_t fv;
+      if (!odm_filter_check (schema, filter, &fv)) {
+         size_t i;
+         for (i = 0; i < fv.count; i++) {
+            odm_violations_add (u.v, fv.items[i].path, fv.items[i].rule, fv.items[i].message);
+         }
+         odm_violations_to_error (&fv, error);
+         odm_violations_cleanup (&fv);
+         bson_destroy (&empty);
+         finish (&u, &local);
+         return false;
+      }
+      odm_violations_cleanup (&fv);
+   }
    u.client = client;
    u.coll = odm_client_collection (client, schema, &mc);
    if (u.result) {

@@ -28,6 +28,12 @@ ODM_BEGIN_DECLS
 /* libmongoc's pool type, declared here so that this header does not pull in all of
  * <mongoc/mongoc.h> (include it yourself to use the pool). */
 typedef struct _mongoc_client_pool_t mongoc_client_pool_t;
+typedef struct _mongoc_uri_t mongoc_uri_t;
+
+/* The socketTimeoutMS libodm sets when the URI gives none: how long one call waits on a
+ * server that accepted the connection but stopped answering (libmongoc's own default is
+ * 300 s). Give socketTimeoutMS in the URI to choose another bound (0 = wait forever). */
+#define ODM_DEFAULT_SOCKET_TIMEOUT_MS 30000
 
 typedef struct _odm_client_t odm_client_t;
 typedef struct _odm_cursor_t odm_cursor_t;
@@ -48,6 +54,10 @@ odm_client_db_name (const odm_client_t *client);
 /* The pool, for anything libodm does not wrap. */
 ODM_API mongoc_client_pool_t *
 odm_client_pool (odm_client_t *client);
+
+/* The URI in force, with the options libodm set (see ODM_DEFAULT_SOCKET_TIMEOUT_MS). */
+ODM_API const mongoc_uri_t *
+odm_client_uri (const odm_client_t *client);
 
 /* Runs {ping: 1}. */
 ODM_API bool
@@ -83,6 +93,7 @@ typedef struct {
    int64_t skip;
    int64_t limit;       /* 0 = no limit */
    uint32_t decode_flags;
+   bool checked_filter; /* run odm_filter_check on FILTER first (for filters built from request data) */
 } odm_find_opts_t;
 
 /* A typed cursor over FILTER. Returns NULL with ERROR set on bad arguments. */
@@ -135,6 +146,7 @@ typedef struct {
    int64_t now_ms;              /* clock for updatedAt and $currentDate; 0 = the real clock */
    const bson_t *mongoc_opts;   /* passed to libmongoc's update (writeConcern, ...), or NULL */
    odm_update_result_t *result; /* filled when non-NULL */
+   bool checked_filter;         /* run odm_filter_check on FILTER first */
 } odm_update_opts_t;
 
 /* Applies an operator update ($set, $unset, $inc, $mul, $min, $max, $push, $addToSet,
@@ -170,6 +182,15 @@ odm_update_apply (const odm_schema_t *schema, const bson_t *stored, const bson_t
 ODM_API bool
 odm_delete (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, bool multi,
             int64_t *deleted, bson_error_t *error);
+
+/* Checks FILTER against SCHEMA before it is sent, for filters that carry request data:
+ * refuses server-side JavaScript anywhere ($where, $function, $accumulator, also inside
+ * $expr and $elemMatch), unknown query operators, and paths the collection does not have
+ * (arrays are looked through as queries do: "attachments.url"; anything goes below a mixed
+ * field). One violation per problem (rule "operator", "unknown", "type" or "depth"), the
+ * path naming the place in the filter. VIOLATIONS (may be NULL) is initialised here. */
+ODM_API bool
+odm_filter_check (const odm_schema_t *schema, const bson_t *filter, odm_violations_t *violations);
 
 /* Checks every key of DOC (recursively) for a leading '$' or a '.', which user data must
  * not carry into a stored document. Adds one violation (rule "key") per bad key. */
