@@ -1987,8 +1987,24 @@ make_final (upd_t *u, const bson_t *stored, const bson_t *base, bson_t *final, c
       items_t extra = {0};
       char **pp = NULL;
       size_t np = 0, k;
+      const sens_t *sn = sens_get (s);
       odm_path_init (&p);
       diff_paths (&pre, &post, &p, &pp, &np, 0);
+      /* Only what the update touches, derivations and updatedAt: defaults, lowercasing and
+       * minimizing of fields the update does not name leave the stored bytes alone. */
+      for (k = 0; k < np; k++) {
+         size_t j;
+         bool keep = (u->updated_at && !strcmp (pp[k], u->updated_at)) || touches_rule_input (sn, pp[k]);
+         for (j = 0; j < u->items.n && !keep; j++) {
+            keep = related (pp[k], u->items.v[j].path);
+         }
+         if (!keep) {
+            bson_free (pp[k]);
+            memmove (&pp[k], &pp[k + 1], (np - k - 1) * sizeof *pp);
+            np--;
+            k--;
+         }
+      }
       for (k = 0; k < np; k++) {
          bson_iter_t root, v;
          resolved_t r = {0};
@@ -2312,38 +2328,6 @@ upsert_equalities (const bson_t *filter, bson_t *base, bson_t *paths, int depth,
    return true;
 }
 
-/* Flattens DOC into dotted leaf paths under PREFIX, skipping the paths the filter fixes. */
-static void
-flatten (const bson_t *doc, odm_path_t *prefix, const bson_t *fixed, bson_t *out, int depth)
-{
-   bson_iter_t it;
-   bson_iter_init (&it, doc);
-   while (bson_iter_next (&it)) {
-      size_t old = odm_path_push (prefix, bson_iter_key (&it), bson_iter_key_len (&it));
-      bson_iter_t fi;
-      bool skip = false, below = false;
-      bson_iter_init (&fi, fixed);
-      while (!skip && bson_iter_next (&fi)) {
-         const char *fk = bson_iter_key (&fi);
-         skip = path_within (prefix->buf, fk);
-         below = below || (path_within (fk, prefix->buf) && strcmp (fk, prefix->buf) != 0);
-      }
-      if (!skip) {
-         if (below && BSON_ITER_HOLDS_DOCUMENT (&it) && depth < DEPTH_MAX) {
-            const uint8_t *data;
-            uint32_t len;
-            bson_t sub;
-            bson_iter_document (&it, &len, &data);
-            bson_init_static (&sub, data, len);
-            flatten (&sub, prefix, fixed, out, depth + 1);
-         } else {
-            bson_append_iter (out, prefix->buf, -1, &it);
-         }
-      }
-      odm_path_pop (prefix, old);
-   }
-}
-
 static bool
 upsert_insert (upd_t *u, const bson_t *filter, bool *done)
 {
@@ -2352,7 +2336,6 @@ upsert_insert (upd_t *u, const bson_t *filter, bool *done)
    char **changed = NULL;
    size_t nchanged = 0;
    bool ok = false;
-   odm_path_t p;
 
    *done = true;
    if (!upsert_equalities (filter, &base, &fixed, 0, u->error)) {
@@ -2367,9 +2350,10 @@ upsert_insert (upd_t *u, const bson_t *filter, bool *done)
    if (!bson_has_field (&final, VERSION_KEY)) {
       BSON_APPEND_INT32 (&final, VERSION_KEY, 0);
    }
+   /* Every field, the filter's equalities too: servers differ in which equalities they
+    * copy (FerretDB v1 takes none from $and), and setting them again changes nothing. */
    BSON_APPEND_DOCUMENT_BEGIN (&up, "$setOnInsert", &soi);
-   odm_path_init (&p);
-   flatten (&final, &p, &fixed, &soi, 0);
+   bson_concat (&soi, &final);
    bson_append_document_end (&up, &soi);
    if (u->opts && u->opts->mongoc_opts) {
       bson_copy_to_excluding_noinit (u->opts->mongoc_opts, &uopts, "upsert", NULL);

@@ -36,5 +36,7 @@ Suite *analytics_suite (void);
 Suite *rules_suite (void);
 Suite *schema_suite (void);
 Suite *hooks_suite (void);
+Suite *update_suite (void);
+Suite *integrity_suite (void);
 
 #endif
