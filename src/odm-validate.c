@@ -569,6 +569,12 @@ validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up
             add_fmt (out, PATH (&fr), "required", MSG (f, required), "is required");
          }
       }
+      if (f->kind == ODM_KIND_OBJECT && !(f->flags & ODM_F_ARRAY)) {
+         /* A nested object is a Mongoose nested path, which always exists: absent or null,
+          * its fields are absent, and the required ones among them are reported. */
+         validate_object (f->object, ODM_AT_CONST (base, f->offset), &fr, out);
+         continue;
+      }
       if (state != ODM_PRESENT || !has_value_rules (f)) {
          continue;
       }

@@ -310,6 +310,120 @@ START_TEST (test_nan_rejected)
 }
 END_TEST
 
+/* Mongoose's nested paths (every object of the platform specification that is not an
+ * array element) always exist, so their required children are required even when the
+ * object is absent or null. For every collection and every such object with a required
+ * leaf below it, the fixture without the object, and with it null, must report each
+ * required leaf by its full path, through decode + validate and decode + prepare. */
+static size_t
+expect_required_below (const odm_object_desc_t *d, const char *prefix, const odm_violations_t *v, const char *what)
+{
+   uint32_t i;
+   size_t n = 0;
+   for (i = 0; i < d->field_count; i++) {
+      const odm_field_t *f = &d->fields[i];
+      char path[256];
+      bson_snprintf (path, sizeof path, "%s.%s", prefix, f->name);
+      if (f->flags & ODM_F_ARRAY) {
+         continue;
+      }
+      if (f->flags & ODM_F_REQUIRED) {
+         if (!odm_test_has_violation (v, path, "required", NULL)) {
+            odm_test_print_violations (what, v);
+         }
+         ck_assert_msg (odm_test_has_violation (v, path, "required", NULL), "%s: %s not reported as required", what,
+                        path);
+         n++;
+      }
+      if (f->kind == ODM_KIND_OBJECT) {
+         n += expect_required_below (f->object, path, v, what);
+      }
+   }
+   return n;
+}
+
+static bool
+has_required_below (const odm_object_desc_t *d)
+{
+   uint32_t i;
+   for (i = 0; i < d->field_count; i++) {
+      const odm_field_t *f = &d->fields[i];
+      if (!(f->flags & ODM_F_ARRAY) &&
+          ((f->flags & ODM_F_REQUIRED) || (f->kind == ODM_KIND_OBJECT && has_required_below (f->object)))) {
+         return true;
+      }
+   }
+   return false;
+}
+
+static size_t
+nested_required_cases (const odm_schema_t *s, const odm_object_desc_t *d, const char *prefix)
+{
+   uint32_t i;
+   size_t n = 0;
+   int how;
+   for (i = 0; i < d->field_count; i++) {
+      const odm_field_t *f = &d->fields[i];
+      char path[256];
+      if (f->kind != ODM_KIND_OBJECT || (f->flags & ODM_F_ARRAY) || !has_required_below (f->object)) {
+         continue;
+      }
+      bson_snprintf (path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", f->name);
+      for (how = 0; how < 3; how++) {
+         static const char *const value[] = {"{\"$remove\": 1}", "null", "{}"};
+         char *edits = bson_strdup_printf ("{\"%s\": %s}", path, value[how]);
+         char what[400];
+         bson_t *in = odm_test_fixture_with (s->collection, edits);
+         void *doc = bson_malloc0 (s->root->size);
+         odm_prepare_opts_t o = {.now_ms = NOW};
+         odm_violations_t v;
+         bson_error_t err;
+         bson_snprintf (what, sizeof what, "%s %s", s->collection, edits);
+         ck_assert_msg (odm_from_bson (s, in, doc, ODM_DECODE_STRICT, &err), "%s: %s", what, err.message);
+         ck_assert_msg (!odm_validate (s, doc, &o, &v), "%s: validate accepted it", what);
+         n += expect_required_below (f->object, path, &v, what);
+         odm_violations_cleanup (&v);
+         ck_assert_msg (!odm_prepare (s, doc, &o, &v), "%s: prepare accepted it", what);
+         expect_required_below (f->object, path, &v, what);
+         odm_violations_cleanup (&v);
+         odm_cleanup (s, doc);
+         bson_free (doc);
+         bson_destroy (in);
+         bson_free (edits);
+      }
+   }
+   return n;
+}
+
+START_TEST (test_required_inside_absent_or_null_object)
+{
+   size_t count, i, n = 0;
+   const odm_schema_t *const *all = odm_schemas (&count);
+   for (i = 0; i < count; i++) {
+      n += nested_required_cases (all[i], all[i]->root, "");
+   }
+   /* paymentMethod.type, consultations location.type and pricing.amount, community_events
+    * location.type, job_applications resume.filename and resume.url, webinar_registrations
+    * registrationData.firstName, .lastName and .email: 9 leaves, 3 ways each. */
+   ck_assert_uint_eq (n, 27);
+}
+END_TEST
+
+START_TEST (test_transaction_without_payment_method)
+{
+   bson_t *in = odm_test_fixture_with ("transactions", "{\"paymentMethod\": {\"$remove\": 1}}");
+   odm_transaction_t t;
+   odm_violations_t v;
+   ck_assert (odm_transaction_from_bson (in, &t, ODM_DECODE_STRICT, NULL));
+   ck_assert (!odm_transaction_validate (&t, NULL, &v));
+   ck_assert_uint_eq (v.count, 1);
+   ck_assert (odm_test_has_violation (&v, "paymentMethod.type", "required", "is required"));
+   odm_violations_cleanup (&v);
+   odm_transaction_cleanup (&t);
+   bson_destroy (in);
+}
+END_TEST
+
 Suite *
 rules_suite (void)
 {
@@ -326,6 +440,8 @@ rules_suite (void)
    tcase_add_test (tc, test_minlength);
    tcase_add_test (tc, test_subdocument_rules);
    tcase_add_test (tc, test_nan_rejected);
+   tcase_add_test (tc, test_required_inside_absent_or_null_object);
+   tcase_add_test (tc, test_transaction_without_payment_method);
    suite_add_tcase (s, tc);
    return s;
 }
