@@ -1438,6 +1438,24 @@ emit_rules (buf_t *c, const spec_t *sp)
    }
 }
 
+/* "doc->has_a != ODM_NULL && doc->a.has_b != ODM_NULL && " for the objects that hold PATH
+ * (empty when PATH is top-level). */
+static char *
+not_null_parents (const spec_t *sp, const char *path, const char *where)
+{
+   buf_t r = {0};
+   const char *dot;
+   out (&r, "%s", "");
+   for (dot = strchr (path, '.'); dot; dot = strchr (dot + 1, '.')) {
+      char *prefix = bson_strndup (path, (size_t) (dot - path)), *h;
+      lookup (sp, prefix, NULL, &h, where);
+      out (&r, "%s != ODM_NULL && ", h);
+      bson_free (h);
+      bson_free (prefix);
+   }
+   return r.s;
+}
+
 static void
 emit_derive (buf_t *c, const spec_t *sp)
 {
@@ -1481,11 +1499,15 @@ emit_derive (buf_t *c, const spec_t *sp)
          const field_t *f;
          check_keys (&d, keys, where);
          want_path (sp, &d, "path", K_NUMBER, false, &a, &ha, where);
-         f = want_path (sp, &d, "of", 0, false, &b, NULL, where);
+         f = want_path (sp, &d, "of", 0, false, &b, &hb, where);
          if (!f->array) {
             die (where, "\"of\" must be an array");
          }
-         out (c, "   %s = (double) %s.count;\n   %s = ODM_PRESENT;\n", a, b, ha);
+         /* The hook reads `if (of && count !== of.length)`: a null array is falsy and keeps the
+          * given count; a null object holding the count stays null (nothing is derived into it). */
+         x = not_null_parents (sp, get_str (&d, "path", where), where);
+         out (c, "   if (%s%s != ODM_NULL) {\n", x, hb);
+         out (c, "      %s = (double) %s.count;\n      %s = ODM_PRESENT;\n   }\n", a, b, ha);
       } else if (!strcmp (kind, "seconds_between")) {
          static const char *const keys[] = {"kind", "path", "from", "to", NULL};
          check_keys (&d, keys, where);

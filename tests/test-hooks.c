@@ -433,6 +433,19 @@ START_TEST (test_suggestion_votes_count)
                                "{\"$oid\": \"64b0000000000000000000a2\"}]}",
                                "votes.count") == 2);
    ck_assert (prepared_number ("community_suggestions", "{\"votes.count\": 7, \"votes.voters\": []}", "votes.count") == 0);
+   /* Absent voters default to [] (as Mongoose's arrays do): the count follows them. */
+   ck_assert (prepared_number ("community_suggestions", "{\"votes.count\": 7, \"votes.voters\": {\"$remove\": 1}}",
+                               "votes.count") == 0);
+   /* Null voters are falsy in the hook: the given count is kept. */
+   ck_assert (prepared_number ("community_suggestions", "{\"votes.count\": 25, \"votes.voters\": null}", "votes.count") == 25);
+   /* A null votes object stays null: nothing is derived into it. */
+   {
+      bson_value_t v;
+      ck_assert (prepared_value ("community_suggestions", "{\"votes\": null}", "votes", &v));
+      ck_assert_int_eq (v.value_type, BSON_TYPE_NULL);
+      ck_assert (prepared_value ("community_suggestions", "{\"votes.voters\": null}", "votes.voters", &v));
+      ck_assert_int_eq (v.value_type, BSON_TYPE_NULL);
+   }
 }
 END_TEST
 
