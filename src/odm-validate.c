@@ -555,6 +555,7 @@ validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up
 {
    uint32_t i;
    odm_path_t pbuf;
+   char a[40];
    for (i = 0; i < d->field_count; i++) {
       const odm_field_t *f = &d->fields[i];
       uint8_t state = odm_field_state (f, base);
@@ -573,6 +574,18 @@ validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up
          /* A nested object is a Mongoose nested path, which always exists: absent or null,
           * its fields are absent, and the required ones among them are reported. */
          validate_object (f->object, ODM_AT_CONST (base, f->offset), &fr, out);
+         continue;
+      }
+      if (state == ODM_NULL && (f->flags & ODM_F_NULL_IS_ZERO) && !(f->flags & (ODM_F_REQUIRED | ODM_F_ARRAY))) {
+         /* The platform's hook checks this range unguarded, and JavaScript reads null as 0. */
+         if ((f->flags & ODM_F_MIN) && 0.0 < f->min) {
+            odm_format_number (f->min, a, sizeof a);
+            add_fmt (out, PATH (&fr), "min", MSG (f, min), "must be at least %s (got null, which the hook reads as 0)", a);
+         }
+         if ((f->flags & ODM_F_MAX) && 0.0 > f->max) {
+            odm_format_number (f->max, a, sizeof a);
+            add_fmt (out, PATH (&fr), "max", MSG (f, max), "must be at most %s (got null, which the hook reads as 0)", a);
+         }
          continue;
       }
       if (state != ODM_PRESENT || !has_value_rules (f)) {

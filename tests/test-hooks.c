@@ -545,6 +545,48 @@ START_TEST (test_lab_experiments)
 }
 END_TEST
 
+/* Null in the hooks' comparisons (docs/differences.md, "Null in cross-field rules"): where a
+ * hook compares a field unguarded, JavaScript reads null as 0 (`null < 1` is true, a null date
+ * is the epoch); where the hook guards it (`if (x && ...)`) or Mongoose's required refuses it
+ * first, null is left to those. Absent (undefined) compares false in JavaScript: accepted. */
+START_TEST (test_null_in_hook_comparisons)
+{
+   static const char *const colls[] = {"chat_sessions", "agent_personalization"};
+   int i;
+   for (i = 0; i < 2; i++) {
+      /* maxTokens < 1 with null: refused; temperature < 0 || > 2 with null (0): accepted. */
+      expect_fail (colls[i], "{\"settings.maxTokens\": null}", "settings.maxTokens", "min",
+                   "Max tokens must be between 1 and 4000");
+      expect_ok (colls[i], "{\"settings.temperature\": null}");
+   }
+   expect_ok ("agents", "{\"stats.averageRating\": null, \"pricing.daily\": null, \"pricing.weekly\": null}");
+   expect_ok ("chat_quick_actions", "{\"usageCount\": null}");
+   expect_ok ("community_metrics", "{\"metrics.totalUsers\": null, \"metrics.activeUsers\": null}");
+   /* spent > allocated: a null allocated is 0, so any spending is refused; a null spent is 0. */
+   expect_fail ("lab_experiments", "{\"budget.allocated\": null, \"budget.spent\": 1}", "budget.spent", "not_greater",
+                "Spent amount cannot exceed allocated budget");
+   expect_ok ("lab_experiments", "{\"budget.allocated\": null, \"budget.spent\": 0}");
+   expect_ok ("lab_experiments", "{\"budget.allocated\": null, \"budget.spent\": null}");
+   expect_ok ("lab_experiments", "{\"budget.allocated\": 10, \"budget.spent\": null}");
+   expect_ok ("lab_experiments", "{\"budget.allocated\": {\"$remove\": 1}, \"budget.spent\": 1}");
+   /* expiryDate <= startDate: a null startDate is the epoch. */
+   expect_ok ("agent_subscriptions", "{\"startDate\": null, \"expiryDate\": " DATE (1700000000000) "}");
+   expect_fail ("agent_subscriptions", "{\"startDate\": null, \"expiryDate\": " DATE (0) "}", "expiryDate", "after",
+                "Expiry date must be after start date");
+   expect_fail ("agent_subscriptions", "{\"startDate\": null, \"expiryDate\": " DATE (-1000) "}", "expiryDate", "after",
+                "Expiry date must be after start date");
+   /* Required operands: null is a required violation, once (Mongoose validates before hooks). */
+   expect_fail ("agent_subscriptions", "{\"expiryDate\": null}", "expiryDate", "required", NULL);
+   expect_fail ("community_events", "{\"startDate\": null}", "startDate", "required", NULL);
+   /* this.capacity && registeredCount > capacity: a null capacity skips it; a null count is 0. */
+   expect_ok ("community_events", "{\"capacity\": null, \"registeredCount\": 5000}");
+   expect_ok ("community_events", "{\"capacity\": 10, \"registeredCount\": null}");
+   /* joinedAt && leftAt guard the attendance check. */
+   expect_ok ("webinar_registrations", "{\"attendance.joinedAt\": null, \"attendance.leftAt\": " DATE (1700000000000) "}");
+   expect_ok ("webinar_registrations", "{\"attendance.joinedAt\": " DATE (1700000000000) ", \"attendance.leftAt\": null}");
+}
+END_TEST
+
 Suite *
 hooks_suite (void)
 {
@@ -573,6 +615,7 @@ hooks_suite (void)
    tcase_add_test (tc, test_webinar_attendance);
    tcase_add_test (tc, test_transaction_refunds_and_tax);
    tcase_add_test (tc, test_lab_experiments);
+   tcase_add_test (tc, test_null_in_hook_comparisons);
    suite_add_tcase (s, tc);
    return s;
 }

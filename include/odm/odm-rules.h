@@ -89,6 +89,14 @@ odm_rule_future_on_create (odm_rule_ctx_t *ctx, const char *path, uint8_t has, i
 ODM_API void
 odm_rule_requires (odm_rule_ctx_t *ctx, const char *path, bool cond, bool has, const char *msg);
 
+/* An operand that the platform's hook compares unguarded (`a > b`, `a <= b`): JavaScript
+ * reads null as 0 there (the epoch for a date) and undefined as NaN (every comparison false).
+ * The generated rules wrap such an operand's has/value pair with these, so that null takes
+ * part as a present 0 and absent stays absent. */
+#define ODM_JS_HAS(has) ((uint8_t) ((has) == ODM_NULL ? ODM_PRESENT : (has)))
+#define ODM_JS_NUMBER(has, v) ((has) == ODM_NULL ? 0.0 : (v))
+#define ODM_JS_DATE(has, v) ((has) == ODM_NULL ? INT64_C (0) : (v))
+
 /* Whether S is non-NULL and equal to LITERAL. */
 ODM_API bool
 odm_str_eq (const char *s, const char *literal);
