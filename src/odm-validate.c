@@ -237,36 +237,22 @@ odm_pattern_match (odm_pattern_t pattern, const char *s)
    }
 }
 
-/* Lowercase of code point C when it has the same UTF-8 length, else C. */
+#include "odm-lowercase-table.h"
+
+/* The lowercase of code point C in the blocks the table covers (every mapping there keeps
+ * the UTF-8 length), else C. U+0130 is left to odm_lowercase. */
 static uint32_t
 js_lower (uint32_t c)
 {
-   if (c >= 'A' && c <= 'Z') {
-      return c + 32;
+   size_t i;
+   if (c < 0x80) {
+      return (c >= 'A' && c <= 'Z') ? c + 32 : c;
    }
-   if ((c >= 0xC0 && c <= 0xDE && c != 0xD7)) {
-      return c + 32; /* Latin-1 */
-   }
-   if (c >= 0x100 && c <= 0x17F) { /* Latin Extended-A: mostly even upper, odd lower */
-      if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17F) {
-         return c;
+   for (i = 0; i < sizeof odm_lower_runs / sizeof odm_lower_runs[0]; i++) {
+      if (c >= odm_lower_runs[i].first && c <= odm_lower_runs[i].last &&
+          (c - odm_lower_runs[i].first) % odm_lower_runs[i].stride == 0) {
+         return (uint32_t) ((int32_t) c + odm_lower_runs[i].delta);
       }
-      if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) {
-         return (c % 2 == 1) ? c + 1 : c;
-      }
-      if (c == 0x178) {
-         return 0xFF;
-      }
-      return (c % 2 == 0) ? c + 1 : c;
-   }
-   if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) {
-      return c + 32; /* Greek */
-   }
-   if (c >= 0x410 && c <= 0x42F) {
-      return c + 32; /* Cyrillic */
-   }
-   if (c >= 0x400 && c <= 0x40F) {
-      return c + 80;
    }
    return c;
 }
@@ -286,13 +272,41 @@ odm_lowercase_inplace (char *s)
       if (l != c) {
          if (n == 1) {
             p[0] = (unsigned char) l;
-         } else if (n == 2 && l < 0x800) {
+         } else if (n == 2 && l >= 0x80 && l < 0x800) {
             p[0] = (unsigned char) (0xC0 | (l >> 6));
             p[1] = (unsigned char) (0x80 | (l & 0x3F));
          }
       }
       p += n;
    }
+}
+
+char *
+odm_lowercase (const char *s)
+{
+   size_t n = 0, len;
+   const char *p;
+   char *r, *w;
+   if (!s) {
+      return NULL;
+   }
+   len = strlen (s);
+   /* U+0130 (C4 B0, two bytes) becomes i + U+0307 (69 CC 87, three bytes). */
+   for (p = s; (p = strstr (p, "\xC4\xB0")) != NULL; p += 2) {
+      n++;
+   }
+   r = bson_malloc (len + n + 1);
+   for (p = s, w = r; *p;) {
+      if ((unsigned char) p[0] == 0xC4 && (unsigned char) p[1] == 0xB0) {
+         memcpy (w, "i\xCC\x87", 3);
+         w += 3, p += 2;
+      } else {
+         *w++ = *p++;
+      }
+   }
+   *w = '\0';
+   odm_lowercase_inplace (r);
+   return r;
 }
 
 bool
@@ -665,6 +679,10 @@ lowercase_object (const odm_object_desc_t *d, void *base)
          void *p = items + k * f->elem_size;
          if (f->kind == ODM_KIND_OBJECT) {
             lowercase_object (f->object, p);
+         } else if (*(char **) p && strstr (*(char **) p, "\xC4\xB0")) {
+            char *lower = odm_lowercase (*(char **) p); /* U+0130 grows by one byte */
+            bson_free (*(char **) p);
+            *(char **) p = lower;
          } else {
             odm_lowercase_inplace (*(char **) p);
          }

@@ -424,6 +424,98 @@ START_TEST (test_transaction_without_payment_method)
 }
 END_TEST
 
+static size_t
+utf8_encode (uint32_t c, char *out)
+{
+   if (c < 0x80) {
+      out[0] = (char) c;
+      return 1;
+   }
+   out[0] = (char) (0xC0 | (c >> 6));
+   out[1] = (char) (0x80 | (c & 0x3F));
+   return 2;
+}
+
+/* Every code point of the blocks docs/differences.md promises (U+0001..U+017F,
+ * U+0370..U+04FF) against JavaScript's toLowerCase() (tests/data/lowercase-js.txt, written by
+ * node; the library's table comes from Python's Unicode data): alone and inside a word. */
+START_TEST (test_lowercase_matches_javascript)
+{
+   static const uint32_t blocks[][2] = {{0x0001, 0x017F}, {0x0370, 0x04FF}};
+   char path[1024], *text, *line, *save = NULL;
+   char *expect[0x500] = {0};
+   size_t b, changed = 0;
+   uint32_t c;
+
+   snprintf (path, sizeof path, "%s/lowercase-js.txt", ODM_TEST_DATA_DIR);
+   text = odm_test_read_file (path, NULL);
+   ck_assert_msg (text != NULL, "%s missing", path);
+   for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save)) {
+      unsigned int cp;
+      char hex[32], bytes[16];
+      size_t i, n;
+      if (line[0] == '#') {
+         continue;
+      }
+      ck_assert (sscanf (line, "%x %31s", &cp, hex) == 2 && cp < 0x500);
+      n = strlen (hex) / 2;
+      ck_assert (n < sizeof bytes);
+      for (i = 0; i < n; i++) {
+         unsigned int byte;
+         ck_assert (sscanf (hex + 2 * i, "%2x", &byte) == 1);
+         bytes[i] = (char) byte;
+      }
+      bytes[n] = '\0';
+      expect[cp] = bson_strdup (bytes);
+      changed++;
+   }
+   ck_assert_uint_ge (changed, 290);
+   for (b = 0; b < 2; b++) {
+      for (c = blocks[b][0]; c <= blocks[b][1]; c++) {
+         char in[8], word[16], want[16], *got;
+         size_t n = utf8_encode (c, in);
+         const char *low = expect[c] ? expect[c] : NULL;
+         in[n] = '\0';
+         if (!low) {
+            low = in;
+         }
+         got = odm_lowercase (in);
+         ck_assert_msg (strcmp (got, low) == 0, "U+%04X: got %s, JavaScript %s", c, got, low);
+         bson_free (got);
+         /* inside a word, where final sigma does not apply */
+         bson_snprintf (word, sizeof word, "A%sB", in);
+         bson_snprintf (want, sizeof want, "a%sb", low);
+         got = odm_lowercase (word);
+         ck_assert_msg (strcmp (got, want) == 0, "A U+%04X B: got %s, JavaScript %s", c, got, want);
+         bson_free (got);
+         /* in place: the same, but U+0130 (which grows) is left as it is */
+         odm_lowercase_inplace (in);
+         ck_assert_msg (strcmp (in, c == 0x130 ? "\xc4\xb0" : low) == 0, "in place U+%04X", c);
+      }
+   }
+   for (c = 0; c < 0x500; c++) {
+      bson_free (expect[c]);
+   }
+   bson_free (text);
+}
+END_TEST
+
+START_TEST (test_lowercase_dotted_capital_i_on_prepare)
+{
+   odm_user_t u;
+   odm_violations_t v;
+   odm_prepare_opts_t o = {.now_ms = NOW};
+   odm_user_init (&u);
+   /* "İSTANBUL@ÁΆ.GR": İ grows to i + U+0307, Á to á, Ά to ά */
+   u.email = bson_strdup ("\xc4\xb0STANBUL@\xc3\x81\xce\x86.GR");
+   u.username = bson_strdup ("ist");
+   ck_assert (odm_user_prepare (&u, &o, &v));
+   ck_assert_str_eq (u.email, "i\xcc\x87stanbul@\xc3\xa1\xce\xac.gr");
+   odm_violations_cleanup (&v);
+   odm_user_cleanup (&u);
+}
+END_TEST
+
 Suite *
 rules_suite (void)
 {
@@ -437,6 +529,8 @@ rules_suite (void)
    tcase_add_test (tc, test_violations_as_error);
    tcase_add_test (tc, test_prepare_defaults_ids_timestamps);
    tcase_add_test (tc, test_lowercase_applied);
+   tcase_add_test (tc, test_lowercase_matches_javascript);
+   tcase_add_test (tc, test_lowercase_dotted_capital_i_on_prepare);
    tcase_add_test (tc, test_minlength);
    tcase_add_test (tc, test_subdocument_rules);
    tcase_add_test (tc, test_nan_rejected);

@@ -33,10 +33,17 @@ odm_utf16_length (const char *s);
 ODM_API bool
 odm_pattern_match (odm_pattern_t pattern, const char *s);
 
-/* Lowercases S in place the way JavaScript's toLowerCase() does for the Latin, Greek and
- * Cyrillic letters that have a one-to-one lowercase of the same UTF-8 length. */
+/* Lowercases S in place the way JavaScript's toLowerCase() does in ASCII, Latin-1, Latin
+ * Extended-A, Greek and Coptic, and Cyrillic (U+0000..U+017F, U+0370..U+04FF), except U+0130
+ * (capital I with dot above), whose lowercase is one byte longer: it is left as it is. Greek
+ * capital sigma always becomes small sigma (JavaScript picks final sigma at a word's end). */
 ODM_API void
 odm_lowercase_inplace (char *s);
+
+/* The same lowercase as a new string (bson_free it), U+0130 included (to U+0069 U+0307, as
+ * JavaScript does); NULL when S is NULL. The pre-save path uses this one. */
+ODM_API char *
+odm_lowercase (const char *s);
 
 ODM_API void
 odm_rule_min (odm_rule_ctx_t *ctx, const char *path, uint8_t has, double v, double min, const char *msg);
