@@ -690,6 +690,139 @@ lowercase_object (const odm_object_desc_t *d, void *base)
    }
 }
 
+/* Mongoose's `minimize` (on by default): a save stores no empty object. An empty object in a
+ * mixed value is dropped (recursively: an object left empty by that is dropped too), objects
+ * that are array elements are kept (emptied of their own empty objects), and a mixed field
+ * or a nested object left empty is not stored at all. Unknown fields are kept as they are. */
+#define MINIMIZE_MAX_DEPTH 200
+
+static bool minimize_array (bson_iter_t *it, bson_t *out, int depth);
+
+/* Copies the document at IT into OUT without its empty objects; false when nothing is left. */
+static bool
+minimize_doc (bson_iter_t *it, bson_t *out, int depth)
+{
+   bool any = false;
+   while (bson_iter_next (it)) {
+      bson_iter_t child;
+      const char *key = bson_iter_key (it);
+      int key_len = (int) bson_iter_key_len (it);
+      if (depth < MINIMIZE_MAX_DEPTH && BSON_ITER_HOLDS_DOCUMENT (it) && bson_iter_recurse (it, &child)) {
+         bson_t sub;
+         bson_init (&sub);
+         if (minimize_doc (&child, &sub, depth + 1)) {
+            bson_append_document (out, key, key_len, &sub);
+            any = true;
+         }
+         bson_destroy (&sub);
+      } else if (depth < MINIMIZE_MAX_DEPTH && BSON_ITER_HOLDS_ARRAY (it) && bson_iter_recurse (it, &child)) {
+         bson_t sub;
+         bson_append_array_begin (out, key, key_len, &sub);
+         minimize_array (&child, &sub, depth + 1);
+         bson_append_array_end (out, &sub);
+         any = true;
+      } else {
+         bson_append_iter (out, key, key_len, it);
+         any = true;
+      }
+   }
+   return any;
+}
+
+static bool
+minimize_array (bson_iter_t *it, bson_t *out, int depth)
+{
+   while (bson_iter_next (it)) {
+      bson_iter_t child;
+      const char *key = bson_iter_key (it);
+      int key_len = (int) bson_iter_key_len (it);
+      if (BSON_ITER_HOLDS_DOCUMENT (it) && bson_iter_recurse (it, &child)) {
+         bson_t sub;
+         bson_init (&sub);
+         minimize_doc (&child, &sub, depth + 1); /* kept even when left empty */
+         bson_append_document (out, key, key_len, &sub);
+         bson_destroy (&sub);
+      } else if (BSON_ITER_HOLDS_ARRAY (it) && bson_iter_recurse (it, &child)) {
+         bson_t sub;
+         bson_append_array_begin (out, key, key_len, &sub);
+         minimize_array (&child, &sub, depth + 1);
+         bson_append_array_end (out, &sub);
+      } else {
+         bson_append_iter (out, key, key_len, it);
+      }
+   }
+   return true;
+}
+
+/* Minimizes mixed value V in place; false when it is an object left empty (to be dropped),
+ * unless IN_ARRAY (array elements stay). */
+static bool
+minimize_mixed (bson_value_t *v, bool in_array)
+{
+   bson_t in, out;
+   bson_iter_t it;
+   bool keep;
+   if (v->value_type != BSON_TYPE_DOCUMENT && v->value_type != BSON_TYPE_ARRAY) {
+      return true;
+   }
+   if (!bson_init_static (&in, v->value.v_doc.data, v->value.v_doc.data_len) || !bson_iter_init (&it, &in)) {
+      return true; /* not ours to judge here: validation and encode report it */
+   }
+   bson_init (&out);
+   if (v->value_type == BSON_TYPE_ARRAY) {
+      keep = minimize_array (&it, &out, 1);
+   } else {
+      keep = minimize_doc (&it, &out, 1) || in_array;
+   }
+   if (keep && out.len != v->value.v_doc.data_len) {
+      bson_free (v->value.v_doc.data);
+      v->value.v_doc.data_len = out.len;
+      v->value.v_doc.data = bson_malloc (out.len);
+      memcpy (v->value.v_doc.data, bson_get_data (&out), out.len);
+   }
+   bson_destroy (&out);
+   return keep;
+}
+
+static void
+minimize_object (const odm_object_desc_t *d, void *base)
+{
+   uint32_t i;
+   for (i = 0; i < d->field_count; i++) {
+      const odm_field_t *f = &d->fields[i];
+      uint8_t *has = ODM_AT (base, f->presence);
+      if (f->kind == ODM_KIND_MIXED) {
+         if (f->flags & ODM_F_ARRAY) {
+            size_t count, k;
+            char *items = odm_array_items (base, f, &count);
+            for (k = 0; k < count; k++) {
+               minimize_mixed ((bson_value_t *) (items + k * f->elem_size), true);
+            }
+         } else if (*has == ODM_PRESENT && !minimize_mixed (ODM_AT (base, f->offset), false)) {
+            bson_value_destroy (ODM_AT (base, f->offset));
+            memset (ODM_AT (base, f->offset), 0, sizeof (bson_value_t));
+            *has = ODM_ABSENT;
+         }
+      } else if (f->kind == ODM_KIND_OBJECT) {
+         if (f->flags & ODM_F_ARRAY) {
+            size_t count, k;
+            char *items = odm_array_items (base, f, &count);
+            for (k = 0; k < count; k++) {
+               minimize_object (f->object, items + k * f->elem_size);
+            }
+         } else {
+            minimize_object (f->object, ODM_AT (base, f->offset));
+            if (*has == ODM_PRESENT) {
+               *has = ODM_ABSENT; /* stored only if it holds something */
+               if (odm_field_state (f, base) != ODM_ABSENT) {
+                  *has = ODM_PRESENT;
+               }
+            }
+         }
+      }
+   }
+}
+
 bool
 odm_prepare (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out)
 {
@@ -716,6 +849,7 @@ odm_prepare (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *op
    if (schema->derive) {
       schema->derive (doc, &ctx);
    }
+   minimize_object (schema->root, doc);
    for (i = 0; i < schema->root->field_count; i++) {
       const odm_field_t *f = &schema->root->fields[i];
       uint8_t *has = ODM_AT (doc, f->presence);

@@ -587,6 +587,38 @@ START_TEST (test_null_in_hook_comparisons)
 }
 END_TEST
 
+/* Mongoose's minimize: a save stores no empty object (in mixed values, recursively; array
+ * elements stay), and a nested object or mixed field left empty is not stored. */
+START_TEST (test_minimize_empty_objects)
+{
+   bson_value_t v;
+   bson_t expect, got;
+   bson_error_t err;
+   ck_assert (!prepared_value ("transactions", "{\"metadata\": {}}", "metadata", &v));
+   ck_assert (!prepared_value ("transactions", "{\"metadata\": {\"a\": {}, \"b\": {\"c\": {}}}}", "metadata", &v));
+   ck_assert (!prepared_value ("transactions", "{\"stripe\": {}}", "stripe", &v));
+   ck_assert (prepared_value ("transactions",
+                              "{\"metadata\": {\"a\": {}, \"b\": 1, \"c\": {\"d\": {}}, \"e\": [{}, {\"f\": {}}, []], "
+                              "\"g\": [], \"h\": null}}",
+                              "metadata", &v));
+   ck_assert_int_eq (v.value_type, BSON_TYPE_DOCUMENT);
+   ck_assert (bson_init_static (&got, v.value.v_doc.data, v.value.v_doc.data_len));
+   ck_assert (bson_init_from_json (&expect, "{\"b\": 1, \"e\": [{}, {}, []], \"g\": [], \"h\": null}", -1, &err));
+   ck_assert_msg (bson_equal (&got, &expect), "got %s", bson_as_relaxed_extended_json (&got, NULL));
+   bson_destroy (&expect);
+   bson_value_destroy (&v);
+   /* Non-empty values are stored byte for byte. */
+   ck_assert (prepared_value ("transactions", "{\"metadata\": {\"x\": {\"y\": [1, {\"z\": 2}]}}}", "metadata.x.y.1.z", &v));
+   ck_assert_int_eq (v.value_type, BSON_TYPE_INT32);
+   /* An empty mixed value inside a nested object, and the nested object then empty too. */
+   ck_assert (!prepared_value ("lab_experiments", "{\"methodology\": {\"parameters\": {}}}", "methodology", &v));
+   ck_assert (!prepared_value ("lab_experiments", "{\"results.metrics\": {}}", "results.metrics", &v));
+   /* null is a value: kept. */
+   ck_assert (prepared_value ("transactions", "{\"metadata\": null}", "metadata", &v));
+   ck_assert_int_eq (v.value_type, BSON_TYPE_NULL);
+}
+END_TEST
+
 Suite *
 hooks_suite (void)
 {
@@ -616,6 +648,7 @@ hooks_suite (void)
    tcase_add_test (tc, test_transaction_refunds_and_tax);
    tcase_add_test (tc, test_lab_experiments);
    tcase_add_test (tc, test_null_in_hook_comparisons);
+   tcase_add_test (tc, test_minimize_empty_objects);
    suite_add_tcase (s, tc);
    return s;
 }
