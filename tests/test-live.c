@@ -751,6 +751,31 @@ START_TEST (test_indexes_diff_mongoose_built)
 }
 END_TEST
 
+/* A write of a document whose nested object with required fields is absent or null is
+ * refused with the required leaf, and nothing is stored (Mongoose's nested paths). */
+START_TEST (test_write_refuses_required_inside_absent_object)
+{
+   static const char *const edits[] = {"{\"paymentMethod\": {\"$remove\": 1}}", "{\"paymentMethod\": null}"};
+   const odm_schema_t *s = &odm_transaction_schema;
+   odm_client_t *c = connect_or_fail ();
+   int i;
+   drop (c, s);
+   for (i = 0; i < 2; i++) {
+      bson_t *b = odm_test_fixture_with ("transactions", edits[i]);
+      void *doc = decode_new (s, b);
+      odm_violations_t v;
+      bson_error_t err;
+      ck_assert_msg (!odm_insert_one (c, s, doc, NULL, &v, &err), "%s: stored", edits[i]);
+      ck_assert (odm_test_has_violation (&v, "paymentMethod.type", "required", NULL));
+      odm_violations_cleanup (&v);
+      free_doc (s, doc);
+      bson_destroy (b);
+   }
+   ck_assert_int_eq (count_all (c, s), 0);
+   odm_client_destroy (c);
+}
+END_TEST
+
 /* -------------------------------------------------------- queries */
 
 START_TEST (test_find_sort_skip_limit)
@@ -1022,6 +1047,7 @@ live_suite (void)
    tcase_add_test (tc, test_duplicate_key_on_save);
    tcase_add_test (tc, test_indexes_ensure_and_diff);
    tcase_add_test (tc, test_indexes_diff_mongoose_built);
+   tcase_add_test (tc, test_write_refuses_required_inside_absent_object);
    tcase_add_test (tc, test_find_sort_skip_limit);
    tcase_add_test (tc, test_unreachable_server_times_out);
    tcase_add_test (tc, test_audit_finds_planted_documents);

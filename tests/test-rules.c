@@ -386,6 +386,24 @@ nested_required_cases (const odm_schema_t *s, const odm_object_desc_t *d, const 
          ck_assert_msg (!odm_prepare (s, doc, &o, &v), "%s: prepare accepted it", what);
          expect_required_below (f->object, path, &v, what);
          odm_violations_cleanup (&v);
+         if (how < 2) { /* the update path: $unset it, or $set it to null, on the valid fixture */
+            static const char *const op[] = {"{\"$unset\": {\"%s\": \"\"}}", "{\"$set\": {\"%s\": null}}"};
+            char *uj = bson_strdup_printf (op[how], path);
+            bson_t *stored = odm_test_fixture_with (s->collection, "{}");
+            bson_t *update = bson_new_from_json ((const uint8_t *) uj, -1, &err);
+            odm_update_opts_t uo = {.now_ms = NOW};
+            bson_t result;
+            ck_assert_msg (update != NULL, "%s", uj);
+            ck_assert_msg (!odm_update_apply (s, stored, update, &uo, &result, &v, &err), "%s %s: update accepted it",
+                           s->collection, uj);
+            bson_snprintf (what, sizeof what, "%s %s", s->collection, uj);
+            expect_required_below (f->object, path, &v, what);
+            odm_violations_cleanup (&v);
+            bson_destroy (&result);
+            bson_destroy (update);
+            bson_destroy (stored);
+            bson_free (uj);
+         }
          odm_cleanup (s, doc);
          bson_free (doc);
          bson_destroy (in);
