@@ -210,9 +210,16 @@ odm_indexes_ensure (odm_client_t *client, const odm_schema_t *schema, int *creat
 
 /* Compares the live collection's indexes with the wanted ones. OUT (initialised here,
  * always) receives one line per difference: "missing NAME {keys}", "extra NAME {keys}",
- * "differs NAME: ..." as violations (path = index name, rule = missing|extra|differs). */
+ * "differs NAME: ..." as violations (path = index name, rule = missing|extra|differs).
+ * A live index that the spec declares but libodm does not create (a prefix of another,
+ * see odm_indexes_lint; Mongoose creates it) is listed with rule "declared": a note, not
+ * drift. odm_indexes_drift counts the others. */
 ODM_API bool
 odm_indexes_diff (odm_client_t *client, const odm_schema_t *schema, odm_violations_t *out, bson_error_t *error);
+
+/* How many of the violations of odm_indexes_diff are drift (rule missing, extra or differs). */
+ODM_API size_t
+odm_indexes_drift (const odm_violations_t *diff);
 
 /* Reports what the seed declares twice and indexes that are prefixes of others. */
 ODM_API void

@@ -380,9 +380,11 @@ cmd_indexes (int argc, char **argv)
          if (!odm_indexes_diff (client, s, &v, &err)) {
             fprintf (stderr, "odm: %s: %s\n", s->collection, err.message);
             rc = EXIT_USAGE;
-         } else if (v.count) {
+         } else {
             print_violation_lines (s->collection, &v);
-            rc = rc ? rc : EXIT_INVALID;
+            if (odm_indexes_drift (&v)) { /* "declared" lines are notes, not drift */
+               rc = rc ? rc : EXIT_INVALID;
+            }
          }
          odm_violations_cleanup (&v);
       }
