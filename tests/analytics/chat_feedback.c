@@ -246,7 +246,7 @@ static const odm_ax_case_t cases[] = {
    {"all", &odm_chat_feedback_agent_performance_aggregation, &ap_all, expect_agent_performance},
    {"window [Feb 1, Apr 1)", &odm_chat_feedback_agent_performance_aggregation, &ap_window, expect_agent_performance},
    {"top 2 with a tie", &odm_chat_feedback_agent_performance_aggregation, &ap_top2, expect_agent_performance},
-   {"window after the data", &odm_chat_feedback_agent_performance_aggregation, &ap_empty_window, expect_agent_performance},
+   {"window after the data", &odm_chat_feedback_agent_performance_aggregation, &ap_empty_window, expect_agent_performance, ODM_AX_NO_ROWS},
    {"by month", &odm_chat_feedback_feedback_trend_aggregation, &ft_month, expect_feedback_trend},
    {"by day", &odm_chat_feedback_feedback_trend_aggregation, &ft_day, expect_feedback_trend},
    {"by ISO week", &odm_chat_feedback_feedback_trend_aggregation, &ft_week, expect_feedback_trend},

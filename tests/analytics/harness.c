@@ -193,6 +193,13 @@ odm_ax_run_case (odm_client_t *client, const odm_analytics_module_t *m, const od
    c->expect (c->params, &want);
    wj = bson_as_relaxed_extended_json (&want, NULL);
    gj = bson_as_relaxed_extended_json (&got, NULL);
+   ck_assert_msg (c->expect_none || bson_count_keys (&want) > 0,
+                  "%s.%s %s: the expectation is no rows, but the case does not say so (ODM_AX_NO_ROWS): "
+                  "a case that selects nothing verifies nothing",
+                  m->schema->collection, c->agg->c_name, c->label);
+   ck_assert_msg (!c->expect_none || bson_count_keys (&want) == 0,
+                  "%s.%s %s: declared ODM_AX_NO_ROWS, but the expectation has %u rows", m->schema->collection,
+                  c->agg->c_name, c->label, bson_count_keys (&want));
    ck_assert_msg (bson_count_keys (&want) == n, "%s.%s %s: %u rows expected, %zu got\n want %s\n  got %s",
                   m->schema->collection, c->agg->c_name, c->label, bson_count_keys (&want), n, wj, gj);
    bson_iter_init (&wi, &want);

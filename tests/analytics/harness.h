@@ -38,13 +38,19 @@ void
 odm_ax_oid (bson_oid_t *oid, uint32_t n);
 
 /* A case: run AGG with PARAMS (the generated params struct) and expect the rows EXPECT
- * writes into the BSON array ROWS (keys "0", "1", ...), in order. */
+ * writes into the BSON array ROWS (keys "0", "1", ...), in order. A case whose
+ * expectation is no rows at all must say so with EXPECT_NONE (ODM_AX_NO_ROWS): an
+ * expectation that comes out empty otherwise fails the case, since a filter that selects
+ * nothing verifies nothing, and one with EXPECT_NONE that yields rows fails too. */
 typedef struct {
    const char *label;
    const odm_aggregation_t *agg;
    const void *params;
    void (*expect) (const void *params, bson_t *rows);
+   bool expect_none;
 } odm_ax_case_t;
+
+#define ODM_AX_NO_ROWS true
 
 typedef struct {
    const odm_schema_t *schema;
