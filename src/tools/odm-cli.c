@@ -391,61 +391,6 @@ cmd_indexes (int argc, char **argv)
    return rc;
 }
 
-/* Sets parameter P of a params struct from text V. */
-static bool
-set_param (const odm_param_t *p, void *params, const char *v)
-{
-   uint8_t *has = (uint8_t *) params + p->presence;
-   void *at = (char *) params + p->offset;
-   char *end;
-   switch (p->kind) {
-   case ODM_KIND_STRING:
-   case ODM_PARAM_PERIOD:
-      *(const char **) at = v;
-      break;
-   case ODM_KIND_NUMBER:
-      *(double *) at = strtod (v, &end);
-      if (*end || !*v) {
-         return false;
-      }
-      break;
-   case ODM_KIND_BOOL:
-      if (strcmp (v, "true") && strcmp (v, "false")) {
-         return false;
-      }
-      *(bool *) at = !strcmp (v, "true");
-      break;
-   case ODM_KIND_DATE: {
-      /* milliseconds since the epoch, or an ISO-8601 date via Extended JSON */
-      long long ms = strtoll (v, &end, 10);
-      if (*end) {
-         char *json = bson_strdup_printf ("{\"d\": {\"$date\": \"%s\"}}", v);
-         bson_t *b = bson_new_from_json ((const uint8_t *) json, -1, NULL);
-         bson_iter_t it;
-         bson_free (json);
-         if (!b || !bson_iter_init_find (&it, b, "d") || !BSON_ITER_HOLDS_DATE_TIME (&it)) {
-            bson_destroy (b);
-            return false;
-         }
-         ms = bson_iter_date_time (&it);
-         bson_destroy (b);
-      }
-      *(int64_t *) at = ms;
-      break;
-   }
-   case ODM_KIND_OID:
-      if (!bson_oid_is_valid (v, strlen (v)) || strlen (v) != 24) {
-         return false;
-      }
-      bson_oid_init_from_string ((bson_oid_t *) at, v);
-      break;
-   default:
-      return false;
-   }
-   *has = ODM_PRESENT;
-   return true;
-}
-
 static int
 cmd_analytics (int argc, char **argv)
 {
@@ -534,21 +479,16 @@ cmd_analytics (int argc, char **argv)
          if (!strcmp (argv[i], "--uri") && i + 1 < argc) {
             uri = argv[++i];
          } else if (!strcmp (argv[i], "--param") && i + 1 < argc) {
+            /* The runtime parses and range-checks the value (odm_param_parse). */
             char *kv = argv[++i], *eq = strchr (kv, '=');
-            uint32_t j;
-            bool done = false;
-            for (j = 0; eq && j < a->param_count && !done; j++) {
-               if (strlen (a->params[j].name) == (size_t) (eq - kv) && !strncmp (a->params[j].name, kv, (size_t) (eq - kv))) {
-                  if (!set_param (&a->params[j], params, eq + 1)) {
-                     fprintf (stderr, "odm: --param %s: bad value\n", kv);
-                     bson_free (params);
-                     return EXIT_USAGE;
-                  }
-                  done = true;
-               }
+            if (!eq) {
+               fprintf (stderr, "odm: --param takes NAME=VALUE, not \"%s\"\n", kv);
+               bson_free (params);
+               return EXIT_USAGE;
             }
-            if (!done) {
-               fprintf (stderr, "odm: %s has no parameter in \"%s\"\n", a->c_name, kv);
+            *eq = '\0';
+            if (!odm_param_parse (a, params, kv, eq + 1, &err)) {
+               fprintf (stderr, "odm: --param %s\n", err.message);
                bson_free (params);
                return EXIT_USAGE;
             }
