@@ -171,6 +171,18 @@ same_row (const bson_t *want, const bson_t *got, char *why, size_t size)
    return true;
 }
 
+static void
+shorten (char *json, size_t max)
+{
+   size_t len = strlen (json);
+   if (len > max) {
+      while (max > 0 && ((unsigned char) json[max] & 0xC0) == 0x80) {
+         max--;
+      }
+      memcpy (json + max - 3, "...", 4);
+   }
+}
+
 void
 odm_ax_run_case (odm_client_t *client, const odm_analytics_module_t *m, const odm_ax_case_t *c)
 {
@@ -193,6 +205,9 @@ odm_ax_run_case (odm_client_t *client, const odm_analytics_module_t *m, const od
    c->expect (c->params, &want);
    wj = bson_as_relaxed_extended_json (&want, NULL);
    gj = bson_as_relaxed_extended_json (&got, NULL);
+   /* check's messages have a size limit: show the start of each (cut at a character). */
+   shorten (wj, 1500);
+   shorten (gj, 1500);
    ck_assert_msg (c->expect_none || bson_count_keys (&want) > 0,
                   "%s.%s %s: the expectation is no rows, but the case does not say so (ODM_AX_NO_ROWS): "
                   "a case that selects nothing verifies nothing",

@@ -2,6 +2,8 @@
  * here in C from the same structs. */
 #include "harness.h"
 
+#include <check.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -20,7 +22,7 @@ open_count (const bson_oid_t *assignee)
 {
    size_t i, c = 0;
    for (i = 0; i < N; i++) {
-      c += docs[i].has_assigneeId && bson_oid_equal (&docs[i].assigneeId, assignee) &&
+      c += docs[i].has_assigneeId == ODM_PRESENT && bson_oid_equal (&docs[i].assigneeId, assignee) &&
            (!strcmp (docs[i].status, "open") || !strcmp (docs[i].status, "in_progress"));
    }
    return c;
@@ -105,6 +107,23 @@ dataset (size_t *n)
    docs[4].satisfaction.feedback = bson_strdup ("no comment");
    docs[4].satisfaction.has_feedback = ODM_PRESENT;
    docs[4].has_satisfaction = ODM_PRESENT;
+   /* Explicit nulls count as absent (MongoDB's $exists: true matches them): an unassigned
+    * ticket whose assigneeId is null (no null owner row), an open ticket whose resolution
+    * date is null (not resolved), a rating that is null. */
+   for (i = 0; i < N && docs[i].has_assigneeId == ODM_PRESENT; i++) {
+   }
+   ck_assert (i < N);
+   docs[i].has_assigneeId = ODM_NULL;
+   for (i = 0; i < N && !(docs[i].resolution.has_resolvedAt == ODM_ABSENT && docs[i].has_assigneeId == ODM_PRESENT); i++) {
+   }
+   ck_assert (i < N);
+   docs[i].resolution.has_resolvedAt = ODM_NULL;
+   docs[i].has_resolution = ODM_PRESENT;
+   for (i = 0; i < N && docs[i].satisfaction.has_rating == ODM_PRESENT; i++) {
+   }
+   ck_assert (i < N);
+   docs[i].satisfaction.has_rating = ODM_NULL;
+   docs[i].has_satisfaction = ODM_PRESENT;
    /* Boundaries: tickets created exactly at 2024-02-01 and 2024-04-01. */
    for (i = 10; i < 12; i++) {
       int64_t at = i == 10 ? FEB1 : APR1;
@@ -170,12 +189,12 @@ add (group_t *g, const odm_support_ticket_t *d)
    g->done += is (d->status, "resolved", "closed");
    g->high += is (d->priority, "high", "urgent");
    g->messages += (double) d->conversation.count;
-   if (d->satisfaction.has_rating) {
+   if (d->satisfaction.has_rating == ODM_PRESENT) {
       g->rated++;
       g->rating_sum += d->satisfaction.rating;
       g->satisfied += d->satisfaction.rating >= 4;
    }
-   if (d->resolution.has_resolvedAt) {
+   if (d->resolution.has_resolvedAt == ODM_PRESENT) {
       double h = (double) (d->resolution.resolvedAt - d->createdAt) / 3600000.0;
       g->hours_sum += h;
       g->hours_min = h < g->hours_min ? h : g->hours_min;
@@ -224,7 +243,7 @@ expect_support_workload (const void *params, bson_t *rows)
    static group_t g[N];
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
-      if (docs[i].has_assigneeId && selected (&docs[i], p->has_from, p->from, p->has_to, p->to) &&
+      if (docs[i].has_assigneeId == ODM_PRESENT && selected (&docs[i], p->has_from, p->from, p->has_to, p->to) &&
           (!p->has_category || !strcmp (p->category, docs[i].category))) {
          add (group_for (g, &ng, &docs[i].assigneeId, NULL), &docs[i]);
       }
@@ -257,7 +276,7 @@ expect_resolution_time (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       char key[32];
-      if (!docs[i].resolution.has_resolvedAt || !selected (&docs[i], p->has_from, p->from, p->has_to, p->to) ||
+      if (docs[i].resolution.has_resolvedAt != ODM_PRESENT || !selected (&docs[i], p->has_from, p->from, p->has_to, p->to) ||
           (p->has_category && strcmp (p->category, docs[i].category)) ||
           (p->has_priority && strcmp (p->priority, docs[i].priority))) {
          continue;
@@ -296,7 +315,7 @@ expect_customer_satisfaction (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       char key[32];
       if (!selected (&docs[i], p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_assigneeId && !(docs[i].has_assigneeId && bson_oid_equal (&p->assigneeId, &docs[i].assigneeId)))) {
+          (p->has_assigneeId && !(docs[i].has_assigneeId == ODM_PRESENT && bson_oid_equal (&p->assigneeId, &docs[i].assigneeId)))) {
          continue;
       }
       odm_ax_period (docs[i].createdAt, p->has_period ? p->period : "month", key, sizeof key);
