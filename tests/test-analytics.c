@@ -77,6 +77,24 @@ START_TEST (test_module)
       ck_abort_msg ("%s: loading the data set: %s", s->collection, err.message);
    }
    odm_violations_cleanup (&v);
+   for (i = 0; m->as_is && i < n; i++) {
+      if (m->as_is (i)) {
+         /* replaced by its struct encoded as is (no defaults, no timestamps) */
+         const void *doc = (const char *) data + i * s->root->size;
+         mongoc_client_t *mc = mongoc_client_pool_pop (odm_client_pool (c));
+         mongoc_collection_t *coll = mongoc_client_get_collection (mc, odm_client_db_name (c), s->collection);
+         bson_t raw, sel = BSON_INITIALIZER;
+         bson_iter_t id;
+         ck_assert_msg (odm_to_bson (s, doc, &raw, &err), "%s: %s", s->collection, err.message);
+         ck_assert (bson_iter_init_find (&id, &raw, "_id"));
+         bson_append_iter (&sel, "_id", 3, &id);
+         ck_assert_msg (mongoc_collection_replace_one (coll, &sel, &raw, NULL, NULL, &err), "%s", err.message);
+         bson_destroy (&sel);
+         bson_destroy (&raw);
+         mongoc_collection_destroy (coll);
+         mongoc_client_pool_push (odm_client_pool (c), mc);
+      }
+   }
    for (i = 0; i < n; i++) {
       odm_cleanup (s, (char *) copy + i * s->root->size);
    }

@@ -98,6 +98,14 @@ odm_ax_set_string (char **field, const char *value)
 }
 
 void
+odm_ax_unset_string (char **field, uint8_t *has, uint8_t state)
+{
+   bson_free (*field);
+   *field = NULL;
+   *has = state;
+}
+
+void
 odm_ax_period (int64_t ms, const char *period, char *buf, size_t size)
 {
    time_t t = (time_t) (ms / 1000);

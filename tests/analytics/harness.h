@@ -59,6 +59,10 @@ typedef struct {
    const void *(*dataset) (size_t *n);
    const odm_ax_case_t *cases;
    size_t case_count;
+   /* Optional: whether document I of the data set is stored as written by another client
+    * (its struct encoded as is, without the defaults and timestamps libodm's insert adds),
+    * so that fields with defaults can be missing, as in data libodm did not write. */
+   bool (*as_is) (size_t i);
 } odm_analytics_module_t;
 
 /* Appends {…} built by the caller as row I of ROWS. */
@@ -91,6 +95,11 @@ odm_ax_str_ok (uint8_t has, const char *want, const char *v);
 /* Replaces the owned string *FIELD (e.g. a default put there by init) by a copy of VALUE. */
 void
 odm_ax_set_string (char **field, const char *value);
+
+/* Makes the owned string *FIELD missing (STATE ODM_ABSENT) or an explicit null (ODM_NULL):
+ * a string is present while its pointer is set, so the pointer goes. */
+void
+odm_ax_unset_string (char **field, uint8_t *has, uint8_t state);
 
 /* $dateToString formats of the periods, computed in C (UTC). */
 void
