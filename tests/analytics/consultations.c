@@ -394,5 +394,13 @@ dataset_and_params (size_t *n)
    return d;
 }
 
+/* A consultation without a location breaks the spec (location.type is required): only
+ * another client stores one, so it is stored as written. */
+static bool
+as_is (size_t i)
+{
+   return i % 3 == 0;
+}
+
 const odm_analytics_module_t odm_analytics_consultations = {
-   &odm_consultation_schema, dataset_and_params, cases, sizeof cases / sizeof cases[0]};
+   &odm_consultation_schema, dataset_and_params, cases, sizeof cases / sizeof cases[0], as_is};
