@@ -1449,12 +1449,15 @@ static bool
 item_direct (const upd_t *u, const sens_t *s, const item_t *it, const char **why)
 {
    const odm_field_t *f = it->r.field;
-   if (it->r.version || it->r.in_mixed) {
+   if (it->r.version) {
       return true;
    }
    if (touches_rule_input (s, it->path)) {
       *why = "a cross-field rule or derivation reads this path";
       return false;
+   }
+   if (it->r.in_mixed) {
+      return true;
    }
    if (it->r.in_array) {
       *why = "the path is inside an array";
@@ -1537,7 +1540,6 @@ probe_values (upd_t *u)
       odm_violations_t pv;
       odm_prepare_opts_t po = {.is_update = true, .now_ms = u->now_ms};
       odm_validate (s, doc, &po, &pv);
-      if (getenv ("ODM_DEBUG_PROBE")) { char *j = bson_as_relaxed_extended_json (&built, NULL); fprintf (stderr, "probe %s: %zu\n", j, pv.count); for (k = 0; k < pv.count; k++) fprintf (stderr, "  %s %s\n", pv.items[k].path, pv.items[k].rule); bson_free (j); }
       for (k = 0; k < pv.count; k++) {
          for (i = 0; i < sets.n; i++) {
             if (path_within (pv.items[k].path, sets.v[i].path)) {
