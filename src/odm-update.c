@@ -957,10 +957,7 @@ apply_array (apply_ctx_t *c, const item_t *item, const bson_value_t *cur, bson_t
    case OP_PULL: {
       vset_t drop;
       vset_init (&drop, 8);
-      if (is_each) {
-         /* not reachable: refused by check */
-      }
-      vset_add (&drop, &single);
+      vset_add (&drop, &single); /* $pull takes one value ($each was refused by the check) */
       if (cur) {
          bson_iter_init (&el, &cur_doc);
          while (bson_iter_next (&el)) {
@@ -1446,7 +1443,7 @@ updated_at_field (const odm_schema_t *schema)
 
 /* Whether the item can go to the server as it is; *WHY says why not. */
 static bool
-item_direct (const upd_t *u, const sens_t *s, const item_t *it, const char **why)
+item_direct (const sens_t *s, const item_t *it, const char **why)
 {
    const odm_field_t *f = it->r.field;
    if (it->r.version) {
@@ -1483,7 +1480,6 @@ item_direct (const upd_t *u, const sens_t *s, const item_t *it, const char **why
       *why = "$setOnInsert";
       return false;
    }
-   (void) u;
    return true;
 }
 
@@ -1617,7 +1613,7 @@ plan (upd_t *u)
    u->direct = true;
    u->why = NULL;
    for (i = 0; i < u->items.n && u->direct; i++) {
-      u->direct = item_direct (u, s, &u->items.v[i], &u->why);
+      u->direct = item_direct (s, &u->items.v[i], &u->why);
       if (u->items.v[i].r.version) {
          u->user_version = true;
       }
