@@ -422,6 +422,21 @@ check_op_field (const odm_schema_t *schema, op_t op, bson_iter_t *it, items_t *i
       if (!push_arg (op, path, val, &each, &is_each, error)) {
          return false;
       }
+      if (op == OP_PULL && val->value_type == BSON_TYPE_DOCUMENT) {
+         bson_t cond;
+         bson_iter_t ci, inner;
+         if (bson_init_static (&cond, val->value.v_doc.data, val->value.v_doc.data_len) && bson_iter_init (&ci, &cond)) {
+            while (bson_iter_next (&ci)) {
+               if (BSON_ITER_HOLDS_DOCUMENT (&ci) && bson_iter_recurse (&ci, &inner) && bson_iter_next (&inner) &&
+                   bson_iter_key (&inner)[0] == '$') {
+                  odm_set_error (error, ODM_ERROR_UNSUPPORTED, path,
+                                 "$pull supports equality only (no %s condition on %s)", bson_iter_key (&inner),
+                                 bson_iter_key (&ci));
+                  return false;
+               }
+            }
+         }
+      }
       break;
    default:
       break;
@@ -868,6 +883,26 @@ cmp_order (const bson_value_t *a, const bson_value_t *b, bool *comparable)
    return 0;
 }
 
+/* $pull with a document removes the elements that have its fields with equal values, in
+ * any order and with other fields beside them, as MongoDB matches it. */
+static bool
+doc_matches (const bson_value_t *el, const bson_value_t *cond)
+{
+   bson_t e, c;
+   bson_iter_t ci, ei;
+   if (el->value_type != BSON_TYPE_DOCUMENT || cond->value_type != BSON_TYPE_DOCUMENT ||
+       !bson_init_static (&e, el->value.v_doc.data, el->value.v_doc.data_len) ||
+       !bson_init_static (&c, cond->value.v_doc.data, cond->value.v_doc.data_len) || !bson_iter_init (&ci, &c)) {
+      return false;
+   }
+   while (bson_iter_next (&ci)) {
+      if (!bson_iter_init_find (&ei, &e, bson_iter_key (&ci)) || !values_equal (bson_iter_value (&ei), bson_iter_value (&ci))) {
+         return false;
+      }
+   }
+   return true;
+}
+
 /* Array operators: builds the new array from CUR (NULL = absent) into OUT_ARR. */
 static bool
 apply_array (apply_ctx_t *c, const item_t *item, const bson_value_t *cur, bson_t *out_arr)
@@ -961,7 +996,7 @@ apply_array (apply_ctx_t *c, const item_t *item, const bson_value_t *cur, bson_t
       if (cur) {
          bson_iter_init (&el, &cur_doc);
          while (bson_iter_next (&el)) {
-            if (!vset_has (&drop, bson_iter_value (&el))) {
+            if (!vset_has (&drop, bson_iter_value (&el)) && !doc_matches (bson_iter_value (&el), &single)) {
                bson_uint32_to_string (n++, &k, key, sizeof key);
                bson_append_value (out_arr, k, -1, bson_iter_value (&el));
             }

@@ -298,6 +298,33 @@ START_TEST (test_untouched_fields_keep_their_bytes)
 }
 END_TEST
 
+START_TEST (test_pull_matches_documents)
+{
+   /* $pull {reason: "fraud"} removes the refunds with that reason, whatever else they hold */
+   bson_t *stored = json ("{\"_id\": {\"$oid\": \"64b000000000000000000001\"}, \"transactionId\": \"t\", "
+                          "\"userId\": {\"$oid\": \"64b0000000000000000000a1\"}, \"type\": \"donation\", \"amount\": 50, "
+                          "\"description\": \"d\", \"paymentMethod\": {\"type\": \"card\"}, \"refunds\": ["
+                          "{\"amount\": 1, \"reason\": \"fraud\"}, {\"amount\": 2, \"reason\": \"other\"}, "
+                          "{\"reason\": \"fraud\", \"amount\": 3}]}");
+   bson_t out;
+   odm_violations_t v;
+   bson_error_t err;
+   bson_iter_t it;
+   ck_assert_msg (apply ("transactions", stored, "{\"$pull\": {\"refunds\": {\"reason\": \"fraud\"}}}", &out, &v, &err), "%s",
+                  err.message);
+   ck_assert (bson_iter_init (&it, &out) && bson_iter_find_descendant (&it, "refunds.0.amount", &it));
+   ck_assert (bson_iter_as_double (&it) == 2);
+   ck_assert (bson_iter_init (&it, &out) && !bson_iter_find_descendant (&it, "refunds.1", &it));
+   odm_violations_cleanup (&v);
+   bson_destroy (&out);
+   ck_assert (!apply ("transactions", stored, "{\"$pull\": {\"refunds\": {\"amount\": {\"$gt\": 1}}}}", &out, &v, &err));
+   ck_assert_uint_eq (err.code, ODM_ERROR_UNSUPPORTED);
+   odm_violations_cleanup (&v);
+   bson_destroy (&out);
+   bson_destroy (stored);
+}
+END_TEST
+
 START_TEST (test_arithmetic_types)
 {
    bson_t *stored = json ("{\"_id\": {\"$oid\": \"64b000000000000000000001\"}, \"transactionId\": \"t\", "
@@ -480,6 +507,7 @@ update_suite (void)
    tcase_add_test (tc, test_managed_timestamps_immutable);
    tcase_add_test (tc, test_untouched_fields_keep_their_bytes);
    tcase_add_test (tc, test_arithmetic_types);
+   tcase_add_test (tc, test_pull_matches_documents);
    tcase_add_test (tc, test_preexisting_violations);
    tcase_add_test (tc, test_plan);
    tcase_add_test (tc, test_version_key_updates);
