@@ -30,6 +30,7 @@ typedef struct {
    int kind;
    bool array;
    bool required, unique, lowercase, auto_id, created_at, updated_at;
+   bool null_is_zero; /* the hook's range check reads null as 0 (JavaScript's < and >) */
    bool has_min, has_max, has_minlength, has_maxlength;
    double min, max;
    long minlength, maxlength;
@@ -373,6 +374,8 @@ parse_field (spec_t *sp, object_t *parent, field_t *f, bson_iter_t *it, const ch
          f->unique = want_bool (it, w);
       } else if (!strcmp (k, "lowercase")) {
          f->lowercase = want_bool (it, w);
+      } else if (!strcmp (k, "null_is_zero")) {
+         f->null_is_zero = want_bool (it, w);
       } else if (!strcmp (k, "min")) {
          f->has_min = true, f->min = want_number (it, w);
       } else if (!strcmp (k, "max")) {
@@ -456,6 +459,9 @@ parse_field (spec_t *sp, object_t *parent, field_t *f, bson_iter_t *it, const ch
       return;
    }
    f->kind = kind_of (type, where);
+   if (f->null_is_zero && (f->kind != K_NUMBER || f->required || !(f->has_min || f->has_max))) {
+      die (where, "\"null_is_zero\" is for a number field with \"min\" or \"max\" that is not required");
+   }
    if (f->kind == K_OBJECT) {
       char *stem, *path;
       if (!has_fields) {
@@ -1171,6 +1177,7 @@ emit_desc (buf_t *c, const object_t *o)
       if (f->created_at) out (&fl, " | ODM_F_CREATED_AT");
       if (f->updated_at) out (&fl, " | ODM_F_UPDATED_AT");
       if (f->n_enums) out (&fl, " | ODM_F_ENUM");
+      if (f->null_is_zero) out (&fl, " | ODM_F_NULL_IS_ZERO");
       out (c, "   {.name = %s,\n    .name_len = %zu,\n    .kind = %s,\n    .flags = %s,\n", name,
            strlen (f->name), kind_const (f), fl.len ? fl.s + 3 : "0");
       out (c, "    .offset = offsetof (%s, %s),\n    .presence = offsetof (%s, has_%s),\n", o->ctype, f->cname,
@@ -1283,6 +1290,38 @@ when_cond (const spec_t *sp, const bson_t *d, const char *where)
    return r;
 }
 
+/* A rule's "null_is_zero": the operand paths (of PATH_A and PATH_B) that the platform's hook
+ * compares unguarded, so that JavaScript reads null as 0 (the epoch for a date). Their has/value
+ * expressions are wrapped so that null becomes a present 0. */
+static void
+null_as_zero (const bson_t *d, const char *path_a, const char *path_b, int kind, char **a, char **ha, char **b,
+              char **hb, const char *where)
+{
+   bson_iter_t it, l;
+   if (!bson_iter_init_find (&it, d, "null_is_zero")) {
+      return;
+   }
+   want_array (&it, &l, where);
+   while (bson_iter_next (&l)) {
+      const char *p = want_utf8 (&l, where);
+      char **e, **h, *ne, *nh;
+      if (!strcmp (p, path_a)) {
+         e = a, h = ha;
+      } else if (path_b && !strcmp (p, path_b)) {
+         e = b, h = hb;
+      } else {
+         die (where, "\"null_is_zero\" names \"%s\", which this rule does not compare", p);
+      }
+      if (!strncmp (*h, "ODM_JS_", 7)) {
+         die (where, "\"null_is_zero\" names \"%s\" twice", p);
+      }
+      ne = fmt ("%s (%s, %s)", kind == K_DATE ? "ODM_JS_DATE" : "ODM_JS_NUMBER", *h, *e);
+      nh = fmt ("ODM_JS_HAS (%s)", *h);
+      bson_free (*e), bson_free (*h);
+      *e = ne, *h = nh;
+   }
+}
+
 static void
 emit_rules (buf_t *c, const spec_t *sp)
 {
@@ -1315,19 +1354,21 @@ emit_rules (buf_t *c, const spec_t *sp)
       m = cstr (msg);
       p = cstr (path);
       if (!strcmp (kind, "min") || !strcmp (kind, "max")) {
-         static const char *const keys[] = {"kind", "path", "value", "message", NULL};
+         static const char *const keys[] = {"kind", "path", "value", "message", "null_is_zero", NULL};
          char *v = num (get_num (&d, "value", where));
          check_keys (&d, keys, where);
          want_path (sp, &d, "path", K_NUMBER, false, &a, &ha, where);
-         out (c, "   odm_rule_%s (ctx, %s, %s, %s, %s, %s);\n", kind, p, ha, a, v, m);
+         null_as_zero (&d, get_str (&d, "path", where), NULL, K_NUMBER, &a, &ha, NULL, NULL, where);
+         out (c, "   odm_rule_%s (ctx, %s,\n      %s, %s,\n      %s, %s);\n", kind, p, ha, a, v, m);
          bson_free (v);
       } else if (!strcmp (kind, "after") || !strcmp (kind, "not_greater")) {
-         static const char *const keys[] = {"kind", "path", "than", "message", NULL};
+         static const char *const keys[] = {"kind", "path", "than", "message", "null_is_zero", NULL};
          int k = !strcmp (kind, "after") ? K_DATE : K_NUMBER;
          check_keys (&d, keys, where);
          want_path (sp, &d, "path", k, false, &a, &ha, where);
          want_path (sp, &d, "than", k, false, &b, &hb, where);
-         out (c, "   odm_rule_%s (ctx, %s, %s, %s, %s, %s, %s);\n", kind, p, ha, a, hb, b, m);
+         null_as_zero (&d, get_str (&d, "path", where), get_str (&d, "than", where), k, &a, &ha, &b, &hb, where);
+         out (c, "   odm_rule_%s (ctx, %s,\n      %s, %s,\n      %s, %s,\n      %s);\n", kind, p, ha, a, hb, b, m);
       } else if (!strcmp (kind, "max_items") || !strcmp (kind, "items_if_any")) {
          static const char *const keys[] = {"kind", "path", "value", "message", NULL};
          double v = get_num (&d, "value", where);
@@ -1438,6 +1479,24 @@ emit_rules (buf_t *c, const spec_t *sp)
    }
 }
 
+/* "doc->has_a != ODM_NULL && doc->a.has_b != ODM_NULL && " for the objects that hold PATH
+ * (empty when PATH is top-level). */
+static char *
+not_null_parents (const spec_t *sp, const char *path, const char *where)
+{
+   buf_t r = {0};
+   const char *dot;
+   out (&r, "%s", "");
+   for (dot = strchr (path, '.'); dot; dot = strchr (dot + 1, '.')) {
+      char *prefix = bson_strndup (path, (size_t) (dot - path)), *h;
+      lookup (sp, prefix, NULL, &h, where);
+      out (&r, "%s != ODM_NULL && ", h);
+      bson_free (h);
+      bson_free (prefix);
+   }
+   return r.s;
+}
+
 static void
 emit_derive (buf_t *c, const spec_t *sp)
 {
@@ -1481,11 +1540,15 @@ emit_derive (buf_t *c, const spec_t *sp)
          const field_t *f;
          check_keys (&d, keys, where);
          want_path (sp, &d, "path", K_NUMBER, false, &a, &ha, where);
-         f = want_path (sp, &d, "of", 0, false, &b, NULL, where);
+         f = want_path (sp, &d, "of", 0, false, &b, &hb, where);
          if (!f->array) {
             die (where, "\"of\" must be an array");
          }
-         out (c, "   %s = (double) %s.count;\n   %s = ODM_PRESENT;\n", a, b, ha);
+         /* The hook reads `if (of && count !== of.length)`: a null array is falsy and keeps the
+          * given count; a null object holding the count stays null (nothing is derived into it). */
+         x = not_null_parents (sp, get_str (&d, "path", where), where);
+         out (c, "   if (%s%s != ODM_NULL) {\n", x, hb);
+         out (c, "      %s = (double) %s.count;\n      %s = ODM_PRESENT;\n   }\n", a, b, ha);
       } else if (!strcmp (kind, "seconds_between")) {
          static const char *const keys[] = {"kind", "path", "from", "to", NULL};
          check_keys (&d, keys, where);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the live suite (tests/test-live.c) and the analytics suite of BUILD_DIR against
-# real wire servers:
+# Runs the live suite (tests/test-live.c), the integrity suite (tests/test-integrity.c) and
+# the analytics suite of BUILD_DIR against real wire servers:
 # mongo-java-server and FerretDB, built and started here on free loopback ports, and the
 # server in MONGODB_URI too when it is set (a real MongoDB; its outage test is skipped,
 # since it cannot be restarted from here).
@@ -28,6 +28,11 @@ for s in "${servers[@]}"; do
   ODM_TEST_RESTART="$PWD/tests/servers/restart.sh $s $state" \
   ODM_TEST_ODM="$build/odm" \
     "${runner[@]}" "$build/tests/odm_tests" live
+  echo "-- integrity suite against $s"
+  ODM_TEST_URI="${uri}${db}_in?serverSelectionTimeoutMS=3000&connectTimeoutMS=3000" \
+  ODM_TEST_SERVER="$s" \
+  ODM_TEST_SERVER_PID="$state/$s.pid" \
+    "${runner[@]}" "$build/tests/odm_tests" integrity
   if [ "$s" = mongo-java-server ]; then
     # The analytics need MongoDB's aggregation language: mongo-java-server has it,
     # FerretDB v1 has almost none of it.
@@ -39,5 +44,8 @@ if [ -n "${MONGODB_URI:-}" ]; then
   echo "-- live suite against MONGODB_URI"
   ODM_TEST_URI="$MONGODB_URI" ODM_TEST_SERVER=mongodb ODM_TEST_ODM="$build/odm" CK_EXCLUDE_TCASES=outage \
     "${runner[@]}" "$build/tests/odm_tests" live
+  # (the frozen-server case needs a server process of our own to stop)
+  ODM_TEST_URI="$MONGODB_URI" ODM_TEST_SERVER=mongodb CK_EXCLUDE_TCASES=frozen \
+    "${runner[@]}" "$build/tests/odm_tests" integrity
   ODM_TEST_URI="$MONGODB_URI" "${runner[@]}" "$build/tests/odm_tests" analytics
 fi

@@ -3,6 +3,10 @@
  * beyond the result rows), typed row decoding with the same codec as documents. */
 #include "odm-private.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const odm_param_t *
@@ -38,9 +42,106 @@ period_format (const char *p)
    return NULL;
 }
 
-/* The value of parameter P from PARAMS (or its default) into V; false when unset. */
+/* JavaScript's Date range, which the platform's services read: +/-8.64e15 ms. */
+#define ODM_JS_DATE_MAX INT64_C (8640000000000000)
+/* The largest whole number a double holds exactly: the bound of an integer parameter. */
+#define ODM_PARAM_INT_MAX 9007199254740991.0
+
+/* Whether parameter NAME of AGG is the operand of a $limit or $skip stage (MongoDB takes
+ * a positive integer there, $skip a non-negative one): 1 for $limit, 2 for $skip. */
+static int
+count_stage_of (const odm_aggregation_t *agg, const char *name)
+{
+   static const char *const ops[] = {"$limit", "$skip"};
+   const char *p = agg->pipeline_json;
+   int k;
+   for (k = 0; k < 2; k++) {
+      /* The template is canonical Extended JSON written by odmgen: "$limit" : { "$param" : "x" } */
+      char *needle = bson_strdup_printf ("\"%s\" : { \"$param\" : \"%s\" }", ops[k], name);
+      bool found = strstr (p, needle) != NULL;
+      bson_free (needle);
+      if (found) {
+         return k + 1;
+      }
+   }
+   return 0;
+}
+
+/* Up to 40 bytes of S for a message, never cut inside a UTF-8 character, with control
+ * and invalid bytes shown as '?'. */
+static void
+shown (const char *s, char *buf, size_t size)
+{
+   size_t i = 0, o = 0, max = size - 4 < 40 ? size - 4 : 40;
+   while (s[i]) {
+      unsigned char c = (unsigned char) s[i];
+      size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+      size_t j;
+      bool ok = len > 0 && bson_utf8_validate (s + i, len, false);
+      for (j = 1; ok && j < len; j++) {
+         ok = s[i + j] != '\0';
+      }
+      if (!ok) {
+         len = 1;
+      }
+      if (o + (ok ? len : 1) > max) {
+         memcpy (buf + o, "...", 3);
+         o += 3;
+         break;
+      }
+      if (!ok || c < 0x20 || c == 0x7f) {
+         buf[o++] = '?';
+      } else {
+         memcpy (buf + o, s + i, len);
+         o += len;
+      }
+      i += len;
+   }
+   buf[o] = '\0';
+}
+
+/* Checks a number parameter's value: finite everywhere, a whole number from 1 as the
+ * operand of $limit (MongoDB refuses $limit: 0 and negative ones), from 0 for $skip. */
 static bool
-param_value (const odm_param_t *p, const void *params, bson_value_t *v, bson_error_t *error, bool *bad)
+check_number (const odm_aggregation_t *agg, const odm_param_t *p, double d, bson_error_t *error)
+{
+   char num[32];
+   int stage = count_stage_of (agg, p->name);
+   odm_format_number (d, num, sizeof num);
+   if (d != d || d == HUGE_VAL || d == -HUGE_VAL) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, p->name, "must be a finite number%s, not %s",
+                     stage == 1   ? " (a whole number from 1 to 9007199254740991)"
+                     : stage == 2 ? " (a whole number from 0 to 9007199254740991)"
+                                  : "",
+                     num);
+      return false;
+   }
+   if (stage && (d != floor (d) || d < (stage == 1 ? 1.0 : 0.0) || d > ODM_PARAM_INT_MAX)) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, p->name,
+                     "must be a whole number from %d to 9007199254740991 (the %s stage's operand), not %s",
+                     stage == 1 ? 1 : 0, stage == 1 ? "$limit" : "$skip", num);
+      return false;
+   }
+   return true;
+}
+
+static bool
+check_date (const odm_param_t *p, int64_t ms, bson_error_t *error)
+{
+   if (ms < -ODM_JS_DATE_MAX || ms > ODM_JS_DATE_MAX) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, p->name,
+                     "must be a date within JavaScript's range (+/-8640000000000000 ms from 1970), not %" PRId64 " ms",
+                     ms);
+      return false;
+   }
+   return true;
+}
+
+/* The value of parameter P from PARAMS (or its default) into V; false when unset, or
+ * when the value is out of range (then *BAD is set and ERROR says why). */
+static bool
+param_value (const odm_aggregation_t *agg, const odm_param_t *p, const void *params, bson_value_t *v,
+             bson_error_t *error, bool *bad)
 {
    uint8_t has = params ? *(const uint8_t *) ODM_AT_CONST (params, p->presence) : 0;
    const void *at = params ? ODM_AT_CONST (params, p->offset) : NULL;
@@ -53,12 +154,23 @@ param_value (const odm_param_t *p, const void *params, bson_value_t *v, bson_err
    case ODM_PARAM_PERIOD: {
       const char *s = has == ODM_PRESENT ? *(char *const *) at : p->dflt_string;
       if (!s) {
+         if (has == ODM_PRESENT) {
+            odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, p->name, "is set (has_%s) but the string is NULL", p->name);
+            *bad = true;
+         }
+         return false;
+      }
+      if (!bson_utf8_validate (s, strlen (s), false)) {
+         odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, p->name, "must be valid UTF-8");
+         *bad = true;
          return false;
       }
       if (p->kind == ODM_PARAM_PERIOD) {
          const char *f = period_format (s);
          if (!f) {
-            odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, p->name, "period must be day, week, month or year, not \"%s\"", s);
+            char q[48];
+            shown (s, q, sizeof q);
+            odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, p->name, "period must be day, week, month or year, not \"%s\"", q);
             *bad = true;
             return false;
          }
@@ -71,7 +183,11 @@ param_value (const odm_param_t *p, const void *params, bson_value_t *v, bson_err
    }
    case ODM_KIND_NUMBER: {
       double d = has == ODM_PRESENT ? *(const double *) at : p->dflt_number;
-      if (d == (double) (int64_t) d && d > -9e15 && d < 9e15) {
+      if (!check_number (agg, p, d, error)) {
+         *bad = true;
+         return false;
+      }
+      if (d == floor (d) && d >= -ODM_PARAM_INT_MAX && d <= ODM_PARAM_INT_MAX) {
          v->value_type = BSON_TYPE_INT64; /* $limit and $skip want integers */
          v->value.v_int64 = (int64_t) d;
       } else {
@@ -88,6 +204,10 @@ param_value (const odm_param_t *p, const void *params, bson_value_t *v, bson_err
       if (has != ODM_PRESENT) {
          return false;
       }
+      if (!check_date (p, *(const int64_t *) at, error)) {
+         *bad = true;
+         return false;
+      }
       v->value_type = BSON_TYPE_DATE_TIME;
       v->value.v_datetime = *(const int64_t *) at;
       return true;
@@ -101,6 +221,236 @@ param_value (const odm_param_t *p, const void *params, bson_value_t *v, bson_err
    default:
       return false;
    }
+}
+
+/* ------------------------------------------------------------ parameters from text */
+
+static bool
+digits (const char **s, int n, int *out)
+{
+   int i, v = 0;
+   for (i = 0; i < n; i++) {
+      if ((*s)[i] < '0' || (*s)[i] > '9') {
+         return false;
+      }
+      v = v * 10 + ((*s)[i] - '0');
+   }
+   *s += n;
+   *out = v;
+   return true;
+}
+
+/* Days from 1970-01-01 to Y-M-D of the proleptic Gregorian calendar. */
+static int64_t
+days_from_civil (int64_t y, int m, int d)
+{
+   int64_t era, yoe, doy, doe;
+   y -= m <= 2;
+   era = (y >= 0 ? y : y - 399) / 400;
+   yoe = y - era * 400;
+   doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+   doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+   return era * 146097 + doe - 719468;
+}
+
+bool
+odm_parse_date (const char *text, int64_t *ms)
+{
+   const char *s = text;
+   int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, oh = 0, om = 0, sign = 0;
+   static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+   int64_t t;
+   if (!text || !*text) {
+      return false;
+   }
+   /* milliseconds since the epoch: an optional sign and digits only */
+   {
+      const char *q = s + (*s == '-' || *s == '+');
+      bool all = *q != '\0';
+      for (; *q; q++) {
+         all = all && *q >= '0' && *q <= '9';
+      }
+      if (all) {
+         char *end;
+         long long v;
+         errno = 0;
+         v = strtoll (s, &end, 10);
+         if (errno || *end || v < -ODM_JS_DATE_MAX || v > ODM_JS_DATE_MAX) {
+            return false;
+         }
+         *ms = v;
+         return true;
+      }
+   }
+   if (!digits (&s, 4, &y) || *s++ != '-' || !digits (&s, 2, &mo) || *s++ != '-' || !digits (&s, 2, &d)) {
+      return false;
+   }
+   if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+       (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))) {
+      return false;
+   }
+   if (*s == 'T' || *s == 't' || *s == ' ') {
+      s++;
+      if (!digits (&s, 2, &h) || *s++ != ':' || !digits (&s, 2, &mi)) {
+         return false;
+      }
+      if (*s == ':') {
+         s++;
+         if (!digits (&s, 2, &sec)) {
+            return false;
+         }
+         if (*s == '.') {
+            int n = 0;
+            s++;
+            while (*s >= '0' && *s <= '9') {
+               if (n < 3) {
+                  frac = frac * 10 + (*s - '0');
+               }
+               n++;
+               s++;
+            }
+            if (n == 0 || n > 9) {
+               return false;
+            }
+            for (; n < 3; n++) {
+               frac *= 10;
+            }
+         }
+      }
+      if (h > 23 || mi > 59 || sec > 59) {
+         return false;
+      }
+      if (*s == 'Z' || *s == 'z') {
+         s++;
+      } else if (*s == '+' || *s == '-') {
+         sign = *s++ == '-' ? -1 : 1;
+         if (!digits (&s, 2, &oh)) {
+            return false;
+         }
+         if (*s == ':') {
+            s++;
+         }
+         if (*s && !digits (&s, 2, &om)) {
+            return false;
+         }
+         if (oh > 23 || om > 59) {
+            return false;
+         }
+      }
+   }
+   if (*s) {
+      return false;
+   }
+   t = days_from_civil (y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - (int64_t) sign * (oh * 3600 + om * 60);
+   t = t * 1000 + frac;
+   if (t < -ODM_JS_DATE_MAX || t > ODM_JS_DATE_MAX) {
+      return false;
+   }
+   *ms = t;
+   return true;
+}
+
+const odm_param_t *
+odm_param_find (const odm_aggregation_t *agg, const char *name)
+{
+   return agg && name ? find_param (agg, name) : NULL;
+}
+
+bool
+odm_param_parse (const odm_aggregation_t *agg, void *params, const char *name, const char *text, bson_error_t *error)
+{
+   const odm_param_t *p;
+   void *at;
+   char q[48];
+   if (!agg || !params || !name || !text) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "aggregation, params, name or text is NULL");
+      return false;
+   }
+   if (!(p = find_param (agg, name))) {
+      char list[256] = "";
+      uint32_t i;
+      size_t len = 0;
+      for (i = 0; i < agg->param_count && len + strlen (agg->params[i].name) + 3 < sizeof list; i++) {
+         len += (size_t) bson_snprintf (list + len, sizeof list - len, "%s%s", i ? ", " : "", agg->params[i].name);
+      }
+      shown (name, q, sizeof q);
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "%s has no parameter \"%s\" (%s%s)", agg->c_name, q,
+                     agg->param_count ? "parameters: " : "it takes none", list);
+      return false;
+   }
+   at = ODM_AT (params, p->offset);
+   shown (text, q, sizeof q);
+   switch (p->kind) {
+   case ODM_KIND_STRING:
+      if (!bson_utf8_validate (text, strlen (text), false)) {
+         odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, p->name, "must be valid UTF-8");
+         return false;
+      }
+      *(const char **) at = text;
+      break;
+   case ODM_PARAM_PERIOD:
+      if (!period_format (text)) {
+         odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, p->name, "must be day, week, month or year, not \"%s\"", q);
+         return false;
+      }
+      *(const char **) at = text;
+      break;
+   case ODM_KIND_NUMBER: {
+      char *end;
+      double d;
+      const char *t = text;
+      while (*t == ' ') {
+         t++;
+      }
+      d = strtod (text, &end);
+      if (!*t || *end || end == text) {
+         int stage = count_stage_of (agg, p->name);
+         odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, p->name, "must be %s, not \"%s\"",
+                        stage == 1   ? "a whole number from 1 to 9007199254740991"
+                        : stage == 2 ? "a whole number from 0 to 9007199254740991"
+                                     : "a finite number (e.g. 3 or 2.5)",
+                        q);
+         return false;
+      }
+      if (!check_number (agg, p, d, error)) {
+         return false;
+      }
+      *(double *) at = d;
+      break;
+   }
+   case ODM_KIND_BOOL:
+      if (strcmp (text, "true") && strcmp (text, "false")) {
+         odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, p->name, "must be true or false, not \"%s\"", q);
+         return false;
+      }
+      *(bool *) at = !strcmp (text, "true");
+      break;
+   case ODM_KIND_DATE: {
+      int64_t ms;
+      if (!odm_parse_date (text, &ms)) {
+         odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, p->name,
+                        "must be a date: milliseconds since 1970-01-01T00:00:00Z, or ISO 8601 as 2024-03-01, "
+                        "2024-03-01T12:30[:00[.000]] with Z, +01:00 or -0500 (no offset: UTC), within +/-8.64e15 ms; "
+                        "not \"%s\"",
+                        q);
+         return false;
+      }
+      *(int64_t *) at = ms;
+      break;
+   }
+   case ODM_KIND_OID:
+      if (strlen (text) != 24 || !bson_oid_is_valid (text, 24)) {
+         odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, p->name, "must be an ObjectId of 24 hex digits, not \"%s\"", q);
+         return false;
+      }
+      bson_oid_init_from_string ((bson_oid_t *) at, text);
+      break;
+   default:
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, p->name, "has a kind libodm cannot set from text");
+      return false;
+   }
+   *(uint8_t *) ODM_AT (params, p->presence) = ODM_PRESENT;
+   return true;
 }
 
 typedef struct {
@@ -149,7 +499,7 @@ subst (subst_t *s, const bson_t *src, bson_t *dst, bool array)
             s->bad = true;
             return true;
          }
-         if (param_value (p, s->params, &v, s->error, &s->bad)) {
+         if (param_value (s->agg, p, s->params, &v, s->error, &s->bad)) {
             bson_append_value (dst, out_key, -1, &v);
             k++;
          } else {

@@ -39,6 +39,10 @@ odm_client_new (const char *uri_string, bson_error_t *error)
    if (!(uri = mongoc_uri_new_with_error (uri_string, error))) {
       return NULL;
    }
+   if (!mongoc_uri_has_option (uri, MONGOC_URI_SOCKETTIMEOUTMS)) {
+      /* libmongoc waits 300 s on a frozen server; libodm's default bound (docs/live.md) */
+      mongoc_uri_set_option_as_int32 (uri, MONGOC_URI_SOCKETTIMEOUTMS, ODM_DEFAULT_SOCKET_TIMEOUT_MS);
+   }
    c = bson_malloc0 (sizeof *c);
    c->uri = uri;
    db = mongoc_uri_get_database (uri);
@@ -71,6 +75,12 @@ mongoc_client_pool_t *
 odm_client_pool (odm_client_t *client)
 {
    return client->pool;
+}
+
+const mongoc_uri_t *
+odm_client_uri (const odm_client_t *client)
+{
+   return client->uri;
 }
 
 bool
@@ -122,8 +132,8 @@ check_keys_rec (const bson_t *doc, odm_path_t *path, odm_violations_t *v, bool *
    while (bson_iter_next (&it)) {
       const char *k = bson_iter_key (&it);
       size_t old = odm_path_push (path, k, strlen (k));
-      if (k[0] == '$' || strchr (k, '.')) {
-         odm_violations_add (v, path->buf, "key", "keys may not start with '$' or contain '.'");
+      if (k[0] == '$' || strchr (k, '.') || k[0] == '\0') {
+         odm_violations_add (v, path->buf, "key", "keys may not be empty, start with '$' or contain '.'");
          *ok = false;
       }
       if (BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) {
@@ -346,6 +356,36 @@ prepare_and_encode (const odm_schema_t *schema, void *doc, const odm_prepare_opt
    return ok;
 }
 
+/* ------------------------------------------------------------------ version key */
+
+/* DOC (a stack bson_t) with its version key set to VERSION (int32 when it fits, as
+ * Mongoose writes it). */
+static void
+set_version (bson_t *doc, int64_t version)
+{
+   bson_t next = BSON_INITIALIZER;
+   bson_copy_to_excluding_noinit (doc, &next, ODM_VERSION_KEY, NULL);
+   if (version >= INT32_MIN && version <= INT32_MAX) {
+      BSON_APPEND_INT32 (&next, ODM_VERSION_KEY, (int32_t) version);
+   } else {
+      BSON_APPEND_INT64 (&next, ODM_VERSION_KEY, version);
+   }
+   bson_destroy (doc);
+   bson_steal (doc, &next);
+}
+
+/* DOC's version key: true with *V when it holds a number. */
+static bool
+get_version (const bson_t *doc, int64_t *v)
+{
+   bson_iter_t it;
+   if (doc && bson_iter_init_find (&it, doc, ODM_VERSION_KEY) && BSON_ITER_HOLDS_NUMBER (&it)) {
+      *v = bson_iter_as_int64 (&it);
+      return true;
+   }
+   return false;
+}
+
 /* ------------------------------------------------------------------ insert */
 
 bool
@@ -391,6 +431,8 @@ odm_insert_many (odm_client_t *client, const odm_schema_t *schema, void *docs, s
       }
       if (!prepare_and_encode (schema, (char *) docs + i * schema->root->size, &po, &bsons[i], v, prefix, &e)) {
          ok = false;
+      } else if (!bson_has_field (&bsons[i], ODM_VERSION_KEY)) {
+         BSON_APPEND_INT32 (&bsons[i], ODM_VERSION_KEY, 0); /* a new document's version, as Mongoose starts it */
       }
       ptrs[i] = &bsons[i];
    }
@@ -440,6 +482,15 @@ odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter
 
    if (!check_args (client, schema, error)) {
       return NULL;
+   }
+   if (opts && opts->checked_filter) {
+      odm_violations_t fv;
+      if (!odm_filter_check (schema, filter, &fv)) {
+         odm_violations_to_error (&fv, error);
+         odm_violations_cleanup (&fv);
+         return NULL;
+      }
+      odm_violations_cleanup (&fv);
    }
    if (opts && opts->sort) {
       BSON_APPEND_DOCUMENT (&mopts, "sort", opts->sort);
@@ -647,15 +698,84 @@ odm_save (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm
       odm_client_release (client, coll, mc);
       goto done;
    }
-   ok = mongoc_collection_replace_one (coll, &filter, &enc, opts ? opts->mongoc_opts : NULL, &reply, error);
-   if (!ok) {
-      odm_map_duplicate_doc (schema, error, v, coll, &enc);
-   } else {
-      bson_iter_t it;
-      if (bson_iter_init_find (&it, &reply, "matchedCount") && bson_iter_as_int64 (&it) == 0) {
-         odm_set_error (error, ODM_ERROR_NOT_FOUND, NULL, "%s: the document was deleted while saving",
-                        schema->collection);
-         ok = false;
+   {
+      /* The guard: the version the caller's document was loaded with (its unknown field
+       * __v), or else the one just read; the replacement carries the next version and the
+       * stored createdAt (timestamps libodm manages cannot be moved by a save). */
+      int64_t loaded, ver;
+      bool has_loaded = get_version (&enc, &loaded), has_stored = get_version (stored, &ver);
+      bson_t cond = BSON_INITIALIZER, vc;
+      uint32_t i;
+      if (has_loaded) {
+         ver = loaded;
+      }
+      for (i = 0; i < schema->root->field_count; i++) {
+         const odm_field_t *f = &schema->root->fields[i];
+         bson_iter_t ct;
+         if ((f->flags & ODM_F_CREATED_AT) && bson_iter_init_find (&ct, stored, f->name)) {
+            bson_t next = BSON_INITIALIZER;
+            bson_iter_t e2;
+            bson_iter_init (&e2, &enc);
+            while (bson_iter_next (&e2)) {
+               if (!strcmp (bson_iter_key (&e2), f->name)) {
+                  bson_append_iter (&next, f->name, -1, &ct);
+               } else {
+                  bson_append_iter (&next, NULL, 0, &e2);
+               }
+            }
+            if (!bson_has_field (&next, f->name)) {
+               bson_append_iter (&next, f->name, -1, &ct);
+            }
+            bson_destroy (&enc);
+            bson_steal (&enc, &next);
+         }
+      }
+      BSON_APPEND_OID (&cond, "_id", id);
+      BSON_APPEND_DOCUMENT_BEGIN (&cond, ODM_VERSION_KEY, &vc);
+      if (has_loaded || has_stored) {
+         BSON_APPEND_INT64 (&vc, "$eq", ver);
+      } else {
+         BSON_APPEND_BOOL (&vc, "$exists", false);
+      }
+      bson_append_document_end (&cond, &vc);
+      set_version (&enc, (has_loaded || has_stored) ? ver + 1 : 1);
+      ok = mongoc_collection_replace_one (coll, &cond, &enc, opts ? opts->mongoc_opts : NULL, &reply, error);
+      bson_destroy (&cond);
+      if (!ok) {
+         odm_map_duplicate_doc (schema, error, v, coll, &enc);
+      } else {
+         bson_iter_t it;
+         if (bson_iter_init_find (&it, &reply, "matchedCount") && bson_iter_as_int64 (&it) == 0) {
+            int64_t still = mongoc_collection_count_documents (coll, &filter, NULL, NULL, NULL, NULL);
+            if (still > 0) {
+               odm_set_error (error, ODM_ERROR_CONFLICT, NULL,
+                              "%s: the document changed since it was loaded (version %" PRId64 " is no longer "
+                              "the stored one); reload it and save again",
+                              schema->collection, ver);
+            } else {
+               odm_set_error (error, ODM_ERROR_NOT_FOUND, NULL, "%s: the document was deleted while saving",
+                              schema->collection);
+            }
+            ok = false;
+         } else {
+            /* the caller's document now holds the stored version */
+            bson_t **extra = ODM_AT (doc, schema->root->extra);
+            if (*extra || has_loaded) {
+               if (!*extra) {
+                  *extra = bson_new ();
+               }
+               bson_t *next = bson_new ();
+               int64_t nv = (has_loaded || has_stored) ? ver + 1 : 1;
+               bson_copy_to_excluding_noinit (*extra, next, ODM_VERSION_KEY, NULL);
+               if (nv <= INT32_MAX) {
+                  BSON_APPEND_INT32 (next, ODM_VERSION_KEY, (int32_t) nv);
+               } else {
+                  BSON_APPEND_INT64 (next, ODM_VERSION_KEY, nv);
+               }
+               bson_destroy (*extra);
+               *extra = next;
+            }
+         }
       }
    }
    bson_destroy (&reply);

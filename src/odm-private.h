@@ -5,6 +5,9 @@
 #include <mongoc/mongoc.h>
 #include <odm/odm.h>
 
+/* Mongoose's versionKey: every libodm write increments it (docs/live.md). */
+#define ODM_VERSION_KEY "__v"
+
 /* A dotted path being built while walking a document ("attachments.0.url"). */
 #define ODM_PATH_MAX 512
 typedef struct {

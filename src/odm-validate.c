@@ -275,36 +275,22 @@ odm_pattern_match (odm_pattern_t pattern, const char *s)
    }
 }
 
-/* Lowercase of code point C when it has the same UTF-8 length, else C. */
+#include "odm-lowercase-table.h"
+
+/* The lowercase of code point C in the blocks the table covers (every mapping there keeps
+ * the UTF-8 length), else C. U+0130 is left to odm_lowercase. */
 static uint32_t
 js_lower (uint32_t c)
 {
-   if (c >= 'A' && c <= 'Z') {
-      return c + 32;
+   size_t i;
+   if (c < 0x80) {
+      return (c >= 'A' && c <= 'Z') ? c + 32 : c;
    }
-   if ((c >= 0xC0 && c <= 0xDE && c != 0xD7)) {
-      return c + 32; /* Latin-1 */
-   }
-   if (c >= 0x100 && c <= 0x17F) { /* Latin Extended-A: mostly even upper, odd lower */
-      if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17F) {
-         return c;
+   for (i = 0; i < sizeof odm_lower_runs / sizeof odm_lower_runs[0]; i++) {
+      if (c >= odm_lower_runs[i].first && c <= odm_lower_runs[i].last &&
+          (c - odm_lower_runs[i].first) % odm_lower_runs[i].stride == 0) {
+         return (uint32_t) ((int32_t) c + odm_lower_runs[i].delta);
       }
-      if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) {
-         return (c % 2 == 1) ? c + 1 : c;
-      }
-      if (c == 0x178) {
-         return 0xFF;
-      }
-      return (c % 2 == 0) ? c + 1 : c;
-   }
-   if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) {
-      return c + 32; /* Greek */
-   }
-   if (c >= 0x410 && c <= 0x42F) {
-      return c + 32; /* Cyrillic */
-   }
-   if (c >= 0x400 && c <= 0x40F) {
-      return c + 80;
    }
    return c;
 }
@@ -324,13 +310,41 @@ odm_lowercase_inplace (char *s)
       if (l != c) {
          if (n == 1) {
             p[0] = (unsigned char) l;
-         } else if (n == 2 && l < 0x800) {
+         } else if (n == 2 && l >= 0x80 && l < 0x800) {
             p[0] = (unsigned char) (0xC0 | (l >> 6));
             p[1] = (unsigned char) (0x80 | (l & 0x3F));
          }
       }
       p += n;
    }
+}
+
+char *
+odm_lowercase (const char *s)
+{
+   size_t n = 0, len;
+   const char *p;
+   char *r, *w;
+   if (!s) {
+      return NULL;
+   }
+   len = strlen (s);
+   /* U+0130 (C4 B0, two bytes) becomes i + U+0307 (69 CC 87, three bytes). */
+   for (p = s; (p = strstr (p, "\xC4\xB0")) != NULL; p += 2) {
+      n++;
+   }
+   r = bson_malloc (len + n + 1);
+   for (p = s, w = r; *p;) {
+      if ((unsigned char) p[0] == 0xC4 && (unsigned char) p[1] == 0xB0) {
+         memcpy (w, "i\xCC\x87", 3);
+         w += 3, p += 2;
+      } else {
+         *w++ = *p++;
+      }
+   }
+   *w = '\0';
+   odm_lowercase_inplace (r);
+   return r;
 }
 
 bool
@@ -611,6 +625,7 @@ validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up
 {
    uint32_t i;
    odm_path_t pbuf;
+   char a[40];
    for (i = 0; i < d->field_count; i++) {
       const odm_field_t *f = &d->fields[i];
       uint8_t state = odm_field_state (f, base);
@@ -624,6 +639,24 @@ validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up
          if (missing) {
             add_fmt (out, PATH (&fr), "required", MSG (f, required), "is required");
          }
+      }
+      if (f->kind == ODM_KIND_OBJECT && !(f->flags & ODM_F_ARRAY)) {
+         /* A nested object is a Mongoose nested path, which always exists: absent or null,
+          * its fields are absent, and the required ones among them are reported. */
+         validate_object (f->object, ODM_AT_CONST (base, f->offset), &fr, out);
+         continue;
+      }
+      if (state == ODM_NULL && (f->flags & ODM_F_NULL_IS_ZERO) && !(f->flags & (ODM_F_REQUIRED | ODM_F_ARRAY))) {
+         /* The platform's hook checks this range unguarded, and JavaScript reads null as 0. */
+         if ((f->flags & ODM_F_MIN) && 0.0 < f->min) {
+            odm_format_number (f->min, a, sizeof a);
+            add_fmt (out, PATH (&fr), "min", MSG (f, min), "must be at least %s (got null, which the hook reads as 0)", a);
+         }
+         if ((f->flags & ODM_F_MAX) && 0.0 > f->max) {
+            odm_format_number (f->max, a, sizeof a);
+            add_fmt (out, PATH (&fr), "max", MSG (f, max), "must be at most %s (got null, which the hook reads as 0)", a);
+         }
+         continue;
       }
       if (state != ODM_PRESENT || !has_value_rules (f)) {
          continue;
@@ -702,8 +735,145 @@ lowercase_object (const odm_object_desc_t *d, void *base)
          void *p = items + k * f->elem_size;
          if (f->kind == ODM_KIND_OBJECT) {
             lowercase_object (f->object, p);
+         } else if (*(char **) p && strstr (*(char **) p, "\xC4\xB0")) {
+            char *lower = odm_lowercase (*(char **) p); /* U+0130 grows by one byte */
+            bson_free (*(char **) p);
+            *(char **) p = lower;
          } else {
             odm_lowercase_inplace (*(char **) p);
+         }
+      }
+   }
+}
+
+/* Mongoose's `minimize` (on by default): a save stores no empty object. An empty object in a
+ * mixed value is dropped (recursively: an object left empty by that is dropped too), objects
+ * that are array elements are kept (emptied of their own empty objects), and a mixed field
+ * or a nested object left empty is not stored at all. Unknown fields are kept as they are. */
+#define MINIMIZE_MAX_DEPTH 200
+
+static bool minimize_array (bson_iter_t *it, bson_t *out, int depth);
+
+/* Copies the document at IT into OUT without its empty objects; false when nothing is left. */
+static bool
+minimize_doc (bson_iter_t *it, bson_t *out, int depth)
+{
+   bool any = false;
+   while (bson_iter_next (it)) {
+      bson_iter_t child;
+      const char *key = bson_iter_key (it);
+      int key_len = (int) bson_iter_key_len (it);
+      if (depth < MINIMIZE_MAX_DEPTH && BSON_ITER_HOLDS_DOCUMENT (it) && bson_iter_recurse (it, &child)) {
+         bson_t sub;
+         bson_init (&sub);
+         if (minimize_doc (&child, &sub, depth + 1)) {
+            bson_append_document (out, key, key_len, &sub);
+            any = true;
+         }
+         bson_destroy (&sub);
+      } else if (depth < MINIMIZE_MAX_DEPTH && BSON_ITER_HOLDS_ARRAY (it) && bson_iter_recurse (it, &child)) {
+         bson_t sub;
+         bson_append_array_begin (out, key, key_len, &sub);
+         minimize_array (&child, &sub, depth + 1);
+         bson_append_array_end (out, &sub);
+         any = true;
+      } else {
+         bson_append_iter (out, key, key_len, it);
+         any = true;
+      }
+   }
+   return any;
+}
+
+static bool
+minimize_array (bson_iter_t *it, bson_t *out, int depth)
+{
+   while (bson_iter_next (it)) {
+      bson_iter_t child;
+      const char *key = bson_iter_key (it);
+      int key_len = (int) bson_iter_key_len (it);
+      if (BSON_ITER_HOLDS_DOCUMENT (it) && bson_iter_recurse (it, &child)) {
+         bson_t sub;
+         bson_init (&sub);
+         minimize_doc (&child, &sub, depth + 1); /* kept even when left empty */
+         bson_append_document (out, key, key_len, &sub);
+         bson_destroy (&sub);
+      } else if (BSON_ITER_HOLDS_ARRAY (it) && bson_iter_recurse (it, &child)) {
+         bson_t sub;
+         bson_append_array_begin (out, key, key_len, &sub);
+         minimize_array (&child, &sub, depth + 1);
+         bson_append_array_end (out, &sub);
+      } else {
+         bson_append_iter (out, key, key_len, it);
+      }
+   }
+   return true;
+}
+
+/* Minimizes mixed value V in place; false when it is an object left empty (to be dropped),
+ * unless IN_ARRAY (array elements stay). */
+static bool
+minimize_mixed (bson_value_t *v, bool in_array)
+{
+   bson_t in, out;
+   bson_iter_t it;
+   bool keep;
+   if (v->value_type != BSON_TYPE_DOCUMENT && v->value_type != BSON_TYPE_ARRAY) {
+      return true;
+   }
+   if (!bson_init_static (&in, v->value.v_doc.data, v->value.v_doc.data_len) || !bson_iter_init (&it, &in)) {
+      return true; /* not ours to judge here: validation and encode report it */
+   }
+   bson_init (&out);
+   if (v->value_type == BSON_TYPE_ARRAY) {
+      keep = minimize_array (&it, &out, 1);
+   } else {
+      keep = minimize_doc (&it, &out, 1) || in_array;
+   }
+   if (keep && out.len != v->value.v_doc.data_len) {
+      bson_free (v->value.v_doc.data);
+      v->value.v_doc.data_len = out.len;
+      v->value.v_doc.data = bson_malloc (out.len);
+      memcpy (v->value.v_doc.data, bson_get_data (&out), out.len);
+   }
+   bson_destroy (&out);
+   return keep;
+}
+
+static void
+minimize_object (const odm_object_desc_t *d, void *base)
+{
+   uint32_t i;
+   for (i = 0; i < d->field_count; i++) {
+      const odm_field_t *f = &d->fields[i];
+      uint8_t *has = ODM_AT (base, f->presence);
+      if (f->kind == ODM_KIND_MIXED) {
+         if (f->flags & ODM_F_ARRAY) {
+            size_t count, k;
+            char *items = odm_array_items (base, f, &count);
+            for (k = 0; k < count; k++) {
+               minimize_mixed ((bson_value_t *) (items + k * f->elem_size), true);
+            }
+         } else if (*has == ODM_PRESENT && !minimize_mixed (ODM_AT (base, f->offset), false)) {
+            bson_value_destroy (ODM_AT (base, f->offset));
+            memset (ODM_AT (base, f->offset), 0, sizeof (bson_value_t));
+            *has = ODM_ABSENT;
+         }
+      } else if (f->kind == ODM_KIND_OBJECT) {
+         if (f->flags & ODM_F_ARRAY) {
+            size_t count, k;
+            char *items = odm_array_items (base, f, &count);
+            for (k = 0; k < count; k++) {
+               minimize_object (f->object, items + k * f->elem_size);
+            }
+         } else {
+            minimize_object (f->object, ODM_AT (base, f->offset));
+            if (*has == ODM_PRESENT) {
+               *has = ODM_ABSENT; /* stored only if it holds something */
+               if (odm_field_state (f, base) != ODM_ABSENT) {
+                  *has = ODM_PRESENT;
+               }
+            }
          }
       }
    }
@@ -735,6 +905,7 @@ odm_prepare (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *op
    if (schema->derive) {
       schema->derive (doc, &ctx);
    }
+   minimize_object (schema->root, doc);
    for (i = 0; i < schema->root->field_count; i++) {
       const odm_field_t *f = &schema->root->fields[i];
       uint8_t *has = ODM_AT (doc, f->presence);

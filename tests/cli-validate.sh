@@ -78,6 +78,14 @@ printf '{"authorId":{"$oid":"64b0000000000000000000a1"},"title":"t","content":"c
   "$odm" validate --now $NOW community_posts >"$tmp/out"; rc=$?
 check "derive: publishedAt" "[ $rc -eq 0 ] && grep -q '\"publishedAt\" : { \"\$date\" : { \"\$numberLong\" : \"$NOW\" } }' \"$tmp/out\""
 
+# required fields of a nested object (a Mongoose nested path) are required when the object
+# is absent or null, not only when it is {}
+for pm in '' ',"paymentMethod":null' ',"paymentMethod":{}'; do
+  printf '{"transactionId":"T1","userId":{"$oid":"64b0000000000000000000a1"},"type":"donation","amount":1,"description":"d"%s}\n' "$pm" |
+    "$odm" validate --now $NOW transactions >"$tmp/out"; rc=$?
+  check "nested required ($pm): paymentMethod.type" "[ $rc -eq 1 ] && grep -qF '{ \"path\" : \"paymentMethod.type\", \"rule\" : \"required\"' \"$tmp/out\""
+done
+
 # usage errors
 "$odm" validate nosuch </dev/null >/dev/null 2>"$tmp/err"; rc=$?
 check "usage: unknown collection exit 2" "[ $rc -eq 2 ] && grep -q 'no collection named' \"$tmp/err\""
@@ -182,7 +190,7 @@ check "--now overflow: an error" "[ $rc -eq 2 ] && grep -q 'expected millisecond
 "$odm" validate chat_sessions --now </dev/null >/dev/null 2>"$tmp/err"; rc=$?
 check "--now without a value" "[ $rc -eq 2 ] && grep -q -- '--now needs a value' \"$tmp/err\""
 "$odm" analytics run transactions revenue --uri mongodb://127.0.0.1:1 --param from=yesterday >/dev/null 2>"$tmp/err"; rc=$?
-check "bad --param says what is expected" "[ $rc -eq 2 ] && grep -q 'from expects milliseconds since 1970, or an ISO-8601 date' \"$tmp/err\""
+check "bad --param says what is expected" "[ $rc -eq 2 ] && grep -q 'param from: must be a date: milliseconds since 1970' \"$tmp/err\""
 "$odm" audit chat_sessions --uri 'mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300' >"$tmp/out" 2>"$tmp/err"; rc=$?
 check "unreachable --uri: one clear error" "[ $rc -eq 2 ] && [ \$(wc -l <\"$tmp/err\") -eq 1 ] && grep -q 'cannot reach a server at' \"$tmp/err\" && ! grep -q DEBUG \"$tmp/err\""
 

@@ -69,14 +69,38 @@ START_TEST (test_module)
    /* Load the data set through libodm (copies: insert prepares the documents). */
    data = m->dataset (&n);
    copy = bson_malloc0 (n * s->root->size);
-   for (i = 0; i < n; i++) {
-      ck_assert (odm_copy (s, (const char *) data + i * s->root->size, (char *) copy + i * s->root->size));
+   for (i = 0, k = 0; i < n; i++) {
+      if (!m->as_is || !m->as_is (i)) {
+         ck_assert (odm_copy (s, (const char *) data + i * s->root->size, (char *) copy + k++ * s->root->size));
+      }
    }
-   if (!odm_insert_many (c, s, copy, n, &wo, &v, &err)) {
+   if (!odm_insert_many (c, s, copy, k, &wo, &v, &err)) {
       odm_test_print_violations (s->collection, &v);
       ck_abort_msg ("%s: loading the data set: %s", s->collection, err.message);
    }
    odm_violations_cleanup (&v);
+   for (i = 0; m->as_is && i < n; i++) {
+      if (m->as_is (i)) {
+         /* stored as another client wrote it: its struct encoded as is (no defaults, no
+          * timestamps, and possibly breaking the spec) */
+         bson_t upsert = BSON_INITIALIZER;
+         const void *doc = (const char *) data + i * s->root->size;
+         mongoc_client_t *mc = mongoc_client_pool_pop (odm_client_pool (c));
+         mongoc_collection_t *coll = mongoc_client_get_collection (mc, odm_client_db_name (c), s->collection);
+         bson_t raw, sel = BSON_INITIALIZER;
+         bson_iter_t id;
+         ck_assert_msg (odm_to_bson (s, doc, &raw, &err), "%s: %s", s->collection, err.message);
+         ck_assert (bson_iter_init_find (&id, &raw, "_id"));
+         bson_append_iter (&sel, "_id", 3, &id);
+         BSON_APPEND_BOOL (&upsert, "upsert", true);
+         ck_assert_msg (mongoc_collection_replace_one (coll, &sel, &raw, &upsert, NULL, &err), "%s", err.message);
+         bson_destroy (&upsert);
+         bson_destroy (&sel);
+         bson_destroy (&raw);
+         mongoc_collection_destroy (coll);
+         mongoc_client_pool_push (odm_client_pool (c), mc);
+      }
+   }
    for (i = 0; i < n; i++) {
       odm_cleanup (s, (char *) copy + i * s->root->size);
    }
@@ -123,6 +147,136 @@ START_TEST (test_pipeline_builder)
    }
 }
 END_TEST
+
+/* Parameters from text (odm_param_parse, what `odm analytics run --param` calls) and from
+ * C (checked at substitution): every one range-checked, the message naming it. */
+static void
+refused (const odm_aggregation_t *agg, const char *name, const char *text, const char *says)
+{
+   void *params = bson_malloc0 (agg->params_size);
+   bson_error_t err;
+   memset (&err, 0, sizeof err);
+   ck_assert_msg (!odm_param_parse (agg, params, name, text, &err), "%s=%s accepted", name, text);
+   ck_assert_uint_eq (err.code, ODM_ERROR_INVALID_ARGUMENT);
+   ck_assert_msg (!strncmp (err.message, name, strlen (name)) || strstr (err.message, name), "%s", err.message);
+   ck_assert_msg (strstr (err.message, says), "%s=%s: \"%s\" lacks \"%s\"", name, text, err.message, says);
+   bson_free (params);
+}
+
+static int64_t
+date_of (const char *text)
+{
+   odm_support_ticket_support_workload_params_t p = {0};
+   bson_error_t err;
+   ck_assert_msg (odm_param_parse (&odm_support_ticket_support_workload_aggregation, &p, "from", text, &err), "%s: %s",
+                  text, err.message);
+   ck_assert_uint_eq (p.has_from, ODM_PRESENT);
+   return p.from;
+}
+
+START_TEST (test_param_text)
+{
+   const odm_aggregation_t *sw = &odm_support_ticket_support_workload_aggregation;
+   odm_support_ticket_support_workload_params_t p = {0};
+   bson_error_t err;
+   /* limit: a whole number from 1 (MongoDB refuses $limit: 0; -1 was "Unknown error: -1") */
+   refused (sw, "limit", "0", "whole number from 1");
+   refused (sw, "limit", "-1", "whole number from 1");
+   refused (sw, "limit", "1.5", "whole number from 1");
+   refused (sw, "limit", "1e300", "whole number from 1");
+   refused (sw, "limit", "nan", "finite");
+   refused (sw, "limit", "inf", "finite");
+   refused (sw, "limit", "", "whole number");
+   refused (sw, "limit", "3x", "whole number");
+   ck_assert (odm_param_parse (sw, &p, "limit", "3", &err));
+   ck_assert (p.has_limit == ODM_PRESENT && p.limit == 3);
+   /* other numbers: finite */
+   refused (&odm_webinar_registration_content_effectiveness_aggregation, "minRatings", "nan", "finite number");
+   refused (&odm_webinar_registration_content_effectiveness_aggregation, "minRatings", "two", "finite number");
+   /* dates: milliseconds or ISO 8601, with or without time and offset */
+   ck_assert_int_eq (date_of ("1709251200000"), INT64_C (1709251200000));
+   ck_assert_int_eq (date_of ("2024-03-01"), INT64_C (1709251200000));
+   ck_assert_int_eq (date_of ("2024-03-01T00:00:00Z"), INT64_C (1709251200000));
+   ck_assert_int_eq (date_of ("2024-03-01T01:00:00+01:00"), INT64_C (1709251200000));
+   ck_assert_int_eq (date_of ("2024-02-29T19:00-0500"), INT64_C (1709251200000));
+   ck_assert_int_eq (date_of ("2024-03-01T00:00:00.123456Z"), INT64_C (1709251200123));
+   ck_assert_int_eq (date_of ("1969-12-31T23:59:59.999Z"), -1);
+   ck_assert_int_eq (date_of ("-1"), -1);
+   refused (sw, "from", "2023-02-29", "ISO 8601");
+   refused (sw, "from", "2024-13-01", "ISO 8601");
+   refused (sw, "from", "2024-03-01T24:00", "ISO 8601");
+   refused (sw, "from", "2024-03-01T00:00:00+01:00x", "ISO 8601");
+   refused (sw, "from", "2024-03-01T00:00:00.Z", "ISO 8601");
+   refused (sw, "from", "8640000000000001", "8.64e15");
+   refused (sw, "from", "99999999999999999999", "8.64e15");
+   refused (sw, "from", "275760-09-14", "ISO 8601");
+   refused (sw, "from", "yesterday", "milliseconds since 1970");
+   /* the others */
+   refused (sw, "category", "\xff", "UTF-8");
+   refused (&odm_support_ticket_resolution_time_aggregation, "period", "fortnight", "day, week, month or year");
+   refused (&odm_support_ticket_customer_satisfaction_aggregation, "assigneeId", "xyz", "24 hex digits");
+   refused (&odm_agent_personalization_customization_trends_aggregation, "period", "Month", "day, week, month or year");
+   refused (sw, "nosuch", "1", "parameters: category, from, to, limit");
+   refused (&odm_chat_quick_action_action_usage_aggregation, "isActive", "yes", "true or false");
+   /* a long non-ASCII value is shown cut at a character boundary, never inside one */
+   refused (&odm_support_ticket_resolution_time_aggregation, "period",
+            "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+            "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9" "a",
+            "...");
+   {
+      odm_support_ticket_resolution_time_params_t r = {0};
+      ck_assert (!odm_param_parse (&odm_support_ticket_resolution_time_aggregation, &r, "period",
+                                   "a\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                                   "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+                                   &err));
+      ck_assert_msg (bson_utf8_validate (err.message, strlen (err.message), false), "%s", err.message);
+      ck_assert (r.has_period == 0);
+   }
+}
+END_TEST
+
+START_TEST (test_param_struct)
+{
+   /* The same ranges when the params struct is filled in C. */
+   odm_support_ticket_support_workload_params_t p = {0};
+   bson_t out;
+   bson_error_t err;
+   p.has_limit = ODM_PRESENT;
+   p.limit = 0;
+   ck_assert (!odm_aggregation_pipeline (&odm_support_ticket_support_workload_aggregation, &p, &out, &err));
+   ck_assert_msg (strstr (err.message, "limit: must be a whole number from 1"), "%s", err.message);
+   bson_destroy (&out);
+   p.limit = -1;
+   ck_assert (!odm_aggregation_pipeline (&odm_support_ticket_support_workload_aggregation, &p, &out, &err));
+   bson_destroy (&out);
+   p.limit = 2;
+   p.has_from = ODM_PRESENT;
+   p.from = INT64_MAX;
+   ck_assert (!odm_aggregation_pipeline (&odm_support_ticket_support_workload_aggregation, &p, &out, &err));
+   ck_assert_msg (strstr (err.message, "from: must be a date within JavaScript's range"), "%s", err.message);
+   bson_destroy (&out);
+   p.from = 0;
+   p.has_category = ODM_PRESENT; /* set, but NULL */
+   ck_assert (!odm_aggregation_pipeline (&odm_support_ticket_support_workload_aggregation, &p, &out, &err));
+   ck_assert_msg (strstr (err.message, "category: is set"), "%s", err.message);
+   bson_destroy (&out);
+   p.category = "billing";
+   ck_assert_msg (odm_aggregation_pipeline (&odm_support_ticket_support_workload_aggregation, &p, &out, &err), "%s",
+                  err.message);
+   bson_destroy (&out);
+}
+END_TEST
+
+Suite *
+params_suite (void)
+{
+   Suite *s = suite_create ("params");
+   TCase *tc = tcase_create ("params");
+   tcase_add_test (tc, test_param_text);
+   tcase_add_test (tc, test_param_struct);
+   suite_add_tcase (s, tc);
+   return s;
+}
 
 Suite *
 analytics_suite (void)

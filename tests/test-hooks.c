@@ -433,6 +433,19 @@ START_TEST (test_suggestion_votes_count)
                                "{\"$oid\": \"64b0000000000000000000a2\"}]}",
                                "votes.count") == 2);
    ck_assert (prepared_number ("community_suggestions", "{\"votes.count\": 7, \"votes.voters\": []}", "votes.count") == 0);
+   /* Absent voters default to [] (as Mongoose's arrays do): the count follows them. */
+   ck_assert (prepared_number ("community_suggestions", "{\"votes.count\": 7, \"votes.voters\": {\"$remove\": 1}}",
+                               "votes.count") == 0);
+   /* Null voters are falsy in the hook: the given count is kept. */
+   ck_assert (prepared_number ("community_suggestions", "{\"votes.count\": 25, \"votes.voters\": null}", "votes.count") == 25);
+   /* A null votes object stays null: nothing is derived into it. */
+   {
+      bson_value_t v;
+      ck_assert (prepared_value ("community_suggestions", "{\"votes\": null}", "votes", &v));
+      ck_assert_int_eq (v.value_type, BSON_TYPE_NULL);
+      ck_assert (prepared_value ("community_suggestions", "{\"votes.voters\": null}", "votes.voters", &v));
+      ck_assert_int_eq (v.value_type, BSON_TYPE_NULL);
+   }
 }
 END_TEST
 
@@ -532,6 +545,80 @@ START_TEST (test_lab_experiments)
 }
 END_TEST
 
+/* Null in the hooks' comparisons (docs/differences.md, "Null in cross-field rules"): where a
+ * hook compares a field unguarded, JavaScript reads null as 0 (`null < 1` is true, a null date
+ * is the epoch); where the hook guards it (`if (x && ...)`) or Mongoose's required refuses it
+ * first, null is left to those. Absent (undefined) compares false in JavaScript: accepted. */
+START_TEST (test_null_in_hook_comparisons)
+{
+   static const char *const colls[] = {"chat_sessions", "agent_personalization"};
+   int i;
+   for (i = 0; i < 2; i++) {
+      /* maxTokens < 1 with null: refused; temperature < 0 || > 2 with null (0): accepted. */
+      expect_fail (colls[i], "{\"settings.maxTokens\": null}", "settings.maxTokens", "min",
+                   "Max tokens must be between 1 and 4000");
+      expect_ok (colls[i], "{\"settings.temperature\": null}");
+   }
+   expect_ok ("agents", "{\"stats.averageRating\": null, \"pricing.daily\": null, \"pricing.weekly\": null}");
+   expect_ok ("chat_quick_actions", "{\"usageCount\": null}");
+   expect_ok ("community_metrics", "{\"metrics.totalUsers\": null, \"metrics.activeUsers\": null}");
+   /* spent > allocated: a null allocated is 0, so any spending is refused; a null spent is 0. */
+   expect_fail ("lab_experiments", "{\"budget.allocated\": null, \"budget.spent\": 1}", "budget.spent", "not_greater",
+                "Spent amount cannot exceed allocated budget");
+   expect_ok ("lab_experiments", "{\"budget.allocated\": null, \"budget.spent\": 0}");
+   expect_ok ("lab_experiments", "{\"budget.allocated\": null, \"budget.spent\": null}");
+   expect_ok ("lab_experiments", "{\"budget.allocated\": 10, \"budget.spent\": null}");
+   expect_ok ("lab_experiments", "{\"budget.allocated\": {\"$remove\": 1}, \"budget.spent\": 1}");
+   /* expiryDate <= startDate: a null startDate is the epoch. */
+   expect_ok ("agent_subscriptions", "{\"startDate\": null, \"expiryDate\": " DATE (1700000000000) "}");
+   expect_fail ("agent_subscriptions", "{\"startDate\": null, \"expiryDate\": " DATE (0) "}", "expiryDate", "after",
+                "Expiry date must be after start date");
+   expect_fail ("agent_subscriptions", "{\"startDate\": null, \"expiryDate\": " DATE (-1000) "}", "expiryDate", "after",
+                "Expiry date must be after start date");
+   /* Required operands: null is a required violation, once (Mongoose validates before hooks). */
+   expect_fail ("agent_subscriptions", "{\"expiryDate\": null}", "expiryDate", "required", NULL);
+   expect_fail ("community_events", "{\"startDate\": null}", "startDate", "required", NULL);
+   /* this.capacity && registeredCount > capacity: a null capacity skips it; a null count is 0. */
+   expect_ok ("community_events", "{\"capacity\": null, \"registeredCount\": 5000}");
+   expect_ok ("community_events", "{\"capacity\": 10, \"registeredCount\": null}");
+   /* joinedAt && leftAt guard the attendance check. */
+   expect_ok ("webinar_registrations", "{\"attendance.joinedAt\": null, \"attendance.leftAt\": " DATE (1700000000000) "}");
+   expect_ok ("webinar_registrations", "{\"attendance.joinedAt\": " DATE (1700000000000) ", \"attendance.leftAt\": null}");
+}
+END_TEST
+
+/* Mongoose's minimize: a save stores no empty object (in mixed values, recursively; array
+ * elements stay), and a nested object or mixed field left empty is not stored. */
+START_TEST (test_minimize_empty_objects)
+{
+   bson_value_t v;
+   bson_t expect, got;
+   bson_error_t err;
+   ck_assert (!prepared_value ("transactions", "{\"metadata\": {}}", "metadata", &v));
+   ck_assert (!prepared_value ("transactions", "{\"metadata\": {\"a\": {}, \"b\": {\"c\": {}}}}", "metadata", &v));
+   ck_assert (!prepared_value ("transactions", "{\"stripe\": {}}", "stripe", &v));
+   ck_assert (prepared_value ("transactions",
+                              "{\"metadata\": {\"a\": {}, \"b\": 1, \"c\": {\"d\": {}}, \"e\": [{}, {\"f\": {}}, []], "
+                              "\"g\": [], \"h\": null}}",
+                              "metadata", &v));
+   ck_assert_int_eq (v.value_type, BSON_TYPE_DOCUMENT);
+   ck_assert (bson_init_static (&got, v.value.v_doc.data, v.value.v_doc.data_len));
+   ck_assert (bson_init_from_json (&expect, "{\"b\": 1, \"e\": [{}, {}, []], \"g\": [], \"h\": null}", -1, &err));
+   ck_assert_msg (bson_equal (&got, &expect), "got %s", bson_as_relaxed_extended_json (&got, NULL));
+   bson_destroy (&expect);
+   bson_value_destroy (&v);
+   /* Non-empty values are stored byte for byte. */
+   ck_assert (prepared_value ("transactions", "{\"metadata\": {\"x\": {\"y\": [1, {\"z\": 2}]}}}", "metadata.x.y.1.z", &v));
+   ck_assert_int_eq (v.value_type, BSON_TYPE_INT32);
+   /* An empty mixed value inside a nested object, and the nested object then empty too. */
+   ck_assert (!prepared_value ("lab_experiments", "{\"methodology\": {\"parameters\": {}}}", "methodology", &v));
+   ck_assert (!prepared_value ("lab_experiments", "{\"results.metrics\": {}}", "results.metrics", &v));
+   /* null is a value: kept. */
+   ck_assert (prepared_value ("transactions", "{\"metadata\": null}", "metadata", &v));
+   ck_assert_int_eq (v.value_type, BSON_TYPE_NULL);
+}
+END_TEST
+
 Suite *
 hooks_suite (void)
 {
@@ -560,6 +647,8 @@ hooks_suite (void)
    tcase_add_test (tc, test_webinar_attendance);
    tcase_add_test (tc, test_transaction_refunds_and_tax);
    tcase_add_test (tc, test_lab_experiments);
+   tcase_add_test (tc, test_null_in_hook_comparisons);
+   tcase_add_test (tc, test_minimize_empty_objects);
    suite_add_tcase (s, tc);
    return s;
 }

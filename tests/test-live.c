@@ -11,6 +11,7 @@
 #include <string.h>
 #include <pthread.h>
 #include <time.h>
+#include <sys/wait.h>
 
 #define NOW INT64_C (1750000000000)
 
@@ -141,9 +142,10 @@ START_TEST (test_crud_roundtrip)
    ck_assert_msg (odm_insert_one (c, s, doc, &wo, &v, &err), "%s insert: %s", s->collection, err.message);
    odm_violations_cleanup (&v);
    sent = encode_new (s, doc);
+   BSON_APPEND_INT32 (sent, "__v", 0); /* the version key every insert starts */
    ck_assert_int_eq (count_all (c, s), 1);
 
-   /* Read back by _id: the same bytes as sent. */
+   /* Read back by _id: the same bytes as sent, plus the version key. */
    id = odm_field_value (&s->root->fields[0], doc);
    got = bson_malloc0 (s->root->size);
    ck_assert_msg (odm_find_by_id (c, s, id, got, &found, &err), "%s find: %s", s->collection, err.message);
@@ -173,6 +175,13 @@ START_TEST (test_crud_roundtrip)
             ck_assert (*(const int64_t *) odm_field_value (f, got) != NOW + 1000);
          }
       }
+   }
+   {
+      /* The save incremented the version, and the saved struct carries the new one. */
+      bson_t *after = encode_new (s, got);
+      bson_iter_t it;
+      ck_assert (bson_iter_init_find (&it, after, "__v") && bson_iter_as_int64 (&it) == 1);
+      bson_destroy (after);
    }
    free_doc (s, got);
 
@@ -681,6 +690,100 @@ START_TEST (test_indexes_ensure_and_diff)
 }
 END_TEST
 
+/* A collection whose indexes Mongoose built: every declared key pattern, the prefix-redundant
+ * ones included. odm_indexes_diff lists those as "declared" notes, not drift, and
+ * `odm indexes diff` exits 0 on it. */
+START_TEST (test_indexes_diff_mongoose_built)
+{
+   size_t n, k, collections = 0;
+   const odm_schema_t *const *all = odm_schemas (&n);
+   const char *odm = getenv ("ODM_TEST_ODM");
+   odm_client_t *c = connect_or_fail ();
+   bson_error_t err;
+
+   ck_assert_msg (odm && *odm, "ODM_TEST_ODM is not set");
+   for (k = 0; k < n; k++) {
+      const odm_schema_t *s = all[k];
+      odm_violations_t v;
+      uint32_t i, prefixes = 0;
+      char *cmd;
+      int rc;
+      for (i = 0; i < s->index_count; i++) {
+         prefixes += s->indexes[i].prefix_of >= 0;
+      }
+      if (!prefixes) {
+         continue;
+      }
+      collections++;
+      drop (c, s);
+      for (i = 0; i < s->index_count; i++) { /* as Mongoose's ensureIndexes does */
+         char *json = bson_strdup_printf ("{\"createIndexes\": \"%s\", \"indexes\": [{\"key\": %s, \"name\": \"%s\"%s}]}",
+                                          s->collection, s->indexes[i].keys_json, s->indexes[i].name,
+                                          s->indexes[i].unique ? ", \"unique\": true" : "");
+         run_command (c, json);
+         bson_free (json);
+      }
+      ck_assert (odm_indexes_diff (c, s, &v, &err));
+      if (odm_indexes_drift (&v)) {
+         odm_test_print_violations (s->collection, &v);
+      }
+      ck_assert_uint_eq (odm_indexes_drift (&v), 0);
+      ck_assert_uint_eq (v.count, prefixes);
+      for (i = 0; i < s->index_count; i++) {
+         if (s->indexes[i].prefix_of >= 0) {
+            ck_assert (odm_test_has_violation (&v, s->indexes[i].name, "declared", NULL));
+         }
+      }
+      odm_violations_cleanup (&v);
+      cmd = bson_strdup_printf ("'%s' indexes diff %s --uri '%s' >/dev/null", odm, s->collection, getenv ("ODM_TEST_URI"));
+      rc = system (cmd);
+      ck_assert_msg (WIFEXITED (rc) && WEXITSTATUS (rc) == 0, "%s: exit %d", cmd, WEXITSTATUS (rc));
+      bson_free (cmd);
+      /* Drift is still drift: without one of the indexes libodm creates, exit 1. */
+      for (i = 0; i < s->index_count; i++) {
+         if (odm_index_wanted (&s->indexes[i]) && strcmp (s->indexes[i].name, "_id_") != 0) {
+            char *json = bson_strdup_printf ("{\"dropIndexes\": \"%s\", \"index\": \"%s\"}", s->collection,
+                                             s->indexes[i].name);
+            run_command (c, json);
+            bson_free (json);
+            break;
+         }
+      }
+      cmd = bson_strdup_printf ("'%s' indexes diff %s --uri '%s' >/dev/null", odm, s->collection, getenv ("ODM_TEST_URI"));
+      rc = system (cmd);
+      ck_assert_msg (WIFEXITED (rc) && WEXITSTATUS (rc) == 1, "%s: exit %d", cmd, WEXITSTATUS (rc));
+      bson_free (cmd);
+   }
+   ck_assert_uint_eq (collections, 2); /* user_favorites, agent_personalization */
+   odm_client_destroy (c);
+}
+END_TEST
+
+/* A write of a document whose nested object with required fields is absent or null is
+ * refused with the required leaf, and nothing is stored (Mongoose's nested paths). */
+START_TEST (test_write_refuses_required_inside_absent_object)
+{
+   static const char *const edits[] = {"{\"paymentMethod\": {\"$remove\": 1}}", "{\"paymentMethod\": null}"};
+   const odm_schema_t *s = &odm_transaction_schema;
+   odm_client_t *c = connect_or_fail ();
+   int i;
+   drop (c, s);
+   for (i = 0; i < 2; i++) {
+      bson_t *b = odm_test_fixture_with ("transactions", edits[i]);
+      void *doc = decode_new (s, b);
+      odm_violations_t v;
+      bson_error_t err;
+      ck_assert_msg (!odm_insert_one (c, s, doc, NULL, &v, &err), "%s: stored", edits[i]);
+      ck_assert (odm_test_has_violation (&v, "paymentMethod.type", "required", NULL));
+      odm_violations_cleanup (&v);
+      free_doc (s, doc);
+      bson_destroy (b);
+   }
+   ck_assert_int_eq (count_all (c, s), 0);
+   odm_client_destroy (c);
+}
+END_TEST
+
 /* -------------------------------------------------------- queries */
 
 START_TEST (test_find_sort_skip_limit)
@@ -951,6 +1054,8 @@ live_suite (void)
    tcase_add_loop_test (tc, test_duplicate_key_every_unique_index, 0, (int) n);
    tcase_add_test (tc, test_duplicate_key_on_save);
    tcase_add_test (tc, test_indexes_ensure_and_diff);
+   tcase_add_test (tc, test_indexes_diff_mongoose_built);
+   tcase_add_test (tc, test_write_refuses_required_inside_absent_object);
    tcase_add_test (tc, test_find_sort_skip_limit);
    tcase_add_test (tc, test_unreachable_server_times_out);
    tcase_add_test (tc, test_audit_finds_planted_documents);

@@ -310,6 +310,230 @@ START_TEST (test_nan_rejected)
 }
 END_TEST
 
+/* Mongoose's nested paths (every object of the platform specification that is not an
+ * array element) always exist, so their required children are required even when the
+ * object is absent or null. For every collection and every such object with a required
+ * leaf below it, the fixture without the object, and with it null, must report each
+ * required leaf by its full path, through decode + validate and decode + prepare. */
+static size_t
+expect_required_below (const odm_object_desc_t *d, const char *prefix, const odm_violations_t *v, const char *what)
+{
+   uint32_t i;
+   size_t n = 0;
+   for (i = 0; i < d->field_count; i++) {
+      const odm_field_t *f = &d->fields[i];
+      char path[256];
+      bson_snprintf (path, sizeof path, "%s.%s", prefix, f->name);
+      if (f->flags & ODM_F_ARRAY) {
+         continue;
+      }
+      if (f->flags & ODM_F_REQUIRED) {
+         if (!odm_test_has_violation (v, path, "required", NULL)) {
+            odm_test_print_violations (what, v);
+         }
+         ck_assert_msg (odm_test_has_violation (v, path, "required", NULL), "%s: %s not reported as required", what,
+                        path);
+         n++;
+      }
+      if (f->kind == ODM_KIND_OBJECT) {
+         n += expect_required_below (f->object, path, v, what);
+      }
+   }
+   return n;
+}
+
+static bool
+has_required_below (const odm_object_desc_t *d)
+{
+   uint32_t i;
+   for (i = 0; i < d->field_count; i++) {
+      const odm_field_t *f = &d->fields[i];
+      if (!(f->flags & ODM_F_ARRAY) &&
+          ((f->flags & ODM_F_REQUIRED) || (f->kind == ODM_KIND_OBJECT && has_required_below (f->object)))) {
+         return true;
+      }
+   }
+   return false;
+}
+
+static size_t
+nested_required_cases (const odm_schema_t *s, const odm_object_desc_t *d, const char *prefix)
+{
+   uint32_t i;
+   size_t n = 0;
+   int how;
+   for (i = 0; i < d->field_count; i++) {
+      const odm_field_t *f = &d->fields[i];
+      char path[256];
+      if (f->kind != ODM_KIND_OBJECT || (f->flags & ODM_F_ARRAY) || !has_required_below (f->object)) {
+         continue;
+      }
+      bson_snprintf (path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", f->name);
+      for (how = 0; how < 3; how++) {
+         static const char *const value[] = {"{\"$remove\": 1}", "null", "{}"};
+         char *edits = bson_strdup_printf ("{\"%s\": %s}", path, value[how]);
+         char what[400];
+         bson_t *in = odm_test_fixture_with (s->collection, edits);
+         void *doc = bson_malloc0 (s->root->size);
+         odm_prepare_opts_t o = {.now_ms = NOW};
+         odm_violations_t v;
+         bson_error_t err;
+         bson_snprintf (what, sizeof what, "%s %s", s->collection, edits);
+         ck_assert_msg (odm_from_bson (s, in, doc, ODM_DECODE_STRICT, &err), "%s: %s", what, err.message);
+         ck_assert_msg (!odm_validate (s, doc, &o, &v), "%s: validate accepted it", what);
+         n += expect_required_below (f->object, path, &v, what);
+         odm_violations_cleanup (&v);
+         ck_assert_msg (!odm_prepare (s, doc, &o, &v), "%s: prepare accepted it", what);
+         expect_required_below (f->object, path, &v, what);
+         odm_violations_cleanup (&v);
+         if (how < 2) { /* the update path: $unset it, or $set it to null, on the valid fixture */
+            static const char *const op[] = {"{\"$unset\": {\"%s\": \"\"}}", "{\"$set\": {\"%s\": null}}"};
+            char *uj = bson_strdup_printf (op[how], path);
+            bson_t *stored = odm_test_fixture_with (s->collection, "{}");
+            bson_t *update = bson_new_from_json ((const uint8_t *) uj, -1, &err);
+            odm_update_opts_t uo = {.now_ms = NOW};
+            bson_t result;
+            ck_assert_msg (update != NULL, "%s", uj);
+            ck_assert_msg (!odm_update_apply (s, stored, update, &uo, &result, &v, &err), "%s %s: update accepted it",
+                           s->collection, uj);
+            bson_snprintf (what, sizeof what, "%s %s", s->collection, uj);
+            expect_required_below (f->object, path, &v, what);
+            odm_violations_cleanup (&v);
+            bson_destroy (&result);
+            bson_destroy (update);
+            bson_destroy (stored);
+            bson_free (uj);
+         }
+         odm_cleanup (s, doc);
+         bson_free (doc);
+         bson_destroy (in);
+         bson_free (edits);
+      }
+   }
+   return n;
+}
+
+START_TEST (test_required_inside_absent_or_null_object)
+{
+   size_t count, i, n = 0;
+   const odm_schema_t *const *all = odm_schemas (&count);
+   for (i = 0; i < count; i++) {
+      n += nested_required_cases (all[i], all[i]->root, "");
+   }
+   /* paymentMethod.type, consultations location.type and pricing.amount, community_events
+    * location.type, job_applications resume.filename and resume.url, webinar_registrations
+    * registrationData.firstName, .lastName and .email: 9 leaves, 3 ways each. */
+   ck_assert_uint_eq (n, 27);
+}
+END_TEST
+
+START_TEST (test_transaction_without_payment_method)
+{
+   bson_t *in = odm_test_fixture_with ("transactions", "{\"paymentMethod\": {\"$remove\": 1}}");
+   odm_transaction_t t;
+   odm_violations_t v;
+   ck_assert (odm_transaction_from_bson (in, &t, ODM_DECODE_STRICT, NULL));
+   ck_assert (!odm_transaction_validate (&t, NULL, &v));
+   ck_assert_uint_eq (v.count, 1);
+   ck_assert (odm_test_has_violation (&v, "paymentMethod.type", "required", "is required"));
+   odm_violations_cleanup (&v);
+   odm_transaction_cleanup (&t);
+   bson_destroy (in);
+}
+END_TEST
+
+static size_t
+utf8_encode (uint32_t c, char *out)
+{
+   if (c < 0x80) {
+      out[0] = (char) c;
+      return 1;
+   }
+   out[0] = (char) (0xC0 | (c >> 6));
+   out[1] = (char) (0x80 | (c & 0x3F));
+   return 2;
+}
+
+/* Every code point of the blocks docs/differences.md promises (U+0001..U+017F,
+ * U+0370..U+04FF) against JavaScript's toLowerCase() (tests/data/lowercase-js.txt, written by
+ * node; the library's table comes from Python's Unicode data): alone and inside a word. */
+START_TEST (test_lowercase_matches_javascript)
+{
+   static const uint32_t blocks[][2] = {{0x0001, 0x017F}, {0x0370, 0x04FF}};
+   char path[1024], *text, *line, *save = NULL;
+   char *expect[0x500] = {0};
+   size_t b, changed = 0;
+   uint32_t c;
+
+   snprintf (path, sizeof path, "%s/lowercase-js.txt", ODM_TEST_DATA_DIR);
+   text = odm_test_read_file (path, NULL);
+   ck_assert_msg (text != NULL, "%s missing", path);
+   for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save)) {
+      unsigned int cp;
+      char hex[32], bytes[16];
+      size_t i, n;
+      if (line[0] == '#') {
+         continue;
+      }
+      ck_assert (sscanf (line, "%x %31s", &cp, hex) == 2 && cp < 0x500);
+      n = strlen (hex) / 2;
+      ck_assert (n < sizeof bytes);
+      for (i = 0; i < n; i++) {
+         unsigned int byte;
+         ck_assert (sscanf (hex + 2 * i, "%2x", &byte) == 1);
+         bytes[i] = (char) byte;
+      }
+      bytes[n] = '\0';
+      expect[cp] = bson_strdup (bytes);
+      changed++;
+   }
+   ck_assert_uint_ge (changed, 290);
+   for (b = 0; b < 2; b++) {
+      for (c = blocks[b][0]; c <= blocks[b][1]; c++) {
+         char in[8], word[16], want[16], *got;
+         size_t n = utf8_encode (c, in);
+         const char *low = expect[c] ? expect[c] : NULL;
+         in[n] = '\0';
+         if (!low) {
+            low = in;
+         }
+         got = odm_lowercase (in);
+         ck_assert_msg (strcmp (got, low) == 0, "U+%04X: got %s, JavaScript %s", c, got, low);
+         bson_free (got);
+         /* inside a word, where final sigma does not apply */
+         bson_snprintf (word, sizeof word, "A%sB", in);
+         bson_snprintf (want, sizeof want, "a%sb", low);
+         got = odm_lowercase (word);
+         ck_assert_msg (strcmp (got, want) == 0, "A U+%04X B: got %s, JavaScript %s", c, got, want);
+         bson_free (got);
+         /* in place: the same, but U+0130 (which grows) is left as it is */
+         odm_lowercase_inplace (in);
+         ck_assert_msg (strcmp (in, c == 0x130 ? "\xc4\xb0" : low) == 0, "in place U+%04X", c);
+      }
+   }
+   for (c = 0; c < 0x500; c++) {
+      bson_free (expect[c]);
+   }
+   bson_free (text);
+}
+END_TEST
+
+START_TEST (test_lowercase_dotted_capital_i_on_prepare)
+{
+   odm_user_t u;
+   odm_violations_t v;
+   odm_prepare_opts_t o = {.now_ms = NOW};
+   odm_user_init (&u);
+   /* "İSTANBUL@ÁΆ.GR": İ grows to i + U+0307, Á to á, Ά to ά */
+   u.email = bson_strdup ("\xc4\xb0STANBUL@\xc3\x81\xce\x86.GR");
+   u.username = bson_strdup ("ist");
+   ck_assert (odm_user_prepare (&u, &o, &v));
+   ck_assert_str_eq (u.email, "i\xcc\x87stanbul@\xc3\xa1\xce\xac.gr");
+   odm_violations_cleanup (&v);
+   odm_user_cleanup (&u);
+}
+END_TEST
+
 Suite *
 rules_suite (void)
 {
@@ -323,9 +547,13 @@ rules_suite (void)
    tcase_add_test (tc, test_violations_as_error);
    tcase_add_test (tc, test_prepare_defaults_ids_timestamps);
    tcase_add_test (tc, test_lowercase_applied);
+   tcase_add_test (tc, test_lowercase_matches_javascript);
+   tcase_add_test (tc, test_lowercase_dotted_capital_i_on_prepare);
    tcase_add_test (tc, test_minlength);
    tcase_add_test (tc, test_subdocument_rules);
    tcase_add_test (tc, test_nan_rejected);
+   tcase_add_test (tc, test_required_inside_absent_or_null_object);
+   tcase_add_test (tc, test_transaction_without_payment_method);
    suite_add_tcase (s, tc);
    return s;
 }

@@ -33,8 +33,11 @@ odm_test_fixture_with (const char *coll, const char *edits_json);
 Suite *codec_suite (void);
 Suite *live_suite (void);
 Suite *analytics_suite (void);
+Suite *params_suite (void);
 Suite *rules_suite (void);
 Suite *schema_suite (void);
 Suite *hooks_suite (void);
+Suite *update_suite (void);
+Suite *integrity_suite (void);
 
 #endif

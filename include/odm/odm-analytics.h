@@ -56,9 +56,37 @@ struct odm_aggregation {
 };
 
 /* The pipeline with PARAMS substituted, into OUT (initialised here, always).
- * Fails when a required parameter is missing or a period is not one of the four. */
+ * Fails when a required parameter is missing or a set one is out of its range (a period
+ * not one of the four, a non-finite number, a $limit below 1 or not whole, a date outside
+ * JavaScript's range, a string that is NULL or not UTF-8); the message names it. */
 ODM_API bool
 odm_aggregation_pipeline (const odm_aggregation_t *agg, const void *params, bson_t *out, bson_error_t *error);
+
+/* Sets parameter NAME of AGG's params struct PARAMS from TEXT (what `odm analytics run
+ * --param NAME=TEXT` does) after checking it:
+ *   string   valid UTF-8 (PARAMS keeps the pointer TEXT: it must outlive the call that uses PARAMS)
+ *   period   day, week, month or year (pointer kept, as for strings)
+ *   number   a finite number; the operand of $limit a whole number from 1 to 2^53-1 ($skip: from 0)
+ *   boolean  true or false
+ *   date     milliseconds since 1970-01-01T00:00:00Z, or ISO 8601 (see odm_parse_date)
+ *   objectId 24 hex digits
+ * Fails with ODM_ERROR_INVALID_ARGUMENT and a message that names the parameter and the
+ * accepted forms; PARAMS is then unchanged. The same ranges are checked when a params
+ * struct filled in C is run (odm_aggregation_pipeline, odm_aggregate). */
+ODM_API bool
+odm_param_parse (const odm_aggregation_t *agg, void *params, const char *name, const char *text, bson_error_t *error);
+
+/* The parameter of AGG called NAME, or NULL. */
+ODM_API const odm_param_t *
+odm_param_find (const odm_aggregation_t *agg, const char *name);
+
+/* Reads a date parameter's text into milliseconds since the epoch: digits with an optional
+ * sign (milliseconds), or YYYY-MM-DD, optionally followed by T (or a space) HH:MM, :SS and
+ * a fraction of 1 to 9 digits (read to the millisecond), and an offset Z, +HH, +HH:MM or
+ * +HHMM (or -); without an offset the time is UTC. Refuses impossible dates (2023-02-29),
+ * anything after the date, and dates outside JavaScript's range (+/-8.64e15 ms). */
+ODM_API bool
+odm_parse_date (const char *text, int64_t *ms);
 
 /* Runs AGG on SCHEMA's collection and decodes every row. *ROWS (an array of *N row
  * structs, NULL when there are none) is owned by the caller: free it with odm_rows_free.

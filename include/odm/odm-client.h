@@ -28,6 +28,12 @@ ODM_BEGIN_DECLS
 /* libmongoc's pool type, declared here so that this header does not pull in all of
  * <mongoc/mongoc.h> (include it yourself to use the pool). */
 typedef struct _mongoc_client_pool_t mongoc_client_pool_t;
+typedef struct _mongoc_uri_t mongoc_uri_t;
+
+/* The socketTimeoutMS libodm sets when the URI gives none: how long one call waits on a
+ * server that accepted the connection but stopped answering (libmongoc's own default is
+ * 300 s). Give socketTimeoutMS in the URI to choose another bound (0 = wait forever). */
+#define ODM_DEFAULT_SOCKET_TIMEOUT_MS 30000
 
 typedef struct _odm_client_t odm_client_t;
 typedef struct _odm_cursor_t odm_cursor_t;
@@ -48,6 +54,10 @@ odm_client_db_name (const odm_client_t *client);
 /* The pool, for anything libodm does not wrap. */
 ODM_API mongoc_client_pool_t *
 odm_client_pool (odm_client_t *client);
+
+/* The URI in force, with the options libodm set (see ODM_DEFAULT_SOCKET_TIMEOUT_MS). */
+ODM_API const mongoc_uri_t *
+odm_client_uri (const odm_client_t *client);
 
 /* Runs {ping: 1}. */
 ODM_API bool
@@ -83,6 +93,7 @@ typedef struct {
    int64_t skip;
    int64_t limit;       /* 0 = no limit */
    uint32_t decode_flags;
+   bool checked_filter; /* run odm_filter_check on FILTER first (for filters built from request data) */
 } odm_find_opts_t;
 
 /* A typed cursor over FILTER. Returns NULL with ERROR set on bad arguments. */
@@ -112,10 +123,30 @@ ODM_API bool
 odm_save (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm_write_opts_t *opts,
           odm_violations_t *violations, bson_error_t *error);
 
+/* Which way an update went (docs/live.md, "Operator updates"). */
+typedef enum {
+   ODM_UPDATE_REFUSED = 0, /* refused before anything was sent */
+   ODM_UPDATE_DIRECT,      /* sent as the operator update it is, rules guarded by the filter */
+   ODM_UPDATE_CHECKED      /* read, applied in memory, validated whole, written conditionally */
+} odm_update_path_t;
+
+/* What odm_update did, when the caller asks (odm_update_opts_t.result). */
+typedef struct {
+   odm_update_path_t path;
+   const char *why;   /* CHECKED: why not DIRECT (static text), else NULL */
+   int attempts;      /* round trips of the checked path's read-write cycle (1 for DIRECT) */
+   int64_t matched;
+   int64_t modified;
+   bool upserted;
+} odm_update_result_t;
+
 typedef struct {
    bool upsert;
-   bool multi;              /* update every matching document, not just one */
-   int64_t now_ms;
+   bool multi;                  /* update every matching document, not just one */
+   int64_t now_ms;              /* clock for updatedAt and $currentDate; 0 = the real clock */
+   const bson_t *mongoc_opts;   /* passed to libmongoc's update (writeConcern, ...), or NULL */
+   odm_update_result_t *result; /* filled when non-NULL */
+   bool checked_filter;         /* run odm_filter_check on FILTER first */
 } odm_update_opts_t;
 
 /* Applies an operator update ($set, $unset, $inc, $mul, $min, $max, $push, $addToSet,
@@ -132,6 +163,13 @@ ODM_API bool
 odm_update (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, const bson_t *update,
             const odm_update_opts_t *opts, int64_t *matched, odm_violations_t *violations, bson_error_t *error);
 
+/* Which path odm_update would take for UPDATE, without a server: DIRECT, CHECKED (with
+ * *WHY, static text, saying why not direct) or REFUSED (returns false with ERROR and
+ * VIOLATIONS set, as odm_update would). PATH and WHY may be NULL. */
+ODM_API bool
+odm_update_plan (const odm_schema_t *schema, const bson_t *update, odm_update_path_t *path, const char **why,
+                 odm_violations_t *violations, bson_error_t *error);
+
 /* The in-memory half of odm_update, no server involved: checks UPDATE against the spec,
  * applies it to STORED (one stored document) and runs the pre-save path on the result, as
  * odm_update does before writing. OUT (initialised here, always) receives the document
@@ -144,6 +182,15 @@ odm_update_apply (const odm_schema_t *schema, const bson_t *stored, const bson_t
 ODM_API bool
 odm_delete (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, bool multi,
             int64_t *deleted, bson_error_t *error);
+
+/* Checks FILTER against SCHEMA before it is sent, for filters that carry request data:
+ * refuses server-side JavaScript anywhere ($where, $function, $accumulator, also inside
+ * $expr and $elemMatch), unknown query operators, and paths the collection does not have
+ * (arrays are looked through as queries do: "attachments.url"; anything goes below a mixed
+ * field). One violation per problem (rule "operator", "unknown", "type" or "depth"), the
+ * path naming the place in the filter. VIOLATIONS (may be NULL) is initialised here. */
+ODM_API bool
+odm_filter_check (const odm_schema_t *schema, const bson_t *filter, odm_violations_t *violations);
 
 /* Checks every key of DOC (recursively) for a leading '$' or a '.', which user data must
  * not carry into a stored document. Adds one violation (rule "key") per bad key. */
@@ -163,9 +210,16 @@ odm_indexes_ensure (odm_client_t *client, const odm_schema_t *schema, int *creat
 
 /* Compares the live collection's indexes with the wanted ones. OUT (initialised here,
  * always) receives one line per difference: "missing NAME {keys}", "extra NAME {keys}",
- * "differs NAME: ..." as violations (path = index name, rule = missing|extra|differs). */
+ * "differs NAME: ..." as violations (path = index name, rule = missing|extra|differs).
+ * A live index that the spec declares but libodm does not create (a prefix of another,
+ * see odm_indexes_lint; Mongoose creates it) is listed with rule "declared": a note, not
+ * drift. odm_indexes_drift counts the others. */
 ODM_API bool
 odm_indexes_diff (odm_client_t *client, const odm_schema_t *schema, odm_violations_t *out, bson_error_t *error);
+
+/* How many of the violations of odm_indexes_diff are drift (rule missing, extra or differs). */
+ODM_API size_t
+odm_indexes_drift (const odm_violations_t *diff);
 
 /* Reports what the seed declares twice and indexes that are prefixes of others. */
 ODM_API void

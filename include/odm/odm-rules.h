@@ -33,10 +33,17 @@ odm_utf16_length (const char *s);
 ODM_API bool
 odm_pattern_match (odm_pattern_t pattern, const char *s);
 
-/* Lowercases S in place the way JavaScript's toLowerCase() does for the Latin, Greek and
- * Cyrillic letters that have a one-to-one lowercase of the same UTF-8 length. */
+/* Lowercases S in place the way JavaScript's toLowerCase() does in ASCII, Latin-1, Latin
+ * Extended-A, Greek and Coptic, and Cyrillic (U+0000..U+017F, U+0370..U+04FF), except U+0130
+ * (capital I with dot above), whose lowercase is one byte longer: it is left as it is. Greek
+ * capital sigma always becomes small sigma (JavaScript picks final sigma at a word's end). */
 ODM_API void
 odm_lowercase_inplace (char *s);
+
+/* The same lowercase as a new string (bson_free it), U+0130 included (to U+0069 U+0307, as
+ * JavaScript does); NULL when S is NULL. The pre-save path uses this one. */
+ODM_API char *
+odm_lowercase (const char *s);
 
 ODM_API void
 odm_rule_min (odm_rule_ctx_t *ctx, const char *path, uint8_t has, double v, double min, const char *msg);
@@ -95,6 +102,14 @@ odm_derive_seconds_between (odm_rule_ctx_t *ctx, const char *path, uint8_t has_f
 
 ODM_API void
 odm_rule_requires (odm_rule_ctx_t *ctx, const char *path, bool cond, bool has, const char *msg);
+
+/* An operand that the platform's hook compares unguarded (`a > b`, `a <= b`): JavaScript
+ * reads null as 0 there (the epoch for a date) and undefined as NaN (every comparison false).
+ * The generated rules wrap such an operand's has/value pair with these, so that null takes
+ * part as a present 0 and absent stays absent. */
+#define ODM_JS_HAS(has) ((uint8_t) ((has) == ODM_NULL ? ODM_PRESENT : (has)))
+#define ODM_JS_NUMBER(has, v) ((has) == ODM_NULL ? 0.0 : (v))
+#define ODM_JS_DATE(has, v) ((has) == ODM_NULL ? INT64_C (0) : (v))
 
 /* Whether S is non-NULL and equal to LITERAL. */
 ODM_API bool

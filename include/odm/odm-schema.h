@@ -55,6 +55,8 @@ typedef enum {
 #define ODM_F_CREATED_AT (1u << 11) /* timestamps: set on create when absent */
 #define ODM_F_UPDATED_AT (1u << 12) /* timestamps: set on every prepare */
 #define ODM_F_ENUM (1u << 13)
+#define ODM_F_NULL_IS_ZERO (1u << 14) /* the platform's hook compares this number unguarded, so
+                                       * JavaScript reads null as 0 against min and max */
 
 /* Messages the seed's hooks give for rules the schema also declares; NULL = default text. */
 typedef struct {

@@ -575,9 +575,11 @@ cmd_indexes (int argc, char **argv)
          if (!odm_indexes_diff (client, s, &v, &err)) {
             fprintf (stderr, "odm: %s: %s\n", s->collection, err.message);
             rc = EXIT_USAGE;
-         } else if (v.count) {
+         } else {
             print_violation_lines (s->collection, &v);
-            rc = rc ? rc : EXIT_INVALID;
+            if (odm_indexes_drift (&v)) { /* "declared" lines are notes, not drift */
+               rc = rc ? rc : EXIT_INVALID;
+            }
          }
          odm_violations_cleanup (&v);
       }
@@ -586,86 +588,69 @@ cmd_indexes (int argc, char **argv)
    return rc;
 }
 
-/* What a parameter of KIND accepts, for error messages. */
-static const char *
-param_expects (uint32_t kind)
+/* The row table of analytic A in docs/analytics.md: every field of a row, those inside an
+ * object-valued _id too (`_id.period`), with its type and the spec's comment. */
+static void
+print_row_fields (bson_iter_t *fields, const char *prefix)
 {
-   switch (kind) {
-   case ODM_KIND_NUMBER: return "a number";
-   case ODM_KIND_BOOL: return "true or false";
-   case ODM_KIND_DATE:
-      return "milliseconds since 1970, or an ISO-8601 date: 2024-03-01, 2024-03-01T12:00:00Z, "
-             "2024-03-01T12:00:00.000+01:00";
-   case ODM_KIND_OID: return "an ObjectId of 24 hex digits";
-   case ODM_PARAM_PERIOD: return "a period name";
-   default: return "a string";
+   while (bson_iter_next (fields)) {
+      bson_iter_t f, sub;
+      const char *name = "", *type = "", *comment = "";
+      bool nested = false;
+      if (!BSON_ITER_HOLDS_DOCUMENT (fields) || !bson_iter_recurse (fields, &f)) {
+         continue;
+      }
+      while (bson_iter_next (&f)) {
+         const char *k = bson_iter_key (&f);
+         if (!strcmp (k, "name") && BSON_ITER_HOLDS_UTF8 (&f)) {
+            name = bson_iter_utf8 (&f, NULL);
+         } else if (!strcmp (k, "type") && BSON_ITER_HOLDS_UTF8 (&f)) {
+            type = bson_iter_utf8 (&f, NULL);
+         } else if (!strcmp (k, "comment") && BSON_ITER_HOLDS_UTF8 (&f)) {
+            comment = bson_iter_utf8 (&f, NULL);
+         } else if (!strcmp (k, "fields") && BSON_ITER_HOLDS_ARRAY (&f)) {
+            nested = bson_iter_recurse (&f, &sub);
+         }
+      }
+      printf ("| `%s%s` | %s | %s |\n", prefix, name, !strcmp (type, "objectid") ? "objectId" : type, comment);
+      if (nested) {
+         char *p = bson_strdup_printf ("%s%s.", prefix, name);
+         print_row_fields (&sub, p);
+         bson_free (p);
+      }
    }
 }
 
-/* Sets parameter P of a params struct from text V. */
-static bool
-set_param (const odm_param_t *p, void *params, const char *v)
+static void
+print_row_doc (const odm_schema_t *s, const odm_aggregation_t *a)
 {
-   uint8_t *has = (uint8_t *) params + p->presence;
-   void *at = (char *) params + p->offset;
-   char *end;
-   switch (p->kind) {
-   case ODM_KIND_STRING:
-   case ODM_PARAM_PERIOD:
-      *(const char **) at = v;
-      break;
-   case ODM_KIND_NUMBER: {
-      double d;
-      errno = 0;
-      d = strtod (v, &end);
-      if (*end || !*v || errno == ERANGE || d != d) {
-         return false;
-      }
-      *(double *) at = d;
-      break;
-   }
-   case ODM_KIND_BOOL:
-      if (strcmp (v, "true") && strcmp (v, "false")) {
-         return false;
-      }
-      *(bool *) at = !strcmp (v, "true");
-      break;
-   case ODM_KIND_DATE: {
-      /* milliseconds since the epoch, or an ISO-8601 date read as Extended JSON reads it */
-      int64_t ms;
-      if (!parse_ms (v, &ms)) {
-         char *json;
-         bson_t b;
-         bson_iter_t it;
-         bool ok;
-         if (strchr (v, '"') || strchr (v, '\\')) {
-            return false;
-         }
-         json = strlen (v) == 10 ? bson_strdup_printf ("{\"d\": {\"$date\": \"%sT00:00:00Z\"}}", v)
-                                 : bson_strdup_printf ("{\"d\": {\"$date\": \"%s\"}}", v);
-         ok = odm_json_to_bson (json, strlen (json), &b, NULL) && bson_iter_init_find (&it, &b, "d") &&
-              BSON_ITER_HOLDS_DATE_TIME (&it);
-         ms = ok ? bson_iter_date_time (&it) : 0;
-         bson_free (json);
-         bson_destroy (&b);
-         if (!ok || ms < -8640000000000000LL || ms > 8640000000000000LL) {
-            return false;
+   bson_t *spec = bson_new_from_json ((const uint8_t *) s->spec_json, -1, NULL);
+   bson_iter_t it, aggs;
+   bool done = false;
+   if (spec && bson_iter_init_find (&it, spec, "aggregations") && BSON_ITER_HOLDS_ARRAY (&it) &&
+       bson_iter_recurse (&it, &aggs)) {
+      while (!done && bson_iter_next (&aggs)) {
+         bson_iter_t c, row;
+         if (BSON_ITER_HOLDS_DOCUMENT (&aggs) && bson_iter_recurse (&aggs, &c) && bson_iter_find (&c, "c_name") &&
+             BSON_ITER_HOLDS_UTF8 (&c) && !strcmp (bson_iter_utf8 (&c, NULL), a->c_name) && bson_iter_recurse (&aggs, &c) &&
+             bson_iter_find (&c, "row") && BSON_ITER_HOLDS_ARRAY (&c) && bson_iter_recurse (&c, &row)) {
+            printf ("| row field | type | |\n| --- | --- | --- |\n");
+            print_row_fields (&row, "");
+            done = true;
          }
       }
-      *(int64_t *) at = ms;
-      break;
    }
-   case ODM_KIND_OID:
-      if (strlen (v) != 24 || !bson_oid_is_valid (v, 24)) {
-         return false;
+   bson_destroy (spec);
+   if (!done) { /* not reached with generated schemas: the descriptor's names and kinds */
+      static const char *const kinds[] = {"", "string", "number", "boolean", "date", "objectId", "object", "any"};
+      uint32_t j;
+      printf ("Row:");
+      for (j = 0; j < a->row->field_count; j++) {
+         const odm_field_t *f = &a->row->fields[j];
+         printf (" `%s` (%s%s)%s", f->name, (f->flags & ODM_F_ARRAY) ? "array of " : "",
+                 kinds[f->kind < 8 ? f->kind : 0], j + 1 < a->row->field_count ? "," : ".\n");
       }
-      bson_oid_init_from_string ((bson_oid_t *) at, v);
-      break;
-   default:
-      return false;
    }
-   *has = ODM_PRESENT;
-   return true;
 }
 
 static int
@@ -695,7 +680,21 @@ cmd_analytics (int argc, char **argv)
       printf ("%zu of the seed's %zu named analytics are implemented as pipelines. Each is called as\n"
               "`odm_<collection>_<name> (client, &params, &rows, &n, &error)` or\n"
               "`odm analytics run COLLECTION NAME --uri URI [--param k=v ...]`. Time windows are\n"
-              "`from` inclusive, `to` exclusive; unset parameters filter nothing.\n",
+              "`from` inclusive, `to` exclusive; unset parameters filter nothing.\n"
+              "\n"
+              "Parameters are checked before anything runs (`odm_param_parse` reads them from text,\n"
+              "as `--param` does): a date is milliseconds since 1970-01-01T00:00:00Z or ISO 8601\n"
+              "(`2024-03-01`, `2024-03-01T12:30:00Z`, `2024-03-01T12:30:00+01:00`; no offset means UTC),\n"
+              "within JavaScript's range; `limit` is a whole number from 1; other numbers are finite;\n"
+              "a period is `day`, `week` (ISO), `month` or `year`; an objectId is 24 hex digits; a\n"
+              "boolean is `true` or `false`. A refused value is an error naming the parameter.\n"
+              "\n"
+              "Null is not a value: a field stored as null counts as missing (filters use `$ne: null`,\n"
+              "never `$exists`), distinct counts leave null out, grouping by the entries of an array\n"
+              "counts a document once per distinct entry, and a group key (or a member of an object\n"
+              "`_id`) that is missing or null is one null group. A row whose `_id` is null (its\n"
+              "comment says when that happens) comes back with `has__id == ODM_NULL` and a zeroed\n"
+              "`_id` member: test `has__id == ODM_PRESENT`, not `has__id`.\n",
               done, total);
       for (k = 0; k < n; k++) {
          uint32_t i, j;
@@ -725,12 +724,7 @@ cmd_analytics (int argc, char **argv)
                }
                printf ("\n");
             }
-            printf ("Row:");
-            for (j = 0; j < a->row->field_count; j++) {
-               const odm_field_t *f = &a->row->fields[j];
-               printf (" `%s` (%s%s)%s", f->name, (f->flags & ODM_F_ARRAY) ? "array of " : "",
-                       kinds[f->kind < 8 ? f->kind : 0], j + 1 < a->row->field_count ? "," : ".\n");
-            }
+            print_row_doc (all[k], a);
          }
       }
       return 0;
@@ -770,28 +764,21 @@ cmd_analytics (int argc, char **argv)
       }
       params = bson_malloc0 (a->params_size);
       for (i = 0; i < opts_spec[1].count; i++) {
+         /* The runtime parses and range-checks the value (odm_param_parse). */
          const char *kv = opts_spec[1].values[i], *eq = strchr (kv, '=');
-         uint32_t j;
-         bool done = false;
-         for (j = 0; eq && j < a->param_count && !done; j++) {
-            if (strlen (a->params[j].name) == (size_t) (eq - kv) && !strncmp (a->params[j].name, kv, (size_t) (eq - kv))) {
-               if (!set_param (&a->params[j], params, eq + 1)) {
-                  fprintf (stderr, "odm: analytics run: --param %s: %s expects %s (see `odm analytics docs`)\n", kv,
-                           a->params[j].name, param_expects (a->params[j].kind));
-                  bson_free (params);
-                  free_opts (opts_spec);
-                  return EXIT_USAGE;
-               }
-               done = true;
-            }
+         char *name;
+         bool ok;
+         if (!eq) {
+            fprintf (stderr, "odm: analytics run: --param takes NAME=VALUE, not \"%s\"\n", kv);
+            bson_free (params);
+            free_opts (opts_spec);
+            return EXIT_USAGE;
          }
-         if (!done) {
-            if (!eq) {
-               fprintf (stderr, "odm: analytics run: --param %s: expected NAME=VALUE\n", kv);
-            } else {
-               fprintf (stderr, "odm: analytics run: %s.%s has no parameter \"%.*s\" (see `odm analytics docs`)\n",
-                        s->collection, a->c_name, (int) (eq - kv), kv);
-            }
+         name = bson_strndup (kv, (size_t) (eq - kv));
+         ok = odm_param_parse (a, params, name, eq + 1, &err);
+         bson_free (name);
+         if (!ok) {
+            fprintf (stderr, "odm: analytics run: --param %s\n", err.message);
             bson_free (params);
             free_opts (opts_spec);
             return EXIT_USAGE;

@@ -2,6 +2,8 @@
  * computed here in C from the same structs. */
 #include "harness.h"
 
+#include <check.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -63,6 +65,15 @@ dataset (size_t *n)
       d->createdAt = ODM_AX_EPOCH + odm_ax_rng_range (&r, 0, 150) * ODM_AX_DAY + odm_ax_rng_range (&r, 0, 86399999);
       d->has_createdAt = ODM_PRESENT;
    }
+   /* No mode: docs[40] written by another client without one (no default filled), docs[41]
+    * with an explicit null, in the same month: one null group (the two are distinct
+    * group keys unless the pipeline normalises them). docs[42]'s conversation style is
+    * null: not a distinct style. */
+   docs[40].createdAt = FEB1 + 10 * ODM_AX_DAY;
+   odm_ax_unset_string (&docs[40].settings.mode, &docs[40].settings.has_mode, ODM_ABSENT);
+   docs[41].createdAt = FEB1 + 11 * ODM_AX_DAY;
+   odm_ax_unset_string (&docs[41].settings.mode, &docs[41].settings.has_mode, ODM_NULL);
+   odm_ax_unset_string (&docs[42].conversationStyle, &docs[42].has_conversationStyle, ODM_NULL);
    /* Boundaries: personalizations exactly at 2024-02-01 and 2024-04-01. */
    docs[30].createdAt = FEB1;
    docs[31].createdAt = APR1;
@@ -93,10 +104,19 @@ typedef struct {
    size_t nmodes, nstyles;
 } group_t;
 
+/* A mode, or NULL when the document has none (missing or null): the "" key below. */
+static const char *
+mode_of (const odm_agent_personalization_t *d)
+{
+   return d->settings.mode; /* present while set */
+}
+
+/* K2 NULL is the null group: key "" (no mode is empty), sorted first as MongoDB sorts null. */
 static group_t *
 group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *k1, const char *k2)
 {
    size_t i;
+   k2 = k2 ? k2 : "";
    for (i = 0; i < *ng; i++) {
       if (oid ? bson_oid_equal (&g[i].oid, oid) : !strcmp (g[i].k1, k1) && !strcmp (g[i].k2, k2)) {
          return &g[i];
@@ -202,7 +222,7 @@ expect_customization_trends (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
-      x = group_for (g, &ng, NULL, key, d->settings.mode);
+      x = group_for (g, &ng, NULL, key, mode_of (d));
       x->count++;
       x->temperature += d->settings.temperature;
       x->tokens += d->settings.maxTokens;
@@ -210,8 +230,16 @@ expect_customization_trends (const void *params, bson_t *rows)
    }
    odm_ax_sort (g, ng, sizeof g[0], by_keys);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", "{", "period", BCON_UTF8 (g[i].k1), "mode", BCON_UTF8 (g[i].k2), "}",
-                              "personalizations", BCON_DOUBLE (g[i].count), "averageTemperature",
+      bson_t *row = bson_new (), id;
+      BSON_APPEND_DOCUMENT_BEGIN (row, "_id", &id);
+      BSON_APPEND_UTF8 (&id, "period", g[i].k1);
+      if (g[i].k2[0]) {
+         BSON_APPEND_UTF8 (&id, "mode", g[i].k2);
+      } else {
+         BSON_APPEND_NULL (&id, "mode");
+      }
+      bson_append_document_end (row, &id);
+      BCON_APPEND (row, "personalizations", BCON_DOUBLE (g[i].count), "averageTemperature",
                               BCON_DOUBLE (g[i].temperature / g[i].count), "averageMaxTokens",
                               BCON_DOUBLE (g[i].tokens / g[i].count), "customPrompts", BCON_DOUBLE (g[i].a));
       odm_ax_append_row (rows, row);
@@ -243,8 +271,12 @@ expect_user_engagement (const void *params, bson_t *rows)
       x = group_for (g, &ng, &d->userId, NULL, NULL);
       x->count++;
       x->a += (double) d->quickActions.count;
-      set_add (x->modes, &x->nmodes, d->settings.mode);
-      set_add (x->styles, &x->nstyles, d->conversationStyle);
+      if (mode_of (d)) { /* a missing or null mode or style is not a value */
+         set_add (x->modes, &x->nmodes, d->settings.mode);
+      }
+      if (d->conversationStyle) {
+         set_add (x->styles, &x->nstyles, d->conversationStyle);
+      }
       x->first = d->createdAt < x->first ? d->createdAt : x->first;
       x->last = d->createdAt > x->last ? d->createdAt : x->last;
    }
@@ -282,6 +314,12 @@ static const odm_ax_case_t cases[] = {
    {"one user", &odm_agent_personalization_user_engagement_aggregation, &ue_user, expect_user_engagement},
 };
 
+static bool
+as_is (size_t i)
+{
+   return i == 40;
+}
+
 static const void *
 dataset_and_params (size_t *n)
 {
@@ -298,4 +336,4 @@ dataset_and_params (size_t *n)
 }
 
 const odm_analytics_module_t odm_analytics_agent_personalization = {
-   &odm_agent_personalization_schema, dataset_and_params, cases, sizeof cases / sizeof cases[0]};
+   &odm_agent_personalization_schema, dataset_and_params, cases, sizeof cases / sizeof cases[0], as_is};

@@ -327,9 +327,11 @@ dataset_and_params (size_t *n)
    fg_user_category_window.has_userId = 1;
    fg_user_category_window.category = docs[3].category;
    fg_user_category_window.has_category = 1;
-   fg_user_category_window.from = docs[10].createdAt; /* inclusive */
+   /* The window starts at docs[3] itself (inclusive bound), so the combined filter keeps
+    * at least that project; others of the window differ in user or category. */
+   fg_user_category_window.from = docs[3].createdAt;
    fg_user_category_window.has_from = 1;
-   fg_user_category_window.to = docs[11].createdAt + 60 * ODM_AX_DAY;
+   fg_user_category_window.to = docs[3].createdAt + 90 * ODM_AX_DAY;
    fg_user_category_window.has_to = 1;
    return d;
 }

@@ -384,7 +384,7 @@ static const odm_ax_case_t cases[] = {
    {"top 1 with a tie", &odm_chat_session_agent_usage_aggregation, &au_top1, expect_agent_usage},
    {"top 3 with a tie", &odm_chat_session_agent_usage_aggregation, &au_top3, expect_agent_usage},
    {"one user", &odm_chat_session_agent_usage_aggregation, &au_user, expect_agent_usage},
-   {"window after the data", &odm_chat_session_agent_usage_aggregation, &au_empty_window, expect_agent_usage},
+   {"window after the data", &odm_chat_session_agent_usage_aggregation, &au_empty_window, expect_agent_usage, ODM_AX_NO_ROWS},
    {"by month", &odm_chat_session_message_rollup_aggregation, &mr_month, expect_message_rollup},
    {"by day", &odm_chat_session_message_rollup_aggregation, &mr_day, expect_message_rollup},
    {"by ISO week", &odm_chat_session_message_rollup_aggregation, &mr_week, expect_message_rollup},

@@ -2,10 +2,12 @@
  * here in C from the same structs. */
 #include "harness.h"
 
+#include <check.h>
+
 #include <stdio.h>
 #include <string.h>
 
-#define N 48
+#define N 50
 static odm_chat_setting_t docs[N];
 static const char *const themes[] = {"auto", "light", "dark", "neural"};
 static const char *const font_sizes[] = {"small", "medium", "large"};
@@ -70,6 +72,17 @@ dataset (size_t *n)
          d->has_privacy = ODM_NULL;
       }
    }
+   /* No theme and no font size: docs[48] as another client wrote it (both missing, no
+    * defaults filled), docs[49] with explicit nulls. One null group (theme and font size
+    * null) in preference_breakdown, one null theme in theme_popularity; 48 and 49 would
+    * otherwise be light and dark, so the ties above stay. */
+   for (i = 48; i < 50; i++) {
+      uint8_t state = i == 48 ? ODM_ABSENT : ODM_NULL;
+      odm_ax_unset_string (&docs[i].theme, &docs[i].has_theme, state);
+      odm_ax_unset_string (&docs[i].fontSize, &docs[i].has_fontSize, state);
+      docs[i].privacy.allowAnalytics = true;
+      docs[i].has_privacy = ODM_PRESENT;
+   }
    /* Boundaries: settings created exactly at 2024-02-01 and 2024-04-01. */
    docs[10].createdAt = ODM_AX_EPOCH + 31 * ODM_AX_DAY;
    docs[11].createdAt = ODM_AX_EPOCH + 91 * ODM_AX_DAY;
@@ -110,10 +123,13 @@ typedef struct {
    int64_t first, last;
 } group_t;
 
+/* A missing or null theme or font size is the key "" (no value is empty): the null group,
+ * which sorts first as MongoDB sorts null before strings. */
 static group_t *
 group_for (group_t *g, size_t *ng, const char *skey, const char *skey2)
 {
    size_t i;
+   skey = skey ? skey : "";
    for (i = 0; i < *ng; i++) {
       if (!strcmp (g[i].skey, skey) && (!skey2 || !strcmp (g[i].skey2, skey2))) {
          return &g[i];
@@ -146,6 +162,16 @@ add (group_t *g, const odm_chat_setting_t *d)
    g->favorites += d->has_quickActions == ODM_NULL ? 0 : (double) d->quickActions.favorites.count;
 }
 
+static void
+key_or_null (bson_t *doc, const char *name, const char *key)
+{
+   if (*key) {
+      BSON_APPEND_UTF8 (doc, name, key);
+   } else {
+      BSON_APPEND_NULL (doc, name);
+   }
+}
+
 static int
 by_count_then_keys (const void *a, const void *b)
 {
@@ -174,13 +200,17 @@ expect_preference_breakdown (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_chat_setting_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) && analytics_ok (d, p->has_allowAnalytics, p->allowAnalytics)) {
-         add (group_for (g, &ng, d->theme, d->fontSize), d);
+         add (group_for (g, &ng, d->theme, d->fontSize ? d->fontSize : ""), d);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_keys);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", "{", "theme", BCON_UTF8 (g[i].skey), "fontSize", BCON_UTF8 (g[i].skey2), "}",
-                              "userCount", BCON_DOUBLE (g[i].count), "autoSaveCount", BCON_DOUBLE (g[i].c[AUTO_SAVE]),
+      bson_t *row = bson_new (), id;
+      BSON_APPEND_DOCUMENT_BEGIN (row, "_id", &id);
+      key_or_null (&id, "theme", g[i].skey);
+      key_or_null (&id, "fontSize", g[i].skey2);
+      bson_append_document_end (row, &id);
+      BCON_APPEND (row, "userCount", BCON_DOUBLE (g[i].count), "autoSaveCount", BCON_DOUBLE (g[i].c[AUTO_SAVE]),
                               "highContrastCount", BCON_DOUBLE (g[i].c[HIGH_CONTRAST]), "reducedMotionCount",
                               BCON_DOUBLE (g[i].c[REDUCED_MOTION]), "screenReaderCount", BCON_DOUBLE (g[i].c[SCREEN_READER]));
       odm_ax_append_row (rows, row);
@@ -214,7 +244,9 @@ expect_theme_popularity (const void *params, bson_t *rows)
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_keys);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "userCount", BCON_DOUBLE (g[i].count), "share",
+      bson_t *row = bson_new ();
+      key_or_null (row, "_id", g[i].skey);
+      BCON_APPEND (row, "userCount", BCON_DOUBLE (g[i].count), "share",
                               BCON_DOUBLE (g[i].count / total), "highContrastCount", BCON_DOUBLE (g[i].c[HIGH_CONTRAST]),
                               "firstChosenAt", BCON_DATE_TIME (g[i].first), "lastChosenAt", BCON_DATE_TIME (g[i].last));
       odm_ax_append_row (rows, row);
@@ -285,6 +317,12 @@ static const odm_ax_case_t cases[] = {
    {"users refusing analytics, window", &odm_chat_setting_feature_usage_aggregation, &fu_refusing_window, expect_feature_usage},
 };
 
+static bool
+as_is (size_t i)
+{
+   return i == 48;
+}
+
 static const void *
 dataset_and_params (size_t *n)
 {
@@ -303,4 +341,4 @@ dataset_and_params (size_t *n)
 }
 
 const odm_analytics_module_t odm_analytics_chat_settings = {
-   &odm_chat_setting_schema, dataset_and_params, cases, sizeof cases / sizeof cases[0]};
+   &odm_chat_setting_schema, dataset_and_params, cases, sizeof cases / sizeof cases[0], as_is};

@@ -290,7 +290,7 @@ static const odm_ax_case_t cases[] = {
    {"videos", &odm_community_content_media_performance_aggregation, &mp_videos, expect_media_performance},
    {"window [Feb 1, Apr 1)", &odm_community_content_media_performance_aggregation, &mp_window,
     expect_media_performance},
-   {"files are not media", &odm_community_content_media_performance_aggregation, &mp_files, expect_media_performance},
+   {"files are not media", &odm_community_content_media_performance_aggregation, &mp_files, expect_media_performance, ODM_AX_NO_ROWS},
 };
 
 const odm_analytics_module_t odm_analytics_community_content = {

@@ -2,6 +2,8 @@
  * here in C from the same structs. */
 #include "harness.h"
 
+#include <check.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -49,6 +51,9 @@ dataset (size_t *n)
       d->createdAt = ODM_AX_EPOCH + odm_ax_rng_range (&r, -15, 160) * ODM_AX_DAY + odm_ax_rng_range (&r, 0, 86399999);
       d->has_createdAt = ODM_PRESENT;
    }
+   /* A reaction whose type is null: counted as a reaction, not as a kind (MongoDB's
+    * $addToSet keeps null as a value). */
+   odm_ax_unset_string (&docs[7].type, &docs[7].has_type, ODM_NULL);
    /* Boundaries: reactions exactly at Feb 1 and Apr 1. */
    docs[10].createdAt = FEB1;
    docs[11].createdAt = APR1;
@@ -105,12 +110,15 @@ add (group_t *x, const odm_community_like_t *d, bool users)
    x->dislike += odm_str_eq (d->type, "dislike");
    x->angry += odm_str_eq (d->type, "angry");
    x->pos += positive (d);
-   x->neg += !positive (d);
+   x->neg += odm_str_eq (d->type, "dislike") || odm_str_eq (d->type, "angry"); /* a null type is neither */
    x->posts += odm_str_eq (d->targetType, "post");
    x->comments += odm_str_eq (d->targetType, "comment");
    x->first = d->createdAt < x->first ? d->createdAt : x->first;
    x->latest = d->createdAt > x->latest ? d->createdAt : x->latest;
-   /* distinct users (per period) or distinct reaction kinds (per user) */
+   /* distinct users (per period) or distinct reaction kinds (per user); a null kind is none */
+   if (!users && !d->type) {
+      return;
+   }
    for (i = 0; i < x->nset; i++) {
       if (users ? bson_oid_equal (x->set[i], &d->userId) : !strcmp (x->set[i], d->type)) {
          return;

@@ -2,6 +2,8 @@
  * computed here in C from the same structs. */
 #include "harness.h"
 
+#include <check.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -56,6 +58,8 @@ dataset (size_t *n)
    /* An admin stored without canModerate: the derivation sets it on insert. */
    odm_ax_set_string (&docs[9].role, "admin");
    docs[9].permissions.canModerate = false;
+   /* A membership whose role is null: no staff, and the null row of role_distribution. */
+   odm_ax_unset_string (&docs[20].role, &docs[20].has_role, ODM_NULL);
    /* Boundaries: documents exactly at 2024-02-01 and 2024-03-01. */
    docs[5].joinedAt = FEB1;
    docs[6].joinedAt = MAR1;
@@ -110,11 +114,11 @@ add (group_t *g, const odm_community_membership_t *d)
    g->pending += !strcmp (d->status, "pending");
    g->suspended += !strcmp (d->status, "suspended");
    g->left += !strcmp (d->status, "left");
-   g->staff += strcmp (d->role, "member") != 0;
+   g->staff += odm_str_eq (d->role, "moderator") || odm_str_eq (d->role, "admin"); /* a null role is no staff */
    g->invited += d->has_invitedBy == ODM_PRESENT;
    g->can_post += d->permissions.canPost;
    /* the derivation: an admin can always moderate */
-   g->can_moderate += d->permissions.canModerate || !strcmp (d->role, "admin");
+   g->can_moderate += d->permissions.canModerate || odm_str_eq (d->role, "admin");
    g->first = d->joinedAt < g->first ? d->joinedAt : g->first;
    g->last = d->joinedAt > g->last ? d->joinedAt : g->last;
    for (k = 0; k < g->ngroups && !bson_oid_equal (&g->groups[k], &d->groupId); k++) {
@@ -227,12 +231,18 @@ expect_role_distribution (const void *params, bson_t *rows)
       if (in_window (&docs[i], p->has_from, p->from, p->has_to, p->to) &&
           (!p->has_groupId || bson_oid_equal (&p->groupId, &docs[i].groupId)) &&
           (!p->has_status || !strcmp (p->status, docs[i].status))) {
-         add (group_for (g, &ng, NULL, docs[i].role), &docs[i]);
+         add (group_for (g, &ng, NULL, docs[i].role ? docs[i].role : ""), &docs[i]); /* "": the null role */
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_skey);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "memberCount", BCON_DOUBLE (g[i].count), "groupCount",
+      bson_t *row = bson_new ();
+      if (g[i].skey[0]) {
+         BSON_APPEND_UTF8 (row, "_id", g[i].skey);
+      } else {
+         BSON_APPEND_NULL (row, "_id");
+      }
+      BCON_APPEND (row, "memberCount", BCON_DOUBLE (g[i].count), "groupCount",
                               BCON_DOUBLE ((double) g[i].ngroups), "canPostCount", BCON_DOUBLE (g[i].can_post),
                               "canModerateCount", BCON_DOUBLE (g[i].can_moderate));
       odm_ax_append_row (rows, row);

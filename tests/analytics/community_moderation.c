@@ -2,6 +2,8 @@
  * computed here in C from the same structs. */
 #include "harness.h"
 
+#include <check.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -77,6 +79,27 @@ dataset (size_t *n)
    odm_ax_set_string (&docs[3].status, "in_review");
    docs[3].resolvedAt = docs[3].createdAt + 5 * HOUR;
    docs[3].has_resolvedAt = ODM_PRESENT;
+   /* An explicit null moderator is no moderator (MongoDB's $exists: true matches it): no
+    * null owner row. */
+   for (i = 0; i < N && docs[i].has_moderatorId == ODM_PRESENT; i++) {
+   }
+   ck_assert (i < N);
+   docs[i].has_moderatorId = ODM_NULL;
+   /* An assigned case whose status is null is not open. */
+   for (i = 0; i < N && !(docs[i].has_moderatorId == ODM_PRESENT && odm_str_eq (docs[i].status, "pending")); i++) {
+   }
+   ck_assert (i < N);
+   odm_ax_unset_string (&docs[i].status, &docs[i].has_status, ODM_NULL);
+   /* A case that lists a rule twice triggered it once. */
+   for (i = 0; i < N && docs[i].metadata.rulesTriggered.count == 0; i++) {
+   }
+   ck_assert (i < N);
+   {
+      odm_community_moderation_metadata_t *m = &docs[i].metadata;
+      m->rulesTriggered.items = bson_realloc (m->rulesTriggered.items, (m->rulesTriggered.count + 1) * sizeof (char *));
+      m->rulesTriggered.items[m->rulesTriggered.count] = bson_strdup (m->rulesTriggered.items[0]);
+      m->rulesTriggered.count++;
+   }
    /* Boundaries: cases created exactly at 2024-02-01 and 2024-04-01. */
    docs[10].createdAt = FEB1;
    docs[11].createdAt = APR1;
@@ -139,8 +162,8 @@ add (group_t *g, const odm_community_moderation_t *d)
 {
    size_t k;
    g->count++;
-   g->resolved += !strcmp (d->status, "resolved");
-   g->open += strcmp (d->status, "resolved") != 0;
+   g->resolved += odm_str_eq (d->status, "resolved");
+   g->open += odm_str_eq (d->status, "pending") || odm_str_eq (d->status, "in_review"); /* a null status is not open */
    g->high += !strcmp (d->priority, "high") || !strcmp (d->priority, "urgent");
    if (d->has_resolvedAt) {
       g->hours_sum += (double) (d->resolvedAt - d->createdAt) / 3600000.0;
@@ -200,9 +223,9 @@ expect_moderator_workload (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       const odm_community_moderation_t *d = &docs[i];
-      if (d->has_moderatorId && in_window (d, p->has_from, p->from, p->has_to, p->to) &&
+      if (d->has_moderatorId == ODM_PRESENT && in_window (d, p->has_from, p->from, p->has_to, p->to) &&
           (!p->has_moderatorId || bson_oid_equal (&p->moderatorId, &d->moderatorId)) &&
-          (!p->has_status || !strcmp (p->status, d->status))) {
+          (!p->has_status || odm_str_eq (d->status, p->status))) {
          add (group_for (g, &ng, &d->moderatorId, NULL, NULL), d);
       }
    }
@@ -270,11 +293,16 @@ expect_rule_effectiveness (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_community_moderation_t *d = &docs[i];
       if (!in_window (d, p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_status && strcmp (p->status, d->status))) {
+          (p->has_status && !odm_str_eq (d->status, p->status))) {
          continue;
       }
-      for (k = 0; k < d->metadata.rulesTriggered.count; k++) {
-         add (group_for (g, &ng, NULL, d->metadata.rulesTriggered.items[k], NULL), d);
+      for (k = 0; k < d->metadata.rulesTriggered.count; k++) { /* each distinct rule once */
+         size_t j;
+         for (j = 0; j < k && strcmp (d->metadata.rulesTriggered.items[j], d->metadata.rulesTriggered.items[k]); j++) {
+         }
+         if (j == k) {
+            add (group_for (g, &ng, NULL, d->metadata.rulesTriggered.items[k], NULL), d);
+         }
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);

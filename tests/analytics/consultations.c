@@ -2,6 +2,8 @@
  * here in C from the same structs. The natural date is scheduledAt. */
 #include "harness.h"
 
+#include <check.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -26,7 +28,7 @@ static const void *
 dataset (size_t *n)
 {
    odm_ax_rng_t r;
-   size_t i;
+   size_t i, k;
    odm_ax_rng_seed (&r, 23);
    memset (docs, 0, sizeof docs);
    for (i = 0; i < N; i++) {
@@ -83,6 +85,16 @@ dataset (size_t *n)
          d->has_feedback = ODM_PRESENT;
       }
    }
+   /* Explicit nulls count as absent (MongoDB's $exists: true matches them): completed
+    * consultations whose client rating is null are not rated. */
+   for (i = 0, k = 0; i < N && k < 2; i++) {
+      if (!strcmp (docs[i].status, "completed") && docs[i].feedback.has_clientRating == ODM_ABSENT) {
+         docs[i].feedback.has_clientRating = ODM_NULL;
+         docs[i].has_feedback = ODM_PRESENT;
+         k++;
+      }
+   }
+   ck_assert (k == 2);
    /* Boundaries: consultations exactly at 2024-02-01 and 2024-04-01. */
    docs[10].scheduledAt = FEB1;
    docs[11].scheduledAt = APR1;
@@ -382,5 +394,13 @@ dataset_and_params (size_t *n)
    return d;
 }
 
+/* A consultation without a location breaks the spec (location.type is required): only
+ * another client stores one, so it is stored as written. */
+static bool
+as_is (size_t i)
+{
+   return i % 3 == 0;
+}
+
 const odm_analytics_module_t odm_analytics_consultations = {
-   &odm_consultation_schema, dataset_and_params, cases, sizeof cases / sizeof cases[0]};
+   &odm_consultation_schema, dataset_and_params, cases, sizeof cases / sizeof cases[0], as_is};

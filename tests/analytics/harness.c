@@ -98,6 +98,14 @@ odm_ax_set_string (char **field, const char *value)
 }
 
 void
+odm_ax_unset_string (char **field, uint8_t *has, uint8_t state)
+{
+   bson_free (*field);
+   *field = NULL;
+   *has = state;
+}
+
+void
 odm_ax_period (int64_t ms, const char *period, char *buf, size_t size)
 {
    time_t t = (time_t) (ms / 1000);
@@ -171,6 +179,18 @@ same_row (const bson_t *want, const bson_t *got, char *why, size_t size)
    return true;
 }
 
+static void
+shorten (char *json, size_t max)
+{
+   size_t len = strlen (json);
+   if (len > max) {
+      while (max > 0 && ((unsigned char) json[max] & 0xC0) == 0x80) {
+         max--;
+      }
+      memcpy (json + max - 3, "...", 4);
+   }
+}
+
 void
 odm_ax_run_case (odm_client_t *client, const odm_analytics_module_t *m, const odm_ax_case_t *c)
 {
@@ -183,16 +203,45 @@ odm_ax_run_case (odm_client_t *client, const odm_analytics_module_t *m, const od
 
    ck_assert_msg (odm_aggregate (client, m->schema, c->agg, c->params, &rows, &n, &err), "%s %s: %s",
                   c->agg->c_name, c->label, err.message);
+   c->expect (c->params, &want);
    for (i = 0; i < n; i++) {
       bson_t row;
+      const odm_field_t *id = NULL;
+      uint32_t f;
+      for (f = 0; f < c->agg->row->field_count && !id; f++) {
+         id = strcmp (c->agg->row->fields[f].name, "_id") ? NULL : &c->agg->row->fields[f];
+      }
+      if (id) {
+         /* A null group key is a row with has__id == ODM_NULL (never a zeroed owner that
+          * reads as present); the comparison below checks which rows have one. */
+         uint8_t st = odm_field_state (id, (char *) rows + i * c->agg->row->size);
+         bson_iter_t w;
+         char key[24];
+         snprintf (key, sizeof key, "%zu", i);
+         if (bson_iter_init_find (&w, &want, key) && BSON_ITER_HOLDS_DOCUMENT (&w) && bson_iter_recurse (&w, &w) &&
+             bson_iter_find (&w, "_id")) {
+            ck_assert_msg (st == (BSON_ITER_HOLDS_NULL (&w) ? ODM_NULL : ODM_PRESENT),
+                           "%s %s: row %zu: has__id is %u, expected %s", c->agg->c_name, c->label, i, st,
+                           BSON_ITER_HOLDS_NULL (&w) ? "ODM_NULL" : "ODM_PRESENT");
+         }
+      }
       ck_assert (odm_row_to_bson (c->agg, (char *) rows + i * c->agg->row->size, &row));
       odm_ax_append_row (&got, &row);
       bson_destroy (&row);
    }
    odm_rows_free (c->agg, rows, n);
-   c->expect (c->params, &want);
    wj = bson_as_relaxed_extended_json (&want, NULL);
    gj = bson_as_relaxed_extended_json (&got, NULL);
+   /* check's messages have a size limit: show the start of each (cut at a character). */
+   shorten (wj, 1500);
+   shorten (gj, 1500);
+   ck_assert_msg (c->expect_none || bson_count_keys (&want) > 0,
+                  "%s.%s %s: the expectation is no rows, but the case does not say so (ODM_AX_NO_ROWS): "
+                  "a case that selects nothing verifies nothing",
+                  m->schema->collection, c->agg->c_name, c->label);
+   ck_assert_msg (!c->expect_none || bson_count_keys (&want) == 0,
+                  "%s.%s %s: declared ODM_AX_NO_ROWS, but the expectation has %u rows", m->schema->collection,
+                  c->agg->c_name, c->label, bson_count_keys (&want));
    ck_assert_msg (bson_count_keys (&want) == n, "%s.%s %s: %u rows expected, %zu got\n want %s\n  got %s",
                   m->schema->collection, c->agg->c_name, c->label, bson_count_keys (&want), n, wj, gj);
    bson_iter_init (&wi, &want);

@@ -38,13 +38,19 @@ void
 odm_ax_oid (bson_oid_t *oid, uint32_t n);
 
 /* A case: run AGG with PARAMS (the generated params struct) and expect the rows EXPECT
- * writes into the BSON array ROWS (keys "0", "1", ...), in order. */
+ * writes into the BSON array ROWS (keys "0", "1", ...), in order. A case whose
+ * expectation is no rows at all must say so with EXPECT_NONE (ODM_AX_NO_ROWS): an
+ * expectation that comes out empty otherwise fails the case, since a filter that selects
+ * nothing verifies nothing, and one with EXPECT_NONE that yields rows fails too. */
 typedef struct {
    const char *label;
    const odm_aggregation_t *agg;
    const void *params;
    void (*expect) (const void *params, bson_t *rows);
+   bool expect_none;
 } odm_ax_case_t;
+
+#define ODM_AX_NO_ROWS true
 
 typedef struct {
    const odm_schema_t *schema;
@@ -53,6 +59,10 @@ typedef struct {
    const void *(*dataset) (size_t *n);
    const odm_ax_case_t *cases;
    size_t case_count;
+   /* Optional: whether document I of the data set is stored as written by another client
+    * (its struct encoded as is, without the defaults and timestamps libodm's insert adds),
+    * so that fields with defaults can be missing, as in data libodm did not write. */
+   bool (*as_is) (size_t i);
 } odm_analytics_module_t;
 
 /* Appends {…} built by the caller as row I of ROWS. */
@@ -85,6 +95,11 @@ odm_ax_str_ok (uint8_t has, const char *want, const char *v);
 /* Replaces the owned string *FIELD (e.g. a default put there by init) by a copy of VALUE. */
 void
 odm_ax_set_string (char **field, const char *value);
+
+/* Makes the owned string *FIELD missing (STATE ODM_ABSENT) or an explicit null (ODM_NULL):
+ * a string is present while its pointer is set, so the pointer goes. */
+void
+odm_ax_unset_string (char **field, uint8_t *has, uint8_t state);
 
 /* $dateToString formats of the periods, computed in C (UTC). */
 void

@@ -2,6 +2,8 @@
  * here in C from the same structs. */
 #include "harness.h"
 
+#include <check.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -127,6 +129,20 @@ dataset (size_t *n)
          v->has_rating = k == 1 ? ODM_ABSENT : ODM_PRESENT;
       }
    }
+   /* Explicit nulls count as absent: a hire whose start date is null, an interview whose
+    * rating is null (MongoDB's $exists: true matches both), an offer whose status is null. */
+   for (i = 0; i < N && !(!strcmp (docs[i].status, "accepted") && docs[i].offer.has_startDate == ODM_ABSENT); i++) {
+   }
+   ck_assert (i < N);
+   docs[i].offer.has_startDate = ODM_NULL;
+   for (i = 0; i < N && !(docs[i].interviews.count > 0 && docs[i].interviews.items[0].has_rating == ODM_ABSENT); i++) {
+   }
+   ck_assert (i < N);
+   docs[i].interviews.items[0].has_rating = ODM_NULL;
+   for (i = 0; i < N && !(!strcmp (docs[i].status, "interview_scheduled") && docs[i].has_offer == ODM_PRESENT); i++) {
+   }
+   ck_assert (i < N);
+   docs[i].offer.has_status = ODM_NULL;
    /* Boundaries: hires exactly at 2024-02-01 and 2024-04-01, another in March. */
    for (i = 25; i < 28; i++) {
       int64_t at = i == 25 ? FEB1 : i == 26 ? APR1 : FEB1 + 40 * ODM_AX_DAY;
@@ -295,7 +311,7 @@ expect_hiring_success (const void *params, bson_t *rows)
       x->b += d->offer.has_status == ODM_PRESENT;
       x->c += d->offer.has_status == ODM_PRESENT && !strcmp (d->offer.status, "accepted");
       x->d += !strcmp (d->status, "accepted");
-      if (d->offer.has_salary == ODM_PRESENT) {
+      if (d->offer.has_status == ODM_PRESENT && d->offer.has_salary == ODM_PRESENT) { /* the offers' salaries */
          avg_add (x, d->offer.salary);
       }
    }

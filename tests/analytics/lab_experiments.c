@@ -3,6 +3,8 @@
  * completed experiment without one (the load's clock): the expectations know it. */
 #include "harness.h"
 
+#include <check.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -96,6 +98,16 @@ dataset (size_t *n)
          d->has_timeline = ODM_PRESENT;
       }
    }
+   /* Explicit nulls count as absent (MongoDB's $exists: true matches them): experiments
+    * whose allocated budget is null (and nothing spent) have no budget. */
+   for (i = 0, k = 0; i < N && k < 2; i++) {
+      if (docs[i].budget.has_allocated == ODM_ABSENT && docs[i].budget.has_spent == ODM_ABSENT) {
+         docs[i].budget.has_allocated = ODM_NULL;
+         docs[i].has_budget = ODM_PRESENT;
+         k++;
+      }
+   }
+   ck_assert (k == 2);
    /* Boundaries: experiments exactly at 2024-02-01 and 2024-04-01. */
    docs[20].createdAt = FEB1;
    docs[21].createdAt = APR1;

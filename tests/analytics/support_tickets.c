@@ -2,6 +2,8 @@
  * here in C from the same structs. */
 #include "harness.h"
 
+#include <check.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -20,8 +22,8 @@ open_count (const bson_oid_t *assignee)
 {
    size_t i, c = 0;
    for (i = 0; i < N; i++) {
-      c += docs[i].has_assigneeId && bson_oid_equal (&docs[i].assigneeId, assignee) &&
-           (!strcmp (docs[i].status, "open") || !strcmp (docs[i].status, "in_progress"));
+      c += docs[i].has_assigneeId == ODM_PRESENT && bson_oid_equal (&docs[i].assigneeId, assignee) &&
+           (odm_str_eq (docs[i].status, "open") || odm_str_eq (docs[i].status, "in_progress"));
    }
    return c;
 }
@@ -97,7 +99,7 @@ dataset (size_t *n)
    odm_ax_oid (&a954, 954);
    for (i = 0; i < N && open_count (&a954) < open_count (&a952); i++) {
       if (docs[i].has_assigneeId && bson_oid_equal (&docs[i].assigneeId, &a951) &&
-          (!strcmp (docs[i].status, "open") || !strcmp (docs[i].status, "in_progress"))) {
+          (odm_str_eq (docs[i].status, "open") || odm_str_eq (docs[i].status, "in_progress"))) {
          docs[i].assigneeId = a954;
       }
    }
@@ -105,6 +107,25 @@ dataset (size_t *n)
    docs[4].satisfaction.feedback = bson_strdup ("no comment");
    docs[4].satisfaction.has_feedback = ODM_PRESENT;
    docs[4].has_satisfaction = ODM_PRESENT;
+   /* Explicit nulls count as absent (MongoDB's $exists: true matches them): an unassigned
+    * ticket whose assigneeId is null (no null owner row), an open ticket whose resolution
+    * date is null (not resolved), a rating that is null. */
+   for (i = 0; i < N && docs[i].has_assigneeId == ODM_PRESENT; i++) {
+   }
+   ck_assert (i < N);
+   docs[i].has_assigneeId = ODM_NULL;
+   for (i = 0; i < N && !(docs[i].resolution.has_resolvedAt == ODM_ABSENT && docs[i].has_assigneeId == ODM_PRESENT); i++) {
+   }
+   ck_assert (i < N);
+   docs[i].resolution.has_resolvedAt = ODM_NULL;
+   docs[i].has_resolution = ODM_PRESENT;
+   for (i = 0; i < N && docs[i].satisfaction.has_rating == ODM_PRESENT; i++) {
+   }
+   ck_assert (i < N);
+   docs[i].satisfaction.has_rating = ODM_NULL;
+   docs[i].has_satisfaction = ODM_PRESENT;
+   /* A ticket whose status is null is neither open nor done: not unresolved either. */
+   odm_ax_unset_string (&docs[6].status, &docs[6].has_status, ODM_NULL);
    /* Boundaries: tickets created exactly at 2024-02-01 and 2024-04-01. */
    for (i = 10; i < 12; i++) {
       int64_t at = i == 10 ? FEB1 : APR1;
@@ -126,7 +147,7 @@ selected (const odm_support_ticket_t *d, uint8_t has_from, int64_t from, uint8_t
 static bool
 is (const char *value, const char *a, const char *b)
 {
-   return !strcmp (value, a) || (b && !strcmp (value, b));
+   return odm_str_eq (value, a) || (b && odm_str_eq (value, b)); /* a null status is none of them */
 }
 
 /* ------------------------------------------------------------ per-key groups */
@@ -170,12 +191,12 @@ add (group_t *g, const odm_support_ticket_t *d)
    g->done += is (d->status, "resolved", "closed");
    g->high += is (d->priority, "high", "urgent");
    g->messages += (double) d->conversation.count;
-   if (d->satisfaction.has_rating) {
+   if (d->satisfaction.has_rating == ODM_PRESENT) {
       g->rated++;
       g->rating_sum += d->satisfaction.rating;
       g->satisfied += d->satisfaction.rating >= 4;
    }
-   if (d->resolution.has_resolvedAt) {
+   if (d->resolution.has_resolvedAt == ODM_PRESENT) {
       double h = (double) (d->resolution.resolvedAt - d->createdAt) / 3600000.0;
       g->hours_sum += h;
       g->hours_min = h < g->hours_min ? h : g->hours_min;
@@ -224,7 +245,7 @@ expect_support_workload (const void *params, bson_t *rows)
    static group_t g[N];
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
-      if (docs[i].has_assigneeId && selected (&docs[i], p->has_from, p->from, p->has_to, p->to) &&
+      if (docs[i].has_assigneeId == ODM_PRESENT && selected (&docs[i], p->has_from, p->from, p->has_to, p->to) &&
           (!p->has_category || !strcmp (p->category, docs[i].category))) {
          add (group_for (g, &ng, &docs[i].assigneeId, NULL), &docs[i]);
       }
@@ -257,7 +278,7 @@ expect_resolution_time (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       char key[32];
-      if (!docs[i].resolution.has_resolvedAt || !selected (&docs[i], p->has_from, p->from, p->has_to, p->to) ||
+      if (docs[i].resolution.has_resolvedAt != ODM_PRESENT || !selected (&docs[i], p->has_from, p->from, p->has_to, p->to) ||
           (p->has_category && strcmp (p->category, docs[i].category)) ||
           (p->has_priority && strcmp (p->priority, docs[i].priority))) {
          continue;
@@ -296,7 +317,7 @@ expect_customer_satisfaction (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       char key[32];
       if (!selected (&docs[i], p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_assigneeId && !(docs[i].has_assigneeId && bson_oid_equal (&p->assigneeId, &docs[i].assigneeId)))) {
+          (p->has_assigneeId && !(docs[i].has_assigneeId == ODM_PRESENT && bson_oid_equal (&p->assigneeId, &docs[i].assigneeId)))) {
          continue;
       }
       odm_ax_period (docs[i].createdAt, p->has_period ? p->period : "month", key, sizeof key);
@@ -339,14 +360,14 @@ expect_category_distribution (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       if (selected (&docs[i], p->has_from, p->from, p->has_to, p->to) &&
-          (!p->has_status || !strcmp (p->status, docs[i].status))) {
+          (!p->has_status || odm_str_eq (docs[i].status, p->status))) {
          add (group_for (g, &ng, NULL, docs[i].category), &docs[i]);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_skey);
    for (i = 0; i < ng; i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "ticketCount", BCON_DOUBLE (g[i].count),
-                              "unresolvedCount", BCON_DOUBLE (g[i].count - g[i].done), "highPriorityCount",
+                              "unresolvedCount", BCON_DOUBLE (g[i].open + g[i].waiting), "highPriorityCount",
                               BCON_DOUBLE (g[i].high), "requesterCount", BCON_DOUBLE ((double) g[i].nrequesters));
       append_rating (row, &g[i]);
       odm_ax_append_row (rows, row);

@@ -2,6 +2,8 @@
  * from the same structs. */
 #include "harness.h"
 
+#include <check.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -70,6 +72,12 @@ dataset (size_t *n)
    docs[40].has_lastLogin = ODM_PRESENT;
    odm_ax_set_string (&docs[20].role, "admin");
    odm_ax_set_string (&docs[21].role, "admin");
+   /* A user whose role is null is not staff. */
+   odm_ax_unset_string (&docs[12].role, &docs[12].has_role, ODM_NULL);
+   /* Users whose language is null: not a distinct language (MongoDB's $addToSet keeps
+    * null as a value). */
+   odm_ax_unset_string (&docs[4].preferences.language, &docs[4].preferences.has_language, ODM_NULL);
+   odm_ax_unset_string (&docs[9].preferences.language, &docs[9].preferences.has_language, ODM_NULL);
    *n = N;
    return docs;
 }
@@ -167,8 +175,10 @@ expect_demographics (const void *params, bson_t *rows)
       x = group_for (g, &ng, d->profile.location);
       x->n++;
       x->a += d->emailVerified;
-      x->b += !odm_str_eq (d->role, "user");
-      set_add (x, d->preferences.language);
+      x->b += odm_str_eq (d->role, "admin") || odm_str_eq (d->role, "moderator"); /* a null role is no staff */
+      if (d->preferences.language) { /* a missing or null language is not a language */
+         set_add (x, d->preferences.language);
+      }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_n_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
