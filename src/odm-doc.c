@@ -479,12 +479,13 @@ keyset_free (keyset_t *s)
    s->cap = s->count = 0;
 }
 
-/* The writer refuses these keys (odm_check_keys, rule "key"); at a level that has a schema
- * a dotted key would also read as a schema path ("settings.temperature"). */
+/* The writer refuses these keys (odm_check_keys, rule "key": empty, '$' first, a '.'); at a
+ * level that has a schema a dotted key would also read as a schema path
+ * ("settings.temperature"). */
 static bool
 key_is_refused (const char *key, uint32_t len)
 {
-   return len > 0 && (key[0] == '$' || memchr (key, '.', len) != NULL);
+   return len == 0 || key[0] == '$' || memchr (key, '.', len) != NULL;
 }
 
 static bool
@@ -495,7 +496,7 @@ key_error (bson_error_t *error, const char *path, const odm_object_desc_t *d, co
       odm_set_error (error, ODM_ERROR_KEY, path,
                      "a key may not contain '.' (this one names the schema path %s: nest it instead)", path);
    } else {
-      odm_set_error (error, ODM_ERROR_KEY, path, "keys may not start with '$' or contain '.'");
+      odm_set_error (error, ODM_ERROR_KEY, path, "keys may not be empty, start with '$' or contain '.'");
    }
    return false;
 }

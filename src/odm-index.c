@@ -240,7 +240,8 @@ odm_indexes_diff (odm_client_t *client, const odm_schema_t *schema, odm_violatio
       if (!matched[j] && strcmp (live[j].name, "_id_") != 0) {
          char *k = bson_as_relaxed_extended_json (&live[j].key, NULL);
          char msg[300];
-         bson_snprintf (msg, sizeof msg, "%s %s is on the server but not in the spec", live[j].name, k);
+         bson_snprintf (msg, sizeof msg, "%s %s is on the server but not in the spec", live[j].name,
+                        k ? k : "(a key pattern that cannot be written as JSON)");
          odm_violations_add (out, live[j].name, "extra", msg);
          bson_free (k);
       }

@@ -669,6 +669,11 @@ START_TEST (test_decode_keys)
    ck_assert (!odm_chat_session_from_bson (b, &s, 0, &err));
    ck_assert_uint_eq (err.code, ODM_ERROR_KEY);
    bson_destroy (b);
+   b = BCON_NEW ("settings", "{", "", BCON_INT32 (1), "}");
+   ck_assert (!odm_chat_session_from_bson (b, &s, 0, &err));
+   ck_assert_uint_eq (err.code, ODM_ERROR_KEY);
+   ck_assert_str_eq (err.message, "settings.: keys may not be empty, start with '$' or contain '.'");
+   bson_destroy (b);
 
    /* {"zz": {"b": 1}, "zz.b": 2}: not a duplicate (the old dotted lookup said so), a key error */
    b = BCON_NEW ("zz", "{", "b", BCON_INT32 (1), "}", "zz.b", BCON_INT32 (2));

@@ -32,7 +32,7 @@ ODM_BEGIN_DECLS
    X (ODM_ERROR_CONFLICT, 12, "the document changed while it was updated")    \
    X (ODM_ERROR_UNSUPPORTED, 13, "the update uses an operator libodm refuses") \
    X (ODM_ERROR_SERVER, 14, "the server or the driver reported an error")         \
-   X (ODM_ERROR_KEY, 15, "a key starts with '$' or contains '.'")               \
+   X (ODM_ERROR_KEY, 15, "a key is empty, starts with '$' or contains '.'")               \
    X (ODM_ERROR_JSON, 16, "the text is not one valid Extended JSON object")
 
 typedef enum {
