@@ -731,6 +731,7 @@ START_TEST (test_messages_whole_characters)
    }
    theme[n] = '\0';
    odm_chat_setting_init (&cs);
+   bson_free (cs.theme);
    cs.theme = bson_strdup (theme);
    odm_chat_setting_validate (&cs, NULL, &v);
    ck_assert (odm_test_has_violation (&v, "theme", "enum", NULL));
