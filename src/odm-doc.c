@@ -100,7 +100,12 @@ odm_set_error (bson_error_t *error, uint32_t code, const char *path, const char 
    error->domain = ODM_ERROR_DOMAIN;
    error->code = code;
    if (path && *path) {
-      full = bson_strdup_printf ("%s: %s", path, msg);
+      /* A path too long for the message keeps room for the message: the path is cut
+       * (at a character boundary), so "path: message" still reads as one. */
+      size_t room = sizeof error->message - 1 - 2, mlen = strlen (msg), plen = strlen (path);
+      size_t keep = mlen < room / 2 ? room - mlen : room / 2;
+      int pl = (int) odm_utf8_cut (path, plen, keep);
+      full = bson_strdup_printf ("%.*s: %s", pl, path, msg);
       odm_copy_utf8 (error->message, sizeof error->message, full);
       bson_free (full);
    } else {

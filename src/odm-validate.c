@@ -115,21 +115,23 @@ odm_violations_add_error (odm_violations_t *v, const bson_error_t *error)
 void
 odm_violations_to_error (const odm_violations_t *v, bson_error_t *error)
 {
-   size_t i, len = 0;
+   size_t i;
+   char *all;
    if (!error) {
       return;
    }
    error->domain = ODM_ERROR_DOMAIN;
    error->code = ODM_ERROR_VALIDATION;
-   error->message[0] = '\0';
-   for (i = 0; v && i < v->count && len < sizeof error->message - 1; i++) {
-      int n = bson_snprintf (error->message + len, sizeof error->message - len, "%s%s: %s (%s)",
-                             i ? "; " : "", v->items[i].path, v->items[i].message, v->items[i].rule);
-      if (n < 0) {
-         break;
-      }
-      len += (size_t) n;
+   all = bson_strdup ("");
+   for (i = 0; v && i < v->count && strlen (all) < sizeof error->message; i++) {
+      char *more = bson_strdup_printf ("%s%s%s: %s (%s)", all, i ? "; " : "", v->items[i].path, v->items[i].message,
+                                       v->items[i].rule);
+      bson_free (all);
+      all = more;
    }
+   /* cut to the message's size at a character boundary */
+   odm_copy_utf8 (error->message, sizeof error->message, all);
+   bson_free (all);
 }
 
 bool

@@ -742,24 +742,35 @@ START_TEST (test_messages_whole_characters)
    odm_violations_cleanup (&v);
    odm_chat_setting_cleanup (&cs);
 
-   /* A long non-ASCII unknown key in an error message (strict) and in a path. */
-   for (n = 0; n < 1100; n += 2) {
+   /* A long non-ASCII unknown key in an error message (strict) and in a path, cut at an
+    * even and an odd byte offset: key is "x" + 550 x "ü", used from key + 1 and from key. */
+   key[0] = 'x';
+   for (n = 1; n < 1100; n += 2) {
       key[n] = '\xc3';
       key[n + 1] = '\xbc';
    }
    key[n] = '\0';
-   for (i = 0; i < 3; i++) {
-      key[i + 1] = i == 0 ? 'x' : key[i + 1]; /* shift the cut point: odd and even offsets */
+   for (i = 0; i < 2; i++) {
       b = bson_new ();
-      bson_append_int32 (b, key + i, -1, 1);
+      bson_append_int32 (b, key + 1 - i, -1, 1);
       ck_assert (!odm_chat_setting_from_bson (b, &cs, ODM_DECODE_STRICT, &err));
-      ck_assert_msg (bson_utf8_validate (err.message, strlen (err.message), false), "cut message at offset %zu", i);
+      ck_assert_msg (bson_utf8_validate (err.message, strlen (err.message), false), "cut message at shift %zu", i);
       odm_violations_init (&v);
       odm_violations_add_error (&v, &err);
       ck_assert (bson_utf8_validate (v.items[0].path, strlen (v.items[0].path), false));
+      ck_assert_uint_gt (strlen (v.items[0].path), 300);
       odm_violations_cleanup (&v);
       bson_destroy (b);
    }
+   /* Violations joined into one error message are cut at a character boundary. */
+   odm_violations_init (&v);
+   for (i = 0; i < 3; i++) {
+      odm_violations_add (&v, key + 1 + i % 2, "x", key + i % 2);
+   }
+   odm_violations_to_error (&v, &err);
+   ck_assert (bson_utf8_validate (err.message, strlen (err.message), false));
+   ck_assert_uint_gt (strlen (err.message), 400);
+   odm_violations_cleanup (&v);
    /* A violation given invalid bytes comes out valid UTF-8. */
    odm_violations_init (&v);
    odm_violations_add (&v, "a\xff", "x", "m\xc3");
