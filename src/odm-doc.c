@@ -561,7 +561,7 @@ encode_value (const odm_field_t *f, const void *p, bson_t *out, const char *key,
       if (e) {
          size_t old = odm_path_push (&e->path, key, (size_t) key_len);
          odm_set_error (e->error, ODM_ERROR_CORRUPT_BSON, e->path.buf,
-                        cut ? "string is not valid UTF-8 (or holds a NUL)" : "value is not valid BSON");
+                        cut ? "string is not valid UTF-8" : "value is not valid BSON");
          odm_path_pop (&e->path, old);
          e->failed = true;
       }
@@ -805,7 +805,8 @@ check_fail (bson_error_t *error, uint32_t code, odm_path_t *path, const char *ms
 
 /* Iterative (no recursion, whatever the input): see odm-private.h. */
 bool
-odm_bson_check_at (const uint8_t *data, size_t len, const char *base_path, int base_depth, bson_error_t *error)
+odm_bson_check_at (const uint8_t *data, size_t len, const char *base_path, int base_depth, uint32_t flags,
+                   bson_error_t *error)
 {
    check_level_t *lv;
    odm_path_t path;
@@ -821,7 +822,7 @@ odm_bson_check_at (const uint8_t *data, size_t len, const char *base_path, int b
       bson_free (lv);
       return check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "corrupt BSON");
    }
-   lv[0].array = false;
+   lv[0].array = (flags & (ODM_CHECK_ARRAY_KEYS | ODM_CHECK_TOP_ARRAY)) == (ODM_CHECK_ARRAY_KEYS | ODM_CHECK_TOP_ARRAY);
    lv[0].index = 0;
    lv[0].path_len = path.len;
 
@@ -869,7 +870,7 @@ odm_bson_check_at (const uint8_t *data, size_t len, const char *base_path, int b
                            : t == BSON_TYPE_CODE ? bson_iter_code (&l->it, &n)
                                                  : bson_iter_symbol (&l->it, &n);
          if (!str || !odm_utf8_valid (str, n)) {
-            ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "string is not valid UTF-8 (or holds a NUL)");
+            ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "string is not valid UTF-8");
          }
          break;
       }
@@ -913,7 +914,7 @@ odm_bson_check_at (const uint8_t *data, size_t len, const char *base_path, int b
             uint32_t n = 0;
             const char *code = bson_iter_codewscope (&l->it, &n, &sublen, &sub);
             if (!code || !odm_utf8_valid (code, n)) {
-               ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "code is not valid UTF-8 (or holds a NUL)");
+               ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "code is not valid UTF-8");
                break;
             }
          } else if (t == BSON_TYPE_DOCUMENT) {
@@ -926,7 +927,7 @@ odm_bson_check_at (const uint8_t *data, size_t len, const char *base_path, int b
             break;
          }
          d++;
-         lv[d].array = t == BSON_TYPE_ARRAY;
+         lv[d].array = t == BSON_TYPE_ARRAY && (flags & ODM_CHECK_ARRAY_KEYS);
          lv[d].index = 0;
          lv[d].path_len = path.len;
          continue; /* the path keeps this key until the level ends */
@@ -943,7 +944,7 @@ odm_bson_check_at (const uint8_t *data, size_t len, const char *base_path, int b
 bool
 odm_bson_check (const bson_t *doc, bson_error_t *error)
 {
-   return odm_bson_check_at (bson_get_data (doc), doc->len, NULL, 0, error);
+   return odm_bson_check_at (bson_get_data (doc), doc->len, NULL, 0, ODM_CHECK_ARRAY_KEYS, error);
 }
 
 static bool
@@ -954,6 +955,32 @@ corrupt (decode_ctx_t *c)
 }
 
 static bool decode_object (const odm_object_desc_t *d, bson_iter_t *it, void *base, decode_ctx_t *c);
+
+/* A value kept as raw bytes (mixed, unknown field) keeps its arrays' keys as they are, so
+ * they must be "0", "1", ... (typed arrays are re-keyed on encode and need not be). */
+static bool
+raw_array_keys (bson_iter_t *it, decode_ctx_t *c)
+{
+   const uint8_t *data = NULL;
+   uint32_t len = 0, flags = ODM_CHECK_ARRAY_KEYS;
+   switch (bson_iter_type (it)) {
+   case BSON_TYPE_ARRAY:
+      flags |= ODM_CHECK_TOP_ARRAY;
+      bson_iter_array (it, &len, &data);
+      break;
+   case BSON_TYPE_DOCUMENT:
+      bson_iter_document (it, &len, &data);
+      break;
+   case BSON_TYPE_CODEWSCOPE: {
+      uint32_t n;
+      bson_iter_codewscope (it, &n, &len, &data);
+      break;
+   }
+   default:
+      return true;
+   }
+   return data && odm_bson_check_at (data, len, c->path.buf, 0, flags, c->error);
+}
 
 static bool
 type_error (decode_ctx_t *c, const char *expected, bson_type_t got)
@@ -1020,7 +1047,10 @@ decode_value (const odm_field_t *f, bson_iter_t *it, void *p, decode_ctx_t *c)
       bson_oid_copy (bson_iter_oid (it), (bson_oid_t *) p);
       return true;
    case ODM_KIND_MIXED:
-      /* odm_bson_check has walked the whole input: the value is well formed. */
+      /* odm_bson_check_at has walked the whole input; raw values also need array keys. */
+      if (!raw_array_keys (it, c)) {
+         return false;
+      }
       bson_value_copy (bson_iter_value (it), (bson_value_t *) p);
       return true;
    case ODM_KIND_OBJECT: {
@@ -1133,6 +1163,10 @@ decode_object (const odm_object_desc_t *d, bson_iter_t *it, void *base, decode_c
             ok = key_error (c->error, c->path.buf, d, key, key_len);
             break;
          }
+         if (!raw_array_keys (it, c)) {
+            ok = false;
+            break;
+         }
          if (!keyset_add (&unknown, key, key_len)) {
             odm_set_error (c->error, ODM_ERROR_DUPLICATE_FIELD, c->path.buf, "field appears twice");
             ok = false;
@@ -1191,7 +1225,7 @@ odm_decode_desc (const odm_object_desc_t *d, const bson_t *in, void *doc, uint32
    }
    /* One iterative pass over the bytes first (nothing recursive runs before it has bounded
     * the nesting): lengths, nesting, every key and string-bearing value, dates. */
-   if (!odm_bson_check (in, error)) {
+   if (!odm_bson_check_at (bson_get_data (in), in->len, NULL, 0, 0, error)) {
       return false;
    }
    if (!bson_validate (in, BSON_VALIDATE_UTF8, &offset)) {

@@ -52,10 +52,13 @@ odm_date_in_range (int64_t ms);
  * recursion, so any input is safe): lengths; nesting at most ODM_MAX_DEPTH levels (BASE_DEPTH
  * levels already above DATA, whose path is BASE_PATH); every key, and every string-bearing
  * value (string, code, symbol, regex, DBPointer, code with scope), strict UTF-8 without NUL;
- * array keys 0, 1, ...; regex options as libbson writes them; dates in JavaScript's range.
+ * array keys 0, 1, ... (with ODM_CHECK_ARRAY_KEYS); regex options as libbson writes them; dates in JavaScript's range.
  * On failure ERROR names the path (codes ODM_ERROR_CORRUPT_BSON or ODM_ERROR_RANGE). */
+#define ODM_CHECK_ARRAY_KEYS (1u << 0) /* arrays' keys must be "0", "1", ... */
+#define ODM_CHECK_TOP_ARRAY (1u << 1)  /* DATA itself is an array */
 bool
-odm_bson_check_at (const uint8_t *data, size_t len, const char *base_path, int base_depth, bson_error_t *error);
+odm_bson_check_at (const uint8_t *data, size_t len, const char *base_path, int base_depth, uint32_t flags,
+                   bson_error_t *error);
 bool
 odm_bson_check (const bson_t *doc, bson_error_t *error);
 

@@ -606,7 +606,7 @@ START_TEST (test_encoder_refuses_what_decoder_refuses)
    t.metadata.value.v_utf8.len = 3;
    t.has_metadata = ODM_PRESENT;
    ck_assert (!odm_transaction_to_bson (&t, &out, &err));
-   ck_assert_str_eq (err.message, "metadata: string is not valid UTF-8 (or holds a NUL)");
+   ck_assert_str_eq (err.message, "metadata: string is not valid UTF-8");
    bson_destroy (&out);
    odm_transaction_cleanup (&t);
 
@@ -615,7 +615,7 @@ START_TEST (test_encoder_refuses_what_decoder_refuses)
    t.transactionId = bson_strdup ("ok");
    t.paymentMethod.type = bson_strdup ("pay\xc3");
    ck_assert (!odm_transaction_to_bson (&t, &out, &err));
-   ck_assert_str_eq (err.message, "paymentMethod.type: string is not valid UTF-8 (or holds a NUL)");
+   ck_assert_str_eq (err.message, "paymentMethod.type: string is not valid UTF-8");
    bson_destroy (&out);
    odm_transaction_cleanup (&t);
 
