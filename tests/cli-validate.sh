@@ -192,7 +192,10 @@ check "--now without a value" "[ $rc -eq 2 ] && grep -q -- '--now needs a value'
 "$odm" analytics run transactions revenue --uri mongodb://127.0.0.1:1 --param from=yesterday >/dev/null 2>"$tmp/err"; rc=$?
 check "bad --param says what is expected" "[ $rc -eq 2 ] && grep -q 'param from: must be a date: milliseconds since 1970' \"$tmp/err\""
 "$odm" audit chat_sessions --uri 'mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300' >"$tmp/out" 2>"$tmp/err"; rc=$?
-check "unreachable --uri: one clear error" "[ $rc -eq 2 ] && [ \$(wc -l <\"$tmp/err\") -eq 1 ] && grep -q 'cannot reach a server at' \"$tmp/err\" && ! grep -q DEBUG \"$tmp/err\""
+# (libmongoc's load-time "Falling back to malloc for counters" warning, printed before main
+# when shared memory is unavailable, is the one line odm cannot silence)
+grep -v 'Falling back to malloc for counters' "$tmp/err" >"$tmp/err2"
+check "unreachable --uri: one clear error" "[ $rc -eq 2 ] && [ \$(wc -l <\"$tmp/err2\") -eq 1 ] && grep -q 'cannot reach a server at' \"$tmp/err2\" && ! grep -q DEBUG \"$tmp/err\""
 
 echo "$pass passed, $fails failed"
 [ $fails -eq 0 ]
