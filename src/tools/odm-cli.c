@@ -806,6 +806,9 @@ cmd_analytics (int argc, char **argv)
       bson_free (params);
       return rc;
    }
+   if (argc >= 1 && (!strcmp (argv[0], "list") || !strcmp (argv[0], "docs"))) {
+      return usage_error ("analytics", "unexpected argument \"%s\"", argv[1]);
+   }
    if (argc >= 1) {
       return usage_error ("analytics", "unknown command \"%s\" (list, docs or run)", argv[0]);
    }
