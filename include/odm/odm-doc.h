@@ -46,7 +46,11 @@ odm_cleanup (const odm_schema_t *schema, void *doc);
 
 /* Encodes DOC into OUT (initialised here, always): fields in spec order, then unknown
  * fields kept by decode. Numbers are written as js-bson writes them: int32 when the value
- * is integral and fits, double otherwise. */
+ * is integral and fits, double otherwise. Refuses, with the path, exactly what
+ * odm_from_bson refuses (nesting over 100 levels, invalid UTF-8 or NUL in a string-bearing
+ * value, dates beyond JavaScript's +/-8.64e15 ms, unknown-field keys that are empty, start
+ * with '$', contain '.', repeat or name a schema field): it never writes what it cannot
+ * read back. On failure OUT is empty. */
 ODM_API bool
 odm_to_bson (const odm_schema_t *schema, const void *doc, bson_t *out, bson_error_t *error);
 
@@ -64,7 +68,11 @@ odm_json_to_bson (const char *json, size_t len, bson_t *out, bson_error_t *error
 /* Decodes IN into DOC (initialised here, always; no defaults applied). Strict about
  * types: a wrong BSON type is an error naming the full path
  * ("settings.temperature: expected number, got string"). Unknown fields are kept
- * (re-encoded after the known ones) unless FLAGS has ODM_DECODE_STRICT. */
+ * (re-encoded after the known ones, byte-exact) unless FLAGS has ODM_DECODE_STRICT; a key
+ * beside the schema's fields that is empty, starts with '$' or contains '.' is refused
+ * (ODM_ERROR_KEY), as every write refuses it. The whole input is checked first, without
+ * recursion: nesting at most 100 levels, strict UTF-8 in every key and string-bearing
+ * value, dates within JavaScript's range (docs/untrusted-input.md). */
 ODM_API bool
 odm_from_bson (const odm_schema_t *schema,
                const bson_t *in,
