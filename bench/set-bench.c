@@ -181,7 +181,7 @@ row (const char *kind, const char *set, const char *subset, const char *impl, co
               "\"docs\": %zu, \"bytes_per_doc\": %.0f, \"ns_per_doc\": %.1f%s%s}\n",
               kind, set, subset, impl, op, docs, bytes_per_doc, ns, extra ? ", " : "", extra ? extra : "");
    } else {
-      printf ("%-8s %-22s %-6s %-8s %-7s %6zu %9.0f %12.1f %s\n", kind, set, subset, impl, op, docs, bytes_per_doc,
+      printf ("%-8s %-36s %-6s %-8s %-7s %6zu %9.0f %12.1f %s\n", kind, set, subset, impl, op, docs, bytes_per_doc,
               ns, extra ? extra : "");
    }
    fflush (stdout);
@@ -191,7 +191,7 @@ static void
 header (void)
 {
    if (!scfg.json) {
-      printf ("%-8s %-22s %-6s %-8s %-7s %6s %9s %12s\n", "bench", "set", "subset", "impl", "op", "docs", "bytes/doc",
+      printf ("%-8s %-36s %-6s %-8s %-7s %6s %9s %12s\n", "bench", "set", "subset", "impl", "op", "docs", "bytes/doc",
               "ns/doc");
    }
 }
@@ -296,7 +296,9 @@ scale_row (const odm_schema_t *schema, const char *name, bson_t *doc)
       double ns = time_jobs (&js, (sop_t) op);
       char extra[96];
       snprintf (extra, sizeof extra, scfg.json ? "\"ns_per_kb\": %.1f" : "%.1f ns/KB", ns * 1024.0 / doc->len);
-      row ("size", name, schema->collection, "libodm", sop_names[op], 1, doc->len, ns, extra);
+      char set[96];
+      snprintf (set, sizeof set, "%s %s", schema->collection, name);
+      row ("size", set, "-", "libodm", sop_names[op], 1, doc->len, ns, extra);
    }
    bson_destroy (doc);
 }
