@@ -656,7 +656,10 @@ fill_field (gen_t *g, const odm_field_t *f, void *base, int depth)
          }
       }
    } else if (f->kind == ODM_KIND_OBJECT) {
+      /* present through its content: an object none of whose fields was drawn stays
+       * absent, as Mongoose (minimize) never stores {} */
       fill_object (g, f->object, p, depth + 1);
+      return;
    } else if (f->flags & ODM_F_CREATED_AT) {
       *(int64_t *) p = g->created;
    } else if (f->flags & ODM_F_UPDATED_AT) {
@@ -716,8 +719,7 @@ locate (const odm_schema_t *schema, void *doc, const char *path, void **obj)
       if (f->kind != ODM_KIND_OBJECT || (f->flags & ODM_F_ARRAY)) {
          return NULL;
       }
-      *(uint8_t *) AT (base, f->presence) = ODM_PRESENT;
-      base = AT (base, f->offset);
+      base = AT (base, f->offset); /* present through its content, if any */
       d = f->object;
       path = dot + 1;
    }
@@ -905,13 +907,10 @@ generate_one (gen_t *g, const odm_schema_t *schema, const bson_t *rules, bson_t 
    }
    odm_violations_cleanup (&v);
    if (ok) {
-      b = bson_malloc (sizeof *b);
-      if (!odm_to_bson (schema, doc, b, NULL)) {
-         bson_destroy (b);
-         bson_free (b);
-         b = NULL;
-         ok = false;
-      }
+      bson_t enc;
+      ok = odm_to_bson (schema, doc, &enc, NULL);
+      b = ok ? bson_copy (&enc) : NULL; /* a bson_new-style document, as the fixtures' */
+      bson_destroy (&enc);
    }
    odm_cleanup (schema, doc);
    odm_cleanup (schema, copy);
