@@ -1058,6 +1058,52 @@ odm_bench_set_load (odm_bench_set_t *set, const char *name, const char *dir, bso
 }
 
 bool
+odm_bench_set_read (odm_bench_set_t *set, const char *path, bson_error_t *error)
+{
+   bson_json_reader_t *r;
+   bson_t line = BSON_INITIALIZER;
+   const char *base = strrchr (path, '/');
+   size_t n = 0;
+   int rc;
+
+   memset (set, 0, sizeof *set);
+   bson_strncpy (set->name, base ? base + 1 : path, sizeof set->name);
+   if (strchr (set->name, '.')) {
+      *strchr (set->name, '.') = '\0';
+   }
+   if (!(r = bson_json_reader_new_from_file (path, error))) {
+      bson_destroy (&line);
+      return false;
+   }
+   while ((rc = bson_json_reader_read (r, &line, error)) == 1) {
+      bson_iter_t it;
+      const odm_schema_t *schema = NULL;
+      uint32_t len;
+      const uint8_t *data;
+      n++;
+      if (bson_iter_init_find (&it, &line, "collection") && BSON_ITER_HOLDS_UTF8 (&it)) {
+         schema = odm_schema_find (bson_iter_utf8 (&it, NULL));
+      }
+      if (!schema || !bson_iter_init_find (&it, &line, "doc") || !BSON_ITER_HOLDS_DOCUMENT (&it)) {
+         bson_set_error (error, 0, 1, "%s: document %zu: not {\"collection\": <a known collection>, \"doc\": {...}}",
+                         path, n);
+         rc = -1;
+         break;
+      }
+      bson_iter_document (&it, &len, &data);
+      set_push (set, schema, bson_new_from_data (data, len));
+      bson_reinit (&line);
+   }
+   bson_json_reader_destroy (r);
+   bson_destroy (&line);
+   if (rc < 0) {
+      odm_bench_set_destroy (set);
+      return false;
+   }
+   return true;
+}
+
+bool
 odm_bench_set_dump (const odm_bench_set_t *set, FILE *out)
 {
    size_t i;

@@ -53,6 +53,11 @@ odm_bench_set_load (odm_bench_set_t *set, const char *name, const char *dir, bso
 bool
 odm_bench_set_dump (const odm_bench_set_t *set, FILE *out);
 
+/* Reads a file written by odm_bench_set_dump; the set is named after the file
+ * ("/tmp/mixed.jsonl" -> "mixed"). */
+bool
+odm_bench_set_read (odm_bench_set_t *set, const char *path, bson_error_t *error);
+
 void
 odm_bench_set_destroy (odm_bench_set_t *set);
 

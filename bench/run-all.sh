@@ -3,20 +3,26 @@
 # then libodm's scaling with document size and threads. Prints Markdown tables.
 #
 #   cmake -S . -B build-rel -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build-rel --target odm_bench
-#   bench/run-all.sh [--quick] [BUILD_DIR]        (BUILD_DIR defaults to build-rel)
+#   bench/run-all.sh [--quick] [--baseline OTHER_BUILD_DIR] [BUILD_DIR]   (BUILD_DIR: build-rel)
 #
+# --baseline: also time another build's odm_bench (one that has --sets, e.g. main before a
+# change, built in Release elsewhere) on the same dumped documents, for the issue's "against
+# today's main in the same run" targets.
 # Needs node (>= 16.20) and, the first time, the npm registry (npm ci in bench/mongoose).
 # --quick: a smoke run of a few seconds; its numbers mean nothing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 quick=
 build=$root/build-rel
-for a in "$@"; do
-  case $a in
+base=
+while [ $# -gt 0 ]; do
+  case $1 in
     --quick) quick=--quick ;;
-    -*) echo "usage: $0 [--quick] [BUILD_DIR]" >&2; exit 2 ;;
-    *) build=$(cd "$a" && pwd) ;;
+    --baseline) base=$(cd "${2:?--baseline wants a build directory}" && pwd)/bench/odm_bench; shift ;;
+    -*) echo "usage: $0 [--quick] [--baseline OTHER_BUILD_DIR] [BUILD_DIR]" >&2; exit 2 ;;
+    *) build=$(cd "$1" && pwd) ;;
   esac
+  shift
 done
 bench=$build/bench/odm_bench
 if [ ! -x "$bench" ]; then
@@ -36,10 +42,15 @@ for s in full min mixed; do
   "$bench" --dump-set "$s" "$tmp/$s.jsonl" 2>&1 | grep -v 'Falling back to malloc' >&2 || true
   test -s "$tmp/$s.jsonl"
 done
+sets=("$tmp/full.jsonl" "$tmp/min.jsonl" "$tmp/mixed.jsonl")
 echo "# libodm and the hand-written baselines..." >&2
-"$bench" --sets --json $quick > "$tmp/sets.jsonl"
+"$bench" --sets --json $quick "${sets[@]}" > "$tmp/sets.jsonl"
+if [ -n "$base" ]; then
+  echo "# the baseline build ($base)..." >&2
+  "$base" --sets --json $quick "${sets[@]}" | grep '"impl": "libodm"' | sed 's/"impl": "libodm"/"impl": "baseline"/' >> "$tmp/sets.jsonl"
+fi
 echo "# Mongoose..." >&2
-node "$root/bench/mongoose/bench.js" --json $quick "$tmp/full.jsonl" "$tmp/min.jsonl" "$tmp/mixed.jsonl" > "$tmp/mongoose.jsonl"
+node "$root/bench/mongoose/bench.js" --json $quick "${sets[@]}" > "$tmp/mongoose.jsonl"
 echo "# scaling..." >&2
 "$bench" --scaling --json $quick > "$tmp/scaling.jsonl"
 node "$root/bench/mongoose/report.js" "$tmp/sets.jsonl" "$tmp/mongoose.jsonl" "$tmp/scaling.jsonl"

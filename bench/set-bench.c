@@ -356,7 +356,7 @@ static void
 bench_scaling (const char *data_dir)
 {
    static const size_t sizes[] = {1024, 64 * 1024, 1024 * 1024};
-   static const size_t lengths[] = {1000, 10000};
+   static const size_t lengths[] = {100, 1000, 10000};
    const odm_schema_t *files = odm_schema_find ("chat_canvas_files");
    const odm_schema_t *sessions = odm_schema_find ("chat_sessions");
    const odm_schema_t *tickets = odm_schema_find ("support_tickets");
@@ -443,7 +443,7 @@ static int
 usage (void)
 {
    fprintf (stderr, "usage: odm_bench --dump-set full|min|mixed FILE\n"
-                    "       odm_bench --sets [--json] [--quick] [--rounds N]\n"
+                    "       odm_bench --sets [--json] [--quick] [--rounds N] [SET.jsonl ...]\n"
                     "       odm_bench --scaling [--json] [--quick] [--rounds N]\n");
    return 2;
 }
@@ -454,6 +454,8 @@ odm_bench_set_main (int argc, char **argv, const char *data_dir)
    const odm_schema_t *const *schemas;
    size_t n, i;
    bson_error_t err;
+   const char *files[16];
+   size_t nfiles = 0;
    int a;
 
    schemas = odm_schemas (&n);
@@ -486,7 +488,11 @@ odm_bench_set_main (int argc, char **argv, const char *data_dir)
       return 0;
    }
    for (a = 2; a < argc; a++) {
-      if (strcmp (argv[a], "--json") == 0) {
+      if (argv[a][0] != '-' && strcmp (argv[1], "--sets") == 0) {
+         if (nfiles < sizeof files / sizeof files[0]) {
+            files[nfiles++] = argv[a];
+         }
+      } else if (strcmp (argv[a], "--json") == 0) {
          scfg.json = true;
       } else if (strcmp (argv[a], "--quick") == 0) {
          scfg.quick = true;
@@ -503,10 +509,10 @@ odm_bench_set_main (int argc, char **argv, const char *data_dir)
    header ();
    if (strcmp (argv[1], "--sets") == 0) {
       static const char *const names[] = {"full", "min", "mixed"};
-      for (i = 0; i < 3; i++) {
+      for (i = 0; i < (nfiles ? nfiles : 3); i++) {
          odm_bench_set_t set;
-         if (!odm_bench_set_load (&set, names[i], data_dir, &err)) {
-            fail (names[i], &err);
+         if (nfiles ? !odm_bench_set_read (&set, files[i], &err) : !odm_bench_set_load (&set, names[i], data_dir, &err)) {
+            fail (nfiles ? files[i] : names[i], &err);
          }
          bench_set (&set);
          odm_bench_set_destroy (&set);

@@ -1,7 +1,9 @@
 /* bench: odm_bench's document-set modes (set-bench.c), kept out of odm-bench.c.
  *
  *   odm_bench --dump-set full|min|mixed FILE   the set as Extended JSON lines, for bench/mongoose
- *   odm_bench --sets [--json] [--quick]        decode, and decode + prepare + encode, per set,
+ *   odm_bench --sets [--json] [--quick] [SET.jsonl ...]
+ *                                              decode, and decode + prepare + encode, per set
+ *                                              (full, min and mixed, or the dumped files),
  *                                              for libodm and the hand-written baselines
  *   odm_bench --scaling [--json] [--quick]     the same two operations on 1 KB, 64 KB and 1 MB
  *                                              strings and 10,000-element arrays, and on the
