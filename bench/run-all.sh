@@ -3,11 +3,13 @@
 # then libodm's scaling with document size and threads. Prints Markdown tables.
 #
 #   cmake -S . -B build-rel -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build-rel --target odm_bench
-#   bench/run-all.sh [--quick] [--baseline OTHER_BUILD_DIR] [BUILD_DIR]   (BUILD_DIR: build-rel)
+#   bench/run-all.sh [--quick] [--baseline OTHER_BUILD_DIR] [--out DIR] [BUILD_DIR]   (BUILD_DIR: build-rel)
 #
 # --baseline: also time another build's odm_bench (one that has --sets, e.g. main before a
 # change, built in Release elsewhere) on the same dumped documents, for the issue's "against
 # today's main in the same run" targets.
+# --out DIR: keep the dumped sets and the JSON lines of every bench there (re-print the
+# tables with: node bench/mongoose/report.js DIR/sets.jsonl DIR/mongoose.jsonl DIR/scaling.jsonl).
 # Needs node (>= 16.20) and, the first time, the npm registry (npm ci in bench/mongoose).
 # --quick: a smoke run of a few seconds; its numbers mean nothing.
 set -euo pipefail
@@ -15,11 +17,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 quick=
 build=$root/build-rel
 base=
+out=
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=--quick ;;
     --baseline) base=$(cd "${2:?--baseline wants a build directory}" && pwd)/bench/odm_bench; shift ;;
-    -*) echo "usage: $0 [--quick] [--baseline OTHER_BUILD_DIR] [BUILD_DIR]" >&2; exit 2 ;;
+    --out) out=${2:?--out wants a directory}; shift ;;
+    -*) echo "usage: $0 [--quick] [--baseline OTHER_BUILD_DIR] [--out DIR] [BUILD_DIR]" >&2; exit 2 ;;
     *) build=$(cd "$1" && pwd) ;;
   esac
   shift
@@ -35,8 +39,13 @@ fi
 if [ ! -d "$root/bench/mongoose/node_modules" ]; then
   (cd "$root/bench/mongoose" && npm ci --no-audit --no-fund >&2)
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+if [ -n "$out" ]; then
+  mkdir -p "$out"
+  tmp=$(cd "$out" && pwd)
+else
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+fi
 
 for s in full min mixed; do
   "$bench" --dump-set "$s" "$tmp/$s.jsonl" 2>&1 | grep -v 'Falling back to malloc' >&2 || true
