@@ -1104,6 +1104,39 @@ odm_bench_set_read (odm_bench_set_t *set, const char *path, bson_error_t *error)
 }
 
 bool
+odm_bench_set_prepare (odm_bench_set_t *set, int64_t now_ms, bson_error_t *error)
+{
+   odm_prepare_opts_t opts = {false, now_ms, NULL};
+   size_t i;
+
+   set->bytes = 0;
+   for (i = 0; i < set->count; i++) {
+      const odm_schema_t *schema = set->items[i].schema;
+      void *doc = bson_malloc0 (schema->root->size);
+      odm_violations_t v;
+      bson_t out;
+      bool ok = odm_from_bson (schema, set->items[i].doc, doc, ODM_DECODE_DEFAULT, error);
+      if (ok) {
+         odm_prepare (schema, doc, &opts, &v);
+         odm_violations_cleanup (&v);
+         ok = odm_to_bson (schema, doc, &out, error);
+         if (ok) {
+            bson_destroy (set->items[i].doc);
+            set->items[i].doc = bson_copy (&out);
+            set->bytes += out.len;
+         }
+         bson_destroy (&out);
+      }
+      odm_cleanup (schema, doc);
+      bson_free (doc);
+      if (!ok) {
+         return false;
+      }
+   }
+   return true;
+}
+
+bool
 odm_bench_set_dump (const odm_bench_set_t *set, FILE *out)
 {
    size_t i;

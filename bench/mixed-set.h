@@ -49,6 +49,11 @@ odm_bench_set_mixed (odm_bench_set_t *set, uint64_t seed, size_t count, bson_err
 bool
 odm_bench_set_load (odm_bench_set_t *set, const char *name, const char *dir, bson_error_t *error);
 
+/* Replaces every document by itself after odm_from_bson + odm_prepare (a create at NOW_MS)
+ * + odm_to_bson; a document that breaks a rule is kept as prepared. */
+bool
+odm_bench_set_prepare (odm_bench_set_t *set, int64_t now_ms, bson_error_t *error);
+
 /* Writes one line per document: {"collection": "...", "doc": <canonical Extended JSON>}. */
 bool
 odm_bench_set_dump (const odm_bench_set_t *set, FILE *out);

@@ -47,9 +47,11 @@ else
   trap 'rm -rf "$tmp"' EXIT
 fi
 
+# the sets, and libodm's prepared documents, which the Mongoose bench compares with its own
 for s in full min mixed; do
   "$bench" --dump-set "$s" "$tmp/$s.jsonl" 2>&1 | grep -v 'Falling back to malloc' >&2 || true
   test -s "$tmp/$s.jsonl"
+  "$bench" --dump-prepared "$tmp/$s.jsonl" "$tmp/$s.prepared.jsonl"
 done
 sets=("$tmp/full.jsonl" "$tmp/min.jsonl" "$tmp/mixed.jsonl")
 echo "# libodm and the hand-written baselines..." >&2

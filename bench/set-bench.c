@@ -446,14 +446,15 @@ bench_scaling (const char *data_dir)
 bool
 odm_bench_set_mode (int argc, char **argv)
 {
-   return argc > 1 && (strcmp (argv[1], "--dump-set") == 0 || strcmp (argv[1], "--sets") == 0 ||
-                       strcmp (argv[1], "--scaling") == 0);
+   return argc > 1 && (strcmp (argv[1], "--dump-set") == 0 || strcmp (argv[1], "--dump-prepared") == 0 ||
+                       strcmp (argv[1], "--sets") == 0 || strcmp (argv[1], "--scaling") == 0);
 }
 
 static int
 usage (void)
 {
    fprintf (stderr, "usage: odm_bench --dump-set full|min|mixed FILE\n"
+                    "       odm_bench --dump-prepared SET.jsonl FILE\n"
                     "       odm_bench --sets [--json] [--quick] [--rounds N] [SET.jsonl ...]\n"
                     "       odm_bench --scaling [--json] [--quick] [--rounds N]\n");
    return 2;
@@ -495,6 +496,26 @@ odm_bench_set_main (int argc, char **argv, const char *data_dir)
       }
       fprintf (stderr, "odm_bench: %s set: %zu documents, %zu BSON bytes (%.0f per document)\n", set.name, set.count,
                set.bytes, set.count ? (double) set.bytes / (double) set.count : 0.0);
+      odm_bench_set_destroy (&set);
+      return 0;
+   }
+   if (strcmp (argv[1], "--dump-prepared") == 0) {
+      odm_bench_set_t set;
+      FILE *f;
+      if (argc != 4) {
+         return usage ();
+      }
+      if (!odm_bench_set_read (&set, argv[2], &err)) {
+         fail (argv[2], &err);
+      }
+      if (!odm_bench_set_prepare (&set, scfg.opts.now_ms, &err)) {
+         fail (argv[2], &err);
+      }
+      f = strcmp (argv[3], "-") == 0 ? stdout : fopen (argv[3], "w");
+      if (!f || !odm_bench_set_dump (&set, f) || (f != stdout && fclose (f) != 0)) {
+         perror (argv[3]);
+         return 1;
+      }
       odm_bench_set_destroy (&set);
       return 0;
    }

@@ -1,6 +1,9 @@
 /* bench: odm_bench's document-set modes (set-bench.c), kept out of odm-bench.c.
  *
  *   odm_bench --dump-set full|min|mixed FILE   the set as Extended JSON lines, for bench/mongoose
+ *   odm_bench --dump-prepared SET.jsonl FILE   the set after odm_prepare (a create, the bench's
+ *                                              clock), which bench/mongoose compares with
+ *                                              Mongoose's documents
  *   odm_bench --sets [--json] [--quick] [SET.jsonl ...]
  *                                              decode, and decode + prepare + encode, per set
  *                                              (full, min and mixed, or the dumped files),

@@ -12,6 +12,8 @@ for s in full min mixed; do
   "$bench" --dump-set "$s" "$dir/$s.jsonl"
   test -s "$dir/$s.jsonl"
 done
+"$bench" --dump-prepared "$dir/mixed.jsonl" "$dir/mixed.prepared.jsonl"
+test "$(wc -l < "$dir/mixed.prepared.jsonl")" -eq "$(wc -l < "$dir/mixed.jsonl")"
 "$bench" --dump-set mixed "$dir/again.jsonl"
 cmp "$dir/mixed.jsonl" "$dir/again.jsonl"
 test "$(wc -l < "$dir/mixed.jsonl")" -ge 1000

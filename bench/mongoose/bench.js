@@ -13,6 +13,9 @@
 //
 // Usage: node bench.js [--json] [--quick] [--rounds N] [--round-ms MS] SET.jsonl ...
 //   (the set's name is the file name without .jsonl)
+// When SET.prepared.jsonl is next to SET.jsonl (odm_bench --dump-prepared), every document
+// Mongoose prepares must hold the same values as libodm's prepared document (key order
+// aside), or the bench stops: both sides then provably did the same work.
 const fs = require('fs');
 const path = require('path');
 const BSON = require('bson');
@@ -128,6 +131,56 @@ function failures(set) {
   return out;
 }
 
+// A comparable form: keys sorted, ObjectIds and dates as strings, numbers as numbers.
+function norm(v) {
+  if (Array.isArray(v)) return v.map(norm);
+  if (v instanceof Date) return `date:${v.getTime()}`;
+  if (v && v._bsontype === 'ObjectId') return `oid:${v.toHexString()}`;
+  if (v && typeof v === 'object' && !v._bsontype) {
+    const o = {};
+    for (const k of Object.keys(v).sort()) o[k] = norm(v[k]);
+    return o;
+  }
+  return v;
+}
+
+function firstDifference(a, b, p) {
+  if (JSON.stringify(a) === JSON.stringify(b)) return null;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)
+      && (!Array.isArray(a) || a.length === b.length)) {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      const d = firstDifference(a[k], b[k], p ? `${p}.${k}` : k);
+      if (d) return d;
+    }
+  }
+  return `${p}: libodm ${JSON.stringify(a)}, Mongoose ${JSON.stringify(b)}`;
+}
+
+// Compares Mongoose's prepared documents (what dpe serialises) with libodm's.
+function compareWithLibodm(set, preparedFile) {
+  const lines = fs.readFileSync(preparedFile, 'utf8').split('\n').filter(Boolean);
+  if (lines.length !== set.items.length) {
+    throw new Error(`${preparedFile}: ${lines.length} documents, the set has ${set.items.length}`);
+  }
+  let differ = 0, first = null;
+  set.items.forEach((it, i) => {
+    const { model, derive, timestamps } = it.m;
+    const d = new model(it.input); // eslint-disable-line new-cap
+    if (timestamps) { if (!d.createdAt) d.createdAt = now; d.updatedAt = now; }
+    if (derive) derive(d);
+    d.validateSync();
+    const mine = norm(BSON.deserialize(BSON.serialize(d.toBSON())));
+    const theirs = norm(BSON.deserialize(BSON.serialize(BSON.EJSON.parse(lines[i], { relaxed: false }).doc)));
+    const diff = firstDifference(theirs, mine, '');
+    if (diff) {
+      differ++;
+      first = first || `${it.collection} document ${i + 1}: ${diff}`;
+    }
+  });
+  if (differ) throw new Error(`${set.name}: ${differ} prepared document(s) differ from libodm's; first: ${first}`);
+  process.stderr.write(`# ${set.name}: Mongoose's ${set.items.length} prepared documents hold the same values as libodm's\n`);
+}
+
 function main() {
   const opts = parseArgs(process.argv.slice(2));
   const models = loadModels(path.join(__dirname, '..', '..', 'specs'), NOW_MS);
@@ -140,6 +193,8 @@ function main() {
   }
   for (const file of opts.files) {
     const set = loadSet(file, models);
+    const prepared = file.replace(/\.jsonl$/, '.prepared.jsonl');
+    if (prepared !== file && fs.existsSync(prepared)) compareWithLibodm(set, prepared);
     const failed = failures(set);
     if (failed.length && set.name === 'mixed') {
       throw new Error(`mixed: ${failed.length} documents fail Mongoose validation, first: ${failed[0]}`);
