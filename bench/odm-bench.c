@@ -865,7 +865,7 @@ main (int argc, char **argv)
    size_t count, i, measured = 0;
    uint64_t t0 = now_ns ();
 
-   if (odm_bench_set_mode (argc, argv)) { /* --dump-set, --sets, --scaling: set-bench.c */
+   if (odm_bench_set_mode (argc, argv)) { /* --dump-set, --sets, ...: set-bench.c */
       return odm_bench_set_main (argc, argv, ODM_BENCH_DATA_DIR);
    }
    parse_args (argc, argv);
