@@ -635,6 +635,27 @@ check_range (odm_violations_t *out, uint8_t has, double v, double min, double ma
    }
 }
 
+/* check_range for a path the seed's hook compares unguarded ("null_is_zero" in the spec):
+ * JavaScript reads a null there as 0, so a null is checked as 0 against MIN and MAX. */
+HELPER void
+check_range_null_is_zero (odm_violations_t *out, uint8_t has, double v, double min, double max, const char *msg,
+                          const hw_path_t *up, const char *key)
+{
+   char a[40];
+   if (has != ODM_NULL) {
+      check_range (out, has, v, min, max, msg, up, key);
+      return;
+   }
+   if (0.0 < min) {
+      format_number (min, a, sizeof a);
+      violation (out, up, key, "min", msg, "must be at least %s (got null, which the hook reads as 0)", a);
+   }
+   if (0.0 > max) {
+      format_number (max, a, sizeof a);
+      violation (out, up, key, "max", msg, "must be at most %s (got null, which the hook reads as 0)", a);
+   }
+}
+
 HELPER bool
 validate_finish (odm_violations_t *out, odm_violations_t *local)
 {
@@ -906,10 +927,10 @@ cs_validate_into (const odm_chat_session_t *d, odm_violations_t *out)
    }
    /* The nested objects have no required field: checking their (absent) fields when the
     * object itself is absent finds nothing, so no presence test is needed here. */
-   check_range (out, d->settings.has_temperature, d->settings.temperature, 0, 2,
-                "Temperature must be between 0 and 2", &settings, "temperature");
-   check_range (out, d->settings.has_maxTokens, d->settings.maxTokens, 1, 4000,
-                "Max tokens must be between 1 and 4000", &settings, "maxTokens");
+   check_range_null_is_zero (out, d->settings.has_temperature, d->settings.temperature, 0, 2,
+                             "Temperature must be between 0 and 2", &settings, "temperature");
+   check_range_null_is_zero (out, d->settings.has_maxTokens, d->settings.maxTokens, 1, 4000,
+                             "Max tokens must be between 1 and 4000", &settings, "maxTokens");
    check_enum (out, d->settings.mode, modes, 5, &settings, "mode");
    check_number (out, d->stats.has_messageCount, d->stats.messageCount, &stats, "messageCount");
    check_number (out, d->stats.has_totalTokens, d->stats.totalTokens, &stats, "totalTokens");

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "handwritten.h"
+#include "set-bench.h"
 
 #ifndef ODM_BENCH_DATA_DIR
 #define ODM_BENCH_DATA_DIR "tests/data"
@@ -864,6 +865,9 @@ main (int argc, char **argv)
    size_t count, i, measured = 0;
    uint64_t t0 = now_ns ();
 
+   if (odm_bench_set_mode (argc, argv)) { /* --dump-set, --sets, ...: set-bench.c */
+      return odm_bench_set_main (argc, argv, ODM_BENCH_DATA_DIR);
+   }
    parse_args (argc, argv);
    bson_mem_set_vtable (&counting_vtable);
    for (i = 0; i < 700; i++) { /* 2800 UTF-16 units: past every maxlength */

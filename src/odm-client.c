@@ -702,7 +702,7 @@ odm_save (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm
       /* The guard: the version the caller's document was loaded with (its unknown field
        * __v), or else the one just read; the replacement carries the next version and the
        * stored createdAt (timestamps libodm manages cannot be moved by a save). */
-      int64_t loaded, ver;
+      int64_t loaded = 0, ver = 0; /* set on every path that reads them; GCC -O3 cannot see it */
       bool has_loaded = get_version (&enc, &loaded), has_stored = get_version (stored, &ver);
       bson_t cond = BSON_INITIALIZER, vc;
       uint32_t i;
