@@ -31,7 +31,8 @@ ODM_BEGIN_DECLS
    X (ODM_ERROR_NOT_FOUND, 11, "no document matched")                         \
    X (ODM_ERROR_CONFLICT, 12, "the document changed while it was updated")    \
    X (ODM_ERROR_UNSUPPORTED, 13, "the update uses an operator libodm refuses") \
-   X (ODM_ERROR_SERVER, 14, "the server or the driver reported an error")
+   X (ODM_ERROR_SERVER, 14, "the server or the driver reported an error")     \
+   X (ODM_ERROR_SCHEMA_CONFLICT, 15, "two schema sets define the same collection or C name")
 
 typedef enum {
 #define ODM_ERROR_ENUM_(name, code, text) name = code,

@@ -151,13 +151,31 @@ typedef struct {
    uint32_t path_count;   /* schema paths, nested leaves counted one by one, _id excluded */
 } odm_schema_t;
 
-/* All generated schemas, sorted by collection name. */
+/* The registry. The runtime owns one list of schemas: the platform specification's 29
+ * collections (always there) plus every spec set registered with odm_schemas_register(),
+ * which odmgen's generated odm_register_<set>() calls. */
+
+/* Every registered schema, sorted by collection name. The array stays valid (and unchanged)
+ * until the next successful registration; the schemas themselves live forever. */
 ODM_API const odm_schema_t *const *
 odm_schemas (size_t *count);
 
-/* The schema of COLLECTION ("chat_sessions"), or NULL. */
+/* The registered schema of COLLECTION ("chat_sessions"), or NULL. */
 ODM_API const odm_schema_t *
 odm_schema_find (const char *collection);
+
+/* Adds the COUNT schemas of the set named SET. All or nothing: fails (false, ERROR with
+ * ODM_ERROR_SCHEMA_CONFLICT naming the collection or C name and both sets) when a schema's
+ * collection or C name is already registered by another schema, and with
+ * ODM_ERROR_INVALID_ARGUMENT when a schema was generated for another codegen ABI.
+ * Registering the same schemas again is harmless. Thread-safe. */
+ODM_API bool
+odm_schemas_register (const char *set, const odm_schema_t *const *schemas, size_t count, bson_error_t *error);
+
+/* The name of the set that registered SCHEMA ("platform" for the shipped collections), or
+ * NULL when it is not registered. */
+ODM_API const char *
+odm_schema_set (const odm_schema_t *schema);
 
 ODM_END_DECLS
 
