@@ -2027,7 +2027,9 @@ emit_user_set (spec_t **specs, int n, const char *set, const char *outdir)
    for (i = 0; i < n; i++) {
       out (&h, "#include <%s/%s.h>\n", set, specs[i]->collection);
    }
+   guard[strlen (guard) - 2] = '\0'; /* ODM_SET_NAME */
    out (&h, "\nODM_BEGIN_DECLS\n\n#define ODM_%s_COLLECTION_COUNT %d\n\n", guard + 8, n);
+   guard[strlen (guard)] = '_';
    out (&h, "/* This set's schemas, sorted by collection name. */\nextern const odm_schema_t *const odm_%s_schemas[%d];\n\n",
         set, n);
    out (&h, "/* Adds this set to libodm's registry, so that odm_schemas() and odm_schema_find() see it\n"
