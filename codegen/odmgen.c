@@ -10,6 +10,8 @@
  * Output depends only on the specs, not on their order on the command line: same input,
  * same bytes. A file is rewritten only when its content changes. */
 #include <bson/bson.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -1329,6 +1331,43 @@ null_as_zero (const bson_t *d, const char *path_a, const char *path_b, int kind,
    }
 }
 
+/* The ODM_REGEX_* flags of a "pattern" rule's "flags" (JavaScript's i, m, s; u is implied),
+ * after checking that PCRE2 compiles RE as the runtime will (src/odm-regex.c). */
+static const char *
+regex_flags (const char *re, const char *flags, const char *where)
+{
+   static char buf[96];
+   uint32_t opts = PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX | PCRE2_MATCH_UNSET_BACKREF;
+   pcre2_compile_context *cc = pcre2_compile_context_create (NULL);
+   pcre2_code *code;
+   int err;
+   PCRE2_SIZE off;
+   const char *f;
+   buf[0] = '\0';
+   for (f = flags; *f; f++) {
+      const char *name = *f == 'i' ? "ODM_REGEX_IGNORE_CASE" : *f == 'm' ? "ODM_REGEX_MULTILINE"
+                         : *f == 's' ? "ODM_REGEX_DOT_ALL" : *f == 'u' ? "" : NULL;
+      if (!name || (*name && strstr (buf, name))) {
+         die (where, "\"flags\": \"%s\": only i, m, s and u, each once", flags);
+      }
+      if (*name) {
+         strcat (buf, *buf ? " | " : "");
+         strcat (buf, name);
+      }
+      opts |= *f == 'i' ? PCRE2_CASELESS : *f == 'm' ? PCRE2_MULTILINE : *f == 's' ? PCRE2_DOTALL : 0;
+   }
+   pcre2_set_compile_extra_options (cc, PCRE2_EXTRA_ALT_BSUX);
+   code = pcre2_compile ((PCRE2_SPTR) re, PCRE2_ZERO_TERMINATED, opts, &err, &off, cc);
+   pcre2_compile_context_free (cc);
+   if (!code) {
+      PCRE2_UCHAR msg[256];
+      pcre2_get_error_message (err, msg, sizeof msg);
+      die (where, "\"regex\": /%s/ does not compile at offset %zu: %s", re, (size_t) off, (const char *) msg);
+   }
+   pcre2_code_free (code);
+   return *buf ? buf : "0";
+}
+
 static void
 emit_rules (buf_t *c, const spec_t *sp)
 {
@@ -1407,6 +1446,17 @@ emit_rules (buf_t *c, const spec_t *sp)
          out (c, "         if (%s.items[i].has_%s == ODM_PRESENT) {\n", a, ef->cname);
          out (c, "            sum += %s.items[i].%s;\n         }\n      }\n", a, ef->cname);
          out (c, "      odm_rule_sum_not_greater (ctx, %s, %s.count, sum, %s, %s, %s);\n   }\n", p, a, hb, b, m);
+      } else if (!strcmp (kind, "pattern") && bson_has_field (&d, "regex")) {
+         static const char *const keys[] = {"kind", "path", "regex", "flags", "message", NULL};
+         const char *re = get_str (&d, "regex", where);
+         const char *flags = bson_has_field (&d, "flags") ? get_str (&d, "flags", where) : "";
+         char *src;
+         check_keys (&d, keys, where);
+         want_path (sp, &d, "path", K_STRING, false, &a, NULL, where);
+         src = cstr (re);
+         out (c, "   {\n      static odm_regex_t re = {.source = %s, .flags = %s};\n", src, regex_flags (re, flags, where));
+         out (c, "      odm_rule_regex (ctx, %s, %s, &re, %s);\n   }\n", p, a, m);
+         bson_free (src);
       } else if (!strcmp (kind, "pattern")) {
          static const char *const keys[] = {"kind", "path", "pattern", "message", NULL};
          const char *pat = get_str (&d, "pattern", where);
@@ -1738,6 +1788,84 @@ emit_aggs_c (buf_t *c, const spec_t *sp)
 
 static void emit_find_by_unique (buf_t *h, const spec_t *sp, const index_t *ix);
 
+/* Setters for the fields of O and of the objects below it: each frees what the field held
+ * and sets its has_ flag, so that a default or an earlier value never leaks and a scalar
+ * is never left without its flag. Arrays get an _add_ that appends one element. */
+static void
+emit_setters (buf_t *h, const object_t *o)
+{
+   size_t i;
+   for (i = 0; i < o->n; i++) {
+      const field_t *f = &o->fields[i];
+      const char *fn = f->cname, *ct = o->ctype, *st = o->stem;
+      if (f->array) {
+         if (f->kind == K_OBJECT) {
+            out (h, "/* Appends a zeroed %s to %s (defaults are filled by prepare); returns it. */\n", f->object->ctype,
+                 f->name);
+            out (h, "static inline %s *\n%s_add_%s (%s *obj)\n{\n", f->object->ctype, st, fn, ct);
+            out (h, "   %s *e;\n   obj->%s.items = (%s *) bson_realloc (obj->%s.items, (obj->%s.count + 1) * sizeof *e);\n",
+                 f->object->ctype, fn, f->object->ctype, fn, fn);
+            out (h, "   e = &obj->%s.items[obj->%s.count++];\n   memset (e, 0, sizeof *e);\n", fn, fn);
+            out (h, "   obj->has_%s = ODM_PRESENT;\n   return e;\n}\n\n", fn);
+            emit_setters (h, f->object);
+            continue;
+         }
+         out (h, "/* Appends a copy of VALUE to %s. */\n", f->name);
+         out (h, "static inline void\n%s_add_%s (%s *obj, %s%svalue)\n{\n", st, fn, ct,
+              f->kind == K_STRING ? "const char *" : f->kind == K_OID ? "const bson_oid_t *" : f->kind == K_MIXED ? "const bson_value_t *" : c_type_of (f),
+              "");
+         out (h, "   obj->%s.items = (%s%s*) bson_realloc (obj->%s.items, (obj->%s.count + 1) * sizeof *obj->%s.items);\n",
+              fn, c_type_of (f), f->kind == K_STRING ? "" : "", fn, fn, fn);
+         switch (f->kind) {
+         case K_STRING: out (h, "   obj->%s.items[obj->%s.count++] = bson_strdup (value);\n", fn, fn); break;
+         case K_OID: out (h, "   bson_oid_copy (value, &obj->%s.items[obj->%s.count++]);\n", fn, fn); break;
+         case K_MIXED: out (h, "   bson_value_copy (value, &obj->%s.items[obj->%s.count++]);\n", fn, fn); break;
+         default: out (h, "   obj->%s.items[obj->%s.count++] = value;\n", fn, fn); break;
+         }
+         out (h, "   obj->has_%s = ODM_PRESENT;\n}\n\n", fn);
+         continue;
+      }
+      if (f->kind == K_OBJECT) {
+         emit_setters (h, f->object);
+         continue;
+      }
+      switch (f->kind) {
+      case K_STRING:
+         out (h, "/* Sets %s to a copy of VALUE (NULL: absent), freeing what it held. */\n", f->name);
+         out (h, "static inline void\n%s_set_%s (%s *obj, const char *value)\n{\n", st, fn, ct);
+         out (h, "   char *copy = value ? bson_strdup (value) : NULL;\n   bson_free (obj->%s);\n   obj->%s = copy;\n", fn, fn);
+         out (h, "   obj->has_%s = value ? ODM_PRESENT : ODM_ABSENT;\n}\n\n", fn);
+         break;
+      case K_MIXED:
+         out (h, "/* Sets %s to a copy of VALUE (NULL: absent), freeing what it held. */\n", f->name);
+         out (h, "static inline void\n%s_set_%s (%s *obj, const bson_value_t *value)\n{\n", st, fn, ct);
+         out (h, "   bson_value_t copy;\n   memset (&copy, 0, sizeof copy);\n   if (value) {\n      bson_value_copy (value, &copy);\n   }\n");
+         out (h, "   if (obj->%s.value_type != BSON_TYPE_EOD) {\n      bson_value_destroy (&obj->%s);\n   }\n", fn, fn);
+         out (h, "   obj->%s = copy;\n   obj->has_%s = value ? ODM_PRESENT : ODM_ABSENT;\n}\n\n", fn, fn);
+         break;
+      case K_OID:
+         out (h, "static inline void\n%s_set_%s (%s *obj, const bson_oid_t *value)\n{\n", st, fn, ct);
+         out (h, "   bson_oid_copy (value, &obj->%s);\n   obj->has_%s = ODM_PRESENT;\n}\n\n", fn, fn);
+         break;
+      default:
+         out (h, "static inline void\n%s_set_%s (%s *obj, %svalue)\n{\n", st, fn, ct, c_type_of (f));
+         out (h, "   obj->%s = value;\n   obj->has_%s = ODM_PRESENT;\n}\n\n", fn, fn);
+         break;
+      }
+      /* absent again (unset) */
+      out (h, "static inline void\n%s_unset_%s (%s *obj)\n{\n", st, fn, ct);
+      if (f->kind == K_STRING) {
+         out (h, "   bson_free (obj->%s);\n   obj->%s = NULL;\n", fn, fn);
+      } else if (f->kind == K_MIXED) {
+         out (h, "   if (obj->%s.value_type != BSON_TYPE_EOD) {\n      bson_value_destroy (&obj->%s);\n   }\n", fn, fn);
+         out (h, "   memset (&obj->%s, 0, sizeof obj->%s);\n", fn, fn);
+      } else {
+         out (h, "   memset (&obj->%s, 0, sizeof obj->%s);\n", fn, fn);
+      }
+      out (h, "   obj->has_%s = ODM_ABSENT;\n}\n\n", fn);
+   }
+}
+
 static void
 emit_spec (const spec_t *sp, const char *outdir)
 {
@@ -1766,6 +1894,9 @@ emit_spec (const spec_t *sp, const char *outdir)
    }
    out (&h, "/* The descriptor the generic API (odm-doc.h) takes. */\nextern ODM_API const odm_schema_t %s_schema;\n\n",
         st);
+   out (&h, "/* Setters: <type>_set_<field> frees the old value (a default too) and sets has_<field>;\n"
+            " * <type>_unset_<field> makes it absent; <type>_add_<array> appends. */\n");
+   emit_setters (&h, &sp->root);
    out (&h, "/* Typed wrappers: see odm-doc.h for what each does and who owns what. */\n");
    out (&h, "static inline void\n%s_init (%s *doc)\n{\n   odm_init (&%s_schema, doc);\n}\n\n", st, sp->root.ctype, st);
    out (&h, "static inline void\n%s_cleanup (%s *doc)\n{\n   odm_cleanup (&%s_schema, doc);\n}\n\n", st,

@@ -623,13 +623,16 @@ validate_into (const odm_schema_t *schema, const void *doc, const odm_prepare_op
 {
    odm_rule_ctx_t ctx;
 
+   ctx.opts = opts;
+   ctx.now_ms = (opts && opts->now_ms) ? opts->now_ms : odm_now_ms ();
+   ctx.out = out;
+   /* A pre-validate hook reads the document (odm-hooks.h): the cast does not license a change. */
+   odm_hooks_run (schema, ODM_HOOK_PRE_VALIDATE, (void *) doc, opts, ctx.now_ms, out);
    validate_object (schema->root, doc, NULL, out);
    if (schema->rules) {
-      ctx.opts = opts;
-      ctx.now_ms = (opts && opts->now_ms) ? opts->now_ms : odm_now_ms ();
-      ctx.out = out;
       schema->rules (doc, &ctx);
    }
+   odm_validators_run (schema, doc, out);
    return out->count == 0;
 }
 
@@ -860,7 +863,10 @@ odm_prepare (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *op
          *has = ODM_PRESENT;
       }
    }
-   ok = validate_into (schema, doc, opts, out);
+   /* The program's pre-save hooks see the document as it will be saved, and what they
+    * change is validated below. */
+   odm_hooks_run (schema, ODM_HOOK_PRE_SAVE, doc, opts, ctx.now_ms, out);
+   ok = validate_into (schema, doc, opts, out) && out->count == 0;
 done:
    if (out == &local) {
       odm_violations_cleanup (&local);

@@ -93,6 +93,259 @@ START_TEST (test_register_conflicts)
 }
 END_TEST
 
+
+/* ---------------------------------------------------------------- hooks */
+
+typedef struct {
+   int pre_validate, pre_save, post_save;
+   bool last_is_update;
+} counts_t;
+
+static void
+no_bob (void *doc, odm_hook_ctx_t *ctx)
+{
+   const odm_user_t *u = doc;
+   counts_t *c = ctx->user;
+   c->pre_validate++;
+   ck_assert_int_eq (ctx->kind, ODM_HOOK_PRE_VALIDATE);
+   ck_assert_ptr_eq (ctx->schema, &odm_user_schema);
+   if (u->username && !strcmp (u->username, "bob")) {
+      odm_violations_add (ctx->out, "username", "no_bob", "bob is taken, forever");
+   }
+}
+
+static void
+fill_display_name (void *doc, odm_hook_ctx_t *ctx)
+{
+   odm_user_t *u = doc;
+   counts_t *c = ctx->user;
+   c->pre_save++;
+   c->last_is_update = ctx->is_update;
+   if (!u->displayName && u->username) {
+      odm_user_set_displayName (u, u->username);
+   }
+   if (u->username && !strcmp (u->username, "long")) {
+      odm_user_set_displayName (u, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+   }
+}
+
+static void
+user_valid (odm_user_t *u, const char *name)
+{
+   odm_user_init (u);
+   odm_user_set_email (u, "a@b.co");
+   odm_user_set_username (u, name);
+}
+
+START_TEST (test_hooks_prepare_validate)
+{
+   static counts_t c;
+   odm_user_t u;
+   odm_violations_t v;
+   bson_error_t error;
+
+   ck_assert (!odm_schema_has_hooks (&odm_user_schema));
+   ck_assert (odm_hook_add (&odm_user_schema, ODM_HOOK_PRE_VALIDATE, no_bob, &c, &error));
+   ck_assert (odm_hook_add (&odm_user_schema, ODM_HOOK_PRE_SAVE, fill_display_name, &c, &error));
+   ck_assert (odm_schema_has_hooks (&odm_user_schema));
+   ck_assert (!odm_schema_has_hooks (&odm_agent_schema));
+
+   /* the typed wrappers run them: pre-save changes the document, then it is validated */
+   user_valid (&u, "alice");
+   ck_assert (odm_user_prepare (&u, NULL, &v));
+   ck_assert_str_eq (u.displayName, "alice");
+   ck_assert_int_eq (c.pre_save, 1);
+   ck_assert_int_eq (c.pre_validate, 1);
+   ck_assert (!c.last_is_update);
+   odm_violations_cleanup (&v);
+   odm_user_cleanup (&u);
+
+   /* a pre-validate violation refuses, with the hook's path, rule and message */
+   user_valid (&u, "bob");
+   ck_assert (!odm_user_validate (&u, NULL, &v));
+   ck_assert (odm_test_has_violation (&v, "username", "no_bob", "bob is taken, forever"));
+   ck_assert_ptr_null (u.displayName); /* validate runs no pre-save hook */
+   odm_violations_cleanup (&v);
+   ck_assert (!odm_prepare (&odm_user_schema, &u, NULL, &v));
+   ck_assert_uint_eq (v.count, 1);
+   odm_violations_cleanup (&v);
+   odm_user_cleanup (&u);
+
+   /* what a pre-save hook writes is validated (maxlength 100) */
+   user_valid (&u, "long");
+   ck_assert (!odm_user_prepare (&u, NULL, &v));
+   ck_assert (odm_test_has_violation (&v, "displayName", "maxlength", NULL));
+   odm_violations_cleanup (&v);
+   odm_user_cleanup (&u);
+
+   ck_assert (!odm_hook_add (&odm_user_schema, (odm_hook_kind_t) 9, no_bob, NULL, &error));
+   ck_assert (!odm_hook_add (NULL, ODM_HOOK_PRE_SAVE, no_bob, NULL, &error));
+   ck_assert (!odm_hook_add (&odm_user_schema, ODM_HOOK_PRE_SAVE, NULL, NULL, &error));
+}
+END_TEST
+
+/* Operator updates: a schema with hooks takes the checked path, whose pre-save path runs
+ * the hooks, and what a pre-save hook changes is written even where the update does not
+ * reach. */
+START_TEST (test_hooks_update)
+{
+   static counts_t c;
+   bson_error_t error;
+   odm_violations_t v;
+   odm_update_path_t path;
+   const char *why;
+   bson_t *stored, *update, out;
+   bson_iter_t it;
+   bson_oid_t id;
+
+   update = BCON_NEW ("$set", "{", "avatar", "x.png", "}");
+   ck_assert (odm_update_plan (&odm_user_schema, update, &path, &why, &v, &error));
+   ck_assert_int_eq (path, ODM_UPDATE_DIRECT);
+   odm_violations_cleanup (&v);
+
+   ck_assert (odm_hook_add (&odm_user_schema, ODM_HOOK_PRE_SAVE, fill_display_name, &c, &error));
+   ck_assert (odm_hook_add (&odm_user_schema, ODM_HOOK_PRE_VALIDATE, no_bob, &c, &error));
+   ck_assert (odm_update_plan (&odm_user_schema, update, &path, &why, &v, &error));
+   ck_assert_int_eq (path, ODM_UPDATE_CHECKED);
+   ck_assert (strstr (why, "hooks") != NULL);
+   odm_violations_cleanup (&v);
+
+   bson_oid_init (&id, NULL);
+   stored = BCON_NEW ("_id", BCON_OID (&id), "email", "a@b.co", "username", "carol", "__v", BCON_INT32 (0));
+   ck_assert_msg (odm_update_apply (&odm_user_schema, stored, update, NULL, &out, &v, &error), "%s", error.message);
+   ck_assert (bson_iter_init_find (&it, &out, "displayName") && !strcmp (bson_iter_utf8 (&it, NULL), "carol"));
+   ck_assert (bson_iter_init_find (&it, &out, "avatar"));
+   ck_assert (c.last_is_update);
+   bson_destroy (&out);
+   odm_violations_cleanup (&v);
+   bson_destroy (update);
+
+   /* the pre-validate hook refuses an update that makes the username bob */
+   update = BCON_NEW ("$set", "{", "username", "bob", "}");
+   ck_assert (!odm_update_apply (&odm_user_schema, stored, update, NULL, &out, &v, &error));
+   ck_assert (odm_test_has_violation (&v, "username", "no_bob", NULL));
+   bson_destroy (&out);
+   odm_violations_cleanup (&v);
+   bson_destroy (update);
+   bson_destroy (stored);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- validators */
+
+static bool
+no_digits (const bson_value_t *value, void *user)
+{
+   const char *s;
+   ck_assert_int_eq (value->value_type, BSON_TYPE_UTF8);
+   (*(int *) user)++;
+   for (s = value->value.v_utf8.str; *s; s++) {
+      if (*s >= '0' && *s <= '9') {
+         return false;
+      }
+   }
+   return true;
+}
+
+static bool
+not_dark (const bson_value_t *value, void *user)
+{
+   (void) user;
+   return strcmp (value->value.v_utf8.str, "dark") != 0;
+}
+
+START_TEST (test_validators)
+{
+   static int calls;
+   odm_user_t u;
+   odm_violations_t v;
+   bson_error_t error;
+
+   ck_assert (odm_validator_add (&odm_user_schema, "profile.skills", "no_digits", "skills are words", no_digits,
+                                 &calls, &error));
+   ck_assert (odm_validator_add (&odm_user_schema, "preferences.theme", NULL, "not dark", not_dark, NULL, &error));
+   user_valid (&u, "dave");
+   u.profile.skills.count = 3;
+   u.profile.skills.items = bson_malloc0 (3 * sizeof (char *));
+   u.profile.skills.items[0] = bson_strdup ("c");
+   u.profile.skills.items[1] = bson_strdup ("c99");
+   u.profile.skills.items[2] = bson_strdup ("go");
+   ck_assert (!odm_user_validate (&u, NULL, &v));
+   ck_assert_uint_eq (v.count, 1);
+   ck_assert (odm_test_has_violation (&v, "profile.skills.1", "no_digits", "skills are words"));
+   ck_assert_int_eq (calls, 3);
+   odm_violations_cleanup (&v);
+   /* present values are validated, default rule name "validate" */
+   ck_assert_str_eq (u.preferences.theme, "auto"); /* the default; the setter frees it */
+   odm_user_preferences_set_theme (&u.preferences, "dark");
+   ck_assert (!odm_user_validate (&u, NULL, &v));
+   ck_assert (odm_test_has_violation (&v, "preferences.theme", "validate", "not dark"));
+   odm_violations_cleanup (&v);
+   odm_user_cleanup (&u);
+
+   ck_assert (!odm_validator_add (&odm_user_schema, "profile.nope", NULL, "m", not_dark, NULL, &error));
+   ck_assert_str_eq (error.message, "profile.nope: odm_validator_add: users has no such path");
+   ck_assert (!odm_validator_add (&odm_user_schema, "profile", NULL, "m", not_dark, NULL, &error));
+   ck_assert_str_eq (error.message, "profile: odm_validator_add: users: a validator goes on a value, not on an object");
+   ck_assert (!odm_validator_add (&odm_user_schema, "email", NULL, NULL, not_dark, NULL, &error));
+}
+END_TEST
+
+/* ---------------------------------------------------------------- pattern */
+
+static bool
+matches (const char *re, uint32_t flags, const char *s)
+{
+   odm_regex_t r = {.source = re, .flags = flags};
+   bool m = odm_regex_match (&r, s);
+   odm_regex_t again = r; /* compiled once, reused */
+   ck_assert_ptr_nonnull (r.compiled);
+   ck_assert (odm_regex_match (&again, s) == m);
+   return m;
+}
+
+START_TEST (test_regex_js)
+{
+   ck_assert (matches ("^ORD-\\d{6}$", 0, "ORD-123456"));
+   ck_assert (!matches ("^ORD-\\d{6}$", 0, "ORD-12345"));
+   ck_assert (!matches ("^ORD-\\d{6}$", 0, "ORD-123456\n")); /* $ is the end only, as in JavaScript */
+   ck_assert (!matches ("^\\d$", 0, "\xd9\xa3"));             /* \d is ASCII (ARABIC-INDIC THREE) */
+   ck_assert (!matches ("^\\w+$", 0, "caf\xc3\xa9"));         /* \w is ASCII */
+   ck_assert (matches ("^caf.$", 0, "caf\xc3\xa9"));          /* . is one code point */
+   ck_assert (matches ("^abc$", ODM_REGEX_IGNORE_CASE, "ABC"));
+   ck_assert (!matches ("^abc$", 0, "ABC"));
+   ck_assert (matches ("^b$", ODM_REGEX_MULTILINE, "a\nb"));
+   ck_assert (!matches ("a.b", 0, "a\nb"));
+   ck_assert (matches ("a.b", ODM_REGEX_DOT_ALL, "a\nb"));
+   ck_assert (matches ("^\\u0041$", 0, "A"));                 /* \uhhhh */
+   ck_assert (matches ("^\\u{1F600}$", 0, "\xf0\x9f\x98\x80")); /* \u{...} */
+   ck_assert (matches ("^(a)?b\\1$", 0, "b"));                /* unset group: matches empty */
+   ck_assert (matches ("(?<y>\\d{4})-\\k<y>", 0, "2024-2024"));
+   ck_assert (matches ("x", 0, "xyz"));                        /* test(), not a full match */
+   {
+      odm_regex_t bad = {.source = "(", .flags = 0};
+      ck_assert (!odm_regex_match (&bad, "("));
+   }
+}
+END_TEST
+
+START_TEST (test_rule_regex)
+{
+   static odm_regex_t re = {.source = "^[A-Z]{3}$"};
+   odm_violations_t v;
+   odm_rule_ctx_t ctx = {.out = &v};
+   odm_violations_init (&v);
+   odm_rule_regex (&ctx, "code", "ABC", &re, "three capitals");
+   odm_rule_regex (&ctx, "code", NULL, &re, "three capitals");
+   odm_rule_regex (&ctx, "code", "", &re, "three capitals"); /* as Mongoose's match: "" passes */
+   ck_assert_uint_eq (v.count, 0);
+   odm_rule_regex (&ctx, "code", "ABCD", &re, "three capitals");
+   ck_assert_uint_eq (v.count, 1);
+   ck_assert (odm_test_has_violation (&v, "code", "pattern", "three capitals"));
+   odm_violations_cleanup (&v);
+}
+END_TEST
+
 Suite *
 registry_suite (void)
 {
@@ -100,6 +353,11 @@ registry_suite (void)
    TCase *tc = tcase_create ("registry");
    tcase_add_test (tc, test_register_set);
    tcase_add_test (tc, test_register_conflicts);
+   tcase_add_test (tc, test_hooks_prepare_validate);
+   tcase_add_test (tc, test_hooks_update);
+   tcase_add_test (tc, test_validators);
+   tcase_add_test (tc, test_regex_js);
+   tcase_add_test (tc, test_rule_regex);
    suite_add_tcase (s, tc);
    return s;
 }
