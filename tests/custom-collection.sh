@@ -37,11 +37,13 @@ check() { # check NAME PROGRAM ODM_COMMAND
   grep -q '"valid" : true' "$tmp/valid" || grep -q '"valid": true' "$tmp/valid" || fail "$name: $(cat "$tmp/valid")"
   grep -q '"customerEmail" : "a@b.c"' "$tmp/valid" || fail "$name: not lowercased: $(cat "$tmp/valid")"
   rc=0
-  printf '%s\n' '{"orderNumber": "ORD-000010", "customerEmail": "a@b.c", "status": "lost", "items": [{"sku": "SKU-9", "quantity": 0, "price": 2}]}' \
+  printf '%s\n' '{"orderNumber": "ORD-10", "customerEmail": "a@b.c", "status": "lost", "items": [{"sku": "SKU-9", "quantity": 0, "price": 2}]}' \
     | "$odm" validate orders >"$tmp/invalid" || rc=$?
   [ "$rc" = 1 ] || fail "$name: odm validate exit $rc on an invalid order"
   grep -q '"path" : "status", "rule" : "enum"' "$tmp/invalid" || fail "$name: $(cat "$tmp/invalid")"
   grep -q '"path" : "items.0.quantity", "rule" : "min"' "$tmp/invalid" || fail "$name: $(cat "$tmp/invalid")"
+  grep -q '"path" : "orderNumber", "rule" : "pattern", "message" : "An order number is ORD- and six digits"' "$tmp/invalid" \
+    || fail "$name: $(cat "$tmp/invalid")"
   "$odm" indexes plan orders | grep -q orderNumber_1 || fail "$name: odm indexes plan orders"
   "$odm" indexes lint orders >/dev/null || fail "$name: odm indexes lint orders"
   if [ -n "$uri" ]; then

@@ -35,6 +35,13 @@ sed 's/"collection": "orders",/"collection": "orders2",/' "$tmp/a.json" >"$tmp/c
 expect 1 "c_name: C name \"order\" is also used by" "$tmp/o" "$tmp/a.json" "$tmp/c.json"
 expect 1 'collection: collection "orders" has the name of its set' --set orders "$tmp/o" "$tmp/a.json"
 
+# pattern rules: the regular expression and its flags are checked when generating
+sed 's/"regex": "^ORD-\\\\d{6}\$"/"regex": "^ORD-(\\\\d{6}$"/' "$tmp/a.json" >"$tmp/re.json"
+grep -q 'ORD-(' "$tmp/re.json" || fail "test setup: regex not replaced"
+expect 1 "rules[1]: \"regex\": /^ORD-(\\d{6}\$/ does not compile at offset 12: missing closing parenthesis" "$tmp/o" "$tmp/re.json"
+sed 's/"regex": /"flags": "ig", "regex": /' "$tmp/a.json" >"$tmp/fl.json"
+expect 1 'rules[1]: "flags": "ig": only i, m, s and u, each once' "$tmp/o" "$tmp/fl.json"
+
 # a set: its header, its registration, its collection files
 "$odmgen" --set shop "$tmp/shop" "$tmp/a.json"
 for f in shop.h shop.c orders.c shop/orders.h; do
