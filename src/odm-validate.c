@@ -564,6 +564,23 @@ has_value_rules (const odm_field_t *f)
           (f->flags & (ODM_F_ENUM | ODM_F_MINLENGTH | ODM_F_MAXLENGTH));
 }
 
+/* Whether a scalar field (number, boolean, date, ObjectId) holds a non-zero value: with
+ * has_<field> ODM_ABSENT, that is a value written without its presence flag. */
+static bool
+unflagged_scalar (const odm_field_t *f, const void *base)
+{
+   static const unsigned char zero[sizeof (bson_oid_t) > sizeof (double) ? sizeof (bson_oid_t) : sizeof (double)];
+   size_t size;
+   switch (f->kind) {
+   case ODM_KIND_NUMBER: size = sizeof (double); break;
+   case ODM_KIND_BOOL: size = sizeof (bool); break;
+   case ODM_KIND_DATE: size = sizeof (int64_t); break;
+   case ODM_KIND_OID: size = sizeof (bson_oid_t); break;
+   default: return false;
+   }
+   return memcmp (ODM_AT_CONST (base, f->offset), zero, size) != 0;
+}
+
 static void
 validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up, odm_violations_t *out)
 {
@@ -583,6 +600,14 @@ validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up
          if (missing) {
             add_fmt (out, PATH (&fr), "required", MSG (f, required), "is required");
          }
+      }
+      if (state == ODM_ABSENT && !(f->flags & ODM_F_ARRAY) && unflagged_scalar (f, base)) {
+         /* `doc.rating = 9` without `doc.has_rating = ODM_PRESENT`: the encoder would drop
+          * it silently, so it is refused here (the generated setters set both). */
+         add_fmt (out, PATH (&fr), "presence", NULL,
+                  "has a value but has_%s is ODM_ABSENT, so it would not be written: use the setter "
+                  "(or set has_%s = ODM_PRESENT)",
+                  f->name, f->name);
       }
       if (f->kind == ODM_KIND_OBJECT && !(f->flags & ODM_F_ARRAY)) {
          /* A nested object is a Mongoose nested path, which always exists: absent or null,

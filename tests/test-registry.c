@@ -346,6 +346,94 @@ START_TEST (test_rule_regex)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- setters */
+
+START_TEST (test_setters)
+{
+   odm_user_t u;
+   odm_violations_t v;
+   bson_t b;
+   bson_error_t error;
+   bson_iter_t it;
+
+   user_valid (&u, "erin");
+   /* a string with a default: the setter frees the default (ASan and valgrind check it) */
+   ck_assert_str_eq (u.role, "user");
+   odm_user_set_role (&u, "admin");
+   odm_user_set_role (&u, "moderator");
+   ck_assert_str_eq (u.role, "moderator");
+   ck_assert_int_eq (u.has_role, ODM_PRESENT);
+   odm_user_set_displayName (&u, NULL);
+   ck_assert_ptr_null (u.displayName);
+   ck_assert_int_eq (u.has_displayName, ODM_ABSENT);
+   /* scalars get their flag, nested objects their own setters, arrays an _add_ */
+   odm_user_set_lastLogin (&u, 1700000000000);
+   ck_assert_int_eq (u.has_lastLogin, ODM_PRESENT);
+   odm_user_preferences_set_notifications (&u.preferences, false);
+   ck_assert_int_eq (u.preferences.has_notifications, ODM_PRESENT);
+   odm_user_profile_add_skills (&u.profile, "c");
+   odm_user_profile_add_skills (&u.profile, "sql");
+   ck_assert_uint_eq (u.profile.skills.count, 2);
+   ck_assert_str_eq (u.profile.skills.items[1], "sql");
+   ck_assert (odm_user_prepare (&u, NULL, &v));
+   odm_violations_cleanup (&v);
+   ck_assert (odm_user_to_bson (&u, &b, &error));
+   ck_assert (bson_iter_init_find (&it, &b, "lastLogin") && bson_iter_date_time (&it) == 1700000000000);
+   ck_assert (bson_iter_init_find (&it, &b, "role") && !strcmp (bson_iter_utf8 (&it, NULL), "moderator"));
+   bson_destroy (&b);
+   odm_user_unset_lastLogin (&u);
+   ck_assert_int_eq (u.lastLogin, 0);
+   ck_assert_int_eq (u.has_lastLogin, ODM_ABSENT);
+   ck_assert (odm_user_validate (&u, NULL, &v));
+   odm_violations_cleanup (&v);
+   odm_user_cleanup (&u);
+}
+END_TEST
+
+/* A scalar written without its has_ flag would be dropped by the encoder: refused. */
+START_TEST (test_scalar_without_flag)
+{
+   odm_user_t u;
+   odm_violations_t v;
+   odm_transaction_t t;
+
+   user_valid (&u, "fred");
+   u.lastLogin = 1700000000000; /* has_lastLogin stays ODM_ABSENT */
+   u.preferences.notifications = true;
+   u.preferences.has_notifications = ODM_ABSENT;
+   ck_assert (!odm_user_validate (&u, NULL, &v));
+   ck_assert_uint_eq (v.count, 2);
+   ck_assert (odm_test_has_violation (&v, "lastLogin", "presence",
+                                      "has a value but has_lastLogin is ODM_ABSENT, so it would not be written: "
+                                      "use the setter (or set has_lastLogin = ODM_PRESENT)"));
+   ck_assert (odm_test_has_violation (&v, "preferences.notifications", "presence", NULL));
+   odm_violations_cleanup (&v);
+   ck_assert (!odm_user_prepare (&u, NULL, &v)); /* and so no write path takes it */
+   odm_violations_cleanup (&v);
+   /* zero is indistinguishable from absent: absent it is */
+   u.lastLogin = 0;
+   u.preferences.notifications = false;
+   ck_assert (odm_user_validate (&u, NULL, &v));
+   odm_violations_cleanup (&v);
+   odm_user_cleanup (&u);
+
+   /* a mixed field's setter copies the value and frees the old one */
+   odm_transaction_init (&t);
+   {
+      bson_value_t a = {.value_type = BSON_TYPE_INT32, .value.v_int32 = 7}, s;
+      s.value_type = BSON_TYPE_UTF8;
+      s.value.v_utf8.str = (char *) "seven";
+      s.value.v_utf8.len = 5;
+      odm_transaction_set_metadata (&t, &s);
+      odm_transaction_set_metadata (&t, &a);
+      ck_assert_int_eq (t.metadata.value_type, BSON_TYPE_INT32);
+      odm_transaction_unset_metadata (&t);
+      ck_assert_int_eq (t.metadata.value_type, BSON_TYPE_EOD);
+   }
+   odm_transaction_cleanup (&t);
+}
+END_TEST
+
 Suite *
 registry_suite (void)
 {
@@ -358,6 +446,8 @@ registry_suite (void)
    tcase_add_test (tc, test_validators);
    tcase_add_test (tc, test_regex_js);
    tcase_add_test (tc, test_rule_regex);
+   tcase_add_test (tc, test_setters);
+   tcase_add_test (tc, test_scalar_without_flag);
    suite_add_tcase (s, tc);
    return s;
 }
