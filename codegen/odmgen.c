@@ -230,7 +230,14 @@ static const char *const c_keywords[] = {
    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
-   "union", "unsigned", "void", "volatile", "while", "bool", "true", "false", NULL};
+   "union", "unsigned", "void", "volatile", "while", "bool", "true", "false",
+   /* C++: generated headers compile as C++ too (tests/cxx-headers.sh) */
+   "alignas", "alignof", "and", "and_eq", "asm", "bitand", "bitor", "catch", "char8_t", "char16_t", "char32_t",
+   "class", "compl", "concept", "consteval", "constexpr", "constinit", "const_cast", "co_await", "co_return",
+   "co_yield", "decltype", "delete", "dynamic_cast", "explicit", "export", "friend", "mutable", "namespace", "new",
+   "noexcept", "not", "not_eq", "nullptr", "operator", "or", "or_eq", "private", "protected", "public",
+   "reinterpret_cast", "requires", "static_assert", "static_cast", "template", "this", "thread_local", "throw",
+   "try", "typeid", "typename", "using", "virtual", "wchar_t", "xor", "xor_eq", NULL};
 
 static char *
 c_member (const char *name, const char *where)
