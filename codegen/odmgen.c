@@ -1396,7 +1396,7 @@ emit_rules (buf_t *c, const spec_t *sp)
       bson_iter_document (&it, &len, &data);
       bson_init_static (&d, data, len);
       if (!any) {
-         out (c, "/* The seed's hook rules for %s, in the seed's order. */\n", sp->collection);
+         out (c, "/* The platform specification's hook rules for %s, in its order. */\n", sp->collection);
          out (c, "static void\n%s_rules (const void *doc_, odm_rule_ctx_t *ctx)\n{\n", stem);
          out (c, "   const %s *doc = doc_;\n", sp->root.ctype);
          any = true;
@@ -1702,7 +1702,7 @@ emit_aggs_h (buf_t *h, const spec_t *sp)
    if (!sp->n_aggs) {
       return;
    }
-   out (h, "/* ---- Analytics (odm-analytics.h): the seed's named aggregations as pipelines. ---- */\n\n");
+   out (h, "/* ---- Analytics (odm-analytics.h): the platform specification's named aggregations as pipelines. ---- */\n\n");
    for (i = 0; i < sp->n_aggs; i++) {
       const agg_t *a = &sp->aggs[i];
       char *doc = ctext (a->doc), *name = ctext (a->name);
@@ -1962,7 +1962,7 @@ emit_spec (const spec_t *sp, const char *outdir)
    }
    emit_rules (&c, sp);
    emit_derive (&c, sp);
-   out (&c, "/* Indexes: the seed's declarations merged by key pattern (unique wins). */\n");
+   out (&c, "/* Indexes: the platform specification's declarations merged by key pattern (unique wins). */\n");
    out (&c, "static const odm_index_t %s_indexes[] = {\n", st);
    for (i = 0; i < sp->n_indexes; i++) {
       const index_t *ix = &sp->indexes[i];

@@ -1,7 +1,7 @@
 /* libodm: rule primitives called by generated validators. Include <odm/odm.h>, not this file.
  *
  * The generated `<collection>_rules` functions are straight-line calls into these, one
- * call per rule of the seed's hooks, so a breakpoint on a rule is a breakpoint here.
+ * call per rule of the platform specification's hooks, so a breakpoint on a rule is a breakpoint here.
  * Each primitive adds at most one violation to ctx->out. "has" arguments take the
  * generated has_<field> value (ODM_PRESENT counts as present; absent and null do not). */
 #if !defined(ODM_INSIDE) && !defined(ODM_COMPILATION)
@@ -48,7 +48,7 @@ odm_regex_match (odm_regex_t *re, const char *s);
 ODM_API size_t
 odm_utf16_length (const char *s);
 
-/* Whether S matches PATTERN exactly as the seed's JavaScript regular expression does
+/* Whether S matches PATTERN exactly as the platform specification's JavaScript regular expression does
  * (\s is JavaScript's white space set, including the Unicode spaces). */
 ODM_API bool
 odm_pattern_match (odm_pattern_t pattern, const char *s);
