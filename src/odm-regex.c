@@ -69,6 +69,14 @@ odm_regex_match (odm_regex_t *re, const char *s)
 }
 
 void
+odm_regex_cleanup (odm_regex_t *re)
+{
+   if (re) {
+      pcre2_code_free (__atomic_exchange_n ((pcre2_code **) &re->compiled, NULL, __ATOMIC_ACQ_REL));
+   }
+}
+
+void
 odm_rule_regex (odm_rule_ctx_t *ctx, const char *path, const char *s, odm_regex_t *re, const char *msg)
 {
    /* As Mongoose's match validator: null and "" pass (required is another rule). */

@@ -97,7 +97,9 @@ add_locked (const char *set, const odm_schema_t *const *schemas, size_t n, bson_
    total = count + added;
    nl = bson_malloc (total * sizeof *nl);
    ns = bson_malloc (total * sizeof *ns);
-   memcpy (nl, list, count * sizeof *nl);
+   if (count) {
+      memcpy (nl, list, count * sizeof *nl);
+   }
    set_copy = bson_strdup (set);
    j = count;
    for (i = 0; i < n; i++) {

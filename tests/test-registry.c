@@ -301,6 +301,9 @@ matches (const char *re, uint32_t flags, const char *s)
    odm_regex_t again = r; /* compiled once, reused */
    ck_assert_ptr_nonnull (r.compiled);
    ck_assert (odm_regex_match (&again, s) == m);
+   ck_assert_ptr_eq (again.compiled, r.compiled);
+   odm_regex_cleanup (&r);
+   ck_assert_ptr_null (r.compiled);
    return m;
 }
 
@@ -341,6 +344,7 @@ START_TEST (test_rule_regex)
    ck_assert_uint_eq (v.count, 0);
    odm_rule_regex (&ctx, "code", "ABCD", &re, "three capitals");
    ck_assert_uint_eq (v.count, 1);
+   odm_regex_cleanup (&re);
    ck_assert (odm_test_has_violation (&v, "code", "pattern", "three capitals"));
    odm_violations_cleanup (&v);
 }

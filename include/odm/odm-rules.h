@@ -44,6 +44,11 @@ typedef struct {
 ODM_API bool
 odm_regex_match (odm_regex_t *re, const char *s);
 
+/* Frees RE's compiled form (for an odm_regex_t of your own that does not live as long as
+ * the process; the generated ones do). RE can be used again: it recompiles. */
+ODM_API void
+odm_regex_cleanup (odm_regex_t *re);
+
 /* Length of UTF-8 string S in UTF-16 code units (JavaScript's String.length). */
 ODM_API size_t
 odm_utf16_length (const char *s);
