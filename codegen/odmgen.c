@@ -493,7 +493,11 @@ parse_field (spec_t *sp, object_t *parent, field_t *f, bson_iter_t *it, const ch
       }
       path = fmt ("%s%s%s", parent->path, *parent->path ? "." : "", f->name ? f->name : elem_c_name);
       f->object = new_object (sp, stem, path);
-      parse_fields (sp, f->object, &fields_it, where, is_elem);
+      {
+         char *list = fmt ("%s.fields", where);
+         parse_fields (sp, f->object, &fields_it, list, is_elem);
+         bson_free (list);
+      }
       register_object (sp, f->object);
       bson_free (stem);
       bson_free (path);
@@ -552,7 +556,7 @@ parse_fields (spec_t *sp, object_t *obj, bson_iter_t *arr, const char *where, bo
    while (bson_iter_next (arr)) {
       bson_iter_t body;
       field_t f;
-      char *w = fmt ("%s.fields[%s]", where, bson_iter_key (arr));
+      char *w = fmt ("%s[%s]", where, bson_iter_key (arr)); /* WHERE: the list's JSON path */
       memset (&f, 0, sizeof f);
       want_doc (arr, &body, w);
       parse_field (sp, obj, &f, &body, w, false);
@@ -1396,7 +1400,7 @@ emit_rules (buf_t *c, const spec_t *sp)
       bson_iter_document (&it, &len, &data);
       bson_init_static (&d, data, len);
       if (!any) {
-         out (c, "/* The platform specification's hook rules for %s, in its order. */\n", sp->collection);
+         out (c, "/* The spec's cross-field rules for %s, in the spec's order. */\n", sp->collection);
          out (c, "static void\n%s_rules (const void *doc_, odm_rule_ctx_t *ctx)\n{\n", stem);
          out (c, "   const %s *doc = doc_;\n", sp->root.ctype);
          any = true;
@@ -1702,7 +1706,7 @@ emit_aggs_h (buf_t *h, const spec_t *sp)
    if (!sp->n_aggs) {
       return;
    }
-   out (h, "/* ---- Analytics (odm-analytics.h): the platform specification's named aggregations as pipelines. ---- */\n\n");
+   out (h, "/* ---- Analytics (odm-analytics.h): the spec's named aggregations as pipelines. ---- */\n\n");
    for (i = 0; i < sp->n_aggs; i++) {
       const agg_t *a = &sp->aggs[i];
       char *doc = ctext (a->doc), *name = ctext (a->name);
@@ -1962,7 +1966,7 @@ emit_spec (const spec_t *sp, const char *outdir)
    }
    emit_rules (&c, sp);
    emit_derive (&c, sp);
-   out (&c, "/* Indexes: the platform specification's declarations merged by key pattern (unique wins). */\n");
+   out (&c, "/* Indexes: the spec's declarations merged by key pattern (unique wins). */\n");
    out (&c, "static const odm_index_t %s_indexes[] = {\n", st);
    for (i = 0; i < sp->n_indexes; i++) {
       const index_t *ix = &sp->indexes[i];
