@@ -228,7 +228,14 @@ live (const char *uri)
 
    CHECK (odm_order_find_by_orderNumber (client, "ORD-000002", &back, &found, &error) && found);
    CHECK (back.itemCount == 2 && bson_oid_equal (&back.customerId, &u._id));
+   /* save (a replacement) runs the hooks too */
+   odm_order_item_set_quantity (&back.items.items[1], 2);
+   CHECK (odm_order_save (client, &back, &v, &error));
+   odm_violations_cleanup (&v);
+   CHECK (back.total == 30);
+   CHECK (saved == 2);
    odm_order_cleanup (&back);
+   CHECK (stored_total (client, "ORD-000002") == 30);
 
    /* an operator update: the checked path, so the pre-save hook recomputes the total */
    filter = BCON_NEW ("orderNumber", "ORD-000002");
@@ -237,8 +244,8 @@ live (const char *uri)
    CHECK (result.path == ODM_UPDATE_CHECKED);
    odm_violations_cleanup (&v);
    bson_destroy (update);
-   CHECK (stored_total (client, "ORD-000002") == 25);
-   CHECK (saved == 2);
+   CHECK (stored_total (client, "ORD-000002") == 35);
+   CHECK (saved == 3);
    /* the validator and the enum refuse updates too */
    update = BCON_NEW ("$set", "{", "status", "lost", "items.1.sku", "SKU-404", "}");
    CHECK (!odm_update (client, &odm_order_schema, filter, update, NULL, &matched, &v, &error));
@@ -259,7 +266,7 @@ live (const char *uri)
    bson_destroy (update);
    bson_destroy (filter);
    CHECK (stored_total (client, "ORD-000004") == 10);
-   CHECK (saved == 3);
+   CHECK (saved == 4);
 
    odm_order_cleanup (&o);
    odm_user_cleanup (&u);
