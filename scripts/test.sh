@@ -46,6 +46,10 @@ for suite in codec rules schema hooks update; do
   CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
     ./build/tests/odm_tests "$suite"
 done
+# The registry suite registers schemas, hooks and validators for the life of the process:
+# each test needs its own (check's fork mode), and valgrind follows the forks.
+valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+  ./build/tests/odm_tests registry
 valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
   ./build/tests/fuzz_smoke 3000 >/dev/null
 CK_FORK=no scripts/live-tests.sh build valgrind -q --error-exitcode=1 --leak-check=full \

@@ -1,5 +1,7 @@
 /* The runtime's registry of schemas (odm_schemas_register), and the rules of a program's
- * own: C hooks per schema, custom field validators, pattern rules, generated setters. */
+ * own: C hooks per schema, custom field validators, pattern rules, generated setters.
+ * Registrations last as long as the process: every test here runs in a process of its own
+ * (check's default fork mode; not with CK_FORK=no). */
 #include "test-util.h"
 
 #include <string.h>
