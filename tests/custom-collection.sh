@@ -16,6 +16,9 @@ cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 libdir=$(ls -d "$tmp"/prefix/lib*/ | head -n1)
 export LD_LIBRARY_PATH="$libdir"
 example="$src/examples/custom-collection"
+# A sanitizer build of libodm needs consumers built with the same sanitizers.
+san=$(sed -n 's/^ODM_SANITIZE:STRING=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
+sanflags=${san:+-fsanitize=$san -fno-omit-frame-pointer}
 
 fail() { echo "custom-collection: $*" >&2; exit 1; }
 
@@ -54,7 +57,8 @@ check() { # check NAME PROGRAM ODM_COMMAND
 }
 
 echo "== find_package(odm) + odm_generate ()"
-cmake -S "$example" -B "$tmp/cmake-build" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+cmake -S "$example" -B "$tmp/cmake-build" -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_C_FLAGS="$sanflags" \
+  -DCMAKE_EXE_LINKER_FLAGS="$sanflags" >/dev/null
 cmake --build "$tmp/cmake-build" >/dev/null
 check cmake "$tmp/cmake-build/custom_collection" "$tmp/cmake-build/orders-odm"
 
@@ -62,6 +66,6 @@ echo "== pkg-config + odmgen (make)"
 mkdir "$tmp/make-build"
 cp "$example/Makefile" "$example/main.c" "$tmp/make-build/"
 cp -r "$example/specs" "$tmp/make-build/"
-PKG_CONFIG_PATH="$libdir/pkgconfig" make -s -C "$tmp/make-build" CFLAGS="-std=c11 -Wall -Wextra -Werror -O2" >/dev/null
+PKG_CONFIG_PATH="$libdir/pkgconfig" make -s -C "$tmp/make-build" CFLAGS="-std=c11 -Wall -Wextra -Werror -O2 $sanflags" >/dev/null
 check make "$tmp/make-build/custom_collection" "$tmp/make-build/orders-odm"
 echo "custom-collection: ok${uri:+ (live)}"
