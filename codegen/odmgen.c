@@ -1,13 +1,17 @@
 /* odmgen: turns libodm collection specs (JSON, docs/spec-format.md) into C.
  *
- *   odmgen OUTDIR SPEC.json...
+ *   odmgen [--set NAME] OUTDIR SPEC.json...     (odmgen --help for the whole command line)
  *
- * For each spec it writes OUTDIR/odm/gen/<collection>.h (structs, typed wrappers) and
- * OUTDIR/<collection>.c (descriptor tables, rule and derivation functions); then
- * OUTDIR/odm/odm-collections.h and OUTDIR/odm-collections.c (the registry).
- * Output depends only on the specs and their order on the command line: same input,
+ * For each spec it writes OUTDIR/NAME/<collection>.h (structs, typed wrappers) and
+ * OUTDIR/<collection>.c (descriptor tables, rule and derivation functions); then the set's
+ * OUTDIR/NAME.h and OUTDIR/NAME.c (its schema list and odm_register_NAME, which adds it to
+ * the runtime's registry). libodm's own build passes --platform: the shipped collections go
+ * to OUTDIR/odm/gen/, with OUTDIR/odm/odm-collections.h and OUTDIR/odm-collections.c.
+ * Output depends only on the specs, not on their order on the command line: same input,
  * same bytes. A file is rewritten only when its content changes. */
 #include <bson/bson.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -18,6 +22,9 @@
 #include <sys/stat.h>
 
 #define ODMGEN_ABI 1
+#ifndef ODMGEN_VERSION
+#define ODMGEN_VERSION "unknown"
+#endif
 
 enum { K_STRING = 1, K_NUMBER, K_BOOL, K_DATE, K_OID, K_OBJECT, K_MIXED };
 enum { D_NONE, D_NUMBER, D_STRING, D_BOOL, D_NOW };
@@ -104,6 +111,8 @@ typedef struct {
 /* ------------------------------------------------------------------ utilities */
 
 static const char *cur_file = "";
+/* Where a collection's header goes under OUTDIR: "odm/gen" (the platform) or the set name. */
+static const char *hdr_dir = "odm/gen";
 
 static void
 die (const char *where, const char *fmt, ...)
@@ -221,7 +230,14 @@ static const char *const c_keywords[] = {
    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
-   "union", "unsigned", "void", "volatile", "while", "bool", "true", "false", NULL};
+   "union", "unsigned", "void", "volatile", "while", "bool", "true", "false",
+   /* C++: generated headers compile as C++ too (tests/cxx-headers.sh) */
+   "alignas", "alignof", "and", "and_eq", "asm", "bitand", "bitor", "catch", "char8_t", "char16_t", "char32_t",
+   "class", "compl", "concept", "consteval", "constexpr", "constinit", "const_cast", "co_await", "co_return",
+   "co_yield", "decltype", "delete", "dynamic_cast", "explicit", "export", "friend", "mutable", "namespace", "new",
+   "noexcept", "not", "not_eq", "nullptr", "operator", "or", "or_eq", "private", "protected", "public",
+   "reinterpret_cast", "requires", "static_assert", "static_cast", "template", "this", "thread_local", "throw",
+   "try", "typeid", "typename", "using", "virtual", "wchar_t", "xor", "xor_eq", NULL};
 
 static char *
 c_member (const char *name, const char *where)
@@ -477,7 +493,11 @@ parse_field (spec_t *sp, object_t *parent, field_t *f, bson_iter_t *it, const ch
       }
       path = fmt ("%s%s%s", parent->path, *parent->path ? "." : "", f->name ? f->name : elem_c_name);
       f->object = new_object (sp, stem, path);
-      parse_fields (sp, f->object, &fields_it, where, is_elem);
+      {
+         char *list = fmt ("%s.fields", where);
+         parse_fields (sp, f->object, &fields_it, list, is_elem);
+         bson_free (list);
+      }
       register_object (sp, f->object);
       bson_free (stem);
       bson_free (path);
@@ -536,7 +556,7 @@ parse_fields (spec_t *sp, object_t *obj, bson_iter_t *arr, const char *where, bo
    while (bson_iter_next (arr)) {
       bson_iter_t body;
       field_t f;
-      char *w = fmt ("%s.fields[%s]", where, bson_iter_key (arr));
+      char *w = fmt ("%s[%s]", where, bson_iter_key (arr)); /* WHERE: the list's JSON path */
       memset (&f, 0, sizeof f);
       want_doc (arr, &body, w);
       parse_field (sp, obj, &f, &body, w, false);
@@ -1322,6 +1342,43 @@ null_as_zero (const bson_t *d, const char *path_a, const char *path_b, int kind,
    }
 }
 
+/* The ODM_REGEX_* flags of a "pattern" rule's "flags" (JavaScript's i, m, s; u is implied),
+ * after checking that PCRE2 compiles RE as the runtime will (src/odm-regex.c). */
+static const char *
+regex_flags (const char *re, const char *flags, const char *where)
+{
+   static char buf[96];
+   uint32_t opts = PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX | PCRE2_MATCH_UNSET_BACKREF;
+   pcre2_compile_context *cc = pcre2_compile_context_create (NULL);
+   pcre2_code *code;
+   int err;
+   PCRE2_SIZE off;
+   const char *f;
+   buf[0] = '\0';
+   for (f = flags; *f; f++) {
+      const char *name = *f == 'i' ? "ODM_REGEX_IGNORE_CASE" : *f == 'm' ? "ODM_REGEX_MULTILINE"
+                         : *f == 's' ? "ODM_REGEX_DOT_ALL" : *f == 'u' ? "" : NULL;
+      if (!name || (*name && strstr (buf, name))) {
+         die (where, "\"flags\": \"%s\": only i, m, s and u, each once", flags);
+      }
+      if (*name) {
+         strcat (buf, *buf ? " | " : "");
+         strcat (buf, name);
+      }
+      opts |= *f == 'i' ? PCRE2_CASELESS : *f == 'm' ? PCRE2_MULTILINE : *f == 's' ? PCRE2_DOTALL : 0;
+   }
+   pcre2_set_compile_extra_options (cc, PCRE2_EXTRA_ALT_BSUX);
+   code = pcre2_compile ((PCRE2_SPTR) re, PCRE2_ZERO_TERMINATED, opts, &err, &off, cc);
+   pcre2_compile_context_free (cc);
+   if (!code) {
+      PCRE2_UCHAR msg[256];
+      pcre2_get_error_message (err, msg, sizeof msg);
+      die (where, "\"regex\": /%s/ does not compile at offset %zu: %s", re, (size_t) off, (const char *) msg);
+   }
+   pcre2_code_free (code);
+   return *buf ? buf : "0";
+}
+
 static void
 emit_rules (buf_t *c, const spec_t *sp)
 {
@@ -1343,7 +1400,7 @@ emit_rules (buf_t *c, const spec_t *sp)
       bson_iter_document (&it, &len, &data);
       bson_init_static (&d, data, len);
       if (!any) {
-         out (c, "/* The seed's hook rules for %s, in the seed's order. */\n", sp->collection);
+         out (c, "/* The spec's cross-field rules for %s, in the spec's order. */\n", sp->collection);
          out (c, "static void\n%s_rules (const void *doc_, odm_rule_ctx_t *ctx)\n{\n", stem);
          out (c, "   const %s *doc = doc_;\n", sp->root.ctype);
          any = true;
@@ -1400,6 +1457,17 @@ emit_rules (buf_t *c, const spec_t *sp)
          out (c, "         if (%s.items[i].has_%s == ODM_PRESENT) {\n", a, ef->cname);
          out (c, "            sum += %s.items[i].%s;\n         }\n      }\n", a, ef->cname);
          out (c, "      odm_rule_sum_not_greater (ctx, %s, %s.count, sum, %s, %s, %s);\n   }\n", p, a, hb, b, m);
+      } else if (!strcmp (kind, "pattern") && bson_has_field (&d, "regex")) {
+         static const char *const keys[] = {"kind", "path", "regex", "flags", "message", NULL};
+         const char *re = get_str (&d, "regex", where);
+         const char *flags = bson_has_field (&d, "flags") ? get_str (&d, "flags", where) : "";
+         char *src;
+         check_keys (&d, keys, where);
+         want_path (sp, &d, "path", K_STRING, false, &a, NULL, where);
+         src = cstr (re);
+         out (c, "   {\n      static odm_regex_t re = {.source = %s, .flags = %s};\n", src, regex_flags (re, flags, where));
+         out (c, "      odm_rule_regex (ctx, %s, %s, &re, %s);\n   }\n", p, a, m);
+         bson_free (src);
       } else if (!strcmp (kind, "pattern")) {
          static const char *const keys[] = {"kind", "path", "pattern", "message", NULL};
          const char *pat = get_str (&d, "pattern", where);
@@ -1644,7 +1712,7 @@ emit_aggs_h (buf_t *h, const spec_t *sp)
    if (!sp->n_aggs) {
       return;
    }
-   out (h, "/* ---- Analytics (odm-analytics.h): the seed's named aggregations as pipelines. ---- */\n\n");
+   out (h, "/* ---- Analytics (odm-analytics.h): the spec's named aggregations as pipelines. ---- */\n\n");
    for (i = 0; i < sp->n_aggs; i++) {
       const agg_t *a = &sp->aggs[i];
       char *doc = ctext (a->doc), *name = ctext (a->name);
@@ -1737,12 +1805,91 @@ emit_aggs_c (buf_t *c, const spec_t *sp)
 
 static void emit_find_by_unique (buf_t *h, const spec_t *sp, const index_t *ix);
 
+/* Setters for the fields of O and of the objects below it: each frees what the field held
+ * and sets its has_ flag, so that a default or an earlier value never leaks and a scalar
+ * is never left without its flag. Arrays get an _add_ that appends one element. */
+static void
+emit_setters (buf_t *h, const object_t *o)
+{
+   size_t i;
+   for (i = 0; i < o->n; i++) {
+      const field_t *f = &o->fields[i];
+      const char *fn = f->cname, *ct = o->ctype, *st = o->stem;
+      if (f->array) {
+         if (f->kind == K_OBJECT) {
+            out (h, "/* Appends a zeroed %s to %s (defaults are filled by prepare); returns it. */\n", f->object->ctype,
+                 f->name);
+            out (h, "static inline %s *\n%s_add_%s (%s *obj)\n{\n", f->object->ctype, st, fn, ct);
+            out (h, "   %s *e;\n   obj->%s.items = (%s *) bson_realloc (obj->%s.items, (obj->%s.count + 1) * sizeof *e);\n",
+                 f->object->ctype, fn, f->object->ctype, fn, fn);
+            out (h, "   e = &obj->%s.items[obj->%s.count++];\n   memset (e, 0, sizeof *e);\n", fn, fn);
+            out (h, "   obj->has_%s = ODM_PRESENT;\n   return e;\n}\n\n", fn);
+            emit_setters (h, f->object);
+            continue;
+         }
+         out (h, "/* Appends a copy of VALUE to %s. */\n", f->name);
+         out (h, "static inline void\n%s_add_%s (%s *obj, %s%svalue)\n{\n", st, fn, ct,
+              f->kind == K_STRING ? "const char *" : f->kind == K_OID ? "const bson_oid_t *" : f->kind == K_MIXED ? "const bson_value_t *" : c_type_of (f),
+              "");
+         out (h, "   obj->%s.items = (%s%s*) bson_realloc (obj->%s.items, (obj->%s.count + 1) * sizeof *obj->%s.items);\n",
+              fn, c_type_of (f), f->kind == K_STRING ? "" : "", fn, fn, fn);
+         switch (f->kind) {
+         case K_STRING: out (h, "   obj->%s.items[obj->%s.count++] = bson_strdup (value);\n", fn, fn); break;
+         case K_OID: out (h, "   bson_oid_copy (value, &obj->%s.items[obj->%s.count++]);\n", fn, fn); break;
+         case K_MIXED: out (h, "   bson_value_copy (value, &obj->%s.items[obj->%s.count++]);\n", fn, fn); break;
+         default: out (h, "   obj->%s.items[obj->%s.count++] = value;\n", fn, fn); break;
+         }
+         out (h, "   obj->has_%s = ODM_PRESENT;\n}\n\n", fn);
+         continue;
+      }
+      if (f->kind == K_OBJECT) {
+         emit_setters (h, f->object);
+         continue;
+      }
+      switch (f->kind) {
+      case K_STRING:
+         out (h, "/* Sets %s to a copy of VALUE (NULL: absent), freeing what it held. */\n", f->name);
+         out (h, "static inline void\n%s_set_%s (%s *obj, const char *value)\n{\n", st, fn, ct);
+         out (h, "   char *copy = value ? bson_strdup (value) : NULL;\n   bson_free (obj->%s);\n   obj->%s = copy;\n", fn, fn);
+         out (h, "   obj->has_%s = value ? ODM_PRESENT : ODM_ABSENT;\n}\n\n", fn);
+         break;
+      case K_MIXED:
+         out (h, "/* Sets %s to a copy of VALUE (NULL: absent), freeing what it held. */\n", f->name);
+         out (h, "static inline void\n%s_set_%s (%s *obj, const bson_value_t *value)\n{\n", st, fn, ct);
+         out (h, "   bson_value_t copy;\n   memset (&copy, 0, sizeof copy);\n   if (value) {\n      bson_value_copy (value, &copy);\n   }\n");
+         out (h, "   if (obj->%s.value_type != BSON_TYPE_EOD) {\n      bson_value_destroy (&obj->%s);\n   }\n", fn, fn);
+         out (h, "   obj->%s = copy;\n   obj->has_%s = value ? ODM_PRESENT : ODM_ABSENT;\n}\n\n", fn, fn);
+         break;
+      case K_OID:
+         out (h, "static inline void\n%s_set_%s (%s *obj, const bson_oid_t *value)\n{\n", st, fn, ct);
+         out (h, "   bson_oid_copy (value, &obj->%s);\n   obj->has_%s = ODM_PRESENT;\n}\n\n", fn, fn);
+         break;
+      default:
+         out (h, "static inline void\n%s_set_%s (%s *obj, %svalue)\n{\n", st, fn, ct, c_type_of (f));
+         out (h, "   obj->%s = value;\n   obj->has_%s = ODM_PRESENT;\n}\n\n", fn, fn);
+         break;
+      }
+      /* absent again (unset) */
+      out (h, "static inline void\n%s_unset_%s (%s *obj)\n{\n", st, fn, ct);
+      if (f->kind == K_STRING) {
+         out (h, "   bson_free (obj->%s);\n   obj->%s = NULL;\n", fn, fn);
+      } else if (f->kind == K_MIXED) {
+         out (h, "   if (obj->%s.value_type != BSON_TYPE_EOD) {\n      bson_value_destroy (&obj->%s);\n   }\n", fn, fn);
+         out (h, "   memset (&obj->%s, 0, sizeof obj->%s);\n", fn, fn);
+      } else {
+         out (h, "   memset (&obj->%s, 0, sizeof obj->%s);\n", fn, fn);
+      }
+      out (h, "   obj->has_%s = ODM_ABSENT;\n}\n\n", fn);
+   }
+}
+
 static void
 emit_spec (const spec_t *sp, const char *outdir)
 {
    buf_t h = {0}, c = {0};
    size_t i;
-   char *guard = fmt ("ODM_GEN_%s_H", sp->collection), *g;
+   char *guard = strcmp (hdr_dir, "odm/gen") ? fmt ("ODM_GEN_%s_%s_H", hdr_dir, sp->collection)
+                                             : fmt ("ODM_GEN_%s_H", sp->collection), *g;
    char *path;
    const char *st = sp->root.stem;
    bool has_rules = bson_count_keys (&sp->rules) > 0, has_derive = bson_count_keys (&sp->derive) > 0;
@@ -1764,6 +1911,9 @@ emit_spec (const spec_t *sp, const char *outdir)
    }
    out (&h, "/* The descriptor the generic API (odm-doc.h) takes. */\nextern ODM_API const odm_schema_t %s_schema;\n\n",
         st);
+   out (&h, "/* Setters: <type>_set_<field> frees the old value (a default too) and sets has_<field>;\n"
+            " * <type>_unset_<field> makes it absent; <type>_add_<array> appends. */\n");
+   emit_setters (&h, &sp->root);
    out (&h, "/* Typed wrappers: see odm-doc.h for what each does and who owns what. */\n");
    out (&h, "static inline void\n%s_init (%s *doc)\n{\n   odm_init (&%s_schema, doc);\n}\n\n", st, sp->root.ctype, st);
    out (&h, "static inline void\n%s_cleanup (%s *doc)\n{\n   odm_cleanup (&%s_schema, doc);\n}\n\n", st,
@@ -1805,7 +1955,7 @@ emit_spec (const spec_t *sp, const char *outdir)
 
    out (&c, "/* Generated by odmgen (codegen ABI %d) from %s. Do not edit: edit the spec. */\n", ODMGEN_ABI,
         base_name (sp->file));
-   out (&c, "#include <stddef.h>\n\n#include <odm/gen/%s.h>\n\n", sp->collection);
+   out (&c, "#include <stddef.h>\n\n#include <%s/%s.h>\n\n", hdr_dir, sp->collection);
    for (i = 0; i < sp->n_objects; i++) {
       const object_t *o = sp->objects[i];
       size_t j;
@@ -1822,7 +1972,7 @@ emit_spec (const spec_t *sp, const char *outdir)
    }
    emit_rules (&c, sp);
    emit_derive (&c, sp);
-   out (&c, "/* Indexes: the seed's declarations merged by key pattern (unique wins). */\n");
+   out (&c, "/* Indexes: the spec's declarations merged by key pattern (unique wins). */\n");
    out (&c, "static const odm_index_t %s_indexes[] = {\n", st);
    for (i = 0; i < sp->n_indexes; i++) {
       const index_t *ix = &sp->indexes[i];
@@ -1870,7 +2020,7 @@ emit_spec (const spec_t *sp, const char *outdir)
    }
    out (&c, "   .spec_json = %s_spec_json,\n   .path_count = %d,\n};\n", st, sp->path_count);
 
-   path = fmt ("%s/odm/gen/%s.h", outdir, sp->collection);
+   path = fmt ("%s/%s/%s.h", outdir, hdr_dir, sp->collection);
    write_if_changed (path, &h);
    bson_free (path);
    path = fmt ("%s/%s.c", outdir, sp->collection);
@@ -1949,34 +2099,39 @@ cmp_spec (const void *a, const void *b)
    return strcmp ((*(spec_t *const *) a)->collection, (*(spec_t *const *) b)->collection);
 }
 
-int
-main (int argc, char **argv)
+static const char usage_text[] =
+   "usage: odmgen [--set NAME] OUTDIR SPEC.json...\n"
+   "       odmgen --help | --version\n"
+   "\n"
+   "Generates C for the collections described by the SPEC.json files (docs/spec-format.md)\n"
+   "into OUTDIR, as one spec set named NAME (snake_case; default \"app\"):\n"
+   "  OUTDIR/NAME.h              includes every collection header of the set and declares\n"
+   "                             bool odm_register_NAME (bson_error_t *error);\n"
+   "  OUTDIR/NAME/COLLECTION.h   the structs, setters and typed wrappers of one collection\n"
+   "  OUTDIR/COLLECTION.c        its descriptor tables, rules and derivations\n"
+   "  OUTDIR/NAME.c              the set's schema list and odm_register_NAME\n"
+   "Compile the .c files with the include path OUTDIR and link them with libodm\n"
+   "(pkg-config --cflags --libs libodm). Call odm_register_NAME once before using the\n"
+   "set through odm_schemas() / odm_schema_find(); the typed functions work without it.\n"
+   "Registration fails, naming both sets, if a collection or C name is already taken\n"
+   "(by the platform specification's 29 collections or by another set).\n"
+   "\n"
+   "  --set NAME   the set's name (its header, registration function and directory)\n"
+   "  --platform   libodm's own build: the shipped collections (odm/gen/, odm/odm-collections.h)\n"
+   "  --help       this text\n"
+   "  --version    odmgen's version and codegen ABI\n"
+   "\n"
+   "Output depends only on the specs: same specs, same bytes; files are rewritten only when\n"
+   "their content changes. Errors name the spec file, the JSON path in it and what is wrong,\n"
+   "and exit with status 1; usage errors exit with status 2.\n";
+
+/* The platform set: the layout libodm's headers include (odm/gen/, odm/odm-collections.h). */
+static void
+emit_platform_set (spec_t **specs, int n, const char *outdir)
 {
-   spec_t **specs;
-   int i, n = argc - 2;
    buf_t h = {0}, c = {0};
    char *path;
-
-   if (argc < 3) {
-      fprintf (stderr, "usage: odmgen OUTDIR SPEC.json...\n");
-      return 2;
-   }
-   specs = bson_malloc0 ((size_t) n * sizeof *specs);
-   path = fmt ("%s/odm/gen", argv[1]);
-   mkdirs (path);
-   bson_free (path);
-   for (i = 0; i < n; i++) {
-      specs[i] = bson_malloc0 (sizeof (spec_t));
-      parse_spec (specs[i], argv[i + 2]);
-   }
-   qsort (specs, (size_t) n, sizeof *specs, cmp_spec);
-   for (i = 0; i < n; i++) {
-      cur_file = specs[i]->file;
-      if (i && !strcmp (specs[i]->collection, specs[i - 1]->collection)) {
-         die ("collection", "\"%s\" is defined twice", specs[i]->collection);
-      }
-      emit_spec (specs[i], argv[1]);
-   }
+   int i;
    out (&h, "/* Generated by odmgen (codegen ABI %d). Do not edit. */\n", ODMGEN_ABI);
    out (&h, "/* Every collection of the specs. Included by <odm/odm.h>. */\n");
    out (&h, "#ifndef ODM_COLLECTIONS_H\n#define ODM_COLLECTIONS_H\n\n");
@@ -1985,25 +2140,143 @@ main (int argc, char **argv)
    }
    out (&h, "\n#define ODM_COLLECTION_COUNT %d\n\n#endif /* ODM_COLLECTIONS_H */\n", n);
    out (&c, "/* Generated by odmgen (codegen ABI %d). Do not edit. */\n", ODMGEN_ABI);
-   out (&c, "#include <string.h>\n\n#include <odm/odm.h>\n\n");
-   out (&c, "/* Sorted by collection name. */\nstatic const odm_schema_t *const all_schemas[] = {\n");
+   out (&c, "#include <odm/odm.h>\n\n");
+   out (&c, "/* The platform specification's collections, sorted by collection name. The runtime's\n"
+            " * registry (src/odm-registry.c) registers them before any other set. */\n");
+   out (&c, "extern const odm_schema_t *const odm_platform_schemas[];\nextern const size_t odm_platform_schema_count;\n\n");
+   out (&c, "const odm_schema_t *const odm_platform_schemas[] = {\n");
    for (i = 0; i < n; i++) {
       out (&c, "   &%s_schema,\n", specs[i]->root.stem);
    }
-   out (&c, "};\n\n");
-   out (&c, "const odm_schema_t *const *\nodm_schemas (size_t *count)\n{\n");
-   out (&c, "   if (count) {\n      *count = sizeof all_schemas / sizeof all_schemas[0];\n   }\n   return all_schemas;\n}\n\n");
-   out (&c, "const odm_schema_t *\nodm_schema_find (const char *collection)\n{\n   size_t lo = 0, hi = sizeof "
-            "all_schemas / sizeof all_schemas[0];\n");
-   out (&c, "   if (!collection) {\n      return NULL;\n   }\n   while (lo < hi) {\n      size_t mid = (lo + hi) / 2;\n");
-   out (&c, "      int r = strcmp (collection, all_schemas[mid]->collection);\n      if (r == 0) {\n         return "
-            "all_schemas[mid];\n      }\n");
-   out (&c, "      if (r < 0) {\n         hi = mid;\n      } else {\n         lo = mid + 1;\n      }\n   }\n   return NULL;\n}\n");
-   path = fmt ("%s/odm/odm-collections.h", argv[1]);
+   out (&c, "};\n\nconst size_t odm_platform_schema_count = %d;\n", n);
+   path = fmt ("%s/odm/odm-collections.h", outdir);
    write_if_changed (path, &h);
    bson_free (path);
-   path = fmt ("%s/odm-collections.c", argv[1]);
+   path = fmt ("%s/odm-collections.c", outdir);
    write_if_changed (path, &c);
    bson_free (path);
+   bson_free (h.s);
+   bson_free (c.s);
+}
+
+/* A user's set: OUTDIR/SET.h (umbrella + odm_register_SET) and OUTDIR/SET.c. */
+static void
+emit_user_set (spec_t **specs, int n, const char *set, const char *outdir)
+{
+   buf_t h = {0}, c = {0};
+   char *path, *guard = fmt ("ODM_SET_%s_H", set), *g;
+   int i;
+   for (g = guard; *g; g++) {
+      *g = (char) toupper ((unsigned char) *g);
+   }
+   out (&h, "/* Generated by odmgen (codegen ABI %d). Do not edit: edit the specs. */\n", ODMGEN_ABI);
+   out (&h, "/* The spec set \"%s\": every collection of it, and its registration. */\n", set);
+   out (&h, "#ifndef %s\n#define %s\n\n#include <odm/odm.h>\n\n", guard, guard);
+   for (i = 0; i < n; i++) {
+      out (&h, "#include <%s/%s.h>\n", set, specs[i]->collection);
+   }
+   guard[strlen (guard) - 2] = '\0'; /* ODM_SET_NAME */
+   out (&h, "\nODM_BEGIN_DECLS\n\n#define ODM_%s_COLLECTION_COUNT %d\n\n", guard + 8, n);
+   guard[strlen (guard)] = '_';
+   out (&h, "/* This set's schemas, sorted by collection name. */\nextern const odm_schema_t *const odm_%s_schemas[%d];\n\n",
+        set, n);
+   out (&h, "/* Adds this set to libodm's registry, so that odm_schemas() and odm_schema_find() see it\n"
+            " * next to the platform specification's collections. Calling it again is harmless. Fails\n"
+            " * (false, ERROR says which collection or C name and which set holds it) when another\n"
+            " * registered set already defines one of this set's collections or C names. */\n");
+   out (&h, "bool\nodm_register_%s (bson_error_t *error);\n\nODM_END_DECLS\n\n#endif /* %s */\n", set, guard);
+   out (&c, "/* Generated by odmgen (codegen ABI %d). Do not edit: edit the specs. */\n", ODMGEN_ABI);
+   out (&c, "#include <%s.h>\n\n", set);
+   out (&c, "const odm_schema_t *const odm_%s_schemas[%d] = {\n", set, n);
+   for (i = 0; i < n; i++) {
+      out (&c, "   &%s_schema,\n", specs[i]->root.stem);
+   }
+   out (&c, "};\n\nbool\nodm_register_%s (bson_error_t *error)\n{\n", set);
+   out (&c, "   return odm_schemas_register (\"%s\", odm_%s_schemas, %d, error);\n}\n", set, set, n);
+   path = fmt ("%s/%s.h", outdir, set);
+   write_if_changed (path, &h);
+   bson_free (path);
+   path = fmt ("%s/%s.c", outdir, set);
+   write_if_changed (path, &c);
+   bson_free (path);
+   bson_free (h.s);
+   bson_free (c.s);
+   bson_free (guard);
+}
+
+int
+main (int argc, char **argv)
+{
+   spec_t **specs;
+   int i, n, first;
+   const char *set = "app", *outdir;
+   bool platform = false;
+   char *path;
+
+   for (first = 1; first < argc && argv[first][0] == '-'; first++) {
+      if (!strcmp (argv[first], "--help") || !strcmp (argv[first], "-h")) {
+         fputs (usage_text, stdout);
+         return 0;
+      } else if (!strcmp (argv[first], "--version")) {
+         printf ("odmgen %s (codegen ABI %d)\n", ODMGEN_VERSION, ODMGEN_ABI);
+         return 0;
+      } else if (!strcmp (argv[first], "--platform")) {
+         platform = true;
+      } else if (!strcmp (argv[first], "--set") && first + 1 < argc) {
+         set = argv[++first];
+      } else if (!strncmp (argv[first], "--set=", 6)) {
+         set = argv[first] + 6;
+      } else if (!strcmp (argv[first], "--")) {
+         first++;
+         break;
+      } else {
+         fprintf (stderr, "odmgen: unknown option \"%s\"\n%s", argv[first], usage_text);
+         return 2;
+      }
+   }
+   if (argc - first < 2) {
+      fputs (usage_text, stderr);
+      return 2;
+   }
+   if (!platform && (!is_snake (set) || !strcmp (set, "platform") || !strcmp (set, "odm"))) {
+      fprintf (stderr, "odmgen: --set \"%s\": a set name is snake_case and not \"platform\" or \"odm\"\n", set);
+      return 2;
+   }
+   outdir = argv[first];
+   n = argc - first - 1;
+   hdr_dir = platform ? "odm/gen" : set;
+   specs = bson_malloc0 ((size_t) n * sizeof *specs);
+   path = fmt ("%s/%s", outdir, hdr_dir);
+   mkdirs (path);
+   bson_free (path);
+   for (i = 0; i < n; i++) {
+      specs[i] = bson_malloc0 (sizeof (spec_t));
+      parse_spec (specs[i], argv[first + 1 + i]);
+   }
+   qsort (specs, (size_t) n, sizeof *specs, cmp_spec);
+   for (i = 0; i < n; i++) {
+      int j;
+      cur_file = specs[i]->file;
+      for (j = 0; j < i; j++) {
+         if (!strcmp (specs[i]->collection, specs[j]->collection)) {
+            die ("collection", "collection \"%s\" is also defined by %s", specs[i]->collection, specs[j]->file);
+         }
+         if (!strcmp (specs[i]->c_name, specs[j]->c_name)) {
+            die ("c_name", "C name \"%s\" is also used by %s", specs[i]->c_name, specs[j]->file);
+         }
+      }
+      if (!platform && !strcmp (specs[i]->collection, set)) {
+         die ("collection", "collection \"%s\" has the name of its set: choose another --set", set);
+      }
+   }
+   for (i = 0; i < n; i++) {
+      cur_file = specs[i]->file;
+      emit_spec (specs[i], outdir);
+   }
+   if (platform) {
+      emit_platform_set (specs, n, outdir);
+   } else {
+      emit_user_set (specs, n, set, outdir);
+   }
    return 0;
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what libodm needs to build and test, from Debian's packages (bookworm):
-# libmongoc/libbson 1.23, check, pkg-config, cmake, ninja, clang (libFuzzer) and valgrind.
+# libmongoc/libbson 1.23, PCRE2 (pattern rules), check, pkg-config, cmake, ninja, clang (libFuzzer) and valgrind.
 # Skips apt when everything is already there.
 set -euo pipefail
 # libclang-rt-14-dev holds libFuzzer and the sanitizer runtimes: only a Recommends of clang.
-pkgs=(build-essential cmake ninja-build pkg-config libmongoc-dev libbson-dev check clang libclang-rt-14-dev valgrind)
+pkgs=(build-essential cmake ninja-build pkg-config libmongoc-dev libbson-dev libpcre2-dev check clang libclang-rt-14-dev valgrind)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

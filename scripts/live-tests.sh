@@ -39,6 +39,10 @@ for s in "${servers[@]}"; do
     echo "-- analytics suite against $s"
     ODM_TEST_URI="${uri}${db}_ax?serverSelectionTimeoutMS=3000" "${runner[@]}" "$build/tests/odm_tests" analytics
   fi
+  # A downstream project's own collection next to the shipped users, built against the
+  # installed package (CMake and pkg-config), writing to this server.
+  echo "-- examples/custom-collection against $s"
+  tests/custom-collection.sh "$build" "$PWD" "$uri"
 done
 if [ -n "${MONGODB_URI:-}" ]; then
   echo "-- live suite against MONGODB_URI"

@@ -455,6 +455,10 @@ odm_insert_many (odm_client_t *client, const odm_schema_t *schema, void *docs, s
             bad = (size_t) bson_iter_as_int64 (&it);
          }
          odm_map_duplicate_doc (schema, error, v, coll, ptrs[bad]);
+      } else {
+         for (i = 0; i < n; i++) {
+            odm_hooks_post_save_bson (schema, &bsons[i], false, po.now_ms ? po.now_ms : odm_now_ms ());
+         }
       }
       bson_destroy (&reply);
       odm_client_release (client, coll, mc);
@@ -758,6 +762,7 @@ odm_save (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm
             }
             ok = false;
          } else {
+            odm_hooks_post_save_bson (schema, &enc, true, po.now_ms ? po.now_ms : odm_now_ms ());
             /* the caller's document now holds the stored version */
             bson_t **extra = ODM_AT (doc, schema->root->extra);
             if (*extra || has_loaded) {

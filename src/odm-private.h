@@ -105,4 +105,14 @@ odm_check_doc_keys (const odm_schema_t *schema, const void *doc, odm_violations_
 void
 odm_conditional_filter (const bson_t *stored, bson_t *filter);
 
+/* odm-hooks.c: the program's own rules (odm-hooks.h). Cheap when none are registered. */
+void
+odm_hooks_run (const odm_schema_t *schema, odm_hook_kind_t kind, void *doc, const odm_prepare_opts_t *opts,
+               int64_t now_ms, odm_violations_t *out);
+void
+odm_validators_run (const odm_schema_t *schema, const void *doc, odm_violations_t *out);
+/* Decodes STORED and runs SCHEMA's POST_SAVE hooks on it (nothing when there are none). */
+void
+odm_hooks_post_save_bson (const odm_schema_t *schema, const bson_t *stored, bool is_update, int64_t now_ms);
+
 #endif /* ODM_PRIVATE_H */

@@ -1647,6 +1647,11 @@ plan (upd_t *u)
    size_t i;
    u->direct = true;
    u->why = NULL;
+   if (odm_schema_has_hooks (u->schema)) {
+      /* The program's hooks and validators (odm-hooks.h) see whole documents. */
+      u->direct = false;
+      u->why = "the schema has hooks or validators of the program (odm_hook_add, odm_validator_add)";
+   }
    for (i = 0; i < u->items.n && u->direct; i++) {
       u->direct = item_direct (s, &u->items.v[i], &u->why);
       if (u->items.v[i].r.version) {
@@ -2021,13 +2026,14 @@ make_final (upd_t *u, const bson_t *stored, const bson_t *base, bson_t *final, c
       char **pp = NULL;
       size_t np = 0, k;
       const sens_t *sn = sens_get (s);
+      bool hooked = odm_schema_has_hooks (s); /* a pre-save hook's changes are written too */
       odm_path_init (&p);
       diff_paths (&pre, &post, &p, &pp, &np, 0);
       /* Only what the update touches, derivations and updatedAt: defaults, lowercasing and
        * minimizing of fields the update does not name leave the stored bytes alone. */
       for (k = 0; k < np; k++) {
          size_t j;
-         bool keep = (u->updated_at && !strcmp (pp[k], u->updated_at)) || touches_rule_input (sn, pp[k]);
+         bool keep = hooked || (u->updated_at && !strcmp (pp[k], u->updated_at)) || touches_rule_input (sn, pp[k]);
          for (j = 0; j < u->items.n && !keep; j++) {
             keep = related (pp[k], u->items.v[j].path);
          }
@@ -2234,6 +2240,9 @@ checked_one (upd_t *u, const bson_t *filter, int64_t *matched)
          bson_destroy (&final);
          return false;
       }
+      if (reply_count (&reply, "matchedCount") == 1) {
+         odm_hooks_post_save_bson (u->schema, &final, true, u->now_ms);
+      }
       bson_destroy (&final);
       if (reply_count (&reply, "matchedCount") == 1) {
          if (u->result) {
@@ -2399,6 +2408,9 @@ upsert_insert (upd_t *u, const bson_t *filter, bool *done)
       *done = reply_count (&reply, "upsertedCount") == 1;
       if (*done && u->result) {
          u->result->upserted = true;
+      }
+      if (*done) {
+         odm_hooks_post_save_bson (u->schema, &final, false, u->now_ms);
       }
    }
    bson_destroy (&reply);

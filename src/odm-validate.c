@@ -622,6 +622,23 @@ has_value_rules (const odm_field_t *f)
           (f->flags & (ODM_F_ENUM | ODM_F_MINLENGTH | ODM_F_MAXLENGTH));
 }
 
+/* Whether a scalar field (number, boolean, date, ObjectId) holds a non-zero value: with
+ * has_<field> ODM_ABSENT, that is a value written without its presence flag. */
+static bool
+unflagged_scalar (const odm_field_t *f, const void *base)
+{
+   static const unsigned char zero[sizeof (bson_oid_t) > sizeof (double) ? sizeof (bson_oid_t) : sizeof (double)];
+   size_t size;
+   switch (f->kind) {
+   case ODM_KIND_NUMBER: size = sizeof (double); break;
+   case ODM_KIND_BOOL: size = sizeof (bool); break;
+   case ODM_KIND_DATE: size = sizeof (int64_t); break;
+   case ODM_KIND_OID: size = sizeof (bson_oid_t); break;
+   default: return false;
+   }
+   return memcmp (ODM_AT_CONST (base, f->offset), zero, size) != 0;
+}
+
 static void
 validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up, odm_violations_t *out)
 {
@@ -641,6 +658,14 @@ validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up
          if (missing) {
             add_fmt (out, PATH (&fr), "required", MSG (f, required), "is required");
          }
+      }
+      if (state == ODM_ABSENT && !(f->flags & ODM_F_ARRAY) && unflagged_scalar (f, base)) {
+         /* `doc.rating = 9` without `doc.has_rating = ODM_PRESENT`: the encoder would drop
+          * it silently, so it is refused here (the generated setters set both). */
+         add_fmt (out, PATH (&fr), "presence", NULL,
+                  "has a value but has_%s is ODM_ABSENT, so it would not be written: use the setter "
+                  "(or set has_%s = ODM_PRESENT)",
+                  f->name, f->name);
       }
       if (f->kind == ODM_KIND_OBJECT && !(f->flags & ODM_F_ARRAY)) {
          /* A nested object is a Mongoose nested path, which always exists: absent or null,
@@ -681,13 +706,16 @@ validate_into (const odm_schema_t *schema, const void *doc, const odm_prepare_op
 {
    odm_rule_ctx_t ctx;
 
+   ctx.opts = opts;
+   ctx.now_ms = (opts && opts->now_ms) ? opts->now_ms : odm_now_ms ();
+   ctx.out = out;
+   /* A pre-validate hook reads the document (odm-hooks.h): the cast does not license a change. */
+   odm_hooks_run (schema, ODM_HOOK_PRE_VALIDATE, (void *) doc, opts, ctx.now_ms, out);
    validate_object (schema->root, doc, NULL, out);
    if (schema->rules) {
-      ctx.opts = opts;
-      ctx.now_ms = (opts && opts->now_ms) ? opts->now_ms : odm_now_ms ();
-      ctx.out = out;
       schema->rules (doc, &ctx);
    }
+   odm_validators_run (schema, doc, out);
    return out->count == 0;
 }
 
@@ -918,7 +946,10 @@ odm_prepare (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *op
          *has = ODM_PRESENT;
       }
    }
-   ok = validate_into (schema, doc, opts, out);
+   /* The program's pre-save hooks see the document as it will be saved, and what they
+    * change is validated below. */
+   odm_hooks_run (schema, ODM_HOOK_PRE_SAVE, doc, opts, ctx.now_ms, out);
+   ok = validate_into (schema, doc, opts, out) && out->count == 0;
 done:
    if (out == &local) {
       odm_violations_cleanup (&local);

@@ -197,5 +197,13 @@ check "bad --param says what is expected" "[ $rc -eq 2 ] && grep -q 'param from:
 grep -v 'Falling back to malloc for counters' "$tmp/err" >"$tmp/err2"
 check "unreachable --uri: one clear error" "[ $rc -eq 2 ] && [ \$(wc -l <\"$tmp/err2\") -eq 1 ] && grep -q 'cannot reach a server at' \"$tmp/err2\" && ! grep -q DEBUG \"$tmp/err\""
 
+# audit --filter is checked by default: refused before any server is contacted
+"$odm" audit transactions --uri mongodb://127.0.0.1:1 --filter '{"$where": "sleep(1000)"}' >/dev/null 2>"$tmp/err"; rc=$?
+check "audit --filter: server-side JavaScript refused" "[ $rc -eq 2 ] && grep -q 'server-side JavaScript' \"$tmp/err\""
+"$odm" audit transactions --uri mongodb://127.0.0.1:1 --filter '{"stauts": "open"}' >/dev/null 2>"$tmp/err"; rc=$?
+check "audit --filter: unknown path refused" "[ $rc -eq 2 ] && grep -q 'stauts: no such path' \"$tmp/err\""
+"$odm" audit transactions --uri mongodb://127.0.0.1:1 --filter '{"status": ' >/dev/null 2>"$tmp/err"; rc=$?
+check "audit --filter: malformed JSON refused" "[ $rc -eq 2 ] && grep -q -- '--filter' \"$tmp/err\""
+
 echo "$pass passed, $fails failed"
 [ $fails -eq 0 ]

@@ -144,7 +144,7 @@ START_TEST (test_enum_and_required_all_reported)
    bson_free (s.sessionId);
    s.sessionId = bson_strdup (""); /* Mongoose's required rejects the empty string */
    s.has_userId = ODM_NULL;
-   s.has_agentId = ODM_ABSENT;
+   odm_chat_session_unset_agentId (&s); /* value and flag: a value left without its flag is a "presence" violation */
    s.settings.temperature = 3;
    ck_assert_uint_eq (check (&s, &v), 5);
    ck_assert (odm_test_has_violation (&v, "sessionId", "required", "is required"));

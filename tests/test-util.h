@@ -38,6 +38,7 @@ Suite *rules_suite (void);
 Suite *schema_suite (void);
 Suite *hooks_suite (void);
 Suite *update_suite (void);
+Suite *registry_suite (void);
 Suite *integrity_suite (void);
 
 #endif

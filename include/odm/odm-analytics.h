@@ -1,4 +1,4 @@
-/* libodm: the seed's named analytics as typed, parameterised aggregation pipelines.
+/* libodm: the platform specification's named analytics as typed, parameterised aggregation pipelines.
  * Include <odm/odm.h>, not this file.
  *
  * Each analytic is declared in its collection's spec (MongoDB's aggregation language with
@@ -45,7 +45,7 @@ typedef struct {
 } odm_param_t;
 
 struct odm_aggregation {
-   const char *name;          /* the seed's name: "Agent performance metrics" */
+   const char *name;          /* the platform specification's name: "Agent performance metrics" */
    const char *c_name;        /* "agent_performance" */
    const char *doc;           /* what it measures */
    const char *pipeline_json; /* the pipeline with its $param slots */

@@ -221,7 +221,7 @@ odm_indexes_diff (odm_client_t *client, const odm_schema_t *schema, odm_violatio
 ODM_API size_t
 odm_indexes_drift (const odm_violations_t *diff);
 
-/* Reports what the seed declares twice and indexes that are prefixes of others. */
+/* Reports what the platform specification declares twice and indexes that are prefixes of others. */
 ODM_API void
 odm_indexes_lint (const odm_schema_t *schema, odm_violations_t *out);
 

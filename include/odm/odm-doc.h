@@ -81,7 +81,7 @@ odm_from_bson (const odm_schema_t *schema,
                bson_error_t *error);
 
 /* Checks DOC against every rule of the schema: required, enum, min/max,
- * minlength/maxlength, lowercase, and the seed's cross-field rules. Returns true when
+ * minlength/maxlength, lowercase, and the platform specification's cross-field rules. Returns true when
  * valid. OUT (initialised here) receives every violation, not just the first.
  * OPTS may be NULL (a create, at the current time). */
 ODM_API bool
@@ -91,7 +91,7 @@ odm_validate (const odm_schema_t *schema,
               odm_violations_t *out);
 
 /* The pre-save path: generates missing _ids, applies defaults to absent paths,
- * lowercases, runs the seed's derivations, sets timestamps, then validates.
+ * lowercases, runs the platform specification's derivations, sets timestamps, then validates.
  * Returns true when the document may be saved. */
 ODM_API bool
 odm_prepare (const odm_schema_t *schema,

@@ -33,7 +33,8 @@ ODM_BEGIN_DECLS
    X (ODM_ERROR_UNSUPPORTED, 13, "the update uses an operator libodm refuses") \
    X (ODM_ERROR_SERVER, 14, "the server or the driver reported an error")         \
    X (ODM_ERROR_KEY, 15, "a key is empty, starts with '$' or contains '.'")               \
-   X (ODM_ERROR_JSON, 16, "the text is not one valid Extended JSON object")
+   X (ODM_ERROR_JSON, 16, "the text is not one valid Extended JSON object")               \
+   X (ODM_ERROR_SCHEMA_CONFLICT, 17, "two schema sets define the same collection or C name")
 
 typedef enum {
 #define ODM_ERROR_ENUM_(name, code, text) name = code,

@@ -1,7 +1,7 @@
 /* libodm: rule primitives called by generated validators. Include <odm/odm.h>, not this file.
  *
  * The generated `<collection>_rules` functions are straight-line calls into these, one
- * call per rule of the seed's hooks, so a breakpoint on a rule is a breakpoint here.
+ * call per rule of the platform specification's hooks, so a breakpoint on a rule is a breakpoint here.
  * Each primitive adds at most one violation to ctx->out. "has" arguments take the
  * generated has_<field> value (ODM_PRESENT counts as present; absent and null do not). */
 #if !defined(ODM_INSIDE) && !defined(ODM_COMPILATION)
@@ -24,11 +24,36 @@ typedef enum {
    ODM_PATTERN_SLUG       /* /^[a-z0-9-]+$/ */
 } odm_pattern_t;
 
+/* A spec's regular expression ({"kind": "pattern", "regex": ...}), compiled with PCRE2 on
+ * first use. Generated code declares one per rule; the runtime owns `compiled`. */
+typedef struct {
+   const char *source; /* JavaScript syntax, without the slashes: "^ORD-\\d{6}$" */
+   uint32_t flags;     /* ODM_REGEX_* */
+   void *compiled;     /* runtime's: NULL until first use */
+} odm_regex_t;
+
+#define ODM_REGEX_IGNORE_CASE (1u << 0) /* /i */
+#define ODM_REGEX_MULTILINE (1u << 1)   /* /m */
+#define ODM_REGEX_DOT_ALL (1u << 2)     /* /s */
+
+/* Whether S matches RE as JavaScript's RE.test (S) does, in the common cases: PCRE2 with
+ * UTF-8, `$` only at the end, \d and \w ASCII as in JavaScript, \uhhhh and \u{h...}
+ * escapes, and a back reference to a group that did not match matching the empty string.
+ * (Differences: \s also without Unicode spaces beyond Latin-1 is PCRE2's set; lookbehind
+ * must have a bounded length.) False when RE does not compile. */
+ODM_API bool
+odm_regex_match (odm_regex_t *re, const char *s);
+
+/* Frees RE's compiled form (for an odm_regex_t of your own that does not live as long as
+ * the process; the generated ones do). RE can be used again: it recompiles. */
+ODM_API void
+odm_regex_cleanup (odm_regex_t *re);
+
 /* Length of UTF-8 string S in UTF-16 code units (JavaScript's String.length). */
 ODM_API size_t
 odm_utf16_length (const char *s);
 
-/* Whether S matches PATTERN exactly as the seed's JavaScript regular expression does
+/* Whether S matches PATTERN exactly as the platform specification's JavaScript regular expression does
  * (\s is JavaScript's white space set, including the Unicode spaces). */
 ODM_API bool
 odm_pattern_match (odm_pattern_t pattern, const char *s);
@@ -72,6 +97,10 @@ ODM_API void
 odm_rule_sum_not_greater (odm_rule_ctx_t *ctx, const char *path, size_t count, double sum, uint8_t has_than, double than, const char *msg);
 
 /* Fails when S is non-NULL, non-empty and does not match PATTERN. */
+/* rule "pattern": S (when not NULL) must match RE. */
+ODM_API void
+odm_rule_regex (odm_rule_ctx_t *ctx, const char *path, const char *s, odm_regex_t *re, const char *msg);
+
 ODM_API void
 odm_rule_pattern (odm_rule_ctx_t *ctx, const char *path, const char *s, odm_pattern_t pattern, const char *msg);
 

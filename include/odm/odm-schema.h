@@ -58,7 +58,7 @@ typedef enum {
 #define ODM_F_NULL_IS_ZERO (1u << 14) /* the platform's hook compares this number unguarded, so
                                        * JavaScript reads null as 0 against min and max */
 
-/* Messages the seed's hooks give for rules the schema also declares; NULL = default text. */
+/* Messages the platform specification's hooks give for rules the schema also declares; NULL = default text. */
 typedef struct {
    const char *required;
    const char *min;
@@ -107,7 +107,7 @@ typedef struct {
    const char *keys_json; /* {"userId": 1, "updatedAt": -1} as canonical JSON */
    const char *name;      /* MongoDB's default name: "userId_1_updatedAt_-1" */
    bool unique;
-   uint32_t declared;     /* how many times the seed declares this key pattern */
+   uint32_t declared;     /* how many times the platform specification declares this key pattern */
    uint32_t declared_unique; /* how many of those declarations say unique */
    int32_t prefix_of;     /* index of a unique index this one is a prefix of, or -1 */
    const char *comment;
@@ -142,22 +142,40 @@ typedef struct {
    uint32_t index_count;
    const odm_index_t *indexes; /* merged: one per key pattern */
    uint32_t aggregation_count;
-   const char *const *aggregations;   /* the seed's analytics names, all of them */
+   const char *const *aggregations;   /* the platform specification's analytics names, all of them */
    uint32_t analytics_count;
    const odm_aggregation_t *const *analytics; /* those implemented as pipelines */
-   odm_rules_fn rules;    /* cross-field rules of the seed's hooks, or NULL */
+   odm_rules_fn rules;    /* cross-field rules of the platform specification's hooks, or NULL */
    odm_derive_fn derive;  /* pre-save derivations, or NULL */
    const char *spec_json; /* the spec file this was generated from */
    uint32_t path_count;   /* schema paths, nested leaves counted one by one, _id excluded */
 } odm_schema_t;
 
-/* All generated schemas, sorted by collection name. */
+/* The registry. The runtime owns one list of schemas: the platform specification's 29
+ * collections (always there) plus every spec set registered with odm_schemas_register(),
+ * which odmgen's generated odm_register_<set>() calls. */
+
+/* Every registered schema, sorted by collection name. The array stays valid (and unchanged)
+ * until the next successful registration; the schemas themselves live forever. */
 ODM_API const odm_schema_t *const *
 odm_schemas (size_t *count);
 
-/* The schema of COLLECTION ("chat_sessions"), or NULL. */
+/* The registered schema of COLLECTION ("chat_sessions"), or NULL. */
 ODM_API const odm_schema_t *
 odm_schema_find (const char *collection);
+
+/* Adds the COUNT schemas of the set named SET. All or nothing: fails (false, ERROR with
+ * ODM_ERROR_SCHEMA_CONFLICT naming the collection or C name and both sets) when a schema's
+ * collection or C name is already registered by another schema, and with
+ * ODM_ERROR_INVALID_ARGUMENT when a schema was generated for another codegen ABI.
+ * Registering the same schemas again is harmless. Thread-safe. */
+ODM_API bool
+odm_schemas_register (const char *set, const odm_schema_t *const *schemas, size_t count, bson_error_t *error);
+
+/* The name of the set that registered SCHEMA ("platform" for the shipped collections), or
+ * NULL when it is not registered. */
+ODM_API const char *
+odm_schema_set (const odm_schema_t *schema);
 
 ODM_END_DECLS
 

@@ -10,6 +10,7 @@
 #include "odm-schema.h"
 #include "odm-doc.h"
 #include "odm-rules.h"
+#include "odm-hooks.h"
 #include "odm-client.h"
 #include "odm-analytics.h"
 #undef ODM_INSIDE

@@ -33,7 +33,7 @@ dataset (size_t *n)
       if (i % 4 == 1) {
          d->description = bson_strdup ("a described project");
       }
-      d->template = bson_strdup (templates[odm_ax_rng_range (&r, 0, 4)]);
+      d->template_ = bson_strdup (templates[odm_ax_rng_range (&r, 0, 4)]);
       d->category = bson_strdup (categories[odm_ax_rng_range (&r, 0, 2)]);
       bson_free (d->status);
       d->status = bson_strdup (statuses[odm_ax_rng_range (&r, 0, 4)]);
@@ -51,9 +51,9 @@ dataset (size_t *n)
    /* Ties: Blog and E-commerce get 14 projects each (the first three Blog projects become
     * E-commerce ones); users 102 and 104 get 12 each, behind 103's 13. */
    for (i = 0, k = 0; i < N && k < 3; i++) {
-      if (!strcmp (docs[i].template, "Blog")) {
-         bson_free (docs[i].template);
-         docs[i].template = bson_strdup ("E-commerce");
+      if (!strcmp (docs[i].template_, "Blog")) {
+         bson_free (docs[i].template_);
+         docs[i].template_ = bson_strdup ("E-commerce");
          k++;
       }
    }
@@ -225,7 +225,7 @@ expect_template_usage (const void *params, bson_t *rows)
       const odm_chat_canvas_project_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) && odm_ax_str_ok (p->has_status, p->status, d->status) &&
           odm_ax_str_ok (p->has_category, p->category, d->category)) {
-         add (group_for (g, &ng, NULL, d->template), d);
+         add (group_for (g, &ng, NULL, d->template_), d);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_skey);
