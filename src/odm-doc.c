@@ -1153,7 +1153,11 @@ decode_object (const odm_object_desc_t *d, bson_iter_t *it, void *base, decode_c
 
       if (!f) {
          bson_t **extra = (bson_t **) ODM_AT (base, d->extra);
-         if (c->flags & ODM_DECODE_STRICT) {
+         /* The version key every libodm write keeps (docs/live.md) belongs to every
+          * top-level document, strict or not; it is kept with the unknown fields. */
+         bool version = c->path.len == key_len && key_len == sizeof ODM_VERSION_KEY - 1 &&
+                        !memcmp (key, ODM_VERSION_KEY, key_len);
+         if ((c->flags & ODM_DECODE_STRICT) && !version) {
             odm_set_error (c->error, ODM_ERROR_UNKNOWN_FIELD, c->path.buf,
                            "field is not in the schema of %s", d->c_type);
             ok = false;

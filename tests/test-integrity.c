@@ -505,7 +505,7 @@ START_TEST (test_upsert_insert_is_predicted)
       }
       ck_assert_int_eq (version_of (doc), 0);
    }
-   ck_assert_msg (odm_transaction_from_bson (doc, &t, ODM_DECODE_DEFAULT, &err), "%s", err.message);
+   ck_assert_msg (odm_transaction_from_bson (doc, &t, ODM_DECODE_STRICT, &err), "%s", err.message);
    ck_assert (t.has_type == ODM_PRESENT && !strcmp (t.type, "donation"));
    ck_assert (t.has_createdAt == ODM_PRESENT && t.createdAt == NOW);
    ck_assert_str_eq (t.currency, "USD");

@@ -437,6 +437,17 @@ START_TEST (test_version_key_updates)
    ck_assert (!apply ("chat_sessions", stored, "{\"$set\": {\"__v\": \"x\"}}", &out, &v, &err));
    odm_violations_cleanup (&v);
    bson_destroy (&out);
+   {
+      /* a document libodm wrote decodes strictly: __v is no unknown field (only at the top) */
+      bson_t *with_v = json ("{\"sessionId\": \"s\", \"__v\": 3}"), *nested = json ("{\"settings\": {\"__v\": 3}}");
+      odm_chat_session_t s;
+      ck_assert_msg (odm_chat_session_from_bson (with_v, &s, ODM_DECODE_STRICT, &err), "%s", err.message);
+      odm_chat_session_cleanup (&s);
+      ck_assert (!odm_chat_session_from_bson (nested, &s, ODM_DECODE_STRICT, &err));
+      odm_chat_session_cleanup (&s);
+      bson_destroy (with_v);
+      bson_destroy (nested);
+   }
    bson_destroy (stored);
 }
 END_TEST

@@ -29,7 +29,8 @@ ODM_BEGIN_DECLS
 
 /* Decoding flags. */
 #define ODM_DECODE_DEFAULT 0u
-#define ODM_DECODE_STRICT (1u << 0) /* a field not in the schema is an error instead of kept */
+#define ODM_DECODE_STRICT (1u << 0) /* a field not in the schema is an error instead of kept
+                                     * (except the top-level version key __v) */
 
 /* Zeroes DOC and applies the schema's defaults: literal defaults, "now" dates (at the
  * current time), and empty arrays (Mongoose gives every array path []). */
