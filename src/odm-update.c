@@ -598,9 +598,9 @@ check_update (const odm_schema_t *schema, const bson_t *update, items_t *items, 
          return false;
       }
    }
-   if (!bson_validate (update, BSON_VALIDATE_UTF8, NULL) || !bson_iter_init (&it, update)) {
-      odm_set_error (error, ODM_ERROR_CORRUPT_BSON, NULL,
-                     "the update is not valid BSON (or holds invalid UTF-8, or a NUL inside a string)");
+   /* the decoder's own byte check: strict UTF-8 without NUL in every key and string-bearing
+    * value, dates in range; what the update writes is then readable */
+   if (!odm_bson_check (update, error) || !bson_iter_init (&it, update)) {
       return false;
    }
    while (bson_iter_next (&it)) {
@@ -923,12 +923,14 @@ apply_array (apply_ctx_t *c, const item_t *item, const bson_value_t *cur, bson_t
       push_arg (item->op, item->path, &item->arg, &each, &is_each, &ignored);
    }
    bson_init_static (&arg_doc, (const uint8_t *) "\5\0\0\0", 5);
-   if (is_each) {
-      bson_init_static (&arg_doc, each.value.v_doc.data, each.value.v_doc.data_len);
+   if (is_each && !bson_init_static (&arg_doc, each.value.v_doc.data, each.value.v_doc.data_len)) {
+      return apply_fail (c, item, ODM_ERROR_CORRUPT_BSON, "%s: $each is not valid BSON", op_name (item->op));
    }
    if (cur) {
-      bson_init_static (&cur_doc, cur->value.v_doc.data, cur->value.v_doc.data_len);
-      bson_iter_init (&el, &cur_doc);
+      if (!bson_init_static (&cur_doc, cur->value.v_doc.data, cur->value.v_doc.data_len) ||
+          !bson_iter_init (&el, &cur_doc)) {
+         return apply_fail (c, item, ODM_ERROR_CORRUPT_BSON, "%s: the stored array is not valid BSON", op_name (item->op));
+      }
       while (bson_iter_next (&el)) {
          total++;
       }
@@ -1967,6 +1969,12 @@ make_final (upd_t *u, const bson_t *stored, const bson_t *base, bson_t *final, c
    odm_violations_init (&before);
    *changed = NULL;
    *nchanged = 0;
+   /* a stored document (from the server or the caller) is walked only once its bytes are
+    * known good: the decoder's check, iterative */
+   if (stored && !odm_bson_check (stored, u->error)) {
+      bson_init (&work);
+      goto done;
+   }
    if (!apply_items (&u->items, stored ? stored : base, stored == NULL, u->now_ms, &work, u->error)) {
       goto done_nowork;
    }
@@ -2513,8 +2521,7 @@ odm_update_apply (const odm_schema_t *schema, const bson_t *stored, const bson_t
       odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "the stored document is NULL");
       goto done;
    }
-   if (!bson_validate (stored, BSON_VALIDATE_NONE, NULL)) {
-      odm_set_error (error, ODM_ERROR_CORRUPT_BSON, NULL, "the stored document is not valid BSON");
+   if (!odm_bson_check (stored, error)) {
       goto done;
    }
    bson_destroy (out);
