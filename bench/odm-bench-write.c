@@ -79,7 +79,7 @@ main (int argc, char **argv)
    double best_raw_many = 1e9, best_odm_many = 1e9, best_raw_one = 1e9, best_odm_one = 1e9;
    size_t n_one;
    odm_prepare_opts_t po = {.now_ms = 1750000000000};
-   odm_write_opts_t wo = {.now_ms = 1750000000000};
+   odm_write_opts_t wo = {.size = sizeof (odm_write_opts_t), .now_ms = 1750000000000};
 
    for (i = 1; i < (size_t) argc; i++) {
       if (!strcmp (argv[i], "--uri") && i + 1 < (size_t) argc) {

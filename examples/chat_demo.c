@@ -28,7 +28,7 @@ main (void)
    odm_chat_session_t session, row;
    odm_chat_feedback_t feedback;
    odm_cursor_t *cursor;
-   odm_find_opts_t find = {0};
+   odm_find_opts_t find = ODM_FIND_OPTS_INIT;
    bson_t *filter, *sort;
    bson_oid_t user_id;
    int i, rc = EXIT_FAILURE;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the live suite (tests/test-live.c), the integrity suite (tests/test-integrity.c) and
+# Runs the live suite (tests/test-live.c), the layer suite (tests/test-layer.c), the
+# integrity suite (tests/test-integrity.c) and
 # the analytics suite of BUILD_DIR against real wire servers:
 # mongo-java-server and FerretDB, built and started here on free loopback ports, and the
 # server in MONGODB_URI too when it is set (a real MongoDB; its outage test is skipped,
@@ -28,6 +29,11 @@ for s in "${servers[@]}"; do
   ODM_TEST_RESTART="$PWD/tests/servers/restart.sh $s $state" \
   ODM_TEST_ODM="$build/odm" \
     "${runner[@]}" "$build/tests/odm_tests" live
+  echo "-- layer suite against $s"
+  ODM_TEST_URI="${uri}${db}_ly?serverSelectionTimeoutMS=3000&connectTimeoutMS=3000" \
+  ODM_TEST_SERVER="$s" \
+  ODM_TEST_RESTART="$PWD/tests/servers/restart.sh $s $state" \
+    "${runner[@]}" "$build/tests/odm_tests" layer
   echo "-- integrity suite against $s"
   ODM_TEST_URI="${uri}${db}_in?serverSelectionTimeoutMS=3000&connectTimeoutMS=3000" \
   ODM_TEST_SERVER="$s" \
@@ -48,6 +54,8 @@ if [ -n "${MONGODB_URI:-}" ]; then
   echo "-- live suite against MONGODB_URI"
   ODM_TEST_URI="$MONGODB_URI" ODM_TEST_SERVER=mongodb ODM_TEST_ODM="$build/odm" CK_EXCLUDE_TCASES=outage \
     "${runner[@]}" "$build/tests/odm_tests" live
+  ODM_TEST_URI="$MONGODB_URI" ODM_TEST_SERVER=mongodb CK_EXCLUDE_TCASES=outage \
+    "${runner[@]}" "$build/tests/odm_tests" layer
   # (the frozen-server case needs a server process of our own to stop)
   ODM_TEST_URI="$MONGODB_URI" ODM_TEST_SERVER=mongodb CK_EXCLUDE_TCASES=frozen \
     "${runner[@]}" "$build/tests/odm_tests" integrity

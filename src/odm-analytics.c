@@ -618,7 +618,16 @@ bool
 odm_aggregate (odm_client_t *client, const odm_schema_t *schema, const odm_aggregation_t *agg, const void *params,
                void **rows, size_t *n, bson_error_t *error)
 {
+   return odm_aggregate_with_opts (client, schema, agg, params, NULL, rows, n, error);
+}
+
+bool
+odm_aggregate_with_opts (odm_client_t *client, const odm_schema_t *schema, const odm_aggregation_t *agg,
+                         const void *params, const odm_aggregate_opts_t *opts_in, void **rows, size_t *n,
+                         bson_error_t *error)
+{
    bson_t pipeline, opts = BSON_INITIALIZER;
+   odm_aggregate_opts_t o;
    mongoc_client_t *mc;
    mongoc_collection_t *coll;
    mongoc_cursor_t *cur;
@@ -633,12 +642,19 @@ odm_aggregate (odm_client_t *client, const odm_schema_t *schema, const odm_aggre
       odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "client, schema or aggregation is NULL");
       return false;
    }
+   if (!odm_opts_load (&o, sizeof o, opts_in, ODM_AGGREGATE_OPTS_MIN, "odm_aggregate_opts_t", error)) {
+      return false;
+   }
+   if (o.mongoc_opts) {
+      bson_concat (&opts, o.mongoc_opts);
+   }
    if (!odm_aggregation_pipeline (agg, params, &pipeline, error)) {
+      bson_destroy (&opts);
       bson_destroy (&pipeline);
       return false;
    }
    coll = odm_client_collection (client, schema, &mc);
-   cur = mongoc_collection_aggregate (coll, MONGOC_QUERY_NONE, &pipeline, &opts, NULL);
+   cur = mongoc_collection_aggregate (coll, MONGOC_QUERY_NONE, &pipeline, &opts, o.read_prefs);
    while (ok && mongoc_cursor_next (cur, &d)) {
       if (count == cap) {
          cap = cap ? cap * 2 : 16;

@@ -120,6 +120,85 @@ check_args (odm_client_t *client, const odm_schema_t *schema, bson_error_t *erro
    return true;
 }
 
+/* ------------------------------------------------------------------ options structs */
+
+bool
+odm_opts_load (void *dst, size_t dst_size, const void *src, size_t min_size, const char *type, bson_error_t *error)
+{
+   size_t given, i;
+   memset (dst, 0, dst_size);
+   *(size_t *) dst = dst_size;
+   if (!src) {
+      return true;
+   }
+   given = *(const size_t *) src;
+   if (given == 0) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, "opts.size",
+                     "%s was not initialised: start it with its _INIT macro (size = sizeof (%s))", type, type);
+      return false;
+   }
+   if (given < min_size) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, "opts.size", "%s has size %zu, below the smallest layout (%zu)",
+                     type, given, min_size);
+      return false;
+   }
+   if (given > dst_size) {
+      /* a newer header: members this library does not know must be unset */
+      for (i = dst_size; i < given; i++) {
+         if (((const uint8_t *) src)[i]) {
+            odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, "opts.size",
+                           "%s sets members this version of libodm does not know (size %zu, known %zu)", type, given,
+                           dst_size);
+            return false;
+         }
+      }
+      given = dst_size;
+   }
+   memcpy ((char *) dst + sizeof (size_t), (const char *) src + sizeof (size_t), given - sizeof (size_t));
+   return true;
+}
+
+bool
+odm_server_error_is (const bson_error_t *e, uint32_t code)
+{
+   return e && (e->domain == MONGOC_ERROR_SERVER || e->domain == MONGOC_ERROR_WRITE_CONCERN) && e->code == code;
+}
+
+bool
+odm_is_duplicate_key_error (const bson_error_t *e)
+{
+   if (!e || (e->domain != MONGOC_ERROR_SERVER && e->domain != MONGOC_ERROR_WRITE_CONCERN &&
+              e->domain != MONGOC_ERROR_COLLECTION)) {
+      return false;
+   }
+   return e->code == 11000 || e->code == 11001 || strstr (e->message, "E11000") || strstr (e->message, "duplicate key");
+}
+
+/* Appends the caller's libmongoc options to OPTS. */
+static void
+add_mongoc_opts (bson_t *opts, const bson_t *mongoc_opts)
+{
+   if (mongoc_opts) {
+      bson_concat (opts, mongoc_opts);
+   }
+}
+
+static bool
+check_filter_opt (bool checked, const odm_schema_t *schema, const bson_t *filter, bson_error_t *error)
+{
+   odm_violations_t fv;
+   bool ok;
+   if (!checked) {
+      return true;
+   }
+   ok = odm_filter_check (schema, filter, &fv);
+   if (!ok) {
+      odm_violations_to_error (&fv, error);
+   }
+   odm_violations_cleanup (&fv);
+   return ok;
+}
+
 /* ------------------------------------------------------------------ key checks */
 
 static void
@@ -275,7 +354,7 @@ odm_map_duplicate_doc (const odm_schema_t *schema, bson_error_t *error, odm_viol
    uint32_t i;
    const odm_index_t *ix = NULL;
 
-   if (error->code != 11000 && error->code != 11001 && !strstr (msg, "E11000") && !strstr (msg, "duplicate key")) {
+   if (!odm_is_duplicate_key_error (error)) {
       return false;
    }
    if ((p = strstr (msg, "index: "))) {
@@ -397,10 +476,11 @@ odm_insert_one (odm_client_t *client, const odm_schema_t *schema, void *doc, con
 
 bool
 odm_insert_many (odm_client_t *client, const odm_schema_t *schema, void *docs, size_t n,
-                 const odm_write_opts_t *opts, odm_violations_t *violations, bson_error_t *error)
+                 const odm_write_opts_t *opts_in, odm_violations_t *violations, bson_error_t *error)
 {
    odm_violations_t local;
    odm_violations_t *v = violations ? violations : &local;
+   odm_write_opts_t o, *opts = &o;
    odm_prepare_opts_t po;
    bson_t *bsons;
    const bson_t **ptrs;
@@ -410,6 +490,10 @@ odm_insert_many (odm_client_t *client, const odm_schema_t *schema, void *docs, s
    size_t i;
 
    odm_violations_init (v);
+   if (!odm_opts_load (&o, sizeof o, opts_in, ODM_WRITE_OPTS_MIN, "odm_write_opts_t", error)) {
+      ok = false;
+      goto done;
+   }
    if (!check_args (client, schema, error) || (n && !docs)) {
       if (docs == NULL && n) {
          odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "docs is NULL");
@@ -478,39 +562,33 @@ done:
 /* ------------------------------------------------------------------ find */
 
 odm_cursor_t *
-odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, const odm_find_opts_t *opts,
+odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, const odm_find_opts_t *opts_in,
           bson_error_t *error)
 {
    odm_cursor_t *c;
+   odm_find_opts_t o, *opts = &o;
    bson_t mopts = BSON_INITIALIZER, empty = BSON_INITIALIZER;
 
-   if (!check_args (client, schema, error)) {
+   if (!odm_opts_load (&o, sizeof o, opts_in, ODM_FIND_OPTS_MIN, "odm_find_opts_t", error) ||
+       !check_args (client, schema, error) || !check_filter_opt (opts->checked_filter, schema, filter, error)) {
       return NULL;
    }
-   if (opts && opts->checked_filter) {
-      odm_violations_t fv;
-      if (!odm_filter_check (schema, filter, &fv)) {
-         odm_violations_to_error (&fv, error);
-         odm_violations_cleanup (&fv);
-         return NULL;
-      }
-      odm_violations_cleanup (&fv);
-   }
-   if (opts && opts->sort) {
+   if (opts->sort) {
       BSON_APPEND_DOCUMENT (&mopts, "sort", opts->sort);
    }
-   if (opts && opts->skip > 0) {
+   if (opts->skip > 0) {
       BSON_APPEND_INT64 (&mopts, "skip", opts->skip);
    }
-   if (opts && opts->limit > 0) {
+   if (opts->limit > 0) {
       BSON_APPEND_INT64 (&mopts, "limit", opts->limit);
    }
+   add_mongoc_opts (&mopts, opts->mongoc_opts);
    c = bson_malloc0 (sizeof *c);
    c->client = client;
    c->schema = schema;
-   c->flags = opts ? opts->decode_flags : 0;
+   c->flags = opts->decode_flags;
    c->coll = odm_client_collection (client, schema, &c->mc);
-   c->cursor = mongoc_collection_find_with_opts (c->coll, filter ? filter : &empty, &mopts, NULL);
+   c->cursor = mongoc_collection_find_with_opts (c->coll, filter ? filter : &empty, &mopts, opts->read_prefs);
    bson_destroy (&mopts);
    bson_destroy (&empty);
    return c;
@@ -564,16 +642,27 @@ bool
 odm_find_one (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, void *out, bool *found,
               bson_error_t *error)
 {
-   odm_find_opts_t fo = {.limit = 1};
+   return odm_find_one_with_opts (client, schema, filter, NULL, out, found, error);
+}
+
+bool
+odm_find_one_with_opts (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter,
+                        const odm_find_opts_t *opts, void *out, bool *found, bson_error_t *error)
+{
+   odm_find_opts_t fo;
    odm_cursor_t *c;
    bool got, ok;
 
    if (found) {
       *found = false;
    }
-   if (out && schema) {
+   if (out && schema && schema->magic == ODM_SCHEMA_MAGIC) {
       memset (out, 0, schema->root->size);
    }
+   if (!odm_opts_load (&fo, sizeof fo, opts, ODM_FIND_OPTS_MIN, "odm_find_opts_t", error)) {
+      return false;
+   }
+   fo.limit = 1;
    if (!(c = odm_find (client, schema, filter, &fo, error))) {
       return false;
    }
@@ -602,16 +691,36 @@ bool
 odm_count (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, int64_t *count,
            bson_error_t *error)
 {
+   return odm_count_with_opts (client, schema, filter, NULL, count, error);
+}
+
+bool
+odm_count_with_opts (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter,
+                     const odm_find_opts_t *opts_in, int64_t *count, bson_error_t *error)
+{
    mongoc_client_t *mc;
    mongoc_collection_t *coll;
-   bson_t empty = BSON_INITIALIZER;
+   odm_find_opts_t o;
+   bson_t empty = BSON_INITIALIZER, copts = BSON_INITIALIZER;
    int64_t n;
-   if (!check_args (client, schema, error)) {
+   if (count) {
+      *count = 0;
+   }
+   if (!odm_opts_load (&o, sizeof o, opts_in, ODM_FIND_OPTS_MIN, "odm_find_opts_t", error) ||
+       !check_args (client, schema, error) || !check_filter_opt (o.checked_filter, schema, filter, error)) {
       return false;
    }
+   if (o.skip > 0) {
+      BSON_APPEND_INT64 (&copts, "skip", o.skip);
+   }
+   if (o.limit > 0) {
+      BSON_APPEND_INT64 (&copts, "limit", o.limit);
+   }
+   add_mongoc_opts (&copts, o.mongoc_opts);
    coll = odm_client_collection (client, schema, &mc);
-   n = mongoc_collection_count_documents (coll, filter ? filter : &empty, NULL, NULL, NULL, error);
+   n = mongoc_collection_count_documents (coll, filter ? filter : &empty, &copts, o.read_prefs, NULL, error);
    odm_client_release (client, coll, mc);
+   bson_destroy (&copts);
    if (count) {
       *count = n < 0 ? 0 : n;
    }
@@ -657,11 +766,12 @@ read_raw (mongoc_collection_t *coll, const bson_t *filter, bson_t **out, bson_er
 }
 
 bool
-odm_save (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm_write_opts_t *opts,
+odm_save (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm_write_opts_t *opts_in,
           odm_violations_t *violations, bson_error_t *error)
 {
    odm_violations_t local;
    odm_violations_t *v = violations ? violations : &local;
+   odm_write_opts_t o, *opts = &o;
    const bson_oid_t *id;
    mongoc_client_t *mc;
    mongoc_collection_t *coll;
@@ -671,7 +781,12 @@ odm_save (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm
    bool ok = false;
 
    odm_violations_init (v);
-   if (!check_args (client, schema, error) || !doc) {
+   if (!odm_opts_load (&o, sizeof o, opts_in, ODM_WRITE_OPTS_MIN, "odm_write_opts_t", error) ||
+       !check_args (client, schema, error)) {
+      goto done;
+   }
+   if (!doc) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "doc is NULL");
       goto done;
    }
    if (*(const uint8_t *) ODM_AT_CONST (doc, schema->root->fields[0].presence) != ODM_PRESENT) {
@@ -805,22 +920,35 @@ bool
 odm_delete (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, bool multi, int64_t *deleted,
             bson_error_t *error)
 {
+   odm_delete_opts_t o = ODM_DELETE_OPTS_INIT;
+   o.multi = multi;
+   return odm_delete_with_opts (client, schema, filter, &o, deleted, error);
+}
+
+bool
+odm_delete_with_opts (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter,
+                      const odm_delete_opts_t *opts_in, int64_t *deleted, bson_error_t *error)
+{
    mongoc_client_t *mc;
    mongoc_collection_t *coll;
-   bson_t reply, empty = BSON_INITIALIZER;
+   odm_delete_opts_t o;
+   bson_t reply, empty = BSON_INITIALIZER, dopts = BSON_INITIALIZER;
    bool ok;
    if (deleted) {
       *deleted = 0;
    }
-   if (!check_args (client, schema, error)) {
+   if (!odm_opts_load (&o, sizeof o, opts_in, ODM_DELETE_OPTS_MIN, "odm_delete_opts_t", error) ||
+       !check_args (client, schema, error) || !check_filter_opt (o.checked_filter, schema, filter, error)) {
       return false;
    }
+   add_mongoc_opts (&dopts, o.mongoc_opts);
    coll = odm_client_collection (client, schema, &mc);
-   if (multi) {
-      ok = mongoc_collection_delete_many (coll, filter ? filter : &empty, NULL, &reply, error);
+   if (o.multi) {
+      ok = mongoc_collection_delete_many (coll, filter ? filter : &empty, &dopts, &reply, error);
    } else {
-      ok = mongoc_collection_delete_one (coll, filter ? filter : &empty, NULL, &reply, error);
+      ok = mongoc_collection_delete_one (coll, filter ? filter : &empty, &dopts, &reply, error);
    }
+   bson_destroy (&dopts);
    if (ok && deleted) {
       bson_iter_t it;
       if (bson_iter_init_find (&it, &reply, "deletedCount")) {

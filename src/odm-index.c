@@ -84,7 +84,8 @@ list_live (odm_client_t *client, const odm_schema_t *schema, live_index_t **out,
    }
    if (mongoc_cursor_error (cur, &e)) {
       /* 26 NamespaceNotFound: no collection yet, so no index. */
-      if (e.code != 26 && !strstr (e.message, "ns does not exist") && !strstr (e.message, "not found")) {
+      if (!odm_server_error_is (&e, 26) &&
+          !(e.domain == MONGOC_ERROR_SERVER && (strstr (e.message, "ns does not exist") || strstr (e.message, "not found")))) {
          memcpy (error, &e, sizeof e);
          ok = false;
       }

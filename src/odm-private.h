@@ -5,6 +5,8 @@
 #include <mongoc/mongoc.h>
 #include <odm/odm.h>
 
+#include <stddef.h>
+
 /* Mongoose's versionKey: every libodm write increments it (docs/live.md). */
 #define ODM_VERSION_KEY "__v"
 
@@ -114,5 +116,29 @@ odm_validators_run (const odm_schema_t *schema, const void *doc, odm_violations_
 /* Decodes STORED and runs SCHEMA's POST_SAVE hooks on it (nothing when there are none). */
 void
 odm_hooks_post_save_bson (const odm_schema_t *schema, const bson_t *stored, bool is_update, int64_t now_ms);
+
+/* Options structs (odm-client.h, "Options structs"): copies the caller's SRC (NULL = all
+ * defaults) into DST (DST_SIZE bytes, zeroed first, its size member set). Refuses a size
+ * below MIN_SIZE (the first published layout: never raise it when appending members) and
+ * a larger struct whose extra bytes are not all zero. TYPE names the struct in the error. */
+bool
+odm_opts_load (void *dst, size_t dst_size, const void *src, size_t min_size, const char *type,
+               bson_error_t *error);
+/* The first published layout of an options struct ends with member LAST. */
+#define ODM_OPTS_MIN(type, last) (offsetof (type, last) + sizeof (((type *) 0)->last))
+#define ODM_WRITE_OPTS_MIN ODM_OPTS_MIN (odm_write_opts_t, mongoc_opts)
+#define ODM_FIND_OPTS_MIN ODM_OPTS_MIN (odm_find_opts_t, read_prefs)
+#define ODM_UPDATE_OPTS_MIN ODM_OPTS_MIN (odm_update_opts_t, checked_filter)
+#define ODM_DELETE_OPTS_MIN ODM_OPTS_MIN (odm_delete_opts_t, mongoc_opts)
+#define ODM_AGGREGATE_OPTS_MIN ODM_OPTS_MIN (odm_aggregate_opts_t, read_prefs)
+
+/* Errors are told apart by domain AND code. A server's error (libmongoc's error API 2):
+ * domain MONGOC_ERROR_SERVER (or MONGOC_ERROR_WRITE_CONCERN) with the server's code. */
+bool
+odm_server_error_is (const bson_error_t *e, uint32_t code);
+/* A duplicate-key error of MongoDB, mongo-java-server or FerretDB (code 11000/11001, or
+ * a server error whose message says so). */
+bool
+odm_is_duplicate_key_error (const bson_error_t *e);
 
 #endif /* ODM_PRIVATE_H */

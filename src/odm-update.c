@@ -1746,7 +1746,7 @@ reply_count (const bson_t *reply, const char *name)
 static bool
 is_duplicate (const bson_error_t *e)
 {
-   return e->code == 11000 || e->code == 11001 || strstr (e->message, "E11000") || strstr (e->message, "duplicate key");
+   return odm_is_duplicate_key_error (e); /* domain and code */
 }
 
 /* Sends the update as it is. *HIT: whether a document matched filter and guards. */
@@ -2505,16 +2505,28 @@ odm_update_plan (const odm_schema_t *schema, const bson_t *update, odm_update_pa
 
 bool
 odm_update_apply (const odm_schema_t *schema, const bson_t *stored, const bson_t *update,
-                  const odm_update_opts_t *opts, bson_t *out, odm_violations_t *violations, bson_error_t *error)
+                  const odm_update_opts_t *opts_in, bson_t *out, odm_violations_t *violations, bson_error_t *error)
 {
    odm_violations_t local;
    upd_t u;
    bool ok = false;
    char **changed = NULL;
    size_t nchanged = 0;
+   odm_update_opts_t o, *opts = &o;
 
    bson_init (out);
-   if (!start (&u, schema, update, opts, violations, &local, error)) {
+   if (!odm_opts_load (&o, sizeof o, opts_in, ODM_UPDATE_OPTS_MIN, "odm_update_opts_t", error)) {
+      opts = NULL; /* start() fails below with the options error kept */
+   }
+   if (!opts || !start (&u, schema, update, opts, violations, &local, error)) {
+      if (!opts) {
+         bson_error_t keep = *error;
+         memset (&u, 0, sizeof u);
+         u.v = violations ? violations : &local;
+         odm_violations_init (u.v);
+         bson_init (&u.guards);
+         *error = keep;
+      }
       goto done;
    }
    if (!stored) {
@@ -2548,7 +2560,7 @@ done:
 
 bool
 odm_update (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, const bson_t *update,
-            const odm_update_opts_t *opts, int64_t *matched, odm_violations_t *violations, bson_error_t *error)
+            const odm_update_opts_t *opts_in, int64_t *matched, odm_violations_t *violations, bson_error_t *error)
 {
    odm_violations_t local;
    upd_t u;
@@ -2556,17 +2568,21 @@ odm_update (odm_client_t *client, const odm_schema_t *schema, const bson_t *filt
    int64_t n = 0;
    bool ok;
    bson_t empty = BSON_INITIALIZER;
-   bool upsert = opts && opts->upsert, multi = opts && opts->multi;
+   odm_update_opts_t o, *opts = &o;
+   bool opts_ok = odm_opts_load (&o, sizeof o, opts_in, ODM_UPDATE_OPTS_MIN, "odm_update_opts_t", error);
+   bool upsert = o.upsert, multi = o.multi;
 
    if (matched) {
       *matched = 0;
    }
-   if (!client) {
+   if (!client || !opts_ok) {
       memset (&u, 0, sizeof u);
       u.v = violations ? violations : &local;
       odm_violations_init (u.v);
       bson_init (&u.guards);
-      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "client is NULL");
+      if (!client && opts_ok) {
+         odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "client is NULL");
+      }
       finish (&u, &local);
       return false;
    }

@@ -41,7 +41,7 @@ START_TEST (test_module)
    const void *data;
    bson_error_t err;
    odm_violations_t v;
-   odm_write_opts_t wo = {.now_ms = ODM_AX_EPOCH};
+   odm_write_opts_t wo = {.size = sizeof (odm_write_opts_t), .now_ms = ODM_AX_EPOCH};
    void *copy;
 
    /* Every analytic of the collection has at least one case. */

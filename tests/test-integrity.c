@@ -145,7 +145,7 @@ race (void *arg)
       odm_violations_t v;
       bson_error_t err;
       odm_update_result_t res;
-      odm_update_opts_t uo = {.result = &res};
+      odm_update_opts_t uo = {.size = sizeof (odm_update_opts_t), .result = &res};
       bool ok;
       int kind = (i + r->id) % 3;
       if (kind == 0) {
@@ -475,7 +475,7 @@ START_TEST (test_upsert_insert_is_predicted)
    odm_client_t *c = connect_or_fail ();
    odm_violations_t v;
    bson_error_t err;
-   odm_update_opts_t uo = {.upsert = true, .now_ms = NOW};
+   odm_update_opts_t uo = {.size = sizeof (odm_update_opts_t), .upsert = true, .now_ms = NOW};
    bson_t *doc;
    odm_transaction_t t;
 
@@ -549,8 +549,8 @@ START_TEST (test_checked_filter_and_timestamps)
    odm_violations_t v;
    bson_error_t err;
    bson_t *filter = bson_new_from_json ((const uint8_t *) "{\"$where\": \"sleep(100) || true\"}", -1, NULL);
-   odm_find_opts_t fo = {.checked_filter = true};
-   odm_update_opts_t uo = {.checked_filter = true};
+   odm_find_opts_t fo = {.size = sizeof (odm_find_opts_t), .checked_filter = true};
+   odm_update_opts_t uo = {.size = sizeof (odm_update_opts_t), .checked_filter = true};
    odm_cursor_t *cur;
    bson_t *doc;
    bson_iter_t it;

@@ -130,7 +130,7 @@ START_TEST (test_crud_roundtrip)
    void *doc, *got;
    odm_violations_t v;
    bson_error_t err;
-   odm_write_opts_t wo = {.now_ms = NOW};
+   odm_write_opts_t wo = {.size = sizeof (odm_write_opts_t), .now_ms = NOW};
    bool found;
    const bson_oid_t *id;
    int64_t deleted;
@@ -204,7 +204,7 @@ insert_fixture (odm_client_t *c, const char *coll, const char *edits, void **doc
    const odm_schema_t *s = odm_schema_find (coll);
    bson_t *b = odm_test_fixture_with (coll, edits);
    void *doc = decode_new (s, b);
-   odm_write_opts_t wo = {.now_ms = NOW};
+   odm_write_opts_t wo = {.size = sizeof (odm_write_opts_t), .now_ms = NOW};
    odm_violations_t v;
    bson_error_t err;
    ck_assert_msg (odm_insert_one (c, s, doc, &wo, &v, &err), "%s: %s", coll, err.message);
@@ -340,7 +340,7 @@ static void
 update_ok (odm_client_t *c, const char *coll, const char *update_json, int64_t now)
 {
    bson_t *u = bson_new_from_json ((const uint8_t *) update_json, -1, NULL);
-   odm_update_opts_t uo = {.now_ms = now};
+   odm_update_opts_t uo = {.size = sizeof (odm_update_opts_t), .now_ms = now};
    odm_violations_t v;
    bson_error_t err;
    int64_t matched;
@@ -442,7 +442,7 @@ START_TEST (test_upsert)
    odm_client_t *c = connect_or_fail ();
    bson_error_t err;
    odm_violations_t v;
-   odm_update_opts_t uo = {.upsert = true, .now_ms = NOW};
+   odm_update_opts_t uo = {.size = sizeof (odm_update_opts_t), .upsert = true, .now_ms = NOW};
    bson_t *filter = bson_new_from_json ((const uint8_t *) "{\"userId\": {\"$oid\": \"64b0000000000000000000a7\"}}", -1, NULL);
    bson_t *u = bson_new_from_json ((const uint8_t *) "{\"$set\": {\"theme\": \"dark\"}}", -1, NULL);
    int64_t matched;
@@ -805,7 +805,7 @@ START_TEST (test_find_sort_skip_limit)
    for (i = 0; i < 5; i++) {
       char edits[256];
       odm_chat_session_t d;
-      odm_write_opts_t wo = {.now_ms = NOW + i * 1000};
+      odm_write_opts_t wo = {.size = sizeof (odm_write_opts_t), .now_ms = NOW + i * 1000};
       odm_violations_t v;
       bson_t *b;
       snprintf (edits, sizeof edits, "{\"_id\": {\"$oid\": \"64b00000000000000000010%d\"}, \"sessionId\": \"s%d\"}", i, i);
@@ -816,7 +816,7 @@ START_TEST (test_find_sort_skip_limit)
       odm_chat_session_cleanup (&d);
       bson_destroy (b);
    }
-   memset (&fo, 0, sizeof fo);
+   fo = (odm_find_opts_t) ODM_FIND_OPTS_INIT;
    fo.sort = sort;
    fo.skip = 1;
    fo.limit = 2;

@@ -13,15 +13,17 @@ main (int argc, char **argv)
       Suite *(*make) (void);
    } suites[] = {{"codec", codec_suite}, {"rules", rules_suite}, {"schema", schema_suite}, {"hooks", hooks_suite}, {"update", update_suite},
                  {"live", live_suite}, {"integrity", integrity_suite}, {"analytics", analytics_suite},
-                 {"params", params_suite}, {"registry", registry_suite}};
+                 {"params", params_suite}, {"registry", registry_suite},
+                 {"opts", opts_suite}, {"layer", layer_suite}};
    SRunner *sr = NULL;
    size_t i;
    int failed;
 
    for (i = 0; i < sizeof suites / sizeof suites[0]; i++) {
-      /* The live, integrity and analytics suites need a server: they run only when asked for by name. */
+      /* The live, integrity, layer and analytics suites need a server: they run only when asked for by name. */
       if ((argc > 1 && strcmp (argv[1], suites[i].name) != 0) ||
           (argc == 1 && (!strcmp (suites[i].name, "live") || !strcmp (suites[i].name, "integrity") ||
+                         !strcmp (suites[i].name, "layer") ||
                          !strcmp (suites[i].name, "analytics")))) {
          continue;
       }

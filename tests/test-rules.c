@@ -391,7 +391,7 @@ nested_required_cases (const odm_schema_t *s, const odm_object_desc_t *d, const 
             char *uj = bson_strdup_printf (op[how], path);
             bson_t *stored = odm_test_fixture_with (s->collection, "{}");
             bson_t *update = bson_new_from_json ((const uint8_t *) uj, -1, &err);
-            odm_update_opts_t uo = {.now_ms = NOW};
+            odm_update_opts_t uo = {.size = sizeof (odm_update_opts_t), .now_ms = NOW};
             bson_t result;
             ck_assert_msg (update != NULL, "%s", uj);
             ck_assert_msg (!odm_update_apply (s, stored, update, &uo, &result, &v, &err), "%s %s: update accepted it",

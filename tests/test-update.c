@@ -22,7 +22,7 @@ static bool
 apply (const char *coll, const bson_t *stored, const char *update, bson_t *out, odm_violations_t *v, bson_error_t *err)
 {
    bson_t *u = json (update);
-   odm_update_opts_t uo = {.now_ms = NOW};
+   odm_update_opts_t uo = {.size = sizeof (odm_update_opts_t), .now_ms = NOW};
    bool ok = odm_update_apply (odm_schema_find (coll), stored, u, &uo, out, v, err);
    bson_destroy (u);
    return ok;

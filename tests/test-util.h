@@ -40,5 +40,7 @@ Suite *hooks_suite (void);
 Suite *update_suite (void);
 Suite *registry_suite (void);
 Suite *integrity_suite (void);
+Suite *opts_suite (void);
+Suite *layer_suite (void);
 
 #endif

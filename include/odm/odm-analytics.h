@@ -95,6 +95,21 @@ ODM_API bool
 odm_aggregate (odm_client_t *client, const odm_schema_t *schema, const odm_aggregation_t *agg, const void *params,
                void **rows, size_t *n, bson_error_t *error);
 
+typedef struct {
+   size_t size;                           /* sizeof (odm_aggregate_opts_t): use ODM_AGGREGATE_OPTS_INIT */
+   const bson_t *mongoc_opts;             /* merged into libmongoc's aggregate options
+                                           * (readConcern, maxTimeMS, allowDiskUse, comment...), or NULL */
+   const mongoc_read_prefs_t *read_prefs; /* NULL = the URI's */
+} odm_aggregate_opts_t;
+
+#define ODM_AGGREGATE_OPTS_INIT {.size = sizeof (odm_aggregate_opts_t)}
+
+/* odm_aggregate with options (see "Options structs" in odm-client.h). */
+ODM_API bool
+odm_aggregate_with_opts (odm_client_t *client, const odm_schema_t *schema, const odm_aggregation_t *agg,
+                         const void *params, const odm_aggregate_opts_t *opts, void **rows, size_t *n,
+                         bson_error_t *error);
+
 ODM_API void
 odm_rows_free (const odm_aggregation_t *agg, void *rows, size_t n);
 

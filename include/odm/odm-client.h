@@ -4,12 +4,33 @@
  * every function pops a client from the pool for the duration of the call.
  *
  * Every write runs the pre-save path (odm_prepare) first: an invalid document is refused
- * with its violations and nothing is sent. Errors:
- *  - validation: returns false, error->code ODM_ERROR_VALIDATION, VIOLATIONS filled;
- *  - duplicate key: returns false, error->code ODM_ERROR_DUPLICATE_KEY, VIOLATIONS holds
- *    one violation per key path of the index (rule "unique"), naming the index;
- *  - anything else from the driver or server: error as libmongoc reported it.
- * VIOLATIONS may be NULL; when given it is initialised here, always. */
+ * with its violations and nothing is sent. Errors (docs/errors.md lists every one; compare
+ * error->domain AND error->code):
+ *  - validation: returns false, domain ODM_ERROR_DOMAIN, code ODM_ERROR_VALIDATION,
+ *    VIOLATIONS filled;
+ *  - duplicate key: returns false, domain ODM_ERROR_DOMAIN, code ODM_ERROR_DUPLICATE_KEY,
+ *    VIOLATIONS holds one violation per key path of the index (rule "unique"), naming it;
+ *  - anything else from the driver or server: error as libmongoc reported it (its domains,
+ *    MONGOC_ERROR_SERVER with the server's code, MONGOC_ERROR_STREAM, ...).
+ * VIOLATIONS may be NULL; when given it is initialised here, always.
+ *
+ * Options structs. Every options struct below starts with `size`, the sizeof the struct
+ * the caller was compiled with, so that members can be appended without breaking callers
+ * built against an older header. Initialise it with the struct's macro and then set the
+ * members you need:
+ *
+ *    odm_find_opts_t fo = ODM_FIND_OPTS_INIT;
+ *    fo.limit = 20;
+ *
+ * or in one designated initialiser: {.size = sizeof (odm_find_opts_t), .limit = 20}.
+ * A NULL options pointer means every default. A struct whose size is 0 (not initialised)
+ * or smaller than the first published layout is refused with ODM_ERROR_INVALID_ARGUMENT
+ * (path "opts.size"); a larger one (a newer header) is accepted when the members this
+ * library does not know are all zero. Members are only ever appended.
+ *
+ * Every options struct also carries `mongoc_opts`, a BSON document of libmongoc options
+ * passed through to the libmongoc call (writeConcern on writes; readConcern, collation,
+ * hint, maxTimeMS, comment on reads), and reads take a mongoc_read_prefs_t. */
 #if !defined(ODM_INSIDE) && !defined(ODM_COMPILATION)
 #error "Only <odm/odm.h> can be included directly."
 #endif
@@ -29,6 +50,7 @@ ODM_BEGIN_DECLS
  * <mongoc/mongoc.h> (include it yourself to use the pool). */
 typedef struct _mongoc_client_pool_t mongoc_client_pool_t;
 typedef struct _mongoc_uri_t mongoc_uri_t;
+typedef struct _mongoc_read_prefs_t mongoc_read_prefs_t;
 
 /* The socketTimeoutMS libodm sets when the URI gives none: how long one call waits on a
  * server that accepted the connection but stopped answering (libmongoc's own default is
@@ -64,9 +86,12 @@ ODM_API bool
 odm_client_ping (odm_client_t *client, bson_error_t *error);
 
 typedef struct {
-   int64_t now_ms;          /* clock for defaults and timestamps; 0 = the real clock */
+   size_t size;               /* sizeof (odm_write_opts_t): use ODM_WRITE_OPTS_INIT */
+   int64_t now_ms;            /* clock for defaults and timestamps; 0 = the real clock */
    const bson_t *mongoc_opts; /* passed to libmongoc (writeConcern, ...), or NULL */
 } odm_write_opts_t;
+
+#define ODM_WRITE_OPTS_INIT {.size = sizeof (odm_write_opts_t)}
 
 /* Inserts DOC after odm_prepare (which fills _id, defaults, timestamps). */
 ODM_API bool
@@ -89,12 +114,18 @@ odm_find_by_id (odm_client_t *client, const odm_schema_t *schema, const bson_oid
                 bson_error_t *error);
 
 typedef struct {
+   size_t size;         /* sizeof (odm_find_opts_t): use ODM_FIND_OPTS_INIT */
    const bson_t *sort;  /* e.g. {updatedAt: -1}, or NULL */
    int64_t skip;
    int64_t limit;       /* 0 = no limit */
    uint32_t decode_flags;
    bool checked_filter; /* run odm_filter_check on FILTER first (for filters built from request data) */
+   const bson_t *mongoc_opts;             /* merged into libmongoc's find/count options
+                                           * (readConcern, collation, hint, maxTimeMS...), or NULL */
+   const mongoc_read_prefs_t *read_prefs; /* NULL = the URI's */
 } odm_find_opts_t;
+
+#define ODM_FIND_OPTS_INIT {.size = sizeof (odm_find_opts_t)}
 
 /* A typed cursor over FILTER. Returns NULL with ERROR set on bad arguments. */
 ODM_API odm_cursor_t *
@@ -115,6 +146,18 @@ odm_cursor_destroy (odm_cursor_t *cursor);
 ODM_API bool
 odm_count (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, int64_t *count,
            bson_error_t *error);
+
+/* odm_find_one with options (OPTS->limit is ignored; sort and skip choose which one). */
+ODM_API bool
+odm_find_one_with_opts (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter,
+                        const odm_find_opts_t *opts, void *out, bool *found, bson_error_t *error);
+
+/* Counts the documents matching FILTER with OPTS's skip, limit (a count with a limit stops
+ * at the limit), checked_filter, mongoc_opts and read_prefs (sort and decode_flags are
+ * ignored). */
+ODM_API bool
+odm_count_with_opts (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter,
+                     const odm_find_opts_t *opts, int64_t *count, bson_error_t *error);
 
 /* Replaces the stored document with DOC's _id by DOC, after odm_prepare as an update
  * (the stored document is read first and given to the rules as `previous`). Fails with
@@ -141,6 +184,7 @@ typedef struct {
 } odm_update_result_t;
 
 typedef struct {
+   size_t size;                 /* sizeof (odm_update_opts_t): use ODM_UPDATE_OPTS_INIT */
    bool upsert;
    bool multi;                  /* update every matching document, not just one */
    int64_t now_ms;              /* clock for updatedAt and $currentDate; 0 = the real clock */
@@ -148,6 +192,8 @@ typedef struct {
    odm_update_result_t *result; /* filled when non-NULL */
    bool checked_filter;         /* run odm_filter_check on FILTER first */
 } odm_update_opts_t;
+
+#define ODM_UPDATE_OPTS_INIT {.size = sizeof (odm_update_opts_t)}
 
 /* Applies an operator update ($set, $unset, $inc, $mul, $min, $max, $push, $addToSet,
  * $pull, $pop, $currentDate, $setOnInsert) to the documents matching FILTER.
@@ -158,7 +204,8 @@ typedef struct {
  * document is still the one that was read (otherwise retried, then ODM_ERROR_CONFLICT).
  * With UPSERT and no match, the document built from FILTER's equality fields and the
  * update goes through the create path (defaults, createdAt, required fields).
- * MATCHED and MODIFIED may be NULL. */
+ * MATCHED (may be NULL) receives how many documents matched; the modified count, the
+ * path taken and the attempts are in OPTS->result when the caller gives one. */
 ODM_API bool
 odm_update (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, const bson_t *update,
             const odm_update_opts_t *opts, int64_t *matched, odm_violations_t *violations, bson_error_t *error);
@@ -182,6 +229,20 @@ odm_update_apply (const odm_schema_t *schema, const bson_t *stored, const bson_t
 ODM_API bool
 odm_delete (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, bool multi,
             int64_t *deleted, bson_error_t *error);
+
+typedef struct {
+   size_t size;               /* sizeof (odm_delete_opts_t): use ODM_DELETE_OPTS_INIT */
+   bool multi;                /* delete every matching document, not just one */
+   bool checked_filter;       /* run odm_filter_check on FILTER first */
+   const bson_t *mongoc_opts; /* passed to libmongoc's delete (writeConcern, collation...), or NULL */
+} odm_delete_opts_t;
+
+#define ODM_DELETE_OPTS_INIT {.size = sizeof (odm_delete_opts_t)}
+
+/* odm_delete with options. DELETED (may be NULL) receives the server's deletedCount. */
+ODM_API bool
+odm_delete_with_opts (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter,
+                      const odm_delete_opts_t *opts, int64_t *deleted, bson_error_t *error);
 
 /* Checks FILTER against SCHEMA before it is sent, for filters that carry request data:
  * refuses server-side JavaScript anywhere ($where, $function, $accumulator, also inside
