@@ -110,8 +110,8 @@ odm_client_release (odm_client_t *client, mongoc_collection_t *coll, mongoc_clie
    mongoc_client_pool_push (client->pool, mc);
 }
 
-static bool
-check_args (odm_client_t *client, const odm_schema_t *schema, bson_error_t *error)
+bool
+odm_check_client_args (odm_client_t *client, const odm_schema_t *schema, bson_error_t *error)
 {
    if (!client || !schema || schema->magic != ODM_SCHEMA_MAGIC) {
       odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "client or schema is NULL");
@@ -293,13 +293,6 @@ odm_check_keys (const bson_t *doc, odm_violations_t *violations)
 
 /* ------------------------------------------------------------------ errors */
 
-static bool
-validation_failed (odm_violations_t *v, bson_error_t *error)
-{
-   odm_violations_to_error (v, error);
-   return false;
-}
-
 /* Which unique index of SCHEMA already holds DOC's key values (another _id), asking the
  * server; NULL when none can be found. For servers whose message names no index. */
 static const odm_index_t *
@@ -405,8 +398,8 @@ prep_opts (odm_prepare_opts_t *o, bool is_update, int64_t now_ms, const void *pr
 
 /* Runs the pre-save path on DOC and encodes it into OUT (initialised here). Violation
  * paths get PREFIX ("3.") when non-NULL. */
-static bool
-prepare_and_encode (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *po, bson_t *out,
+bool
+odm_prepare_encode (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *po, bson_t *out,
                     odm_violations_t *v, const char *prefix, bson_error_t *error)
 {
    odm_violations_t local;
@@ -474,91 +467,6 @@ odm_insert_one (odm_client_t *client, const odm_schema_t *schema, void *doc, con
    return odm_insert_many (client, schema, doc, 1, opts, violations, error);
 }
 
-bool
-odm_insert_many (odm_client_t *client, const odm_schema_t *schema, void *docs, size_t n,
-                 const odm_write_opts_t *opts_in, odm_violations_t *violations, bson_error_t *error)
-{
-   odm_violations_t local;
-   odm_violations_t *v = violations ? violations : &local;
-   odm_write_opts_t o, *opts = &o;
-   odm_prepare_opts_t po;
-   bson_t *bsons;
-   const bson_t **ptrs;
-   mongoc_client_t *mc;
-   mongoc_collection_t *coll;
-   bool ok = true;
-   size_t i;
-
-   odm_violations_init (v);
-   if (!odm_opts_load (&o, sizeof o, opts_in, ODM_WRITE_OPTS_MIN, "odm_write_opts_t", error)) {
-      ok = false;
-      goto done;
-   }
-   if (!check_args (client, schema, error) || (n && !docs)) {
-      if (docs == NULL && n) {
-         odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "docs is NULL");
-      }
-      ok = false;
-      goto done;
-   }
-   if (n == 0) {
-      goto done;
-   }
-   bsons = bson_malloc0 (n * sizeof *bsons);
-   ptrs = bson_malloc0 (n * sizeof *ptrs);
-   prep_opts (&po, false, opts ? opts->now_ms : 0, NULL);
-   for (i = 0; i < n; i++) {
-      char prefix[32] = "";
-      bson_error_t e;
-      if (n > 1) {
-         bson_snprintf (prefix, sizeof prefix, "%zu.", i);
-      }
-      if (!prepare_and_encode (schema, (char *) docs + i * schema->root->size, &po, &bsons[i], v, prefix, &e)) {
-         ok = false;
-      } else if (!bson_has_field (&bsons[i], ODM_VERSION_KEY)) {
-         BSON_APPEND_INT32 (&bsons[i], ODM_VERSION_KEY, 0); /* a new document's version, as Mongoose starts it */
-      }
-      ptrs[i] = &bsons[i];
-   }
-   if (!ok) {
-      validation_failed (v, error);
-   } else {
-      coll = odm_client_collection (client, schema, &mc);
-      bson_t reply;
-      if (n == 1) {
-         ok = mongoc_collection_insert_one (coll, ptrs[0], opts ? opts->mongoc_opts : NULL, &reply, error);
-      } else {
-         ok = mongoc_collection_insert_many (coll, ptrs, n, opts ? opts->mongoc_opts : NULL, &reply, error);
-      }
-      if (!ok) {
-         /* The failing document: writeErrors[0].index, or the only one. */
-         bson_iter_t it;
-         size_t bad = 0;
-         if (bson_iter_init (&it, &reply) && bson_iter_find_descendant (&it, "writeErrors.0.index", &it) &&
-             BSON_ITER_HOLDS_NUMBER (&it) && bson_iter_as_int64 (&it) >= 0 && (size_t) bson_iter_as_int64 (&it) < n) {
-            bad = (size_t) bson_iter_as_int64 (&it);
-         }
-         odm_map_duplicate_doc (schema, error, v, coll, ptrs[bad]);
-      } else {
-         for (i = 0; i < n; i++) {
-            odm_hooks_post_save_bson (schema, &bsons[i], false, po.now_ms ? po.now_ms : odm_now_ms ());
-         }
-      }
-      bson_destroy (&reply);
-      odm_client_release (client, coll, mc);
-   }
-   for (i = 0; i < n; i++) {
-      bson_destroy (&bsons[i]);
-   }
-   bson_free (bsons);
-   bson_free (ptrs);
-done:
-   if (v == &local) {
-      odm_violations_cleanup (&local);
-   }
-   return ok;
-}
-
 /* ------------------------------------------------------------------ find */
 
 odm_cursor_t *
@@ -570,7 +478,7 @@ odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter
    bson_t mopts = BSON_INITIALIZER, empty = BSON_INITIALIZER;
 
    if (!odm_opts_load (&o, sizeof o, opts_in, ODM_FIND_OPTS_MIN, "odm_find_opts_t", error) ||
-       !check_args (client, schema, error) || !check_filter_opt (opts->checked_filter, schema, filter, error)) {
+       !odm_check_client_args (client, schema, error) || !check_filter_opt (opts->checked_filter, schema, filter, error)) {
       return NULL;
    }
    if (opts->sort) {
@@ -707,7 +615,7 @@ odm_count_with_opts (odm_client_t *client, const odm_schema_t *schema, const bso
       *count = 0;
    }
    if (!odm_opts_load (&o, sizeof o, opts_in, ODM_FIND_OPTS_MIN, "odm_find_opts_t", error) ||
-       !check_args (client, schema, error) || !check_filter_opt (o.checked_filter, schema, filter, error)) {
+       !odm_check_client_args (client, schema, error) || !check_filter_opt (o.checked_filter, schema, filter, error)) {
       return false;
    }
    if (o.skip > 0) {
@@ -782,7 +690,7 @@ odm_save (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm
 
    odm_violations_init (v);
    if (!odm_opts_load (&o, sizeof o, opts_in, ODM_WRITE_OPTS_MIN, "odm_write_opts_t", error) ||
-       !check_args (client, schema, error)) {
+       !odm_check_client_args (client, schema, error)) {
       goto done;
    }
    if (!doc) {
@@ -811,7 +719,7 @@ odm_save (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm
       bson_free (previous);
       previous = NULL; /* a stored document we cannot read: rules run as without it */
    }
-   if (!prepare_and_encode (schema, doc, prep_opts (&po, true, opts ? opts->now_ms : 0, previous), &enc, v, NULL,
+   if (!odm_prepare_encode (schema, doc, prep_opts (&po, true, opts ? opts->now_ms : 0, previous), &enc, v, NULL,
                             error)) {
       bson_destroy (&enc);
       odm_client_release (client, coll, mc);
@@ -938,7 +846,7 @@ odm_delete_with_opts (odm_client_t *client, const odm_schema_t *schema, const bs
       *deleted = 0;
    }
    if (!odm_opts_load (&o, sizeof o, opts_in, ODM_DELETE_OPTS_MIN, "odm_delete_opts_t", error) ||
-       !check_args (client, schema, error) || !check_filter_opt (o.checked_filter, schema, filter, error)) {
+       !odm_check_client_args (client, schema, error) || !check_filter_opt (o.checked_filter, schema, filter, error)) {
       return false;
    }
    add_mongoc_opts (&dopts, o.mongoc_opts);

@@ -117,6 +117,15 @@ odm_validators_run (const odm_schema_t *schema, const void *doc, odm_violations_
 void
 odm_hooks_post_save_bson (const odm_schema_t *schema, const bson_t *stored, bool is_update, int64_t now_ms);
 
+/* Whether CLIENT and SCHEMA are usable (ODM_ERROR_INVALID_ARGUMENT otherwise). */
+bool
+odm_check_client_args (odm_client_t *client, const odm_schema_t *schema, bson_error_t *error);
+/* Runs the pre-save path on DOC and encodes it into OUT (initialised here); violation paths
+ * get PREFIX ("3.") when non-NULL. */
+bool
+odm_prepare_encode (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *po, bson_t *out,
+                    odm_violations_t *v, const char *prefix, bson_error_t *error);
+
 /* Options structs (odm-client.h, "Options structs"): copies the caller's SRC (NULL = all
  * defaults) into DST (DST_SIZE bytes, zeroed first, its size member set). Refuses a size
  * below MIN_SIZE (the first published layout: never raise it when appending members) and

@@ -299,6 +299,336 @@ START_TEST (test_mongoc_opts_reach_every_call)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ bulk writes */
+
+/* Whether the server holds a document with ID. */
+static bool
+stored_id (odm_client_t *c, const odm_schema_t *s, const bson_value_t *id)
+{
+   bson_t f = BSON_INITIALIZER;
+   int64_t n;
+   bson_append_value (&f, "_id", 3, id);
+   n = raw_count (c, s, &f);
+   bson_destroy (&f);
+   return n == 1;
+}
+
+/* N quick actions at QA; the one at BAD (if < N) breaks a rule (no label). */
+static void
+quick_actions (odm_chat_quick_action_t *qa, size_t n, const char *prefix, size_t bad)
+{
+   size_t i;
+   for (i = 0; i < n; i++) {
+      quick_action (&qa[i], prefix, (int) i);
+      if (i == bad) {
+         bson_free (qa[i].label);
+         qa[i].label = NULL;
+      }
+   }
+}
+
+static void
+quick_actions_free (odm_chat_quick_action_t *qa, size_t n)
+{
+   size_t i;
+   for (i = 0; i < n; i++) {
+      odm_chat_quick_action_cleanup (&qa[i]);
+   }
+}
+
+/* Ordered: one invalid document means nothing is sent; unordered: the valid ones are
+ * stored. Every outcome says which, with the _id, checked against the server. */
+START_TEST (test_insert_many_validation_outcomes)
+{
+   odm_client_t *c = connect_or_fail ();
+   const odm_schema_t *s = &odm_chat_quick_action_schema;
+   odm_chat_quick_action_t qa[6];
+   odm_write_opts_t wo = ODM_WRITE_OPTS_INIT;
+   odm_bulk_result_t r;
+   odm_violations_t v;
+   bson_error_t err;
+   size_t i;
+
+   drop (c, s);
+   quick_actions (qa, 6, "val", 3);
+   wo.result = &r;
+   wo.now_ms = NOW;
+   ck_assert (!odm_insert_many (c, s, qa, 6, &wo, &v, &err));
+   ck_assert_msg (err.domain == ODM_ERROR_DOMAIN && err.code == ODM_ERROR_VALIDATION, "%s", err.message);
+   ck_assert_msg (odm_test_has_violation (&v, "3.label", "required", NULL), "%s", err.message);
+   ck_assert_int_eq (r.count, 6);
+   ck_assert_int_eq (r.invalid, 1);
+   ck_assert_int_eq (r.not_sent, 5);
+   ck_assert_int_eq (r.items[3].status, ODM_OUTCOME_INVALID);
+   ck_assert (odm_test_has_violation (&r.items[3].violations, "label", "required", NULL));
+   for (i = 0; i < 6; i++) {
+      ck_assert_int_eq (r.items[i].kind, ODM_OP_INSERT);
+      ck_assert_int_eq (r.items[i].id.value_type, BSON_TYPE_OID);
+   }
+   ck_assert_int_eq (raw_count (c, s, NULL), 0);
+   odm_bulk_result_cleanup (&r);
+   odm_violations_cleanup (&v);
+   quick_actions_free (qa, 6);
+
+   quick_actions (qa, 6, "val", 3);
+   wo.unordered = true;
+   ck_assert (!odm_insert_many (c, s, qa, 6, &wo, &v, &err));
+   ck_assert_int_eq (r.done, 5);
+   ck_assert_int_eq (r.invalid, 1);
+   for (i = 0; i < 6; i++) {
+      ck_assert_int_eq (r.items[i].status, i == 3 ? ODM_OUTCOME_INVALID : ODM_OUTCOME_DONE);
+      ck_assert_msg (stored_id (c, s, &r.items[i].id) == (i != 3), "document %zu", i);
+   }
+   ck_assert_int_eq (raw_count (c, s, NULL), 5);
+   odm_bulk_result_cleanup (&r);
+   odm_violations_cleanup (&v);
+   quick_actions_free (qa, 6);
+   odm_client_destroy (c);
+}
+END_TEST
+
+/* A duplicate key in the middle of a batch: ordered stops there (the ones before are
+ * stored, the ones after not sent), unordered stores every other one. The refused one
+ * carries a "unique" violation on the index's key. */
+START_TEST (test_insert_many_server_errors)
+{
+   odm_client_t *c = connect_or_fail ();
+   const odm_schema_t *s = &odm_chat_quick_action_schema;
+   odm_chat_quick_action_t qa[5];
+   odm_write_opts_t wo = ODM_WRITE_OPTS_INIT;
+   odm_bulk_result_t r;
+   odm_violations_t v;
+   bson_error_t err;
+   size_t i;
+   int round;
+
+   for (round = 0; round < 2; round++) {
+      bool unordered = round == 1;
+      drop (c, s);
+      ck_assert_msg (odm_indexes_ensure (c, s, NULL, &err), "%s", err.message);
+      quick_actions (qa, 5, unordered ? "dupu" : "dupo", 5);
+      bson_free (qa[2].actionId);
+      qa[2].actionId = bson_strdup (qa[0].actionId);
+      wo.result = &r;
+      wo.unordered = unordered;
+      wo.batch_size = 2; /* the duplicate is in the second request */
+      ck_assert (!odm_insert_many (c, s, qa, 5, &wo, &v, &err));
+      ck_assert_msg (err.domain == ODM_ERROR_DOMAIN && err.code == ODM_ERROR_DUPLICATE_KEY, "%u.%u %s", err.domain,
+                     err.code, err.message);
+      ck_assert_int_eq (r.items[2].status, ODM_OUTCOME_FAILED);
+      ck_assert (odm_test_has_violation (&r.items[2].violations, "actionId", "unique", NULL));
+      ck_assert (odm_test_has_violation (&v, "2.actionId", "unique", NULL));
+      for (i = 0; i < 5; i++) {
+         odm_outcome_status_t want = i < 2 ? ODM_OUTCOME_DONE
+                                     : i == 2 ? ODM_OUTCOME_FAILED
+                                     : unordered ? ODM_OUTCOME_DONE
+                                                 : ODM_OUTCOME_NOT_SENT;
+         ck_assert_msg (r.items[i].status == want, "%s: document %zu: status %d, want %d",
+                        unordered ? "unordered" : "ordered", i, (int) r.items[i].status, (int) want);
+         ck_assert_msg (stored_id (c, s, &r.items[i].id) == (want == ODM_OUTCOME_DONE), "document %zu", i);
+      }
+      odm_bulk_result_cleanup (&r);
+      odm_violations_cleanup (&v);
+      quick_actions_free (qa, 5);
+   }
+   odm_client_destroy (c);
+}
+END_TEST
+
+/* odm_bulk: inserts, checked updates and deletes in order, each with its outcome; an
+ * invalid update stops an ordered bulk before anything is sent. */
+START_TEST (test_bulk_mixed)
+{
+   odm_client_t *c = connect_or_fail ();
+   const odm_schema_t *s = &odm_chat_quick_action_schema;
+   odm_chat_quick_action_t qa[3];
+   odm_write_opts_t wo = ODM_WRITE_OPTS_INIT;
+   odm_bulk_t *b;
+   odm_bulk_result_t r;
+   bson_error_t err;
+   bson_t *f0 = BCON_NEW ("actionId", "mix-0"), *f1 = BCON_NEW ("actionId", "mix-1");
+   bson_t *good = BCON_NEW ("$set", "{", "label", "renamed", "}");
+   bson_t *typo = BCON_NEW ("$set", "{", "lable", "renamed", "}");
+   bson_t *wrong = BCON_NEW ("$set", "{", "label", BCON_INT32 (5), "}");
+   int round;
+
+   for (round = 0; round < 2; round++) {
+      bool unordered = round == 1;
+      drop (c, s);
+      quick_actions (qa, 3, "mix", 3);
+      wo.unordered = unordered;
+      b = odm_bulk_new (c, s, &wo, &err);
+      ck_assert_msg (b, "%s", err.message);
+      ck_assert (odm_bulk_insert (b, &qa[0], &err));
+      ck_assert (odm_bulk_insert (b, &qa[1], &err));
+      ck_assert (odm_bulk_update (b, f0, good, NULL, &err));
+      ck_assert (!odm_bulk_update (b, f1, typo, NULL, &err));
+      ck_assert_msg (strstr (err.message, "lable"), "%s", err.message);
+      ck_assert (!odm_bulk_update (b, f1, wrong, NULL, &err));
+      ck_assert (odm_bulk_delete (b, f1, false, &err));
+      ck_assert (odm_bulk_insert (b, &qa[2], &err));
+      ck_assert (!odm_bulk_execute (b, &r, &err));
+      ck_assert_int_eq (r.count, 7);
+      ck_assert_int_eq (r.items[3].status, ODM_OUTCOME_INVALID);
+      ck_assert_int_eq (r.items[4].status, ODM_OUTCOME_INVALID);
+      ck_assert (odm_test_has_violation (&r.items[3].violations, "lable", "unknown", NULL));
+      if (!unordered) {
+         ck_assert_int_eq (r.not_sent, 5);
+         ck_assert_int_eq (raw_count (c, s, NULL), 0);
+      } else {
+         bson_t *renamed = BCON_NEW ("actionId", "mix-0", "label", "renamed");
+         ck_assert_int_eq (r.done, 5);
+         ck_assert_int_eq (r.items[0].status, ODM_OUTCOME_DONE);
+         ck_assert_int_eq (r.items[2].kind, ODM_OP_UPDATE);
+         ck_assert_int_eq (r.items[2].matched, 1);
+         ck_assert_int_eq (r.items[2].modified, 1);
+         ck_assert_int_eq (r.items[5].kind, ODM_OP_DELETE);
+         ck_assert_int_eq (r.items[5].deleted, 1);
+         ck_assert_int_eq (raw_count (c, s, NULL), 2);
+         ck_assert_int_eq (raw_count (c, s, renamed), 1);
+         ck_assert (stored_id (c, s, &r.items[6].id));
+         bson_destroy (renamed);
+      }
+      /* a bulk runs once */
+      ck_assert (!odm_bulk_execute (b, NULL, &err));
+      odm_bulk_result_cleanup (&r);
+      odm_bulk_destroy (b);
+      quick_actions_free (qa, 3);
+   }
+
+   /* all valid, ordered: every operation DONE */
+   drop (c, s);
+   quick_actions (qa, 3, "mix", 3);
+   wo.unordered = false;
+   b = odm_bulk_new (c, s, &wo, &err);
+   ck_assert (odm_bulk_insert (b, &qa[0], &err));
+   ck_assert (odm_bulk_insert (b, &qa[1], &err));
+   ck_assert (odm_bulk_update (b, f0, good, NULL, &err));
+   ck_assert (odm_bulk_delete (b, f1, false, &err));
+   ck_assert_msg (odm_bulk_execute (b, &r, &err), "%s", err.message);
+   ck_assert_int_eq (r.done, 4);
+   ck_assert_int_eq (raw_count (c, s, NULL), 1);
+   odm_bulk_result_cleanup (&r);
+   odm_bulk_destroy (b);
+   quick_actions_free (qa, 3);
+
+   bson_destroy (f0);
+   bson_destroy (f1);
+   bson_destroy (good);
+   bson_destroy (typo);
+   bson_destroy (wrong);
+   odm_client_destroy (c);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ outage */
+
+typedef struct {
+   const char *ctl;
+   int inserts_started;
+   int stop_at; /* the insert command (1-based) before which the server is stopped */
+   bool stopped;
+} outage_t;
+
+static void
+stop_before_insert (const mongoc_apm_command_started_t *event)
+{
+   outage_t *o = mongoc_apm_command_started_get_context (event);
+   if (strcmp (mongoc_apm_command_started_get_command_name (event), "insert") != 0) {
+      return;
+   }
+   if (++o->inserts_started == o->stop_at) {
+      char cmd[2048];
+      snprintf (cmd, sizeof cmd, "%s stop", o->ctl);
+      ck_assert_int_eq (system (cmd), 0);
+      o->stopped = true;
+   }
+}
+
+/* 10,000 documents in requests of 500; the server is stopped just as the 9th request is
+ * sent (from libmongoc's command-started event, in the inserting thread: no race). The
+ * first 8 requests' documents are DONE, the 9th request's UNKNOWN (sent, no reply; asking
+ * the server then fails too), the rest NOT_SENT. Once the server is back, odm_bulk_verify
+ * asks it: nothing is UNKNOWN any more, and every outcome agrees with what the server
+ * holds (FerretDB keeps its data over the restart; mongo-java-server is in memory and
+ * comes back empty, which is checked instead). */
+START_TEST (test_insert_many_cut_by_outage)
+{
+   const char *ctl = getenv ("ODM_TEST_RESTART");
+   const char *srv = getenv ("ODM_TEST_SERVER");
+   bool persistent = srv && strcmp (srv, "mongo-java-server") != 0;
+   const odm_schema_t *s = &odm_chat_quick_action_schema;
+   const size_t n = 10000, batch = 500;
+   odm_chat_quick_action_t *qa = bson_malloc0 (n * sizeof *qa);
+   odm_write_opts_t wo = ODM_WRITE_OPTS_INIT;
+   mongoc_apm_callbacks_t *cbs = mongoc_apm_callbacks_new ();
+   outage_t o = {ctl, 0, 9, false};
+   odm_client_t *c;
+   odm_bulk_result_t r;
+   odm_violations_t v;
+   bson_error_t err;
+   char cmd[2048];
+   size_t i;
+   int tries;
+   bool back = false;
+
+   ck_assert_msg (ctl && *ctl, "ODM_TEST_RESTART is not set (scripts/live-tests.sh sets it)");
+   c = connect_or_fail ();
+   mongoc_apm_set_command_started_cb (cbs, stop_before_insert);
+   ck_assert (mongoc_client_pool_set_apm_callbacks (odm_client_pool (c), cbs, &o));
+   drop (c, s);
+   quick_actions (qa, n, "outage", n);
+   wo.result = &r;
+   wo.batch_size = batch;
+   ck_assert (!odm_insert_many (c, s, qa, n, &wo, &v, &err));
+   ck_assert (o.stopped);
+   ck_assert_msg (err.domain != ODM_ERROR_DOMAIN && err.message[0], "%u.%u %s", err.domain, err.code, err.message);
+   ck_assert_int_eq (r.count, n);
+   ck_assert_int_eq (r.done, 8 * batch);
+   ck_assert_int_eq (r.unknown, batch);
+   ck_assert_int_eq (r.not_sent, n - 9 * batch);
+   for (i = 0; i < n; i++) {
+      odm_outcome_status_t want = i < 8 * batch   ? ODM_OUTCOME_DONE
+                                  : i < 9 * batch ? ODM_OUTCOME_UNKNOWN
+                                                  : ODM_OUTCOME_NOT_SENT;
+      ck_assert_msg (r.items[i].status == want, "document %zu: %d, want %d", i, (int) r.items[i].status, (int) want);
+   }
+   /* the server is away: verify fails and changes nothing */
+   ck_assert (!odm_bulk_verify (c, s, &r, &err));
+   ck_assert_int_eq (r.unknown, batch);
+
+   snprintf (cmd, sizeof cmd, "%s start", ctl);
+   ck_assert_int_eq (system (cmd), 0);
+   for (tries = 0; tries < 40 && !back; tries++) {
+      back = odm_client_ping (c, &err);
+   }
+   ck_assert_msg (back, "no recovery after restart: %s", err.message);
+   ck_assert_msg (odm_bulk_verify (c, s, &r, &err), "%s", err.message);
+   ck_assert_int_eq (r.unknown, 0);
+   if (persistent) {
+      int64_t held = raw_count (c, s, NULL);
+      ck_assert_int_eq (held, (int64_t) r.done);
+      for (i = 0; i < n; i += 7) { /* every 7th, and the boundaries below */
+         ck_assert_msg (stored_id (c, s, &r.items[i].id) == (r.items[i].status == ODM_OUTCOME_DONE), "document %zu", i);
+      }
+      for (i = 8 * batch - 2; i < 9 * batch + 2; i++) {
+         ck_assert_msg (stored_id (c, s, &r.items[i].id) == (r.items[i].status == ODM_OUTCOME_DONE), "document %zu", i);
+      }
+   } else {
+      ck_assert_int_eq (raw_count (c, s, NULL), 0); /* in memory: the restart emptied it */
+      for (i = 8 * batch; i < 9 * batch; i++) {
+         ck_assert_int_eq (r.items[i].status, ODM_OUTCOME_NOT_SENT);
+      }
+   }
+   odm_bulk_result_cleanup (&r);
+   odm_violations_cleanup (&v);
+   quick_actions_free (qa, n);
+   bson_free (qa);
+   odm_client_destroy (c);
+   mongoc_apm_callbacks_destroy (cbs);
+}
+END_TEST
+
 static void
 quiet_log (mongoc_log_level_t level, const char *domain, const char *message, void *data)
 {
@@ -318,6 +648,14 @@ layer_suite (void)
    mongoc_log_set_handler (quiet_log, NULL);
    tcase_set_timeout (tc, 120);
    tcase_add_test (tc, test_mongoc_opts_reach_every_call);
+   tcase_add_test (tc, test_insert_many_validation_outcomes);
+   tcase_add_test (tc, test_insert_many_server_errors);
+   tcase_add_test (tc, test_bulk_mixed);
+   suite_add_tcase (s, tc);
+   /* Its own case, excluded where the server cannot be restarted (CK_EXCLUDE_TCASES=outage). */
+   tc = tcase_create ("outage");
+   tcase_set_timeout (tc, 180);
+   tcase_add_test (tc, test_insert_many_cut_by_outage);
    suite_add_tcase (s, tc);
    return s;
 }

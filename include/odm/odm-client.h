@@ -85,10 +85,52 @@ odm_client_uri (const odm_client_t *client);
 ODM_API bool
 odm_client_ping (odm_client_t *client, bson_error_t *error);
 
+/* ------------------------------------------------------------------ outcomes */
+
+/* What happened to one document (or one operation) of a bulk write. */
+typedef enum {
+   ODM_OUTCOME_NOT_SENT = 0, /* never sent: an ordered bulk stopped before it (or nothing was sent) */
+   ODM_OUTCOME_INVALID,      /* refused by libodm's checks before sending: violations say why */
+   ODM_OUTCOME_DONE,         /* acknowledged by the server */
+   ODM_OUTCOME_FAILED,       /* the server (or the driver) refused it: not written; error says why */
+   ODM_OUTCOME_UNKNOWN       /* sent, and the reply was lost (the server went away): it may be
+                              * stored; odm_bulk_verify asks the server */
+} odm_outcome_status_t;
+
+typedef enum { ODM_OP_INSERT = 0, ODM_OP_UPDATE, ODM_OP_DELETE } odm_op_kind_t;
+
+typedef struct {
+   odm_op_kind_t kind;
+   odm_outcome_status_t status;
+   bson_value_t id;              /* inserts: the document's _id (set once prepared); else BSON_TYPE_EOD */
+   odm_violations_t violations;  /* INVALID: every broken rule; FAILED on a unique index: "unique" */
+   bson_error_t error;           /* INVALID, FAILED, UNKNOWN: why (domain and code, docs/errors.md) */
+   int64_t matched;              /* updates: documents matched */
+   int64_t modified;             /* updates: documents modified */
+   int64_t deleted;              /* deletes: documents deleted */
+} odm_outcome_t;
+
+/* The outcome of every operation of a bulk write, in the order they were given. */
+typedef struct {
+   odm_outcome_t *items;
+   size_t count;
+   size_t done, invalid, failed, unknown, not_sent; /* how many items have each status */
+} odm_bulk_result_t;
+
+/* Frees what a bulk result holds (and zeroes it). Safe on a zeroed result. */
+ODM_API void
+odm_bulk_result_cleanup (odm_bulk_result_t *result);
+
 typedef struct {
    size_t size;               /* sizeof (odm_write_opts_t): use ODM_WRITE_OPTS_INIT */
    int64_t now_ms;            /* clock for defaults and timestamps; 0 = the real clock */
    const bson_t *mongoc_opts; /* passed to libmongoc (writeConcern, ...), or NULL */
+   /* odm_insert_many and odm_bulk only: */
+   bool unordered;            /* MongoDB's ordered:false: valid documents are sent even when
+                               * others are invalid, and a server error does not stop the rest */
+   size_t batch_size;         /* documents per request; 0 = 1000 */
+   odm_bulk_result_t *result; /* per-document outcomes, when non-NULL (initialised by the call;
+                               * odm_bulk_result_cleanup it) */
 } odm_write_opts_t;
 
 #define ODM_WRITE_OPTS_INIT {.size = sizeof (odm_write_opts_t)}
@@ -98,11 +140,25 @@ ODM_API bool
 odm_insert_one (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm_write_opts_t *opts,
                 odm_violations_t *violations, bson_error_t *error);
 
-/* Inserts N structs stored contiguously at DOCS. All are prepared first; if any is
- * invalid nothing is sent and violation paths start with the document's index ("3.name"). */
+/* Inserts N structs stored contiguously at DOCS, in requests of OPTS->batch_size.
+ * Every document is prepared first (its _id filled). Ordered (the default): if any is
+ * invalid nothing is sent; a server error stops the rest. Unordered: the valid ones are
+ * sent and every server error is reported. VIOLATIONS gathers every document's violations
+ * with paths prefixed by its index ("3.name"). Returns true when every document was
+ * stored. OPTS->result, when given, receives each document's outcome: its _id and DONE,
+ * INVALID (violations), FAILED (the server's error; a duplicate key has "unique"
+ * violations), NOT_SENT, or UNKNOWN when the server went away with the request in flight
+ * (libodm then asks the server for those _ids once; if that fails too they stay UNKNOWN
+ * and odm_bulk_verify can ask again later). */
 ODM_API bool
 odm_insert_many (odm_client_t *client, const odm_schema_t *schema, void *docs, size_t n,
                  const odm_write_opts_t *opts, odm_violations_t *violations, bson_error_t *error);
+
+/* Resolves the UNKNOWN inserts of RESULT by asking the server which of their _ids it
+ * holds: found ones become DONE, missing ones NOT_SENT (not stored). Call it once the
+ * server is reachable again. Fails (RESULT unchanged) when the server cannot be asked. */
+ODM_API bool
+odm_bulk_verify (odm_client_t *client, const odm_schema_t *schema, odm_bulk_result_t *result, bson_error_t *error);
 
 /* Finds one document; *FOUND tells whether one matched. OUT is initialised here, always. */
 ODM_API bool
@@ -243,6 +299,45 @@ typedef struct {
 ODM_API bool
 odm_delete_with_opts (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter,
                       const odm_delete_opts_t *opts, int64_t *deleted, bson_error_t *error);
+
+/* A bulk of mixed operations on one collection (Mongoose's bulkWrite), run in the order
+ * given by odm_bulk_execute. Inserts are prepared and validated when added; updates are
+ * checked against the spec when added (odm_update_plan) and run through odm_update when
+ * executed (its direct or checked path, one request each: the engine's guards need each
+ * update's own matched count, which a bulk reply does not give); consecutive inserts go
+ * in one request per batch_size documents; deletes are one request each. Ordered (the
+ * default): nothing is sent when any operation is invalid, and the first failure stops
+ * the rest; unordered: invalid operations are skipped and failures do not stop the rest. */
+typedef struct _odm_bulk_t odm_bulk_t;
+
+/* OPTS (may be NULL) is copied; its result member is ignored (see odm_bulk_execute). */
+ODM_API odm_bulk_t *
+odm_bulk_new (odm_client_t *client, const odm_schema_t *schema, const odm_write_opts_t *opts, bson_error_t *error);
+
+/* Adds an insert of DOC: runs odm_prepare on it now (its _id is filled). Returns false when
+ * DOC is invalid (the operation is kept, as INVALID, with its violations). */
+ODM_API bool
+odm_bulk_insert (odm_bulk_t *bulk, void *doc, bson_error_t *error);
+
+/* Adds odm_update (FILTER, UPDATE, OPTS) (OPTS may be NULL; its result member is ignored,
+ * the outcome has the counts). Returns false when UPDATE is refused by odm_update_plan (the
+ * operation is kept, as INVALID). */
+ODM_API bool
+odm_bulk_update (odm_bulk_t *bulk, const bson_t *filter, const bson_t *update, const odm_update_opts_t *opts,
+                 bson_error_t *error);
+
+/* Adds a delete of one (or with MULTI every) document matching FILTER. */
+ODM_API bool
+odm_bulk_delete (odm_bulk_t *bulk, const bson_t *filter, bool multi, bson_error_t *error);
+
+/* Runs the operations. RESULT (may be NULL; initialised here, always) receives one outcome
+ * per operation in the order added. Returns true when every operation is DONE. A bulk runs
+ * once. */
+ODM_API bool
+odm_bulk_execute (odm_bulk_t *bulk, odm_bulk_result_t *result, bson_error_t *error);
+
+ODM_API void
+odm_bulk_destroy (odm_bulk_t *bulk);
 
 /* Checks FILTER against SCHEMA before it is sent, for filters that carry request data:
  * refuses server-side JavaScript anywhere ($where, $function, $accumulator, also inside
