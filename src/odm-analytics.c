@@ -645,15 +645,19 @@ odm_aggregate_with_opts (odm_client_t *client, const odm_schema_t *schema, const
    if (!odm_opts_load (&o, sizeof o, opts_in, ODM_AGGREGATE_OPTS_MIN, "odm_aggregate_opts_t", error)) {
       return false;
    }
+   if (!odm_check_session (client, o.session, o.mongoc_opts, error)) {
+      return false;
+   }
    if (o.mongoc_opts) {
       bson_concat (&opts, o.mongoc_opts);
    }
+   odm_session_append (o.session, &opts);
    if (!odm_aggregation_pipeline (agg, params, &pipeline, error)) {
       bson_destroy (&opts);
       bson_destroy (&pipeline);
       return false;
    }
-   coll = odm_client_collection (client, schema, &mc);
+   coll = odm_client_collection_for (client, o.session, schema, &mc);
    cur = mongoc_collection_aggregate (coll, MONGOC_QUERY_NONE, &pipeline, &opts, o.read_prefs);
    while (ok && mongoc_cursor_next (cur, &d)) {
       if (count == cap) {
@@ -670,7 +674,7 @@ odm_aggregate_with_opts (odm_client_t *client, const odm_schema_t *schema, const
       ok = false;
    }
    mongoc_cursor_destroy (cur);
-   odm_client_release (client, coll, mc);
+   odm_client_release_for (client, o.session, coll, mc);
    bson_destroy (&pipeline);
    bson_destroy (&opts);
    if (!ok) {

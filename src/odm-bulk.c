@@ -118,7 +118,8 @@ value_eq (const bson_value_t *a, const bson_value_t *b)
 
 /* Asks COLL which of ITEMS' UNKNOWN inserts it holds. */
 static bool
-verify_in (mongoc_collection_t *coll, odm_outcome_t *items, size_t n, bson_error_t *error)
+verify_in (mongoc_collection_t *coll, const odm_session_t *session, odm_outcome_t *items, size_t n,
+           bson_error_t *error)
 {
    size_t i = 0;
    while (i < n) {
@@ -151,6 +152,7 @@ verify_in (mongoc_collection_t *coll, odm_outcome_t *items, size_t n, bson_error
       BSON_APPEND_DOCUMENT_BEGIN (&opts, "projection", &proj);
       BSON_APPEND_INT32 (&proj, "_id", 1);
       bson_append_document_end (&opts, &proj);
+      odm_session_append (session, &opts);
       cur = mongoc_collection_find_with_opts (coll, &filter, &opts, NULL);
       while (mongoc_cursor_next (cur, &d)) {
          bson_iter_t it;
@@ -201,7 +203,7 @@ odm_bulk_verify (odm_client_t *client, const odm_schema_t *schema, odm_bulk_resu
    copy = bson_malloc (result->count * sizeof *copy);
    memcpy (copy, result->items, result->count * sizeof *copy);
    coll = odm_client_collection (client, schema, &mc);
-   ok = verify_in (coll, copy, result->count, error);
+   ok = verify_in (coll, NULL, copy, result->count, error);
    odm_client_release (client, coll, mc);
    if (ok) {
       size_t i;
@@ -247,6 +249,7 @@ send_inserts (mongoc_collection_t *coll, const odm_schema_t *schema, const odm_w
       if (o->mongoc_opts) {
          bson_copy_to_excluding_noinit (o->mongoc_opts, &bopts, "ordered", NULL);
       }
+      odm_session_append (o->session, &bopts);
       b = mongoc_collection_create_bulk_operation_with_opts (coll, &bopts);
       bson_destroy (&bopts);
       for (k = 0; k < m && ok; k++) {
@@ -384,7 +387,7 @@ odm_bulk_new (odm_client_t *client, const odm_schema_t *schema, const odm_write_
    odm_bulk_t *b;
    odm_write_opts_t o;
    if (!odm_opts_load (&o, sizeof o, opts, ODM_WRITE_OPTS_MIN, "odm_write_opts_t", error) ||
-       !odm_check_client_args (client, schema, error)) {
+       !odm_check_client_args (client, schema, error) || !odm_check_session (client, o.session, o.mongoc_opts, error)) {
       return NULL;
    }
    b = bson_malloc0 (sizeof *b);
@@ -501,6 +504,9 @@ odm_bulk_update (odm_bulk_t *b, const bson_t *filter, const bson_t *update, cons
    if (!op->uo.now_ms) {
       op->uo.now_ms = b->opts.now_ms;
    }
+   if (!op->uo.session) {
+      op->uo.session = b->opts.session;
+   }
    op->doc = filter ? bson_copy (filter) : bson_new ();
    op->update = update ? bson_copy (update) : bson_new ();
    b->count++;
@@ -573,7 +579,7 @@ run (odm_bulk_t *b)
 {
    size_t i = 0, *idx = bson_malloc ((b->count ? b->count : 1) * sizeof *idx);
    mongoc_client_t *mc;
-   mongoc_collection_t *coll = odm_client_collection (b->client, b->schema, &mc);
+   mongoc_collection_t *coll = odm_client_collection_for (b->client, b->opts.session, b->schema, &mc);
    bool go_on = true;
 
    while (i < b->count && go_on) {
@@ -609,6 +615,7 @@ run (odm_bulk_t *b)
          odm_delete_opts_t dopts = ODM_DELETE_OPTS_INIT;
          dopts.multi = op->multi;
          dopts.mongoc_opts = b->opts.mongoc_opts;
+         dopts.session = b->opts.session;
          oc->status = odm_delete_with_opts (b->client, b->schema, op->doc, &dopts, &oc->deleted, &oc->error)
                          ? ODM_OUTCOME_DONE
                          : status_of (&oc->error);
@@ -620,9 +627,9 @@ run (odm_bulk_t *b)
    }
    if (any_unknown (b->out, b->count)) {
       bson_error_t ignore;
-      verify_in (coll, b->out, b->count, &ignore); /* once; the caller can retry with odm_bulk_verify */
+      verify_in (coll, b->opts.session, b->out, b->count, &ignore); /* once; the caller can retry with odm_bulk_verify */
    }
-   odm_client_release (b->client, coll, mc);
+   odm_client_release_for (b->client, b->opts.session, coll, mc);
    bson_free (idx);
 }
 

@@ -11,8 +11,15 @@ struct _odm_client_t {
    char *db;
 };
 
+struct _odm_session_t {
+   odm_client_t *client;
+   mongoc_client_t *mc;
+   mongoc_client_session_t *cs;
+};
+
 struct _odm_cursor_t {
    odm_client_t *client;
+   odm_session_t *session;
    mongoc_client_t *mc;
    mongoc_collection_t *coll;
    mongoc_cursor_t *cursor;
@@ -108,6 +115,139 @@ odm_client_release (odm_client_t *client, mongoc_collection_t *coll, mongoc_clie
 {
    mongoc_collection_destroy (coll);
    mongoc_client_pool_push (client->pool, mc);
+}
+
+mongoc_collection_t *
+odm_client_collection_for (odm_client_t *client, odm_session_t *session, const odm_schema_t *schema,
+                           mongoc_client_t **mc)
+{
+   if (!session) {
+      return odm_client_collection (client, schema, mc);
+   }
+   *mc = session->mc;
+   return mongoc_client_get_collection (*mc, client->db, schema->collection);
+}
+
+void
+odm_client_release_for (odm_client_t *client, odm_session_t *session, mongoc_collection_t *coll,
+                        mongoc_client_t *mc)
+{
+   if (!session) {
+      odm_client_release (client, coll, mc);
+   } else {
+      mongoc_collection_destroy (coll); /* the client stays with the session */
+   }
+}
+
+/* ------------------------------------------------------------------ sessions */
+
+odm_session_t *
+odm_client_start_session (odm_client_t *client, const mongoc_session_opt_t *opts, bson_error_t *error)
+{
+   odm_session_t *s;
+   mongoc_client_t *mc;
+   mongoc_client_session_t *cs;
+   if (!client) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "client is NULL");
+      return NULL;
+   }
+   mc = mongoc_client_pool_pop (client->pool);
+   if (!(cs = mongoc_client_start_session (mc, opts, error))) {
+      mongoc_client_pool_push (client->pool, mc);
+      return NULL;
+   }
+   s = bson_malloc0 (sizeof *s);
+   s->client = client;
+   s->mc = mc;
+   s->cs = cs;
+   return s;
+}
+
+void
+odm_session_end (odm_session_t *session)
+{
+   if (!session) {
+      return;
+   }
+   mongoc_client_session_destroy (session->cs); /* aborts an open transaction */
+   mongoc_client_pool_push (session->client->pool, session->mc);
+   bson_free (session);
+}
+
+odm_client_t *
+odm_session_client (odm_session_t *session)
+{
+   return session ? session->client : NULL;
+}
+
+mongoc_client_session_t *
+odm_session_mongoc (odm_session_t *session)
+{
+   return session ? session->cs : NULL;
+}
+
+void
+odm_session_append (const odm_session_t *session, bson_t *opts)
+{
+   if (session) {
+      mongoc_client_session_append (session->cs, opts, NULL);
+   }
+}
+
+bool
+odm_check_session (odm_client_t *client, const odm_session_t *session, const bson_t *mongoc_opts,
+                   bson_error_t *error)
+{
+   if (session && session->client != client) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, "opts.session",
+                     "the session was started by another odm_client_t");
+      return false;
+   }
+   if (mongoc_opts && bson_has_field (mongoc_opts, "sessionId")) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, "opts.mongoc_opts.sessionId",
+                     "pass an odm_session_t in opts.session (a libmongoc session from another pooled client "
+                     "fails with \"Invalid sessionId\")");
+      return false;
+   }
+   return true;
+}
+
+typedef struct {
+   odm_session_t *session;
+   odm_transaction_fn fn;
+   void *ctx;
+} txn_ctx_t;
+
+static bool
+txn_body (mongoc_client_session_t *cs, void *ctx, bson_t **reply, bson_error_t *error)
+{
+   txn_ctx_t *t = ctx;
+   bson_error_t local;
+   bool ok;
+   (void) cs;
+   (void) reply;
+   memset (&local, 0, sizeof local);
+   ok = t->fn (t->session, t->ctx, error ? error : &local);
+   if (!ok && error && !error->code && !error->domain) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "the transaction body returned false without an error");
+   }
+   return ok;
+}
+
+bool
+odm_with_transaction (odm_session_t *session, odm_transaction_fn fn, void *ctx,
+                      const mongoc_transaction_opt_t *txn_opts, bson_error_t *error)
+{
+   txn_ctx_t t = {session, fn, ctx};
+   bson_t reply;
+   bool ok;
+   if (!session || !fn) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "session or body is NULL");
+      return false;
+   }
+   ok = mongoc_client_session_with_transaction (session->cs, txn_body, txn_opts, &t, &reply, error);
+   bson_destroy (&reply);
+   return ok;
 }
 
 bool
@@ -478,7 +618,9 @@ odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter
    bson_t mopts = BSON_INITIALIZER, empty = BSON_INITIALIZER;
 
    if (!odm_opts_load (&o, sizeof o, opts_in, ODM_FIND_OPTS_MIN, "odm_find_opts_t", error) ||
-       !odm_check_client_args (client, schema, error) || !check_filter_opt (opts->checked_filter, schema, filter, error)) {
+       !odm_check_client_args (client, schema, error) ||
+       !odm_check_session (client, opts->session, opts->mongoc_opts, error) ||
+       !check_filter_opt (opts->checked_filter, schema, filter, error)) {
       return NULL;
    }
    if (opts->sort) {
@@ -491,11 +633,13 @@ odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter
       BSON_APPEND_INT64 (&mopts, "limit", opts->limit);
    }
    add_mongoc_opts (&mopts, opts->mongoc_opts);
+   odm_session_append (opts->session, &mopts);
    c = bson_malloc0 (sizeof *c);
    c->client = client;
+   c->session = opts->session;
    c->schema = schema;
    c->flags = opts->decode_flags;
-   c->coll = odm_client_collection (client, schema, &c->mc);
+   c->coll = odm_client_collection_for (client, c->session, schema, &c->mc);
    c->cursor = mongoc_collection_find_with_opts (c->coll, filter ? filter : &empty, &mopts, opts->read_prefs);
    bson_destroy (&mopts);
    bson_destroy (&empty);
@@ -542,7 +686,7 @@ odm_cursor_destroy (odm_cursor_t *c)
       return;
    }
    mongoc_cursor_destroy (c->cursor);
-   odm_client_release (c->client, c->coll, c->mc);
+   odm_client_release_for (c->client, c->session, c->coll, c->mc);
    bson_free (c);
 }
 
@@ -615,7 +759,8 @@ odm_count_with_opts (odm_client_t *client, const odm_schema_t *schema, const bso
       *count = 0;
    }
    if (!odm_opts_load (&o, sizeof o, opts_in, ODM_FIND_OPTS_MIN, "odm_find_opts_t", error) ||
-       !odm_check_client_args (client, schema, error) || !check_filter_opt (o.checked_filter, schema, filter, error)) {
+       !odm_check_client_args (client, schema, error) || !odm_check_session (client, o.session, o.mongoc_opts, error) ||
+       !check_filter_opt (o.checked_filter, schema, filter, error)) {
       return false;
    }
    if (o.skip > 0) {
@@ -625,9 +770,10 @@ odm_count_with_opts (odm_client_t *client, const odm_schema_t *schema, const bso
       BSON_APPEND_INT64 (&copts, "limit", o.limit);
    }
    add_mongoc_opts (&copts, o.mongoc_opts);
-   coll = odm_client_collection (client, schema, &mc);
+   odm_session_append (o.session, &copts);
+   coll = odm_client_collection_for (client, o.session, schema, &mc);
    n = mongoc_collection_count_documents (coll, filter ? filter : &empty, &copts, o.read_prefs, NULL, error);
-   odm_client_release (client, coll, mc);
+   odm_client_release_for (client, o.session, coll, mc);
    bson_destroy (&copts);
    if (count) {
       *count = n < 0 ? 0 : n;
@@ -655,13 +801,15 @@ odm_conditional_filter (const bson_t *stored, bson_t *filter)
 
 /* Reads the stored document with ID as BSON (NULL when absent). */
 static bool
-read_raw (mongoc_collection_t *coll, const bson_t *filter, bson_t **out, bson_error_t *error)
+read_raw (mongoc_collection_t *coll, const odm_session_t *session, const bson_t *filter, bson_t **out,
+          bson_error_t *error)
 {
    bson_t opts = BSON_INITIALIZER;
    mongoc_cursor_t *cur;
    const bson_t *doc;
    bool ok;
    BSON_APPEND_INT32 (&opts, "limit", 1);
+   odm_session_append (session, &opts);
    cur = mongoc_collection_find_with_opts (coll, filter, &opts, NULL);
    *out = NULL;
    if (mongoc_cursor_next (cur, &doc)) {
@@ -690,7 +838,7 @@ odm_save (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm
 
    odm_violations_init (v);
    if (!odm_opts_load (&o, sizeof o, opts_in, ODM_WRITE_OPTS_MIN, "odm_write_opts_t", error) ||
-       !odm_check_client_args (client, schema, error)) {
+       !odm_check_client_args (client, schema, error) || !odm_check_session (client, o.session, o.mongoc_opts, error)) {
       goto done;
    }
    if (!doc) {
@@ -703,13 +851,13 @@ odm_save (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm
    }
    id = ODM_AT_CONST (doc, schema->root->fields[0].offset);
    BSON_APPEND_OID (&filter, "_id", id);
-   coll = odm_client_collection (client, schema, &mc);
-   if (!read_raw (coll, &filter, &stored, error)) {
-      odm_client_release (client, coll, mc);
+   coll = odm_client_collection_for (client, o.session, schema, &mc);
+   if (!read_raw (coll, o.session, &filter, &stored, error)) {
+      odm_client_release_for (client, o.session, coll, mc);
       goto done;
    }
    if (!stored) {
-      odm_client_release (client, coll, mc);
+      odm_client_release_for (client, o.session, coll, mc);
       odm_set_error (error, ODM_ERROR_NOT_FOUND, NULL, "%s: no document with this _id to save", schema->collection);
       goto done;
    }
@@ -722,7 +870,7 @@ odm_save (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm
    if (!odm_prepare_encode (schema, doc, prep_opts (&po, true, opts ? opts->now_ms : 0, previous), &enc, v, NULL,
                             error)) {
       bson_destroy (&enc);
-      odm_client_release (client, coll, mc);
+      odm_client_release_for (client, o.session, coll, mc);
       goto done;
    }
    {
@@ -766,14 +914,22 @@ odm_save (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm
       }
       bson_append_document_end (&cond, &vc);
       set_version (&enc, (has_loaded || has_stored) ? ver + 1 : 1);
-      ok = mongoc_collection_replace_one (coll, &cond, &enc, opts ? opts->mongoc_opts : NULL, &reply, error);
+      bson_t ropts = BSON_INITIALIZER;
+      add_mongoc_opts (&ropts, opts->mongoc_opts);
+      odm_session_append (o.session, &ropts);
+      ok = mongoc_collection_replace_one (coll, &cond, &enc, &ropts, &reply, error);
+      bson_destroy (&ropts);
       bson_destroy (&cond);
       if (!ok) {
          odm_map_duplicate_doc (schema, error, v, coll, &enc);
       } else {
          bson_iter_t it;
          if (bson_iter_init_find (&it, &reply, "matchedCount") && bson_iter_as_int64 (&it) == 0) {
-            int64_t still = mongoc_collection_count_documents (coll, &filter, NULL, NULL, NULL, NULL);
+            bson_t sopts = BSON_INITIALIZER;
+            int64_t still;
+            odm_session_append (o.session, &sopts);
+            still = mongoc_collection_count_documents (coll, &filter, &sopts, NULL, NULL, NULL);
+            bson_destroy (&sopts);
             if (still > 0) {
                odm_set_error (error, ODM_ERROR_CONFLICT, NULL,
                               "%s: the document changed since it was loaded (version %" PRId64 " is no longer "
@@ -808,7 +964,7 @@ odm_save (odm_client_t *client, const odm_schema_t *schema, void *doc, const odm
    }
    bson_destroy (&reply);
    bson_destroy (&enc);
-   odm_client_release (client, coll, mc);
+   odm_client_release_for (client, o.session, coll, mc);
 done:
    if (previous) {
       odm_cleanup (schema, previous);
@@ -846,11 +1002,13 @@ odm_delete_with_opts (odm_client_t *client, const odm_schema_t *schema, const bs
       *deleted = 0;
    }
    if (!odm_opts_load (&o, sizeof o, opts_in, ODM_DELETE_OPTS_MIN, "odm_delete_opts_t", error) ||
-       !odm_check_client_args (client, schema, error) || !check_filter_opt (o.checked_filter, schema, filter, error)) {
+       !odm_check_client_args (client, schema, error) || !odm_check_session (client, o.session, o.mongoc_opts, error) ||
+       !check_filter_opt (o.checked_filter, schema, filter, error)) {
       return false;
    }
    add_mongoc_opts (&dopts, o.mongoc_opts);
-   coll = odm_client_collection (client, schema, &mc);
+   odm_session_append (o.session, &dopts);
+   coll = odm_client_collection_for (client, o.session, schema, &mc);
    if (o.multi) {
       ok = mongoc_collection_delete_many (coll, filter ? filter : &empty, &dopts, &reply, error);
    } else {
@@ -864,6 +1022,6 @@ odm_delete_with_opts (odm_client_t *client, const odm_schema_t *schema, const bs
       }
    }
    bson_destroy (&reply);
-   odm_client_release (client, coll, mc);
+   odm_client_release_for (client, o.session, coll, mc);
    return ok;
 }

@@ -94,6 +94,21 @@ mongoc_collection_t *
 odm_client_collection (odm_client_t *client, const odm_schema_t *schema, mongoc_client_t **mc);
 void
 odm_client_release (odm_client_t *client, mongoc_collection_t *coll, mongoc_client_t *mc);
+/* The same with SESSION (may be NULL): its pinned client instead of one from the pool. */
+mongoc_collection_t *
+odm_client_collection_for (odm_client_t *client, odm_session_t *session, const odm_schema_t *schema,
+                           mongoc_client_t **mc);
+void
+odm_client_release_for (odm_client_t *client, odm_session_t *session, mongoc_collection_t *coll,
+                        mongoc_client_t *mc);
+/* Appends SESSION's lsid to a libmongoc options document (nothing when SESSION is NULL). */
+void
+odm_session_append (const odm_session_t *session, bson_t *opts);
+/* Whether SESSION (may be NULL) can be used with CLIENT, and MONGOC_OPTS carries no
+ * libmongoc session of its own (ODM_ERROR_INVALID_ARGUMENT otherwise). */
+bool
+odm_check_session (odm_client_t *client, const odm_session_t *session, const bson_t *mongoc_opts,
+                   bson_error_t *error);
 /* Turns a duplicate-key ERROR into ODM_ERROR_DUPLICATE_KEY plus "unique" violations on the
  * index's key paths, asking the server (COLL) which unique index holds DOC's keys when the
  * message names none. */

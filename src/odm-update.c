@@ -1760,6 +1760,7 @@ direct_one (upd_t *u, const bson_t *filter, bool many, int64_t *matched, bool *h
    if (u->opts && u->opts->mongoc_opts) {
       bson_concat (&opts, u->opts->mongoc_opts);
    }
+   odm_session_append (u->opts ? u->opts->session : NULL, &opts);
    ok = many ? mongoc_collection_update_many (u->coll, &cond, &upd, &opts, &reply, u->error)
              : mongoc_collection_update_one (u->coll, &cond, &upd, &opts, &reply, u->error);
    *hit = false;
@@ -1778,6 +1779,7 @@ direct_one (upd_t *u, const bson_t *filter, bool many, int64_t *matched, bool *h
       bson_t fo = BSON_INITIALIZER;
       bson_error_t keep = *u->error, e2;
       BSON_APPEND_INT32 (&fo, "limit", 1);
+      odm_session_append (u->opts ? u->opts->session : NULL, &fo);
       cur = mongoc_collection_find_with_opts (u->coll, filter, &fo, NULL);
       if (mongoc_cursor_next (cur, &d)) {
          stored = bson_copy (d);
@@ -2200,6 +2202,7 @@ checked_one (upd_t *u, const bson_t *filter, int64_t *matched)
          backoff (attempt);
       }
       BSON_APPEND_INT32 (&opts, "limit", 1);
+      odm_session_append (u->opts ? u->opts->session : NULL, &opts);
       cur = mongoc_collection_find_with_opts (u->coll, filter, &opts, NULL);
       if (mongoc_cursor_next (cur, &d)) {
          stored = bson_copy (d);
@@ -2237,6 +2240,7 @@ checked_one (upd_t *u, const bson_t *filter, int64_t *matched)
       if (u->opts && u->opts->mongoc_opts) {
          bson_concat (&wopts, u->opts->mongoc_opts);
       }
+      odm_session_append (u->opts ? u->opts->session : NULL, &wopts);
       ok = mongoc_collection_update_one (u->coll, &cond, &wupd, &wopts, &reply, u->error);
       bson_destroy (&cond);
       bson_destroy (&wupd);
@@ -2409,6 +2413,7 @@ upsert_insert (upd_t *u, const bson_t *filter, bool *done)
       bson_copy_to_excluding_noinit (u->opts->mongoc_opts, &uopts, "upsert", NULL);
    }
    BSON_APPEND_BOOL (&uopts, "upsert", true);
+   odm_session_append (u->opts ? u->opts->session : NULL, &uopts);
    ok = mongoc_collection_update_one (u->coll, filter, &up, &uopts, &reply, u->error);
    if (!ok) {
       odm_map_duplicate_doc (u->schema, u->error, u->v, u->coll, &final);
@@ -2608,8 +2613,13 @@ odm_update (odm_client_t *client, const odm_schema_t *schema, const bson_t *filt
       }
       odm_violations_cleanup (&fv);
    }
+   if (!odm_check_session (client, o.session, o.mongoc_opts, error)) {
+      bson_destroy (&empty);
+      finish (&u, &local);
+      return false;
+   }
    u.client = client;
-   u.coll = odm_client_collection (client, schema, &mc);
+   u.coll = odm_client_collection_for (client, o.session, schema, &mc);
    if (u.result) {
       u.result->path = u.direct ? ODM_UPDATE_DIRECT : ODM_UPDATE_CHECKED;
       u.result->why = u.direct ? NULL : u.why;
@@ -2641,6 +2651,7 @@ odm_update (odm_client_t *client, const odm_schema_t *schema, const bson_t *filt
       BSON_APPEND_DOCUMENT_BEGIN (&fopts, "projection", &proj);
       BSON_APPEND_INT32 (&proj, "_id", 1);
       bson_append_document_end (&fopts, &proj);
+      odm_session_append (o.session, &fopts);
       cur = mongoc_collection_find_with_opts (u.coll, filter, &fopts, NULL);
       while (mongoc_cursor_next (cur, &d)) {
          bson_iter_t it;
@@ -2684,7 +2695,7 @@ odm_update (odm_client_t *client, const odm_schema_t *schema, const bson_t *filt
        * checked path. */
       ok = checked_one (&u, filter, &n);
    }
-   odm_client_release (client, u.coll, mc);
+   odm_client_release_for (client, o.session, u.coll, mc);
    if (matched) {
       *matched = n;
    }

@@ -100,6 +100,7 @@ typedef struct {
    const bson_t *mongoc_opts;             /* merged into libmongoc's aggregate options
                                            * (readConcern, maxTimeMS, allowDiskUse, comment...), or NULL */
    const mongoc_read_prefs_t *read_prefs; /* NULL = the URI's */
+   odm_session_t *session;                /* run in this session, or NULL */
 } odm_aggregate_opts_t;
 
 #define ODM_AGGREGATE_OPTS_INIT {.size = sizeof (odm_aggregate_opts_t)}

@@ -59,6 +59,8 @@ typedef struct _mongoc_read_prefs_t mongoc_read_prefs_t;
 
 typedef struct _odm_client_t odm_client_t;
 typedef struct _odm_cursor_t odm_cursor_t;
+typedef struct _odm_session_t odm_session_t;
+typedef struct _mongoc_client_session_t mongoc_client_session_t;
 
 /* Connects lazily to URI (replica sets and sharded clusters as libmongoc supports them).
  * The database is the URI's path ("mongodb://host/app") or "odm". The URI's
@@ -84,6 +86,49 @@ odm_client_uri (const odm_client_t *client);
 /* Runs {ping: 1}. */
 ODM_API bool
 odm_client_ping (odm_client_t *client, bson_error_t *error);
+
+/* ------------------------------------------------------------------ sessions */
+
+/* A session pins one pooled client for its whole life: every call given it (through the
+ * `session` member of its options) runs on that client with the session's lsid, so reads
+ * see the session's own writes (causal consistency, on by default) and a transaction
+ * spans them. A mongoc_client_session_t from another client cannot be passed in
+ * mongoc_opts (libmongoc fails with "Invalid sessionId"): libodm refuses a "sessionId" in
+ * mongoc_opts. A session is used by one thread at a time. OPTS (may be NULL) are
+ * libmongoc's session options (mongoc_session_opt_t), e.g. causal consistency off.
+ * Returns NULL with ERROR set when the server does not support sessions. */
+typedef struct _mongoc_session_opt_t mongoc_session_opt_t;
+
+ODM_API odm_session_t *
+odm_client_start_session (odm_client_t *client, const mongoc_session_opt_t *opts, bson_error_t *error);
+
+/* Ends the session (aborting an open transaction) and returns its client to the pool. */
+ODM_API void
+odm_session_end (odm_session_t *session);
+
+/* The odm_client_t that started SESSION. */
+ODM_API odm_client_t *
+odm_session_client (odm_session_t *session);
+
+/* The libmongoc session, for what libodm does not wrap (it stays owned by SESSION). */
+ODM_API mongoc_client_session_t *
+odm_session_mongoc (odm_session_t *session);
+
+/* The body of a transaction: runs libodm calls with SESSION in their options. Returns
+ * false with ERROR set to abort. */
+typedef bool (*odm_transaction_fn) (odm_session_t *session, void *ctx, bson_error_t *error);
+
+/* Runs FN in a transaction over libmongoc's mongoc_client_session_with_transaction:
+ * started, committed, retried as libmongoc retries (transient errors, unknown commit
+ * results), aborted when FN returns false. Every write FN makes is validated before it is
+ * sent, inside the transaction, so a refused write aborts the whole transaction. TXN_OPTS
+ * (mongoc_transaction_opt_t *, may be NULL) set its read/write concern. Needs a server
+ * with transactions (a replica set or sharded cluster, MongoDB 4.0+). */
+typedef struct _mongoc_transaction_opt_t mongoc_transaction_opt_t;
+
+ODM_API bool
+odm_with_transaction (odm_session_t *session, odm_transaction_fn fn, void *ctx,
+                      const mongoc_transaction_opt_t *txn_opts, bson_error_t *error);
 
 /* ------------------------------------------------------------------ outcomes */
 
@@ -131,6 +176,7 @@ typedef struct {
    size_t batch_size;         /* documents per request; 0 = 1000 */
    odm_bulk_result_t *result; /* per-document outcomes, when non-NULL (initialised by the call;
                                * odm_bulk_result_cleanup it) */
+   odm_session_t *session;    /* run in this session (and its transaction, if one is open), or NULL */
 } odm_write_opts_t;
 
 #define ODM_WRITE_OPTS_INIT {.size = sizeof (odm_write_opts_t)}
@@ -179,6 +225,7 @@ typedef struct {
    const bson_t *mongoc_opts;             /* merged into libmongoc's find/count options
                                            * (readConcern, collation, hint, maxTimeMS...), or NULL */
    const mongoc_read_prefs_t *read_prefs; /* NULL = the URI's */
+   odm_session_t *session;                /* run in this session, or NULL */
 } odm_find_opts_t;
 
 #define ODM_FIND_OPTS_INIT {.size = sizeof (odm_find_opts_t)}
@@ -247,6 +294,7 @@ typedef struct {
    const bson_t *mongoc_opts;   /* passed to libmongoc's update (writeConcern, ...), or NULL */
    odm_update_result_t *result; /* filled when non-NULL */
    bool checked_filter;         /* run odm_filter_check on FILTER first */
+   odm_session_t *session;      /* run in this session (every read and write of the update), or NULL */
 } odm_update_opts_t;
 
 #define ODM_UPDATE_OPTS_INIT {.size = sizeof (odm_update_opts_t)}
@@ -291,6 +339,7 @@ typedef struct {
    bool multi;                /* delete every matching document, not just one */
    bool checked_filter;       /* run odm_filter_check on FILTER first */
    const bson_t *mongoc_opts; /* passed to libmongoc's delete (writeConcern, collation...), or NULL */
+   odm_session_t *session;    /* run in this session, or NULL */
 } odm_delete_opts_t;
 
 #define ODM_DELETE_OPTS_INIT {.size = sizeof (odm_delete_opts_t)}
