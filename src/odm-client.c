@@ -25,8 +25,14 @@ struct _odm_cursor_t {
    mongoc_cursor_t *cursor;
    const odm_schema_t *schema;
    uint32_t flags;
+   odm_bad_doc_policy_t on_bad_doc;
    bool failed;
    bson_error_t error;
+   const bson_t *current;
+   bool current_bad;
+   bson_error_t current_error;
+   odm_skipped_t *skipped;
+   size_t nskipped, skipped_cap;
 };
 
 /* ------------------------------------------------------------------ client */
@@ -639,6 +645,10 @@ odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter
    c->session = opts->session;
    c->schema = schema;
    c->flags = opts->decode_flags;
+   c->on_bad_doc = opts->on_bad_doc;
+   if (c->on_bad_doc > ODM_BAD_DOC_RAW) {
+      c->on_bad_doc = ODM_BAD_DOC_STOP;
+   }
    c->coll = odm_client_collection_for (client, c->session, schema, &c->mc);
    c->cursor = mongoc_collection_find_with_opts (c->coll, filter ? filter : &empty, &mopts, opts->read_prefs);
    bson_destroy (&mopts);
@@ -657,17 +667,77 @@ odm_cursor_next (odm_cursor_t *c, void *out)
       return false;
    }
    memset (out, 0, c->schema->root->size);
-   if (!mongoc_cursor_next (c->cursor, &doc)) {
-      if (mongoc_cursor_error (c->cursor, &c->error)) {
-         c->failed = true;
+   c->current_bad = false;
+   for (;;) {
+      bson_error_t e;
+      if (!mongoc_cursor_next (c->cursor, &doc)) {
+         c->current = NULL;
+         if (mongoc_cursor_error (c->cursor, &c->error)) {
+            c->failed = true;
+         }
+         return false;
       }
-      return false;
+      c->current = doc;
+      if (odm_from_bson (c->schema, doc, out, c->flags, &e)) {
+         return true;
+      }
+      memset (out, 0, c->schema->root->size); /* odm_from_bson cleaned it */
+      switch (c->on_bad_doc) {
+      case ODM_BAD_DOC_RAW:
+         c->current_bad = true;
+         c->current_error = e;
+         return true;
+      case ODM_BAD_DOC_SKIP: {
+         bson_iter_t it;
+         odm_skipped_t *sk;
+         if (c->nskipped == c->skipped_cap) {
+            c->skipped_cap = c->skipped_cap ? c->skipped_cap * 2 : 8;
+            c->skipped = bson_realloc (c->skipped, c->skipped_cap * sizeof *c->skipped);
+         }
+         sk = &c->skipped[c->nskipped++];
+         memset (sk, 0, sizeof *sk);
+         sk->id.value_type = BSON_TYPE_EOD;
+         if (bson_iter_init_find (&it, doc, "_id")) {
+            bson_value_copy (bson_iter_value (&it), &sk->id);
+         }
+         sk->error = e;
+         continue;
+      }
+      case ODM_BAD_DOC_STOP:
+      default:
+         c->error = e;
+         c->failed = true;
+         c->current = NULL;
+         return false;
+      }
    }
-   if (!odm_from_bson (c->schema, doc, out, c->flags, &c->error)) {
-      c->failed = true;
-      return false;
+}
+
+const bson_t *
+odm_cursor_current (const odm_cursor_t *c)
+{
+   return c ? c->current : NULL;
+}
+
+bool
+odm_cursor_current_bad (const odm_cursor_t *c, bson_error_t *error)
+{
+   if (c && c->current && c->current_bad) {
+      if (error) {
+         *error = c->current_error;
+      }
+      return true;
    }
-   return true;
+   return false;
+}
+
+const odm_skipped_t *
+odm_cursor_skipped (const odm_cursor_t *c, size_t *n)
+{
+   if (n) {
+      *n = c ? c->nskipped : 0;
+   }
+   return c ? c->skipped : NULL;
 }
 
 bool
@@ -687,6 +757,12 @@ odm_cursor_destroy (odm_cursor_t *c)
    }
    mongoc_cursor_destroy (c->cursor);
    odm_client_release_for (c->client, c->session, c->coll, c->mc);
+   for (size_t i = 0; i < c->nskipped; i++) {
+      if (c->skipped[i].id.value_type != BSON_TYPE_EOD) {
+         bson_value_destroy (&c->skipped[i].id);
+      }
+   }
+   bson_free (c->skipped);
    bson_free (c);
 }
 

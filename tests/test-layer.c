@@ -896,6 +896,119 @@ START_TEST (test_with_transaction)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ bad documents */
+
+/* Stores 11 transactions as another writer would, the first (smallest _id) with
+ * fees.processing: "1.5" (a string where the spec has a number, which Mongoose casts). */
+static void
+store_eleven_one_bad (odm_client_t *c)
+{
+   const odm_schema_t *s = &odm_transaction_schema;
+   mongoc_client_t *mc;
+   mongoc_collection_t *coll;
+   bson_error_t err;
+   int i;
+   drop (c, s);
+   coll = raw_collection (c, s, &mc);
+   for (i = 0; i < 11; i++) {
+      char edits[256];
+      bson_t *doc;
+      bson_snprintf (edits, sizeof edits, "{\"_id\": {\"$oid\": \"64b00000000000000000%04d\"}%s}", i,
+                     i == 0 ? ", \"fees.processing\": \"1.5\"" : "");
+      doc = odm_test_fixture_with ("transactions", edits);
+      ck_assert_msg (mongoc_collection_insert_one (coll, doc, NULL, NULL, &err), "%s", err.message);
+      bson_destroy (doc);
+   }
+   raw_release (c, coll, mc);
+}
+
+static odm_cursor_t *
+find_by_id (odm_client_t *c, odm_bad_doc_policy_t policy)
+{
+   odm_find_opts_t fo = ODM_FIND_OPTS_INIT;
+   bson_t *sort = BCON_NEW ("_id", BCON_INT32 (1));
+   bson_error_t err;
+   odm_cursor_t *cur;
+   fo.sort = sort;
+   fo.on_bad_doc = policy;
+   cur = odm_find (c, &odm_transaction_schema, NULL, &fo, &err);
+   ck_assert_msg (cur, "%s", err.message);
+   bson_destroy (sort);
+   return cur;
+}
+
+/* One document in a shape the spec refuses, first among 11: STOP ends the cursor with the
+ * error naming the path (0 rows), SKIP returns the 10 others and reports the bad one's _id
+ * and error, RAW hands it over as BSON and decodes the 10 others. */
+START_TEST (test_cursor_bad_document_policies)
+{
+   odm_client_t *c = connect_or_fail ();
+   odm_transaction_t row;
+   odm_cursor_t *cur;
+   bson_error_t err;
+   const odm_skipped_t *sk;
+   size_t nsk;
+   int rows, bad;
+   bson_oid_t first;
+
+   bson_oid_init_from_string (&first, "64b000000000000000000000");
+   store_eleven_one_bad (c);
+
+   cur = find_by_id (c, ODM_BAD_DOC_STOP);
+   rows = 0;
+   while (odm_cursor_next (cur, &row)) {
+      rows++;
+      odm_transaction_cleanup (&row);
+   }
+   ck_assert_int_eq (rows, 0);
+   ck_assert (odm_cursor_error (cur, &err));
+   ck_assert_msg (err.domain == ODM_ERROR_DOMAIN && err.code == ODM_ERROR_TYPE && strstr (err.message, "fees.processing"),
+                  "%s", err.message);
+   odm_cursor_destroy (cur);
+
+   cur = find_by_id (c, ODM_BAD_DOC_SKIP);
+   rows = 0;
+   while (odm_cursor_next (cur, &row)) {
+      ck_assert (odm_cursor_current (cur) != NULL);
+      rows++;
+      odm_transaction_cleanup (&row);
+   }
+   ck_assert_msg (!odm_cursor_error (cur, &err), "%s", err.message);
+   ck_assert_int_eq (rows, 10);
+   sk = odm_cursor_skipped (cur, &nsk);
+   ck_assert_int_eq (nsk, 1);
+   ck_assert_int_eq (sk[0].id.value_type, BSON_TYPE_OID);
+   ck_assert (bson_oid_equal (&sk[0].id.value.v_oid, &first));
+   ck_assert_msg (sk[0].error.code == ODM_ERROR_TYPE && strstr (sk[0].error.message, "fees.processing"), "%s",
+                  sk[0].error.message);
+   odm_cursor_destroy (cur);
+
+   cur = find_by_id (c, ODM_BAD_DOC_RAW);
+   rows = bad = 0;
+   while (odm_cursor_next (cur, &row)) {
+      if (odm_cursor_current_bad (cur, &err)) {
+         bson_iter_t it;
+         const bson_t *raw = odm_cursor_current (cur);
+         bad++;
+         ck_assert (raw != NULL);
+         ck_assert (bson_iter_init (&it, raw) && bson_iter_find_descendant (&it, "fees.processing", &it) &&
+                    BSON_ITER_HOLDS_UTF8 (&it) && !strcmp (bson_iter_utf8 (&it, NULL), "1.5"));
+         ck_assert (strstr (err.message, "fees.processing") != NULL);
+         ck_assert (row.has__id == 0); /* zeroed */
+      } else {
+         rows++;
+      }
+      odm_transaction_cleanup (&row);
+   }
+   ck_assert_msg (!odm_cursor_error (cur, &err), "%s", err.message);
+   ck_assert_int_eq (rows, 10);
+   ck_assert_int_eq (bad, 1);
+   ck_assert (odm_cursor_current (cur) == NULL);
+   odm_cursor_destroy (cur);
+   odm_client_destroy (c);
+}
+END_TEST
+
 static void
 quiet_log (mongoc_log_level_t level, const char *domain, const char *message, void *data)
 {
@@ -920,6 +1033,7 @@ layer_suite (void)
    tcase_add_test (tc, test_bulk_mixed);
    tcase_add_test (tc, test_session_pins_one_client);
    tcase_add_test (tc, test_with_transaction);
+   tcase_add_test (tc, test_cursor_bad_document_policies);
    suite_add_tcase (s, tc);
    /* Its own case, excluded where the server cannot be restarted (CK_EXCLUDE_TCASES=outage). */
    tc = tcase_create ("outage");

@@ -215,6 +215,18 @@ ODM_API bool
 odm_find_by_id (odm_client_t *client, const odm_schema_t *schema, const bson_oid_t *id, void *out, bool *found,
                 bson_error_t *error);
 
+/* What a cursor does with a stored document it cannot decode into the struct (a field of
+ * another type than the spec's, e.g. fees.processing: "1.5" written by another service). */
+typedef enum {
+   ODM_BAD_DOC_STOP = 0, /* the cursor ends there: odm_cursor_next returns false and
+                          * odm_cursor_error gives the decode error (the default) */
+   ODM_BAD_DOC_SKIP,     /* the document is skipped: odm_cursor_skipped lists each one's _id
+                          * and error, and the cursor goes on */
+   ODM_BAD_DOC_RAW       /* the document is handed over: odm_cursor_next returns true with OUT
+                          * zeroed, odm_cursor_current_bad says so and odm_cursor_current
+                          * gives its BSON */
+} odm_bad_doc_policy_t;
+
 typedef struct {
    size_t size;         /* sizeof (odm_find_opts_t): use ODM_FIND_OPTS_INIT */
    const bson_t *sort;  /* e.g. {updatedAt: -1}, or NULL */
@@ -226,6 +238,7 @@ typedef struct {
                                            * (readConcern, collation, hint, maxTimeMS...), or NULL */
    const mongoc_read_prefs_t *read_prefs; /* NULL = the URI's */
    odm_session_t *session;                /* run in this session, or NULL */
+   odm_bad_doc_policy_t on_bad_doc;       /* STOP (default), SKIP or RAW */
 } odm_find_opts_t;
 
 #define ODM_FIND_OPTS_INIT {.size = sizeof (odm_find_opts_t)}
@@ -242,6 +255,26 @@ odm_cursor_next (odm_cursor_t *cursor, void *out);
 
 ODM_API bool
 odm_cursor_error (const odm_cursor_t *cursor, bson_error_t *error);
+
+/* The current document as the server sent it (valid until the next odm_cursor_next or
+ * odm_cursor_destroy), or NULL before the first and after the last: Mongoose's lean(). */
+ODM_API const bson_t *
+odm_cursor_current (const odm_cursor_t *cursor);
+
+/* With ODM_BAD_DOC_RAW: whether the current document could not be decoded (OUT was zeroed),
+ * with the decode error in ERROR (may be NULL). */
+ODM_API bool
+odm_cursor_current_bad (const odm_cursor_t *cursor, bson_error_t *error);
+
+/* A document a cursor skipped (ODM_BAD_DOC_SKIP). */
+typedef struct {
+   bson_value_t id; /* its _id (BSON_TYPE_EOD when it has none) */
+   bson_error_t error;
+} odm_skipped_t;
+
+/* The documents skipped so far, in order; *N receives how many. Owned by the cursor. */
+ODM_API const odm_skipped_t *
+odm_cursor_skipped (const odm_cursor_t *cursor, size_t *n);
 
 ODM_API void
 odm_cursor_destroy (odm_cursor_t *cursor);
