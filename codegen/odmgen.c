@@ -1803,6 +1803,62 @@ emit_aggs_c (buf_t *c, const spec_t *sp)
    }
 }
 
+/* Path constants: "#define ODM_CHAT_SESSION_PATH_SETTINGS_MODE "settings.mode"", one per
+ * schema path (through nested objects and arrays of them, as queries name them), so that a
+ * misspelt path in a filter, sort or projection is a compile error. camelCase becomes
+ * SNAKE_CASE ("_id" gives PATH__ID); a name that would collide stops the generator. */
+static void
+emit_path_macro_name (buf_t *name, const char *path)
+{
+   const char *p;
+   bool start = true;
+   for (p = path; *p; p++) {
+      unsigned char ch = (unsigned char) *p;
+      if (*p == '.') {
+         out (name, "_");
+         start = true;
+         continue;
+      }
+      if (isupper (ch) && !start && p > path && islower ((unsigned char) p[-1])) {
+         out (name, "_");
+      }
+      out (name, "%c", isalnum (ch) ? toupper (ch) : '_');
+      start = false;
+   }
+}
+
+static void
+emit_paths (buf_t *h, const char *stem, const object_t *o, const char *prefix, char ***seen, size_t *n_seen)
+{
+   size_t i, k;
+   for (i = 0; i < o->n; i++) {
+      const field_t *f = &o->fields[i];
+      char *path = prefix ? fmt ("%s.%s", prefix, f->name) : xstrdup (f->name);
+      buf_t name = {0};
+      char *upper = xstrdup (stem);
+      char *u;
+      for (u = upper; *u; u++) {
+         *u = (char) toupper ((unsigned char) *u);
+      }
+      out (&name, "%s_PATH_", upper);
+      emit_path_macro_name (&name, path);
+      for (k = 0; k < *n_seen; k++) {
+         if (!strcmp ((*seen)[k], name.s)) {
+            die (path, "path constant %s would name two paths", name.s);
+         }
+      }
+      *seen = realloc (*seen, (*n_seen + 1) * sizeof **seen);
+      (*seen)[(*n_seen)++] = xstrdup (name.s);
+      out (h, "#define %s \"%s\"\n", name.s, path);
+      if (f->kind == K_OBJECT && f->object) {
+         emit_paths (h, stem, f->object, path, seen, n_seen);
+      }
+      free (upper);
+      free (name.s);
+      free (path);
+   }
+}
+
 static void emit_find_by_unique (buf_t *h, const spec_t *sp, const index_t *ix);
 
 /* Setters for the fields of O and of the objects below it: each frees what the field held
@@ -1908,6 +1964,17 @@ emit_spec (const spec_t *sp, const char *outdir)
         sp->path_count, sp->timestamps ? ", with timestamps" : "");
    for (i = 0; i < sp->n_objects; i++) {
       emit_struct (&h, sp->collection, sp->objects[i]);
+   }
+   {
+      char **seen = NULL;
+      size_t n_seen = 0, k;
+      out (&h, "/* Every schema path, for filters, sorts and projections (a typo is a compile error). */\n");
+      emit_paths (&h, st, &sp->root, NULL, &seen, &n_seen);
+      out (&h, "\n");
+      for (k = 0; k < n_seen; k++) {
+         free (seen[k]);
+      }
+      free (seen);
    }
    out (&h, "/* The descriptor the generic API (odm-doc.h) takes. */\nextern ODM_API const odm_schema_t %s_schema;\n\n",
         st);
