@@ -629,6 +629,30 @@ odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter
        !check_filter_opt (opts->checked_filter, schema, filter, error)) {
       return NULL;
    }
+   if (opts->checked_filter) {
+      /* the sort and a projection given in mongoc_opts, checked the same way */
+      odm_violations_t sv;
+      bson_iter_t pj;
+      bool good = odm_sort_check (schema, opts->sort, &sv);
+      if (good && opts->mongoc_opts && bson_iter_init_find (&pj, opts->mongoc_opts, "projection") &&
+          BSON_ITER_HOLDS_DOCUMENT (&pj)) {
+         const uint8_t *data;
+         uint32_t len;
+         bson_t proj;
+         bson_iter_document (&pj, &len, &data);
+         if (bson_init_static (&proj, data, len)) {
+            odm_violations_cleanup (&sv);
+            good = odm_projection_check (schema, &proj, &sv);
+         }
+      }
+      if (!good) {
+         odm_violations_to_error (&sv, error);
+      }
+      odm_violations_cleanup (&sv);
+      if (!good) {
+         return NULL;
+      }
+   }
    if (opts->sort) {
       BSON_APPEND_DOCUMENT (&mopts, "sort", opts->sort);
    }

@@ -132,6 +132,292 @@ START_TEST (test_opts_newer_and_older_layouts)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ checked queries */
+
+static bson_t *
+json (const char *text)
+{
+   bson_error_t err;
+   bson_t *b = bson_new_from_json ((const uint8_t *) text, -1, &err);
+   ck_assert_msg (b != NULL, "%s: %s", text, err.message);
+   return b;
+}
+
+/* A value of F's type (FITS) or of another (!FITS) appended as KEY. */
+static void
+append_typed (bson_t *b, const char *key, const odm_field_t *f, bool fits)
+{
+   bson_oid_t oid;
+   bson_oid_init_from_string (&oid, "64b000000000000000000001");
+   switch (f->kind) {
+   case ODM_KIND_STRING:
+      if (fits) {
+         BSON_APPEND_UTF8 (b, key, (f->flags & ODM_F_ENUM) ? f->enum_values[0] : "x");
+      } else {
+         BSON_APPEND_INT32 (b, key, 5);
+      }
+      break;
+   case ODM_KIND_NUMBER:
+      if (fits) {
+         BSON_APPEND_INT32 (b, key, 5);
+      } else {
+         BSON_APPEND_UTF8 (b, key, "five");
+      }
+      break;
+   case ODM_KIND_BOOL:
+      if (fits) {
+         BSON_APPEND_BOOL (b, key, true);
+      } else {
+         BSON_APPEND_UTF8 (b, key, "true");
+      }
+      break;
+   case ODM_KIND_DATE:
+      if (fits) {
+         BSON_APPEND_DATE_TIME (b, key, NOW);
+      } else {
+         BSON_APPEND_UTF8 (b, key, "2025-06-15");
+      }
+      break;
+   case ODM_KIND_OID:
+      if (fits) {
+         BSON_APPEND_OID (b, key, &oid);
+      } else {
+         BSON_APPEND_UTF8 (b, key, "64b000000000000000000001");
+      }
+      break;
+   case ODM_KIND_OBJECT:
+      if (fits) {
+         bson_t sub;
+         BSON_APPEND_DOCUMENT_BEGIN (b, key, &sub);
+         bson_append_document_end (b, &sub);
+      } else {
+         BSON_APPEND_UTF8 (b, key, "x");
+      }
+      break;
+   default: BSON_APPEND_UTF8 (b, key, "anything"); break;
+   }
+}
+
+/* Each index key is a path a real query uses: over every collection, each index's keys
+ * pass as a filter (equality of the field's type, $exists, $in) and as a sort; a value of
+ * another type, a misspelt path (in a filter and in a sort) fail before anything is sent. */
+START_TEST (test_index_paths_checked)
+{
+   size_t n, i;
+   const odm_schema_t *const *all = odm_schemas (&n);
+   int checked = 0, typed = 0;
+   for (i = 0; i < n; i++) {
+      const odm_schema_t *s = all[i];
+      uint32_t x;
+      for (x = 0; x < s->index_count; x++) {
+         bson_t *keys = json (s->indexes[x].keys_json);
+         bson_iter_t k;
+         odm_violations_t v;
+         ck_assert_msg (odm_sort_check (s, keys, &v), "%s: sort %s refused", s->collection, s->indexes[x].keys_json);
+         odm_violations_cleanup (&v);
+         bson_iter_init (&k, keys);
+         while (bson_iter_next (&k)) {
+            const char *path = bson_iter_key (&k);
+            const odm_field_t *f = odm_schema_path (s, path);
+            bson_t good = BSON_INITIALIZER, bad = BSON_INITIALIZER, exists = BSON_INITIALIZER, in, arr, sub;
+            char typo[256];
+            bson_t *typo_filter, *typo_sort;
+            checked++;
+            BSON_APPEND_DOCUMENT_BEGIN (&exists, path, &sub);
+            BSON_APPEND_BOOL (&sub, "$exists", true);
+            bson_append_document_end (&exists, &sub);
+            ck_assert_msg (odm_filter_check (s, &exists, &v), "%s: %s $exists refused", s->collection, path);
+            odm_violations_cleanup (&v);
+            bson_snprintf (typo, sizeof typo, "%sx", path);
+            typo_filter = BCON_NEW (typo, BCON_INT32 (1));
+            typo_sort = BCON_NEW (typo, BCON_INT32 (1));
+            if (f) {
+               ck_assert_msg (!odm_filter_check (s, typo_filter, &v), "%s: misspelt %s accepted", s->collection, typo);
+               ck_assert (odm_test_has_violation (&v, typo, "unknown", NULL));
+               odm_violations_cleanup (&v);
+               ck_assert_msg (!odm_sort_check (s, typo_sort, &v), "%s: sort on %s accepted", s->collection, typo);
+               odm_violations_cleanup (&v);
+            }
+            if (f && f->kind != ODM_KIND_MIXED) {
+               typed++;
+               append_typed (&good, path, f, true);
+               ck_assert_msg (odm_filter_check (s, &good, &v), "%s: %s of its own type refused", s->collection, path);
+               odm_violations_cleanup (&v);
+               BSON_APPEND_DOCUMENT_BEGIN (&good, "$or", &in);
+               BSON_APPEND_DOCUMENT_BEGIN (&in, "0", &sub);
+               BSON_APPEND_DOCUMENT_BEGIN (&sub, path, &arr);
+               bson_append_document_end (&sub, &arr);
+               bson_append_document_end (&in, &sub);
+               bson_append_document_end (&good, &in);
+               append_typed (&bad, path, f, false);
+               ck_assert_msg (!odm_filter_check (s, &bad, &v), "%s: %s of another type accepted", s->collection, path);
+               ck_assert_msg (odm_test_has_violation (&v, path, "type", NULL), "%s: no type violation at %s",
+                              s->collection, path);
+               odm_violations_cleanup (&v);
+            }
+            bson_destroy (typo_filter);
+            bson_destroy (typo_sort);
+            bson_destroy (&good);
+            bson_destroy (&bad);
+            bson_destroy (&exists);
+         }
+         bson_destroy (keys);
+      }
+   }
+   ck_assert_int_gt (checked, 100);
+   ck_assert_int_gt (typed, 100);
+}
+END_TEST
+
+static void
+expect_filter (const char *filter, bool accepted, const char *path, const char *rule)
+{
+   bson_t *f = json (filter);
+   odm_violations_t v;
+   bool ok = odm_filter_check (&odm_chat_session_schema, f, &v);
+   if (ok != accepted) {
+      odm_test_print_violations (filter, &v);
+   }
+   ck_assert_msg (ok == accepted, "%s: %s", filter, accepted ? "refused" : "accepted");
+   if (!accepted) {
+      ck_assert_msg (odm_test_has_violation (&v, path, rule, NULL), "%s: no %s violation at %s", filter, rule, path);
+   }
+   odm_violations_cleanup (&v);
+   bson_destroy (f);
+}
+
+/* Each operator's value against the field's type. */
+START_TEST (test_filter_value_types)
+{
+   expect_filter ("{\"tags\": \"a\"}", true, NULL, NULL);
+   expect_filter ("{\"tags\": [\"a\", \"b\"]}", true, NULL, NULL);
+   expect_filter ("{\"tags\": null}", true, NULL, NULL);
+   expect_filter ("{\"tags\": 5}", false, "tags", "type");
+   expect_filter ("{\"tags\": {\"$in\": [\"a\", 5]}}", false, "tags.$in.1", "type");
+   expect_filter ("{\"tags\": {\"$in\": \"a\"}}", false, "tags.$in", "type");
+   expect_filter ("{\"tags\": {\"$size\": 2}}", true, NULL, NULL);
+   expect_filter ("{\"tags\": {\"$size\": \"2\"}}", false, "tags.$size", "type");
+   expect_filter ("{\"tags\": {\"$size\": -1}}", false, "tags.$size", "type");
+   expect_filter ("{\"name\": {\"$size\": 2}}", false, "name.$size", "type");
+   expect_filter ("{\"tags\": {\"$all\": [\"a\", \"b\"]}}", true, NULL, NULL);
+   expect_filter ("{\"name\": {\"$all\": [\"a\"]}}", false, "name.$all", "type");
+   expect_filter ("{\"tags\": {\"$elemMatch\": {\"$gte\": \"a\", \"$lt\": \"b\"}}}", true, NULL, NULL);
+   expect_filter ("{\"tags\": {\"$elemMatch\": {\"$eq\": 5}}}", false, "tags.$elemMatch.$eq", "type");
+   expect_filter ("{\"name\": {\"$elemMatch\": {\"$eq\": \"a\"}}}", false, "name.$elemMatch", "type");
+   expect_filter ("{\"name\": {\"$regex\": \"^a\", \"$options\": \"i\"}}", true, NULL, NULL);
+   {
+      /* built with BCON: libbson's JSON reader turns {"$regex": "..."} into a regex value */
+      bson_t *f = BCON_NEW ("settings.temperature", "{", "$regex", BCON_UTF8 ("1"), "}");
+      bson_t *g = BCON_NEW ("name", "{", "$regex", BCON_UTF8 ("^a"), "$options", BCON_UTF8 ("i"), "}");
+      bson_t *h = BCON_NEW ("tags", "{", "$elemMatch", "{", "$regex", BCON_UTF8 ("^a"), "}", "}");
+      odm_violations_t v;
+      ck_assert (!odm_filter_check (&odm_chat_session_schema, f, &v));
+      ck_assert (odm_test_has_violation (&v, "settings.temperature.$regex", "type", NULL));
+      odm_violations_cleanup (&v);
+      ck_assert (odm_filter_check (&odm_chat_session_schema, g, &v));
+      odm_violations_cleanup (&v);
+      ck_assert (odm_filter_check (&odm_chat_session_schema, h, &v));
+      odm_violations_cleanup (&v);
+      bson_destroy (f);
+      bson_destroy (g);
+      bson_destroy (h);
+   }
+   expect_filter ("{\"name\": {\"$exists\": true}}", true, NULL, NULL);
+   expect_filter ("{\"name\": {\"$exists\": 1}}", false, "name.$exists", "type");
+   expect_filter ("{\"settings.temperature\": {\"$gte\": 0.5, \"$lt\": 2}}", true, NULL, NULL);
+   expect_filter ("{\"settings.temperature\": {\"$gt\": \"five\"}}", false, "settings.temperature.$gt", "type");
+   expect_filter ("{\"stats.lastMessageAt\": {\"$gt\": {\"$date\": \"2025-01-01T00:00:00Z\"}}}", true, NULL, NULL);
+   expect_filter ("{\"stats.lastMessageAt\": {\"$gt\": \"2025-01-01\"}}", false, "stats.lastMessageAt.$gt", "type");
+   expect_filter ("{\"settings\": {\"$gt\": {}}}", false, "settings.$gt", "type");
+   expect_filter ("{\"userId\": {\"$oid\": \"64b000000000000000000001\"}}", true, NULL, NULL);
+   expect_filter ("{\"userId\": \"64b000000000000000000001\"}", false, "userId", "type");
+   expect_filter ("{\"_id\": \"not an oid\"}", false, "_id", "type");
+   expect_filter ("{\"settings.mode\": \"creative\"}", true, NULL, NULL);
+   expect_filter ("{\"settings.mode\": \"creatve\"}", false, "settings.mode", "enum");
+   expect_filter ("{\"settings.mode\": {\"$nin\": [\"fast\", \"slow\"]}}", false, "settings.mode.$nin.1", "enum");
+   expect_filter ("{\"settings.temperature\": {\"$not\": {\"$gt\": \"x\"}}}", false, "settings.temperature.$not.$gt",
+                  "type");
+   expect_filter ("{\"stats.messageCount\": {\"$mod\": [2, 0]}}", true, NULL, NULL);
+   expect_filter ("{\"name\": {\"$mod\": [2, 0]}}", false, "name.$mod", "type");
+   expect_filter ("{\"$or\": [{\"name\": \"a\"}, {\"stats.messageCount\": \"many\"}]}", false,
+                  "$or.1.stats.messageCount", "type");
+}
+END_TEST
+
+/* Sorts and projections are checked the same way; the generated path constants name the
+ * paths (a typo in one is a compile error); a checked odm_find refuses a bad filter, sort
+ * or projection before the network (the client points at a closed port). */
+START_TEST (test_sort_projection_checked_before_sending)
+{
+   const odm_schema_t *s = &odm_chat_session_schema;
+   odm_client_t *c = offline_client ();
+   bson_t *sort = BCON_NEW (ODM_CHAT_SESSION_PATH_STATS_LAST_MESSAGE_AT, BCON_INT32 (-1),
+                            ODM_CHAT_SESSION_PATH_UPDATED_AT, BCON_INT32 (1));
+   bson_t *bad_sort = BCON_NEW ("updatedAt", BCON_UTF8 ("desc"));
+   bson_t *proj = BCON_NEW ("projection", "{", ODM_CHAT_SESSION_PATH_NAME, BCON_INT32 (1),
+                            ODM_CHAT_SESSION_PATH_SETTINGS_MODE, BCON_BOOL (true), "_id", BCON_INT32 (0), "}");
+   bson_t *mixed_proj = BCON_NEW ("projection", "{", "name", BCON_INT32 (1), "tags", BCON_INT32 (0), "}");
+   bson_t *typo_proj = BCON_NEW ("projection", "{", "nmae", BCON_INT32 (1), "}");
+   bson_t *filter = BCON_NEW (ODM_CHAT_SESSION_PATH_SETTINGS_MODE, "coding");
+   bson_t *typo = BCON_NEW ("stauts", "open");
+   bson_t *wrong = BCON_NEW ("stats.messageCount", "five");
+   odm_find_opts_t fo = ODM_FIND_OPTS_INIT;
+   odm_violations_t v;
+   bson_error_t err;
+   bson_iter_t it;
+   bson_t p;
+   const uint8_t *data;
+   uint32_t len;
+
+   ck_assert (odm_sort_check (s, sort, &v));
+   odm_violations_cleanup (&v);
+   ck_assert (!odm_sort_check (s, bad_sort, &v));
+   ck_assert (odm_test_has_violation (&v, "updatedAt", "type", NULL));
+   odm_violations_cleanup (&v);
+   bson_iter_init_find (&it, proj, "projection");
+   bson_iter_document (&it, &len, &data);
+   bson_init_static (&p, data, len);
+   ck_assert (odm_projection_check (s, &p, &v));
+   odm_violations_cleanup (&v);
+   bson_iter_init_find (&it, mixed_proj, "projection");
+   bson_iter_document (&it, &len, &data);
+   bson_init_static (&p, data, len);
+   ck_assert (!odm_projection_check (s, &p, &v));
+   ck_assert (odm_test_has_violation (&v, "tags", "projection", NULL));
+   odm_violations_cleanup (&v);
+
+   fo.checked_filter = true;
+   ck_assert (odm_find (c, s, typo, &fo, &err) == NULL);
+   ck_assert_msg (err.domain == ODM_ERROR_DOMAIN && err.code == ODM_ERROR_VALIDATION && strstr (err.message, "stauts"),
+                  "%s", err.message);
+   ck_assert (odm_find (c, s, wrong, &fo, &err) == NULL);
+   ck_assert_msg (err.domain == ODM_ERROR_DOMAIN && strstr (err.message, "stats.messageCount"), "%s", err.message);
+   fo.sort = bad_sort;
+   ck_assert (odm_find (c, s, filter, &fo, &err) == NULL);
+   ck_assert_msg (err.domain == ODM_ERROR_DOMAIN && strstr (err.message, "updatedAt"), "%s", err.message);
+   fo.sort = sort;
+   fo.mongoc_opts = typo_proj;
+   ck_assert (odm_find (c, s, filter, &fo, &err) == NULL);
+   ck_assert_msg (err.domain == ODM_ERROR_DOMAIN && strstr (err.message, "nmae"), "%s", err.message);
+   {
+      int64_t n;
+      fo.mongoc_opts = NULL;
+      ck_assert (!odm_count_with_opts (c, s, typo, &fo, &n, &err));
+      ck_assert_msg (err.domain == ODM_ERROR_DOMAIN && strstr (err.message, "stauts"), "%s", err.message);
+   }
+
+   bson_destroy (sort);
+   bson_destroy (bad_sort);
+   bson_destroy (proj);
+   bson_destroy (mixed_proj);
+   bson_destroy (typo_proj);
+   bson_destroy (filter);
+   bson_destroy (typo);
+   bson_destroy (wrong);
+   odm_client_destroy (c);
+}
+END_TEST
+
 Suite *
 opts_suite (void)
 {
@@ -139,6 +425,9 @@ opts_suite (void)
    TCase *tc = tcase_create ("opts");
    tcase_add_test (tc, test_opts_size_checked);
    tcase_add_test (tc, test_opts_newer_and_older_layouts);
+   tcase_add_test (tc, test_index_paths_checked);
+   tcase_add_test (tc, test_filter_value_types);
+   tcase_add_test (tc, test_sort_projection_checked_before_sending);
    suite_add_tcase (s, tc);
    return s;
 }

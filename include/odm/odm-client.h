@@ -423,12 +423,36 @@ odm_bulk_destroy (odm_bulk_t *bulk);
 
 /* Checks FILTER against SCHEMA before it is sent, for filters that carry request data:
  * refuses server-side JavaScript anywhere ($where, $function, $accumulator, also inside
- * $expr and $elemMatch), unknown query operators, and paths the collection does not have
+ * $expr and $elemMatch), unknown query operators, paths the collection does not have
  * (arrays are looked through as queries do: "attachments.url"; anything goes below a mixed
- * field). One violation per problem (rule "operator", "unknown", "type" or "depth"), the
- * path naming the place in the filter. VIOLATIONS (may be NULL) is initialised here. */
+ * field), and values that can never match the field: an equality, $eq/$ne or a $in/$nin
+ * element of another type than the field's (null always allowed; an array field also
+ * takes an array of its element type), an enum field's value outside its enum, $gt/$gte/
+ * $lt/$lte on a boolean or subdocument or with a value of another type, $exists other than
+ * true/false, $regex on a non-string field, $size/$all on a non-array field or $size not a
+ * whole number from 0, $elemMatch on a non-array field (its conditions checked against the
+ * element type), $mod on a non-number field. Raw filters (checked_filter false) are sent
+ * as given: the opt-out for what the checker does not model. One violation per problem
+ * (rule "operator", "unknown", "type", "enum" or "depth"), the path naming the place in the
+ * filter ("rating.$gt"). VIOLATIONS (may be NULL) is initialised here. */
 ODM_API bool
 odm_filter_check (const odm_schema_t *schema, const bson_t *filter, odm_violations_t *violations);
+
+/* The field PATH names in SCHEMA as a query sees it (arrays looked through, "tags.0" an
+ * element), or NULL when the schema has no such path or it lies below a mixed field. */
+ODM_API const odm_field_t *
+odm_schema_path (const odm_schema_t *schema, const char *path);
+
+/* Checks a sort document: every key a path of SCHEMA, every direction 1, -1 or {$meta}.
+ * One violation per problem (rule "unknown" or "type"), the path naming the key. */
+ODM_API bool
+odm_sort_check (const odm_schema_t *schema, const bson_t *sort, odm_violations_t *violations);
+
+/* Checks a projection: every key a path of SCHEMA; values 1/0/true/false, all including or
+ * all excluding (_id aside), or $slice, $elemMatch, $meta. Rules "unknown", "type",
+ * "operator", "projection". */
+ODM_API bool
+odm_projection_check (const odm_schema_t *schema, const bson_t *projection, odm_violations_t *violations);
 
 /* Checks every key of DOC (recursively) for a leading '$' or a '.', which user data must
  * not carry into a stored document. Adds one violation (rule "key") per bad key. */
