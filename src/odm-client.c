@@ -33,6 +33,8 @@ struct _odm_cursor_t {
    bson_error_t current_error;
    odm_skipped_t *skipped;
    size_t nskipped, skipped_cap;
+   bson_t *sort; /* the sort in force (for odm_cursor_after), or NULL */
+   bson_t *last_after; /* odm_cursor_after of the last row returned (kept past the end) */
 };
 
 /* ------------------------------------------------------------------ client */
@@ -622,6 +624,7 @@ odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter
    odm_cursor_t *c;
    odm_find_opts_t o, *opts = &o;
    bson_t mopts = BSON_INITIALIZER, empty = BSON_INITIALIZER;
+   bson_t *c_paged_filter = NULL, *c_sort = NULL;
 
    if (!odm_opts_load (&o, sizeof o, opts_in, ODM_FIND_OPTS_MIN, "odm_find_opts_t", error) ||
        !odm_check_client_args (client, schema, error) ||
@@ -653,8 +656,63 @@ odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter
          return NULL;
       }
    }
-   if (opts->sort) {
+   if (opts->after && !opts->sort) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, "opts.after", "paging after a row needs a sort");
+      bson_destroy (&mopts);
+      return NULL;
+   }
+   if (opts->after) {
+      /* keyset paging: rows strictly after AFTER in the sort's order, _id breaking ties */
+      bson_t *sort = bson_copy (opts->sort), keyset = BSON_INITIALIZER, or, *paged;
+      bson_iter_t k;
+      int clause = 0;
+      if (!bson_has_field (sort, "_id") && bson_has_field (opts->after, "_id")) {
+         BSON_APPEND_INT32 (sort, "_id", 1);
+      }
+      BSON_APPEND_ARRAY_BEGIN (&keyset, "$or", &or);
+      bson_iter_init (&k, sort);
+      while (bson_iter_next (&k)) {
+         bson_iter_t v, prev;
+         bson_t one, cmp;
+         char key[16];
+         const char *kp;
+         if (!bson_iter_init_find (&v, opts->after, bson_iter_key (&k))) {
+            odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, "opts.after", "holds no value for the sort key %s",
+                           bson_iter_key (&k));
+            bson_destroy (sort);
+            bson_destroy (&keyset);
+            bson_destroy (&mopts);
+            return NULL;
+         }
+         bson_uint32_to_string ((uint32_t) clause++, &kp, key, sizeof key);
+         bson_append_document_begin (&or, kp, -1, &one);
+         bson_iter_init (&prev, sort);
+         while (bson_iter_next (&prev) && strcmp (bson_iter_key (&prev), bson_iter_key (&k)) != 0) {
+            bson_iter_t pv;
+            bson_iter_init_find (&pv, opts->after, bson_iter_key (&prev));
+            bson_append_iter (&one, bson_iter_key (&prev), -1, &pv);
+         }
+         bson_append_document_begin (&one, bson_iter_key (&k), -1, &cmp);
+         bson_append_iter (&cmp, bson_iter_as_int64 (&k) < 0 ? "$lt" : "$gt", 3, &v);
+         bson_append_document_end (&one, &cmp);
+         bson_append_document_end (&or, &one);
+      }
+      bson_append_array_end (&keyset, &or);
+      paged = bson_new ();
+      {
+         bson_t and;
+         BSON_APPEND_ARRAY_BEGIN (paged, "$and", &and);
+         BSON_APPEND_DOCUMENT (&and, "0", filter ? filter : &empty);
+         BSON_APPEND_DOCUMENT (&and, "1", &keyset);
+         bson_append_array_end (paged, &and);
+      }
+      bson_destroy (&keyset);
+      BSON_APPEND_DOCUMENT (&mopts, "sort", sort);
+      c_paged_filter = paged;
+      c_sort = sort;
+   } else if (opts->sort) {
       BSON_APPEND_DOCUMENT (&mopts, "sort", opts->sort);
+      c_sort = bson_copy (opts->sort);
    }
    if (opts->skip > 0) {
       BSON_APPEND_INT64 (&mopts, "skip", opts->skip);
@@ -674,11 +732,17 @@ odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter
       c->on_bad_doc = ODM_BAD_DOC_STOP;
    }
    c->coll = odm_client_collection_for (client, c->session, schema, &c->mc);
-   c->cursor = mongoc_collection_find_with_opts (c->coll, filter ? filter : &empty, &mopts, opts->read_prefs);
+   c->sort = c_sort;
+   c->cursor = mongoc_collection_find_with_opts (c->coll, c_paged_filter ? c_paged_filter : filter ? filter : &empty,
+                                                 &mopts, opts->read_prefs);
+   bson_destroy (c_paged_filter);
    bson_destroy (&mopts);
    bson_destroy (&empty);
    return c;
 }
+
+static void
+build_after (const bson_t *sort, const bson_t *doc, bson_t *out);
 
 bool
 odm_cursor_next (odm_cursor_t *c, void *out)
@@ -702,6 +766,14 @@ odm_cursor_next (odm_cursor_t *c, void *out)
          return false;
       }
       c->current = doc;
+      if (c->sort) {
+         bson_t tmp;
+         bson_destroy (c->last_after);
+         c->last_after = bson_new ();
+         build_after (c->sort, doc, &tmp);
+         bson_concat (c->last_after, &tmp);
+         bson_destroy (&tmp);
+      }
       if (odm_from_bson (c->schema, doc, out, c->flags, &e)) {
          return true;
       }
@@ -755,6 +827,38 @@ odm_cursor_current_bad (const odm_cursor_t *c, bson_error_t *error)
    return false;
 }
 
+/* The sort-key values (and _id) of DOC into OUT (initialised here). */
+static void
+build_after (const bson_t *sort, const bson_t *doc, bson_t *out)
+{
+   bson_iter_t k, v;
+   bson_init (out);
+   if (sort && bson_iter_init (&k, sort)) {
+      while (bson_iter_next (&k)) {
+         bson_iter_t root;
+         if (bson_iter_init (&root, doc) && bson_iter_find_descendant (&root, bson_iter_key (&k), &v)) {
+            bson_append_iter (out, bson_iter_key (&k), -1, &v);
+         } else {
+            bson_append_null (out, bson_iter_key (&k), -1);
+         }
+      }
+   }
+   if (!bson_has_field (out, "_id") && bson_iter_init_find (&v, doc, "_id")) {
+      bson_append_iter (out, "_id", 3, &v);
+   }
+}
+
+bool
+odm_cursor_after (const odm_cursor_t *c, bson_t *out)
+{
+   if (!c || !c->last_after) {
+      bson_init (out);
+      return false;
+   }
+   bson_copy_to (c->last_after, out);
+   return true;
+}
+
 const odm_skipped_t *
 odm_cursor_skipped (const odm_cursor_t *c, size_t *n)
 {
@@ -787,6 +891,8 @@ odm_cursor_destroy (odm_cursor_t *c)
       }
    }
    bson_free (c->skipped);
+   bson_destroy (c->sort);
+   bson_destroy (c->last_after);
    bson_free (c);
 }
 

@@ -1298,6 +1298,163 @@ START_TEST (test_cursor_bad_document_policies)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ paging, populate */
+
+static int agent_finds;
+
+static void
+count_agent_finds (const mongoc_apm_command_started_t *event)
+{
+   const bson_t *cmd = mongoc_apm_command_started_get_command (event);
+   bson_iter_t it;
+   if (!strcmp (mongoc_apm_command_started_get_command_name (event), "find") && bson_iter_init_find (&it, cmd, "find") &&
+       BSON_ITER_HOLDS_UTF8 (&it) && !strcmp (bson_iter_utf8 (&it, NULL), "agents")) {
+      agent_finds++;
+   }
+}
+
+static void
+raw_insert_json (odm_client_t *c, const char *coll, const char *edits)
+{
+   const odm_schema_t *s = odm_schema_find (coll);
+   bson_t *doc = odm_test_fixture_with (coll, edits);
+   mongoc_client_t *mc;
+   mongoc_collection_t *col = raw_collection (c, s, &mc);
+   bson_error_t err;
+   ck_assert_msg (mongoc_collection_insert_one (col, doc, NULL, NULL, &err), "%s", err.message);
+   raw_release (c, col, mc);
+   bson_destroy (doc);
+}
+
+/* A user's sessions, newest first, three per page by `after` the last row's updatedAt (and
+ * _id): every session once, in order, and a session inserted between two pages with a
+ * newer updatedAt does not shift the next page. Each page's agents are read by one query
+ * (populate), and a reference to a missing agent is reported. */
+START_TEST (test_paging_after_and_populate)
+{
+   const odm_schema_t *s = &odm_chat_session_schema;
+   mongoc_apm_callbacks_t *cbs = mongoc_apm_callbacks_new ();
+   odm_client_t *c;
+   odm_find_opts_t fo = ODM_FIND_OPTS_INIT;
+   bson_t *sort = BCON_NEW (ODM_CHAT_SESSION_PATH_UPDATED_AT, BCON_INT32 (-1));
+   bson_t *filter;
+   bson_t after = BSON_INITIALIZER;
+   bson_oid_t user;
+   odm_chat_session_t page[3];
+   int seen[8] = {0}, order[8], got = 0, pages = 0, missing = 0, populated = 0, i;
+   bool have_after = false;
+
+   c = connect_or_fail ();
+   mongoc_apm_set_command_started_cb (cbs, count_agent_finds);
+   ck_assert (mongoc_client_pool_set_apm_callbacks (odm_client_pool (c), cbs, NULL));
+   drop (c, s);
+   drop (c, &odm_agent_schema);
+   bson_oid_init_from_string (&user, "64b0000000000000000000a1");
+   filter = BCON_NEW (ODM_CHAT_SESSION_PATH_USER_ID, BCON_OID (&user));
+   raw_insert_json (c, "agents", "{\"_id\": {\"$oid\": \"64b0000000000000000000b1\"}, \"agentId\": \"agent-a\"}");
+   raw_insert_json (c, "agents", "{\"_id\": {\"$oid\": \"64b0000000000000000000b2\"}, \"agentId\": \"agent-b\"}");
+   for (i = 0; i < 7; i++) {
+      char edits[512];
+      /* session i updated at minute i; agent b1 or b2, session 4's agent was deleted (b9) */
+      bson_snprintf (edits, sizeof edits,
+                     "{\"_id\": {\"$oid\": \"64b00000000000000000c00%d\"}, \"sessionId\": \"page-%d\", "
+                     "\"userId\": {\"$oid\": \"64b0000000000000000000a1\"}, "
+                     "\"agentId\": {\"$oid\": \"64b0000000000000000000b%d\"}, "
+                     "\"updatedAt\": {\"$date\": {\"$numberLong\": \"%" PRId64 "\"}}}",
+                     i, i, i == 4 ? 9 : 1 + i % 2, NOW + i * 60000);
+      raw_insert_json (c, "chat_sessions", edits);
+   }
+   fo.sort = sort;
+   fo.limit = 3;
+   fo.checked_filter = true;
+   for (;;) {
+      bson_error_t err;
+      odm_cursor_t *cur;
+      odm_populated_t pop;
+      int n = 0, before;
+      fo.after = have_after ? &after : NULL;
+      cur = odm_find (c, s, filter, &fo, &err);
+      ck_assert_msg (cur, "%s", err.message);
+      while (n < 3 && odm_cursor_next (cur, &page[n])) {
+         n++;
+      }
+      ck_assert_msg (!odm_cursor_error (cur, &err), "%s", err.message);
+      if (n) {
+         bson_destroy (&after);
+         ck_assert (odm_cursor_after (cur, &after));
+         have_after = true;
+      }
+      odm_cursor_destroy (cur);
+      if (!n) {
+         break;
+      }
+      pages++;
+      before = agent_finds;
+      ck_assert_msg (odm_populate (c, s, page, (size_t) n, ODM_CHAT_SESSION_PATH_AGENT_ID, NULL, &pop, &err), "%s",
+                     err.message);
+      ck_assert_int_eq (agent_finds - before, 1); /* one query for the page */
+      ck_assert (pop.schema == &odm_agent_schema);
+      for (i = 0; i < n; i++) {
+         int idx = page[i].sessionId[5] - '0';
+         ck_assert (idx >= 0 && idx < 7);
+         seen[idx]++;
+         order[got++] = idx;
+         if (idx == 4) {
+            ck_assert (pop.by_row[i] == NULL);
+         } else {
+            const odm_agent_t *a = pop.by_row[i];
+            ck_assert_msg (a != NULL, "session %d: agent not populated", idx);
+            ck_assert (bson_oid_equal (&a->_id, &page[i].agentId));
+            populated++;
+         }
+         odm_chat_session_cleanup (&page[i]);
+      }
+      missing += (int) pop.missing.count;
+      if (pop.missing.count) {
+         ck_assert_str_eq (pop.missing.items[0].rule, "ref");
+      }
+      odm_populated_cleanup (&pop);
+      if (pages == 1) {
+         /* a newer session arrives between pages: it belongs before page 1, not in page 2 */
+         raw_insert_json (c, "chat_sessions",
+                          "{\"_id\": {\"$oid\": \"64b00000000000000000c007\"}, \"sessionId\": \"page-7\", "
+                          "\"userId\": {\"$oid\": \"64b0000000000000000000a1\"}, "
+                          "\"agentId\": {\"$oid\": \"64b0000000000000000000b1\"}, "
+                          "\"updatedAt\": {\"$date\": {\"$numberLong\": \"1760000000000\"}}}");
+      }
+   }
+   ck_assert_int_eq (pages, 3);
+   ck_assert_int_eq (got, 7);
+   for (i = 0; i < 7; i++) {
+      ck_assert_int_eq (seen[i], 1);
+      ck_assert_int_eq (order[i], 6 - i); /* newest first */
+   }
+   ck_assert_int_eq (seen[7], 0);
+   ck_assert_int_eq (missing, 1);
+   ck_assert_int_eq (populated, 6);
+
+   {
+      /* after without a sort, or missing a sort key: refused */
+      bson_error_t err;
+      bson_t *partial = BCON_NEW ("_id", BCON_OID (&user));
+      fo.sort = NULL;
+      fo.after = &after;
+      ck_assert (odm_find (c, s, filter, &fo, &err) == NULL);
+      ck_assert (strstr (err.message, "opts.after") != NULL);
+      fo.sort = sort;
+      fo.after = partial;
+      ck_assert (odm_find (c, s, filter, &fo, &err) == NULL);
+      ck_assert_msg (strstr (err.message, "updatedAt") != NULL, "%s", err.message);
+      bson_destroy (partial);
+   }
+   bson_destroy (&after);
+   bson_destroy (sort);
+   bson_destroy (filter);
+   odm_client_destroy (c);
+   mongoc_apm_callbacks_destroy (cbs);
+}
+END_TEST
+
 static void
 quiet_log (mongoc_log_level_t level, const char *domain, const char *message, void *data)
 {
@@ -1323,6 +1480,7 @@ layer_suite (void)
    tcase_add_test (tc, test_session_pins_one_client);
    tcase_add_test (tc, test_with_transaction);
    tcase_add_test (tc, test_cursor_bad_document_policies);
+   tcase_add_test (tc, test_paging_after_and_populate);
    suite_add_tcase (s, tc);
    /* Its own case, excluded where the server cannot be restarted (CK_EXCLUDE_TCASES=outage). */
    tc = tcase_create ("outage");

@@ -239,6 +239,9 @@ typedef struct {
    const mongoc_read_prefs_t *read_prefs; /* NULL = the URI's */
    odm_session_t *session;                /* run in this session, or NULL */
    odm_bad_doc_policy_t on_bad_doc;       /* STOP (default), SKIP or RAW */
+   const bson_t *after;                   /* paging by a sort key: the sort values of the last row
+                                           * seen (odm_cursor_after builds it); rows after it in
+                                           * SORT's order, whatever was inserted before it */
 } odm_find_opts_t;
 
 #define ODM_FIND_OPTS_INIT {.size = sizeof (odm_find_opts_t)}
@@ -266,6 +269,13 @@ odm_cursor_current (const odm_cursor_t *cursor);
 ODM_API bool
 odm_cursor_current_bad (const odm_cursor_t *cursor, bson_error_t *error);
 
+/* The `after` document for the next page: the last row's values of the find's sort keys,
+ * and its _id (the tie-breaker the next page's sort gets when SORT has none), kept after
+ * the cursor ends. OUT is initialised here, always. False when the find had no sort or no
+ * row came back. */
+ODM_API bool
+odm_cursor_after (const odm_cursor_t *cursor, bson_t *out);
+
 /* A document a cursor skipped (ODM_BAD_DOC_SKIP). */
 typedef struct {
    bson_value_t id; /* its _id (BSON_TYPE_EOD when it has none) */
@@ -282,6 +292,33 @@ odm_cursor_destroy (odm_cursor_t *cursor);
 ODM_API bool
 odm_count (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, int64_t *count,
            bson_error_t *error);
+
+/* ------------------------------------------------------------------ populate */
+
+/* The documents a page of rows references (Mongoose's populate). */
+typedef struct {
+   const odm_schema_t *schema; /* the referenced collection's */
+   void *docs;                 /* COUNT structs of SCHEMA: the referenced documents found */
+   size_t count;
+   const void **by_row;        /* one pointer per row: its referenced document in DOCS, or NULL
+                                * (no reference, or a missing one) */
+   odm_violations_t missing;   /* one per row whose reference names no stored document:
+                                * path "3.agentId", rule "ref" */
+} odm_populated_t;
+
+/* For N rows of SCHEMA stored contiguously at ROWS, reads the documents their reference
+ * field PATH points to (an ObjectId field the spec marks `ref`, at the top level or inside
+ * subdocuments, not inside arrays) in ONE query for the whole page ({_id: {$in: [...]}} on
+ * the referenced collection), decoded into that collection's structs. OPTS (may be NULL)
+ * gives the session, read preference, decode flags and bad-document policy of that query.
+ * A reference to no stored document is reported in OUT->missing, not an error. OUT is
+ * initialised here, always: odm_populated_cleanup it. */
+ODM_API bool
+odm_populate (odm_client_t *client, const odm_schema_t *schema, const void *rows, size_t n, const char *path,
+              const odm_find_opts_t *opts, odm_populated_t *out, bson_error_t *error);
+
+ODM_API void
+odm_populated_cleanup (odm_populated_t *populated);
 
 /* odm_find_one with options (OPTS->limit is ignored; sort and skip choose which one). */
 ODM_API bool
