@@ -742,11 +742,9 @@ odm_insert_many (odm_client_t *client, const odm_schema_t *schema, void *docs, s
       run (b);
    }
    ok = finish (b, &r, error);
-   if (invalid && !ok) {
-      bool any_sent_problem = r.failed || r.unknown;
-      if (!any_sent_problem) {
-         odm_violations_to_error (v, error);
-      }
+   if (invalid && !ok && !r.failed && !r.unknown && error && error->domain == ODM_ERROR_DOMAIN &&
+       error->code == ODM_ERROR_VALIDATION) {
+      odm_violations_to_error (v, error); /* every document's violations, prefixed by its index */
    }
    for (i = 0; i < r.count; i++) {
       const odm_outcome_t *oc = &r.items[i];

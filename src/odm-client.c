@@ -34,6 +34,7 @@ struct _odm_cursor_t {
    odm_skipped_t *skipped;
    size_t nskipped, skipped_cap;
    bson_t *sort; /* the sort in force (for odm_cursor_after), or NULL */
+   bson_t *projection; /* the find's projection, marked on every struct filled, or NULL */
    bson_t *last_after; /* odm_cursor_after of the last row returned (kept past the end) */
 };
 
@@ -555,6 +556,16 @@ odm_prepare_encode (const odm_schema_t *schema, void *doc, const odm_prepare_opt
    bool ok;
 
    bson_init (out);
+   {
+      bson_t *const *extra = ODM_AT_CONST (doc, schema->root->extra);
+      if (*extra && bson_has_field (*extra, ODM_PROJECTION_KEY)) {
+         const char *msg = "the document was loaded through a projection: writing it would erase what was not "
+                           "loaded (load it whole, or change it with odm_update)";
+         odm_violations_add (v, "", "projection", msg);
+         odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "%s: %s", schema->collection, msg);
+         return false;
+      }
+   }
    ok = odm_prepare (schema, doc, po, &local);
    if (ok) {
       bson_destroy (out);
@@ -637,6 +648,10 @@ odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter
       odm_violations_t sv;
       bson_iter_t pj;
       bool good = odm_sort_check (schema, opts->sort, &sv);
+      if (good && opts->projection) {
+         odm_violations_cleanup (&sv);
+         good = odm_projection_check (schema, opts->projection, &sv);
+      }
       if (good && opts->mongoc_opts && bson_iter_init_find (&pj, opts->mongoc_opts, "projection") &&
           BSON_ITER_HOLDS_DOCUMENT (&pj)) {
          const uint8_t *data;
@@ -720,6 +735,9 @@ odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter
    if (opts->limit > 0) {
       BSON_APPEND_INT64 (&mopts, "limit", opts->limit);
    }
+   if (opts->projection) {
+      BSON_APPEND_DOCUMENT (&mopts, "projection", opts->projection);
+   }
    add_mongoc_opts (&mopts, opts->mongoc_opts);
    odm_session_append (opts->session, &mopts);
    c = bson_malloc0 (sizeof *c);
@@ -733,6 +751,7 @@ odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter
    }
    c->coll = odm_client_collection_for (client, c->session, schema, &c->mc);
    c->sort = c_sort;
+   c->projection = opts->projection ? bson_copy (opts->projection) : NULL;
    c->cursor = mongoc_collection_find_with_opts (c->coll, c_paged_filter ? c_paged_filter : filter ? filter : &empty,
                                                  &mopts, opts->read_prefs);
    bson_destroy (c_paged_filter);
@@ -775,6 +794,14 @@ odm_cursor_next (odm_cursor_t *c, void *out)
          bson_destroy (&tmp);
       }
       if (odm_from_bson (c->schema, doc, out, c->flags, &e)) {
+         if (c->projection) {
+            /* the struct says what it left out (odm_field_loaded) */
+            bson_t **extra = ODM_AT (out, c->schema->root->extra);
+            if (!*extra) {
+               *extra = bson_new ();
+            }
+            BSON_APPEND_DOCUMENT (*extra, ODM_PROJECTION_KEY, c->projection);
+         }
          return true;
       }
       memset (out, 0, c->schema->root->size); /* odm_from_bson cleaned it */
@@ -893,6 +920,7 @@ odm_cursor_destroy (odm_cursor_t *c)
    bson_free (c->skipped);
    bson_destroy (c->sort);
    bson_destroy (c->last_after);
+   bson_destroy (c->projection);
    bson_free (c);
 }
 
@@ -985,6 +1013,82 @@ odm_count_with_opts (odm_client_t *client, const odm_schema_t *schema, const bso
       *count = n < 0 ? 0 : n;
    }
    return n >= 0;
+}
+
+/* ------------------------------------------------------------------ projections */
+
+static bool
+under (const char *path, const char *prefix)
+{
+   size_t n = strlen (prefix);
+   return !strncmp (path, prefix, n) && (path[n] == '\0' || path[n] == '.');
+}
+
+odm_loaded_t
+odm_field_loaded (const odm_schema_t *schema, const void *doc, const char *path)
+{
+   bson_t *const *extra;
+   bson_iter_t it, p;
+   bson_t proj;
+   const uint8_t *data;
+   uint32_t len;
+   int include = -1;
+   if (!schema || schema->magic != ODM_SCHEMA_MAGIC || !doc || !path) {
+      return ODM_LOADED;
+   }
+   extra = ODM_AT_CONST (doc, schema->root->extra);
+   if (!*extra || !bson_iter_init_find (&it, *extra, ODM_PROJECTION_KEY) || !BSON_ITER_HOLDS_DOCUMENT (&it)) {
+      return ODM_LOADED;
+   }
+   bson_iter_document (&it, &len, &data);
+   if (!bson_init_static (&proj, data, len) || !bson_iter_init (&p, &proj)) {
+      return ODM_LOADED;
+   }
+   /* the style: any non-_id key with a true value includes */
+   while (bson_iter_next (&p)) {
+      if (strcmp (bson_iter_key (&p), "_id") != 0 && !BSON_ITER_HOLDS_DOCUMENT (&p)) {
+         include = bson_iter_as_bool (&p) ? 1 : 0;
+      }
+   }
+   if (under (path, "_id")) {
+      return bson_iter_init_find (&p, &proj, "_id") && !BSON_ITER_HOLDS_DOCUMENT (&p) && !bson_iter_as_bool (&p)
+                ? ODM_NOT_LOADED
+                : ODM_LOADED;
+   }
+   bson_iter_init (&p, &proj);
+   if (include == 1) {
+      odm_loaded_t r = ODM_NOT_LOADED;
+      while (bson_iter_next (&p)) {
+         const char *k = bson_iter_key (&p);
+         if (!strcmp (k, "_id") || (!BSON_ITER_HOLDS_DOCUMENT (&p) && !bson_iter_as_bool (&p))) {
+            continue;
+         }
+         if (under (path, k)) {
+            return BSON_ITER_HOLDS_DOCUMENT (&p) ? ODM_PARTLY_LOADED : ODM_LOADED; /* $slice, $elemMatch */
+         }
+         if (under (k, path)) {
+            r = ODM_PARTLY_LOADED;
+         }
+      }
+      return r;
+   }
+   {
+      odm_loaded_t r = ODM_LOADED;
+      while (bson_iter_next (&p)) {
+         const char *k = bson_iter_key (&p);
+         bool excluded = BSON_ITER_HOLDS_DOCUMENT (&p) || !bson_iter_as_bool (&p);
+         if (!excluded || !strcmp (k, "_id")) {
+            continue;
+         }
+         if (under (path, k)) {
+            return BSON_ITER_HOLDS_DOCUMENT (&p) ? ODM_PARTLY_LOADED : ODM_NOT_LOADED;
+         }
+         if (under (k, path)) {
+            r = ODM_PARTLY_LOADED;
+         }
+      }
+      return r;
+   }
 }
 
 /* ------------------------------------------------------------------ save */

@@ -10,6 +10,10 @@
 /* Mongoose's versionKey: every libodm write increments it (docs/live.md). */
 #define ODM_VERSION_KEY "__v"
 
+/* A struct filled through a projection carries it in its unknown fields under this key
+ * (odm_field_loaded reads it; writes refuse such a struct). No stored field starts with $. */
+#define ODM_PROJECTION_KEY "$projection"
+
 /* A dotted path being built while walking a document ("attachments.0.url"). */
 #define ODM_PATH_MAX 512
 typedef struct {

@@ -1455,6 +1455,80 @@ START_TEST (test_paging_after_and_populate)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ projections */
+
+/* A projected struct says per path what was not loaded (distinct from absent and null),
+ * and a write of it is refused before anything is sent: saving it would erase the rest. */
+START_TEST (test_projection_not_loaded)
+{
+   const odm_schema_t *s = &odm_chat_session_schema;
+   odm_client_t *c = connect_or_fail ();
+   odm_find_opts_t fo = ODM_FIND_OPTS_INIT;
+   bson_t *incl = BCON_NEW (ODM_CHAT_SESSION_PATH_NAME, BCON_INT32 (1), ODM_CHAT_SESSION_PATH_SETTINGS_MODE,
+                            BCON_INT32 (1));
+   bson_t *excl = BCON_NEW (ODM_CHAT_SESSION_PATH_TAGS, BCON_INT32 (0));
+   bson_t *filter = BCON_NEW ("sessionId", "proj-0");
+   bson_t *typo = BCON_NEW ("nmae", BCON_INT32 (1));
+   odm_chat_session_t row, whole;
+   odm_violations_t v;
+   bson_error_t err;
+   bool found;
+   int64_t n;
+
+   drop (c, s);
+   raw_insert_json (c, "chat_sessions", "{\"sessionId\": \"proj-0\", \"description\": \"kept\", \"tags\": [\"a\"]}");
+   fo.projection = incl;
+   fo.checked_filter = true;
+   ck_assert_msg (odm_find_one_with_opts (c, s, filter, &fo, &row, &found, &err) && found, "%s", err.message);
+   ck_assert (row.name != NULL);
+   ck_assert (row.description == NULL); /* reads as absent... */
+   ck_assert_int_eq (odm_field_loaded (s, &row, "description"), ODM_NOT_LOADED); /* ...but was not loaded */
+   ck_assert_int_eq (odm_field_loaded (s, &row, "name"), ODM_LOADED);
+   ck_assert_int_eq (odm_field_loaded (s, &row, "_id"), ODM_LOADED);
+   ck_assert_int_eq (odm_field_loaded (s, &row, "settings"), ODM_PARTLY_LOADED);
+   ck_assert_int_eq (odm_field_loaded (s, &row, "settings.mode"), ODM_LOADED);
+   ck_assert_int_eq (odm_field_loaded (s, &row, "settings.temperature"), ODM_NOT_LOADED);
+   ck_assert_int_eq (odm_field_loaded (s, &row, "tags"), ODM_NOT_LOADED);
+   /* writes of a partly loaded struct: refused, nothing sent */
+   bson_free (row.name);
+   row.name = bson_strdup ("renamed");
+   ck_assert (!odm_save (c, s, &row, NULL, &v, &err));
+   ck_assert_msg (err.domain == ODM_ERROR_DOMAIN && err.code == ODM_ERROR_INVALID_ARGUMENT &&
+                     strstr (err.message, "projection"),
+                  "%s", err.message);
+   ck_assert (odm_test_has_violation (&v, "", "projection", NULL));
+   odm_violations_cleanup (&v);
+   ck_assert (!odm_insert_one (c, s, &row, NULL, &v, &err));
+   ck_assert_int_eq (err.code, ODM_ERROR_INVALID_ARGUMENT);
+   odm_violations_cleanup (&v);
+   ck_assert_int_eq (raw_count (c, s, NULL), 1);
+   ck_assert_msg (odm_find_one (c, s, filter, &whole, &found, &err) && found, "%s", err.message);
+   ck_assert_str_eq (whole.description, "kept");
+   ck_assert_str_ne (whole.name, "renamed");
+   ck_assert_int_eq (odm_field_loaded (s, &whole, "description"), ODM_LOADED);
+   odm_chat_session_cleanup (&whole);
+   odm_chat_session_cleanup (&row);
+
+   fo.projection = excl;
+   ck_assert_msg (odm_find_one_with_opts (c, s, filter, &fo, &row, &found, &err) && found, "%s", err.message);
+   ck_assert_int_eq (odm_field_loaded (s, &row, "tags"), ODM_NOT_LOADED);
+   ck_assert_int_eq (odm_field_loaded (s, &row, "description"), ODM_LOADED);
+   ck_assert_str_eq (row.description, "kept");
+   odm_chat_session_cleanup (&row);
+
+   /* a misspelt projection path fails before the server */
+   fo.projection = typo;
+   ck_assert (!odm_find_one_with_opts (c, s, filter, &fo, &row, &found, &err));
+   ck_assert_msg (err.domain == ODM_ERROR_DOMAIN && strstr (err.message, "nmae"), "%s", err.message);
+   (void) n;
+   bson_destroy (incl);
+   bson_destroy (excl);
+   bson_destroy (filter);
+   bson_destroy (typo);
+   odm_client_destroy (c);
+}
+END_TEST
+
 static void
 quiet_log (mongoc_log_level_t level, const char *domain, const char *message, void *data)
 {
@@ -1481,6 +1555,7 @@ layer_suite (void)
    tcase_add_test (tc, test_with_transaction);
    tcase_add_test (tc, test_cursor_bad_document_policies);
    tcase_add_test (tc, test_paging_after_and_populate);
+   tcase_add_test (tc, test_projection_not_loaded);
    suite_add_tcase (s, tc);
    /* Its own case, excluded where the server cannot be restarted (CK_EXCLUDE_TCASES=outage). */
    tc = tcase_create ("outage");

@@ -242,6 +242,9 @@ typedef struct {
    const bson_t *after;                   /* paging by a sort key: the sort values of the last row
                                            * seen (odm_cursor_after builds it); rows after it in
                                            * SORT's order, whatever was inserted before it */
+   const bson_t *projection;              /* Mongoose's select: {name: 1, "settings.mode": 1} or
+                                           * {tags: 0}; the structs it fills are partly loaded
+                                           * (odm_field_loaded) and cannot be saved or inserted */
 } odm_find_opts_t;
 
 #define ODM_FIND_OPTS_INIT {.size = sizeof (odm_find_opts_t)}
@@ -292,6 +295,20 @@ odm_cursor_destroy (odm_cursor_t *cursor);
 ODM_API bool
 odm_count (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter, int64_t *count,
            bson_error_t *error);
+
+/* ------------------------------------------------------------------ projections */
+
+/* Whether PATH of DOC (a SCHEMA struct) was loaded. A struct filled through a projection
+ * (odm_find_opts_t.projection) knows which paths it left out: NOT_LOADED for them (their
+ * members read as absent, but the stored document may hold values), PARTLY for a
+ * subdocument some of whose fields were left out, LOADED otherwise (and for any struct not
+ * filled through a projection). odm_save, odm_insert_one/many and odm_bulk_insert refuse a
+ * partly loaded struct (ODM_ERROR_INVALID_ARGUMENT): writing it would erase what was not
+ * loaded; use odm_update for partial changes. */
+typedef enum { ODM_NOT_LOADED = 0, ODM_LOADED = 1, ODM_PARTLY_LOADED = 2 } odm_loaded_t;
+
+ODM_API odm_loaded_t
+odm_field_loaded (const odm_schema_t *schema, const void *doc, const char *path);
 
 /* ------------------------------------------------------------------ populate */
 
