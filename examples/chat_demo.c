@@ -25,11 +25,12 @@ main (void)
    odm_violations_t v;
    odm_user_t user;
    odm_agent_t agent;
-   odm_chat_session_t session, row;
+   odm_chat_session_t session;
    odm_chat_feedback_t feedback;
    odm_cursor_t *cursor;
    odm_find_opts_t find = ODM_FIND_OPTS_INIT;
-   bson_t *filter, *sort;
+   bson_t *filter, *sort, *projection, after;
+   int pages;
    bson_oid_t user_id;
    int i, rc = EXIT_FAILURE;
    size_t k;
@@ -133,25 +134,59 @@ main (void)
    }
    odm_violations_cleanup (&v);
 
-   /* The user's sessions, most recent first. */
-   filter = BCON_NEW ("userId", BCON_OID (&user_id));
-   sort = BCON_NEW ("updatedAt", BCON_INT32 (-1), "_id", BCON_INT32 (-1));
+   /* The user's sessions, most recent first: only the fields the list shows (a projection,
+    * checked against the spec with the filter and sort), two per page by `after` the last
+    * row's updatedAt, each page's agents read in one query (populate). */
+   filter = BCON_NEW (ODM_CHAT_SESSION_PATH_USER_ID, BCON_OID (&user_id));
+   sort = BCON_NEW (ODM_CHAT_SESSION_PATH_UPDATED_AT, BCON_INT32 (-1));
+   projection = BCON_NEW (ODM_CHAT_SESSION_PATH_SESSION_ID, BCON_INT32 (1), ODM_CHAT_SESSION_PATH_NAME,
+                          BCON_INT32 (1), ODM_CHAT_SESSION_PATH_AGENT_ID, BCON_INT32 (1),
+                          ODM_CHAT_SESSION_PATH_UPDATED_AT, BCON_INT32 (1));
    find.sort = sort;
-   find.limit = 10;
-   cursor = odm_find (client, &odm_chat_session_schema, filter, &find, &error);
+   find.projection = projection;
+   find.checked_filter = true;
+   find.limit = 2;
    printf ("sessions of %s by recency:\n", user.username);
-   while (odm_cursor_next (cursor, &row)) {
-      printf ("  %s  %-20s temperature %.1f\n", row.sessionId, row.name, row.settings.temperature);
-      odm_chat_session_cleanup (&row);
+   for (pages = 0; pages < 5; pages++) {
+      odm_chat_session_t page[2];
+      odm_populated_t agents;
+      size_t n = 0;
+      find.after = pages ? &after : NULL;
+      if (!(cursor = odm_find (client, &odm_chat_session_schema, filter, &find, &error))) {
+         return die ("find", &error);
+      }
+      while (n < 2 && odm_cursor_next (cursor, &page[n])) {
+         n++;
+      }
+      if (odm_cursor_error (cursor, &error)) {
+         return die ("find", &error);
+      }
+      if (pages) {
+         bson_destroy (&after);
+      }
+      odm_cursor_after (cursor, &after);
+      odm_cursor_destroy (cursor);
+      if (!n) {
+         break;
+      }
+      if (!odm_populate (client, &odm_chat_session_schema, page, n, ODM_CHAT_SESSION_PATH_AGENT_ID, NULL, &agents,
+                         &error)) {
+         return die ("populate", &error);
+      }
+      for (k = 0; k < n; k++) {
+         const odm_agent_t *a = agents.by_row[k];
+         printf ("  page %d  %s  %-20s agent %s\n", pages + 1, page[k].sessionId, page[k].name,
+                 a ? a->name : "(missing)");
+         odm_chat_session_cleanup (&page[k]);
+      }
+      odm_populated_cleanup (&agents);
    }
-   if (odm_cursor_error (cursor, &error)) {
-      return die ("find", &error);
-   }
-   odm_cursor_destroy (cursor);
+   bson_destroy (&after);
    rc = EXIT_SUCCESS;
 
    bson_destroy (filter);
    bson_destroy (sort);
+   bson_destroy (projection);
    odm_chat_feedback_cleanup (&feedback);
    odm_chat_session_cleanup (&session);
    odm_agent_cleanup (&agent);

@@ -681,8 +681,9 @@ odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter
       bson_t *sort = bson_copy (opts->sort), keyset = BSON_INITIALIZER, or, *paged;
       bson_iter_t k;
       int clause = 0;
-      if (!bson_has_field (sort, "_id") && bson_has_field (opts->after, "_id")) {
-         BSON_APPEND_INT32 (sort, "_id", 1);
+      bool tie = !bson_has_field (sort, "_id");
+      if (tie) {
+         BSON_APPEND_INT32 (sort, "_id", 1); /* the same tie-breaker as the first page's */
       }
       BSON_APPEND_ARRAY_BEGIN (&keyset, "$or", &or);
       bson_iter_init (&k, sort);
@@ -691,6 +692,9 @@ odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter
          bson_t one, cmp;
          char key[16];
          const char *kp;
+         if (tie && !strcmp (bson_iter_key (&k), "_id") && !bson_has_field (opts->after, "_id")) {
+            break; /* an `after` built by hand without _id: ties are not broken */
+         }
          if (!bson_iter_init_find (&v, opts->after, bson_iter_key (&k))) {
             odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, "opts.after", "holds no value for the sort key %s",
                            bson_iter_key (&k));
@@ -726,8 +730,12 @@ odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter
       c_paged_filter = paged;
       c_sort = sort;
    } else if (opts->sort) {
-      BSON_APPEND_DOCUMENT (&mopts, "sort", opts->sort);
+      /* _id breaks ties, so that the order is the same on every page (paging with after) */
       c_sort = bson_copy (opts->sort);
+      if (!bson_has_field (c_sort, "_id")) {
+         BSON_APPEND_INT32 (c_sort, "_id", 1);
+      }
+      BSON_APPEND_DOCUMENT (&mopts, "sort", c_sort);
    }
    if (opts->skip > 0) {
       BSON_APPEND_INT64 (&mopts, "skip", opts->skip);

@@ -229,7 +229,8 @@ typedef enum {
 
 typedef struct {
    size_t size;         /* sizeof (odm_find_opts_t): use ODM_FIND_OPTS_INIT */
-   const bson_t *sort;  /* e.g. {updatedAt: -1}, or NULL */
+   const bson_t *sort;  /* e.g. {updatedAt: -1}, or NULL; libodm appends {_id: 1} when it has no
+                         * _id, so that ties come in the same order on every page */
    int64_t skip;
    int64_t limit;       /* 0 = no limit */
    uint32_t decode_flags;
