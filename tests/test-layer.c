@@ -1529,6 +1529,96 @@ START_TEST (test_projection_not_loaded)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ find and modify */
+
+/* findOneAndUpdate through odm_update's checks (before and after, a refused update
+ * changes nothing), findOneAndDelete typed (and a bad stored document deleted all the
+ * same, reported), distinct on a checked path. */
+START_TEST (test_find_and_modify_distinct)
+{
+   const odm_schema_t *s = &odm_chat_session_schema;
+   odm_client_t *c = connect_or_fail ();
+   odm_update_opts_t uo = ODM_UPDATE_OPTS_INIT;
+   odm_find_opts_t fo = ODM_FIND_OPTS_INIT;
+   bson_t *f0 = BCON_NEW ("sessionId", "fm-0"), *none = BCON_NEW ("sessionId", "fm-none");
+   bson_t *rename = BCON_NEW ("$set", "{", "name", "renamed", "}");
+   bson_t *too_hot = BCON_NEW ("$set", "{", "settings.temperature", BCON_DOUBLE (5.0), "}");
+   bson_t *sort = BCON_NEW ("updatedAt", BCON_INT32 (-1));
+   bson_t values;
+   odm_chat_session_t out;
+   odm_transaction_t tx;
+   odm_violations_t v;
+   bson_error_t err;
+   bson_iter_t it;
+   bool found;
+   int n = 0;
+
+   drop (c, s);
+   raw_insert_json (c, "chat_sessions", "{\"sessionId\": \"fm-0\", \"name\": \"first\", \"__v\": 0, "
+                                        "\"updatedAt\": {\"$date\": \"2025-01-01T00:00:00Z\"}}");
+   raw_insert_json (c, "chat_sessions", "{\"_id\": {\"$oid\": \"64b0000000000000000000f1\"}, \"sessionId\": \"fm-1\", "
+                                        "\"settings.mode\": \"coding\", "
+                                        "\"updatedAt\": {\"$date\": \"2025-02-01T00:00:00Z\"}}");
+   uo.now_ms = NOW;
+   ck_assert_msg (odm_find_one_and_update (c, s, f0, rename, &uo, false, &out, &found, &v, &err) && found, "%s",
+                  err.message);
+   ck_assert_str_eq (out.name, "first"); /* before */
+   odm_chat_session_cleanup (&out);
+   odm_violations_cleanup (&v);
+   ck_assert_msg (odm_find_one_and_update (c, s, f0, rename, &uo, true, &out, &found, &v, &err) && found, "%s",
+                  err.message);
+   ck_assert_str_eq (out.name, "renamed"); /* after */
+   odm_chat_session_cleanup (&out);
+   odm_violations_cleanup (&v);
+   ck_assert (!odm_find_one_and_update (c, s, f0, too_hot, &uo, true, &out, &found, &v, &err));
+   ck_assert_msg (err.domain == ODM_ERROR_DOMAIN && err.code == ODM_ERROR_VALIDATION, "%s", err.message);
+   ck_assert (odm_test_has_violation (&v, "settings.temperature", "max", NULL));
+   odm_violations_cleanup (&v);
+   ck_assert (odm_find_one_and_update (c, s, none, rename, &uo, true, &out, &found, &v, &err));
+   ck_assert (!found);
+   odm_violations_cleanup (&v);
+
+   /* distinct: a checked path */
+   ck_assert_msg (odm_distinct (c, s, ODM_CHAT_SESSION_PATH_SETTINGS_MODE, NULL, NULL, &values, &err), "%s",
+                  err.message);
+   bson_iter_init (&it, &values);
+   while (bson_iter_next (&it)) {
+      ck_assert (BSON_ITER_HOLDS_UTF8 (&it) && !strcmp (bson_iter_utf8 (&it, NULL), "coding"));
+      n++;
+   }
+   ck_assert_int_eq (n, 1);
+   bson_destroy (&values);
+   ck_assert (!odm_distinct (c, s, "setings.mode", NULL, NULL, &values, &err));
+   ck_assert_msg (err.domain == ODM_ERROR_DOMAIN && strstr (err.message, "setings.mode"), "%s", err.message);
+   bson_destroy (&values);
+
+   /* findOneAndDelete: the most recently updated (the rename moved fm-0's updatedAt), typed */
+   fo.sort = sort;
+   ck_assert_msg (odm_find_one_and_delete (c, s, NULL, &fo, &out, &found, &err) && found, "%s", err.message);
+   ck_assert_str_eq (out.sessionId, "fm-0");
+   ck_assert_str_eq (out.name, "renamed");
+   odm_chat_session_cleanup (&out);
+   ck_assert_int_eq (raw_count (c, s, NULL), 1);
+   /* a stored document that does not decode: deleted, and the decode error reported */
+   store_eleven_one_bad (c);
+   fo.sort = NULL;
+   {
+      bson_t *bad = BCON_NEW ("fees.processing", "1.5");
+      ck_assert (!odm_find_one_and_delete (c, &odm_transaction_schema, bad, &fo, &tx, &found, &err));
+      ck_assert (found);
+      ck_assert_msg (err.domain == ODM_ERROR_DOMAIN && err.code == ODM_ERROR_TYPE, "%s", err.message);
+      ck_assert_int_eq (raw_count (c, &odm_transaction_schema, NULL), 10);
+      bson_destroy (bad);
+   }
+   bson_destroy (f0);
+   bson_destroy (none);
+   bson_destroy (rename);
+   bson_destroy (too_hot);
+   bson_destroy (sort);
+   odm_client_destroy (c);
+}
+END_TEST
+
 static void
 quiet_log (mongoc_log_level_t level, const char *domain, const char *message, void *data)
 {
@@ -1556,6 +1646,7 @@ layer_suite (void)
    tcase_add_test (tc, test_cursor_bad_document_policies);
    tcase_add_test (tc, test_paging_after_and_populate);
    tcase_add_test (tc, test_projection_not_loaded);
+   tcase_add_test (tc, test_find_and_modify_distinct);
    suite_add_tcase (s, tc);
    /* Its own case, excluded where the server cannot be restarted (CK_EXCLUDE_TCASES=outage). */
    tc = tcase_create ("outage");

@@ -437,6 +437,36 @@ ODM_API bool
 odm_delete_with_opts (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter,
                       const odm_delete_opts_t *opts, int64_t *deleted, bson_error_t *error);
 
+/* ------------------------------------------------------------------ find and modify */
+
+/* Mongoose's findOneAndUpdate: runs odm_update (every check, the direct or checked path) on
+ * one document matching FILTER, and decodes into OUT (initialised here, always) the document
+ * as it was before (RETURN_NEW false) or after (RETURN_NEW true). The document is read
+ * first and updated under its version (`__v`): if another libodm or Mongoose versioned
+ * write lands in between, it is read again (16 attempts, then ODM_ERROR_CONFLICT), so the
+ * "before" returned is the one the update applied to. OPTS->upsert is refused (use
+ * odm_update). *FOUND (may be NULL) tells whether a document matched. */
+ODM_API bool
+odm_find_one_and_update (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter,
+                         const bson_t *update, const odm_update_opts_t *opts, bool return_new, void *out,
+                         bool *found, odm_violations_t *violations, bson_error_t *error);
+
+/* Mongoose's findOneAndDelete: deletes one document matching FILTER (the first in
+ * OPTS->sort's order) with the server's findAndModify and decodes it into OUT (initialised
+ * here, always). OPTS (may be NULL): sort, checked_filter, session, mongoc_opts
+ * (writeConcern...). When the deleted document cannot be decoded, returns false with the
+ * decode error and *FOUND true: it is deleted all the same. */
+ODM_API bool
+odm_find_one_and_delete (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter,
+                         const odm_find_opts_t *opts, void *out, bool *found, bson_error_t *error);
+
+/* The distinct values of PATH (a path of the spec) among the documents matching FILTER,
+ * into VALUES (initialised here, always) as an array document {"0": ..., "1": ...}.
+ * OPTS (may be NULL): checked_filter, session, read_prefs, mongoc_opts. */
+ODM_API bool
+odm_distinct (odm_client_t *client, const odm_schema_t *schema, const char *path, const bson_t *filter,
+              const odm_find_opts_t *opts, bson_t *values, bson_error_t *error);
+
 /* A bulk of mixed operations on one collection (Mongoose's bulkWrite), run in the order
  * given by odm_bulk_execute. Inserts are prepared and validated when added; updates are
  * checked against the spec when added (odm_update_plan) and run through odm_update when
