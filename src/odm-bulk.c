@@ -226,6 +226,21 @@ lost_reply (const bson_error_t *e)
           e->domain == MONGOC_ERROR_CLIENT;
 }
 
+/* The program's post-save hooks (odm-hooks.h) on the acknowledged documents of a batch, as
+ * odm_insert_one runs them. (Documents an UNKNOWN resolves to DONE later get none: their
+ * write was not acknowledged.) */
+static void
+post_save (const odm_schema_t *schema, const odm_write_opts_t *o, op_t *ops, const odm_outcome_t *out,
+           const size_t *chunk, size_t m)
+{
+   size_t k;
+   for (k = 0; k < m; k++) {
+      if (out[chunk[k]].status == ODM_OUTCOME_DONE) {
+         odm_hooks_post_save_bson (schema, ops[chunk[k]].doc, false, o->now_ms ? o->now_ms : odm_now_ms ());
+      }
+   }
+}
+
 /* Sends the inserts IDX[0..N) of OPS in batches; fills their outcomes. Returns false when
  * the run must stop (an ordered failure, or the server went away). */
 static bool
@@ -273,9 +288,8 @@ send_inserts (mongoc_collection_t *coll, const odm_schema_t *schema, const odm_w
       if (ok) {
          for (k = 0; k < m; k++) {
             out[chunk[k]].status = ODM_OUTCOME_DONE;
-            /* the program's post-save hooks (odm-hooks.h), as odm_insert_one ran them */
-            odm_hooks_post_save_bson (schema, ops[chunk[k]].doc, false, o->now_ms ? o->now_ms : odm_now_ms ());
          }
+         post_save (schema, o, ops, out, chunk, m);
          bson_destroy (&reply);
          continue;
       }
@@ -329,6 +343,7 @@ send_inserts (mongoc_collection_t *coll, const odm_schema_t *schema, const odm_w
                out[chunk[k]].status = ODM_OUTCOME_DONE;
             }
          }
+         post_save (schema, o, ops, out, chunk, m);
          go_on = o->unordered;
          if (bson_iter_init_find (&it, &reply, "writeConcernErrors") && BSON_ITER_HOLDS_ARRAY (&it)) {
             bson_iter_t wc;
@@ -342,6 +357,7 @@ send_inserts (mongoc_collection_t *coll, const odm_schema_t *schema, const odm_w
             out[chunk[k]].status = ODM_OUTCOME_DONE;
             out[chunk[k]].error = err;
          }
+         post_save (schema, o, ops, out, chunk, m);
          go_on = false;
       } else {
          /* the whole command was refused (by the server or by libmongoc): nothing stored */

@@ -196,7 +196,7 @@ live (const char *uri)
    int64_t matched;
    bson_t *filter, *update;
    odm_update_result_t result;
-   odm_update_opts_t uo = {.result = &result};
+   odm_update_opts_t uo = {.size = sizeof (odm_update_opts_t), .result = &result};
 
    client = odm_client_new (uri, &error);
    CHECK (client);

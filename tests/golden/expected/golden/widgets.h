@@ -93,6 +93,27 @@ typedef struct odm_widget {
    bson_t *_extra;
 } odm_widget_t;
 
+/* Every schema path, for filters, sorts and projections (a typo is a compile error). */
+#define ODM_WIDGET_PATH__ID "_id"
+#define ODM_WIDGET_PATH_CODE "code"
+#define ODM_WIDGET_PATH_KIND "kind"
+#define ODM_WIDGET_PATH_WEIGHT "weight"
+#define ODM_WIDGET_PATH_CLASS "class"
+#define ODM_WIDGET_PATH_MADE_AT "madeAt"
+#define ODM_WIDGET_PATH_OWNER "owner"
+#define ODM_WIDGET_PATH_SIZE "size"
+#define ODM_WIDGET_PATH_SIZE_WIDTH "size.width"
+#define ODM_WIDGET_PATH_SIZE_UNIT "size.unit"
+#define ODM_WIDGET_PATH_PARTS "parts"
+#define ODM_WIDGET_PATH_PARTS__ID "parts._id"
+#define ODM_WIDGET_PATH_PARTS_NAME "parts.name"
+#define ODM_WIDGET_PATH_PARTS_COUNT "parts.count"
+#define ODM_WIDGET_PATH_TAGS "tags"
+#define ODM_WIDGET_PATH_EXTRA "extra"
+#define ODM_WIDGET_PATH_ACTIVE "active"
+#define ODM_WIDGET_PATH_CREATED_AT "createdAt"
+#define ODM_WIDGET_PATH_UPDATED_AT "updatedAt"
+
 /* The descriptor the generic API (odm-doc.h) takes. */
 extern ODM_API const odm_schema_t odm_widget_schema;
 
