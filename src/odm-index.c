@@ -42,9 +42,63 @@ same_keys (const bson_t *a, const bson_t *b)
 
 typedef struct {
    char *name;
-   bson_t key;
+   bson_t *key; /* a pointer: a bson_t copied into a growing array must not move */
    bool unique;
 } live_index_t;
+
+/* Makes S valid UTF-8 in place: a byte that starts no valid character becomes '?', and a
+ * character cut at the end (a message truncated to its buffer) is dropped. Index names
+ * and key patterns come from the server and end up in messages printed as JSON. */
+static void
+utf8_repair (char *s)
+{
+   size_t i = 0, n = strlen (s);
+   while (i < n) {
+      unsigned char c = (unsigned char) s[i];
+      size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+      if (len && i + len <= n && bson_utf8_validate (s + i, len, false)) {
+         i += len;
+      } else if (len > 1 && i + len > n) {
+         s[i] = '\0';
+         return;
+      } else {
+         s[i++] = '?';
+      }
+   }
+}
+
+/* odm_violations_add with PATH and MESSAGE made valid UTF-8 first. */
+static void
+add_violation (odm_violations_t *out, const char *path, const char *rule, char *message)
+{
+   char *p = bson_strdup (path);
+   utf8_repair (p);
+   utf8_repair (message);
+   odm_violations_add (out, p, rule, message);
+   bson_free (p);
+}
+
+/* One entry of listIndexes as the server sent it: name, key pattern, unique. */
+static void
+live_from_doc (const bson_t *d, live_index_t *li)
+{
+   bson_iter_t it;
+   memset (li, 0, sizeof *li);
+   li->name = bson_strdup (bson_iter_init_find (&it, d, "name") && BSON_ITER_HOLDS_UTF8 (&it) ? bson_iter_utf8 (&it, NULL) : "");
+   utf8_repair (li->name);
+   li->unique = bson_iter_init_find (&it, d, "unique") && bson_iter_as_bool (&it);
+   if (bson_iter_init_find (&it, d, "key") && BSON_ITER_HOLDS_DOCUMENT (&it)) {
+      const uint8_t *data;
+      uint32_t len;
+      bson_t tmp;
+      bson_iter_document (&it, &len, &data);
+      if (bson_init_static (&tmp, data, len)) {
+         li->key = bson_copy (&tmp);
+         return;
+      }
+   }
+   li->key = bson_new ();
+}
 
 /* Lists the live indexes of the collection (none when it does not exist yet). */
 static bool
@@ -61,26 +115,11 @@ list_live (odm_client_t *client, const odm_schema_t *schema, live_index_t **out,
    *out = NULL;
    *n = 0;
    while (mongoc_cursor_next (cur, &d)) {
-      bson_iter_t it;
-      live_index_t *li;
       if (*n == cap) {
          cap = cap ? cap * 2 : 8;
          *out = bson_realloc (*out, cap * sizeof **out);
       }
-      li = &(*out)[(*n)++];
-      memset (li, 0, sizeof *li);
-      li->name = bson_strdup (bson_iter_init_find (&it, d, "name") && BSON_ITER_HOLDS_UTF8 (&it) ? bson_iter_utf8 (&it, NULL) : "");
-      if (bson_iter_init_find (&it, d, "key") && BSON_ITER_HOLDS_DOCUMENT (&it)) {
-         const uint8_t *data;
-         uint32_t len;
-         bson_t tmp;
-         bson_iter_document (&it, &len, &data);
-         bson_init_static (&tmp, data, len);
-         bson_copy_to (&tmp, &li->key);
-      } else {
-         bson_init (&li->key);
-      }
-      li->unique = bson_iter_init_find (&it, d, "unique") && bson_iter_as_bool (&it);
+      live_from_doc (d, &(*out)[(*n)++]);
    }
    if (mongoc_cursor_error (cur, &e)) {
       /* 26 NamespaceNotFound: no collection yet, so no index. */
@@ -101,7 +140,7 @@ free_live (live_index_t *li, size_t n)
    size_t i;
    for (i = 0; i < n; i++) {
       bson_free (li[i].name);
-      bson_destroy (&li[i].key);
+      bson_destroy (li[i].key);
    }
    bson_free (li);
 }
@@ -143,7 +182,7 @@ odm_indexes_ensure (odm_client_t *client, const odm_schema_t *schema, int *creat
       }
       keys = wanted_keys (ix);
       for (j = 0; j < n && !present; j++) {
-         present = same_keys (keys, &live[j].key);
+         present = same_keys (keys, live[j].key);
       }
       if (!present) {
          char k[16];
@@ -174,22 +213,14 @@ odm_indexes_ensure (odm_client_t *client, const odm_schema_t *schema, int *creat
    return ok;
 }
 
-bool
-odm_indexes_diff (odm_client_t *client, const odm_schema_t *schema, odm_violations_t *out, bson_error_t *error)
+/* The comparison half of odm_indexes_diff: LIVE as listed by the server. */
+static void
+diff_live (const odm_schema_t *schema, const live_index_t *live, size_t n, odm_violations_t *out)
 {
-   live_index_t *live;
-   size_t n, j;
+   size_t j;
    uint32_t i;
    bool *matched;
 
-   odm_violations_init (out);
-   if (!client || !schema) {
-      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "client or schema is NULL");
-      return false;
-   }
-   if (!list_live (client, schema, &live, &n, error)) {
-      return false;
-   }
    matched = bson_malloc0 ((n ? n : 1) * sizeof *matched);
    for (i = 0; i < schema->index_count; i++) {
       const odm_index_t *ix = &schema->indexes[i];
@@ -216,16 +247,16 @@ odm_indexes_diff (odm_client_t *client, const odm_schema_t *schema, odm_violatio
       }
       keys = wanted_keys (ix);
       for (j = 0; j < n && !found; j++) {
-         if (same_keys (keys, &live[j].key)) {
+         if (same_keys (keys, live[j].key)) {
             char msg[300];
             found = matched[j] = true;
             if (live[j].unique != ix->unique) {
                bson_snprintf (msg, sizeof msg, "%s %s is%s unique on the server, the spec says it is%s", ix->name,
                               ix->keys_json, live[j].unique ? "" : " not", ix->unique ? "" : " not");
-               odm_violations_add (out, ix->name, "differs", msg);
+               add_violation (out, ix->name, "differs", msg);
             } else if (strcmp (live[j].name, ix->name) != 0) {
                bson_snprintf (msg, sizeof msg, "%s is named %s on the server", ix->name, live[j].name);
-               odm_violations_add (out, ix->name, "differs", msg);
+               add_violation (out, ix->name, "differs", msg);
             }
          }
       }
@@ -233,21 +264,38 @@ odm_indexes_diff (odm_client_t *client, const odm_schema_t *schema, odm_violatio
          char msg[300];
          bson_snprintf (msg, sizeof msg, "%s %s%s is not on the server", ix->name, ix->keys_json,
                         ix->unique ? " (unique)" : "");
-         odm_violations_add (out, ix->name, "missing", msg);
+         add_violation (out, ix->name, "missing", msg);
       }
       bson_destroy (keys);
    }
    for (j = 0; j < n; j++) {
       if (!matched[j] && strcmp (live[j].name, "_id_") != 0) {
-         char *k = bson_as_relaxed_extended_json (&live[j].key, NULL);
+         char *k = bson_as_relaxed_extended_json (live[j].key, NULL);
          char msg[300];
          bson_snprintf (msg, sizeof msg, "%s %s is on the server but not in the spec", live[j].name,
                         k ? k : "(a key pattern that cannot be written as JSON)");
-         odm_violations_add (out, live[j].name, "extra", msg);
+         add_violation (out, live[j].name, "extra", msg);
          bson_free (k);
       }
    }
    bson_free (matched);
+}
+
+bool
+odm_indexes_diff (odm_client_t *client, const odm_schema_t *schema, odm_violations_t *out, bson_error_t *error)
+{
+   live_index_t *live;
+   size_t n;
+
+   odm_violations_init (out);
+   if (!client || !schema) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "client or schema is NULL");
+      return false;
+   }
+   if (!list_live (client, schema, &live, &n, error)) {
+      return false;
+   }
+   diff_live (schema, live, n, out);
    free_live (live, n);
    return true;
 }
@@ -260,6 +308,38 @@ odm_indexes_drift (const odm_violations_t *diff)
       n += strcmp (diff->items[i].rule, "declared") != 0;
    }
    return n;
+}
+
+void
+odm_indexes_diff_listed (const odm_schema_t *schema, const bson_t *listed, odm_violations_t *out)
+{
+   live_index_t *live = NULL;
+   size_t n = 0, cap = 0;
+   bson_iter_t it;
+
+   odm_violations_init (out);
+   if (!schema || !listed || !bson_iter_init (&it, listed)) {
+      return;
+   }
+   while (bson_iter_next (&it)) {
+      const uint8_t *data;
+      uint32_t len;
+      bson_t d;
+      if (!BSON_ITER_HOLDS_DOCUMENT (&it)) {
+         continue;
+      }
+      bson_iter_document (&it, &len, &data);
+      if (!bson_init_static (&d, data, len)) {
+         continue;
+      }
+      if (n == cap) {
+         cap = cap ? cap * 2 : 8;
+         live = bson_realloc (live, cap * sizeof *live);
+      }
+      live_from_doc (&d, &live[n++]);
+   }
+   diff_live (schema, live, n, out);
+   free_live (live, n);
 }
 
 void
@@ -276,13 +356,13 @@ odm_indexes_lint (const odm_schema_t *schema, odm_violations_t *out)
       if (ix->declared > 1) {
          bson_snprintf (msg, sizeof msg, "%s %s is declared %u times (%u unique); merged into one%s index",
                         ix->name, ix->keys_json, ix->declared, ix->declared_unique, ix->unique ? " unique" : "");
-         odm_violations_add (out, ix->name, "duplicate", msg);
+         add_violation (out, ix->name, "duplicate", msg);
       }
       if (ix->prefix_of >= 0) {
          bson_snprintf (msg, sizeof msg, "%s is a prefix of %s: it serves no read the longer index does not, and "
                                          "costs every write; not created",
                         ix->name, schema->indexes[ix->prefix_of].name);
-         odm_violations_add (out, ix->name, "prefix", msg);
+         add_violation (out, ix->name, "prefix", msg);
       }
    }
 }

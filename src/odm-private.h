@@ -135,6 +135,10 @@ odm_validators_run (const odm_schema_t *schema, const void *doc, odm_violations_
 /* Decodes STORED and runs SCHEMA's POST_SAVE hooks on it (nothing when there are none). */
 void
 odm_hooks_post_save_bson (const odm_schema_t *schema, const bson_t *stored, bool is_update, int64_t now_ms);
+/* odm-index.c: odm_indexes_diff against LISTED, the values of which are listIndexes
+ * entries as a server returns them (no server involved: fuzzing, tests). */
+void
+odm_indexes_diff_listed (const odm_schema_t *schema, const bson_t *listed, odm_violations_t *out);
 
 /* Whether CLIENT and SCHEMA are usable (ODM_ERROR_INVALID_ARGUMENT otherwise). */
 bool
