@@ -1,16 +1,11 @@
 /* libFuzzer harness over every collection's decoder, validator, pre-save path and
  * encoder. Input: one byte choosing the collection, then BSON bytes.
  * Promises checked: no crash, no leak, no out-of-bounds read on any input; a decoded
- * document re-encodes, and decoding that encoding gives the same bytes again. */
-#include <odm/odm.h>
+ * document re-encodes, and decoding that encoding gives the same bytes again; a failed
+ * decode leaves the struct zeroed; error messages and violations are valid UTF-8. */
+#include "fuzz-common.h"
 
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-int
-LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
@@ -19,7 +14,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
    const odm_schema_t *const *all = odm_schemas (&n);
    const odm_schema_t *s;
    bson_t in;
-   bson_error_t err;
+   bson_error_t err = {0};
    void *doc, *doc2;
    uint32_t flags;
 
@@ -39,6 +34,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       odm_prepare_opts_t opts = {.now_ms = 1750000000000};
 
       odm_validate (s, doc, NULL, &v);
+      fuzz_check_violations ("decode", &v);
       odm_violations_cleanup (&v);
       if (!odm_to_bson (s, doc, &out1, &err)) {
          fprintf (stderr, "fuzz: %s: encode failed: %s\n", s->collection, err.message);
@@ -63,6 +59,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       bson_destroy (&out2);
       odm_cleanup (s, doc2);
       odm_prepare (s, doc, &opts, &v);
+      fuzz_check_violations ("decode", &v);
       odm_violations_cleanup (&v);
       if (!odm_to_bson (s, doc, &out1, &err)) {
          fprintf (stderr, "fuzz: %s: encode failed: %s\n", s->collection, err.message);
@@ -71,8 +68,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       bson_destroy (&out1);
       odm_cleanup (s, doc);
    } else {
-      /* A failed decode leaves the struct empty. */
+      /* A failed decode leaves the struct empty, and says why in UTF-8. */
       size_t i;
+      fuzz_check_error ("decode", &err);
       for (i = 0; i < s->root->size; i++) {
          if (((unsigned char *) doc)[i] != 0) {
             abort ();
