@@ -350,6 +350,24 @@ check_filter_opt (bool checked, const odm_schema_t *schema, const bson_t *filter
 
 /* ------------------------------------------------------------------ key checks */
 
+void
+odm_utf8_repair (char *s)
+{
+   size_t i = 0, n = strlen (s);
+   while (i < n) {
+      unsigned char c = (unsigned char) s[i];
+      size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+      if (len && i + len <= n && bson_utf8_validate (s + i, len, false)) {
+         i += len;
+      } else if (len > 1 && i + len > n) {
+         s[i] = '\0';
+         return;
+      } else {
+         s[i++] = '?';
+      }
+   }
+}
+
 static void
 check_keys_rec (const bson_t *doc, odm_path_t *path, odm_violations_t *v, bool *ok)
 {
@@ -359,10 +377,21 @@ check_keys_rec (const bson_t *doc, odm_path_t *path, odm_violations_t *v, bool *
    }
    while (bson_iter_next (&it)) {
       const char *k = bson_iter_key (&it);
-      size_t old = odm_path_push (path, k, strlen (k));
-      if (k[0] == '$' || strchr (k, '.') || k[0] == '\0') {
-         odm_violations_add (v, path->buf, "key", "keys may not be empty, start with '$' or contain '.'");
+      size_t klen = strlen (k), old;
+      if (!bson_utf8_validate (k, klen, false)) {
+         /* the path names the key with '?' for the bytes that are not UTF-8 */
+         char *shown = bson_strdup (k);
+         odm_utf8_repair (shown);
+         old = odm_path_push (path, shown, strlen (shown));
+         bson_free (shown);
+         odm_violations_add (v, path->buf, "key", "keys must be valid UTF-8");
          *ok = false;
+      } else {
+         old = odm_path_push (path, k, klen);
+         if (k[0] == '$' || strchr (k, '.') || k[0] == '\0') {
+            odm_violations_add (v, path->buf, "key", "keys may not be empty, start with '$' or contain '.'");
+            *ok = false;
+         }
       }
       if (BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) {
          const uint8_t *data;

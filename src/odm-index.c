@@ -46,34 +46,13 @@ typedef struct {
    bool unique;
 } live_index_t;
 
-/* Makes S valid UTF-8 in place: a byte that starts no valid character becomes '?', and a
- * character cut at the end (a message truncated to its buffer) is dropped. Index names
- * and key patterns come from the server and end up in messages printed as JSON. */
-static void
-utf8_repair (char *s)
-{
-   size_t i = 0, n = strlen (s);
-   while (i < n) {
-      unsigned char c = (unsigned char) s[i];
-      size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-      if (len && i + len <= n && bson_utf8_validate (s + i, len, false)) {
-         i += len;
-      } else if (len > 1 && i + len > n) {
-         s[i] = '\0';
-         return;
-      } else {
-         s[i++] = '?';
-      }
-   }
-}
-
 /* odm_violations_add with PATH and MESSAGE made valid UTF-8 first. */
 static void
 add_violation (odm_violations_t *out, const char *path, const char *rule, char *message)
 {
    char *p = bson_strdup (path);
-   utf8_repair (p);
-   utf8_repair (message);
+   odm_utf8_repair (p);
+   odm_utf8_repair (message);
    odm_violations_add (out, p, rule, message);
    bson_free (p);
 }
@@ -85,7 +64,7 @@ live_from_doc (const bson_t *d, live_index_t *li)
    bson_iter_t it;
    memset (li, 0, sizeof *li);
    li->name = bson_strdup (bson_iter_init_find (&it, d, "name") && BSON_ITER_HOLDS_UTF8 (&it) ? bson_iter_utf8 (&it, NULL) : "");
-   utf8_repair (li->name);
+   odm_utf8_repair (li->name);
    li->unique = bson_iter_init_find (&it, d, "unique") && bson_iter_as_bool (&it);
    if (bson_iter_init_find (&it, d, "key") && BSON_ITER_HOLDS_DOCUMENT (&it)) {
       const uint8_t *data;

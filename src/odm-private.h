@@ -122,6 +122,10 @@ odm_map_duplicate_doc (const odm_schema_t *schema, bson_error_t *error, odm_viol
 /* odm_check_keys over what user data can reach in DOC: unknown fields and mixed values. */
 bool
 odm_check_doc_keys (const odm_schema_t *schema, const void *doc, odm_violations_t *violations);
+/* Makes S valid UTF-8 in place, for messages and paths built from outside bytes: a byte
+ * that starts no valid character becomes '?', a character cut at the end is dropped. */
+void
+odm_utf8_repair (char *s);
 /* {field: {$eq: value}} for every top-level field of STORED (FILTER initialised here). */
 void
 odm_conditional_filter (const bson_t *stored, bson_t *filter);

@@ -869,6 +869,39 @@ START_TEST (test_derive_checked)
    ck_assert (w.attendance.has_duration == ODM_PRESENT && w.attendance.duration == 61);
    odm_violations_cleanup (&v);
    odm_webinar_registration_cleanup (&w);
+/* odm_check_keys on keys that are not UTF-8 or are longer than a path holds: the key is
+ * refused, and the path it reports is UTF-8 (it is printed as JSON), never cut inside a
+ * character. Found by tests/fuzz/fuzz-keys.c. */
+START_TEST (test_check_keys_utf8_paths)
+{
+   bson_t doc = BSON_INITIALIZER, sub;
+   odm_violations_t v;
+   char long_key[700];
+   size_t i;
+
+   memcpy (long_key, "$x", 2);
+   for (i = 2; i + 2 < sizeof long_key; i += 2) {
+      memcpy (long_key + i, "\xc3\xa9", 2); /* é */
+   }
+   long_key[i] = '\0';
+   BSON_APPEND_INT32 (&doc, "ok\xff\xfe", 1);
+   BSON_APPEND_DOCUMENT_BEGIN (&doc, "a", &sub);
+   /* under "a.", the 511-byte path limit falls one byte into an é */
+   BSON_APPEND_INT32 (&sub, long_key, 1);
+   bson_append_int32 (&sub, "x.", 2, 1);
+   bson_append_document_end (&doc, &sub);
+   odm_violations_init (&v);
+   ck_assert (!odm_check_keys (&doc, &v));
+   ck_assert_uint_eq (v.count, 3);
+   ck_assert_str_eq (v.items[0].path, "ok??");
+   ck_assert_str_eq (v.items[0].rule, "key");
+   for (i = 0; i < v.count; i++) {
+      ck_assert_msg (bson_utf8_validate (v.items[i].path, strlen (v.items[i].path), false), "path %zu is not UTF-8", i);
+   }
+   ck_assert (strncmp (v.items[1].path, "a.$x\xc3\xa9", 6) == 0);
+   ck_assert_str_eq (v.items[2].path, "a.x.");
+   odm_violations_cleanup (&v);
+   bson_destroy (&doc);
 }
 END_TEST
 
@@ -898,6 +931,7 @@ codec_suite (void)
    tcase_add_test (tc, test_messages_whole_characters);
    tcase_add_test (tc, test_json_reader);
    tcase_add_test (tc, test_derive_checked);
+   tcase_add_test (tc, test_check_keys_utf8_paths);
    suite_add_tcase (s, tc);
    return s;
 }

@@ -539,8 +539,9 @@ odm_sort_check (const odm_schema_t *schema, const bson_t *sort, odm_violations_t
 ODM_API bool
 odm_projection_check (const odm_schema_t *schema, const bson_t *projection, odm_violations_t *violations);
 
-/* Checks every key of DOC (recursively) for a leading '$' or a '.', which user data must
- * not carry into a stored document. Adds one violation (rule "key") per bad key. */
+/* Checks every key of DOC (recursively) for being empty, a leading '$' or a '.', which user
+ * data must not carry into a stored document, and for bytes that are not UTF-8. Adds one violation
+ * (rule "key") per bad key; its path shows such bytes as '?'. */
 ODM_API bool
 odm_check_keys (const bson_t *doc, odm_violations_t *violations);
 

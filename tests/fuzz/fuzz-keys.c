@@ -3,7 +3,7 @@
  * conditional filter odm_save and odm_update build from a stored document.
  * Input: one byte choosing the collection (and the decode mode), then BSON bytes.
  * Promises checked: no crash, no leak; odm_check_keys reports exactly the keys that
- * start with '$' or contain '.', at any depth, with UTF-8 paths; checking the struct
+ * are empty, start with '$', contain '.' or are not valid UTF-8, at any depth, with UTF-8 paths; checking the struct
  * agrees with checking its encoding; the filter has one {$eq: value} per field. */
 #include "fuzz-common.h"
 
@@ -24,7 +24,7 @@ bad_keys (const bson_t *b)
    }
    while (bson_iter_next (&it)) {
       const char *k = bson_iter_key (&it);
-      n += k[0] == '$' || strchr (k, '.') != NULL;
+      n += k[0] == '$' || k[0] == '\0' || strchr (k, '.') != NULL || !bson_utf8_validate (k, strlen (k), false);
       if (BSON_ITER_HOLDS_DOCUMENT (&it) || BSON_ITER_HOLDS_ARRAY (&it)) {
          const uint8_t *data;
          uint32_t len;
