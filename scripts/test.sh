@@ -4,7 +4,8 @@
 #      the live suite against mongo-java-server and FerretDB (started here);
 #   2. the same built with AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the suites under valgrind (no leaks allowed);
-#   4. each libFuzzer harness for a short run (clang).
+#   4. each libFuzzer harness (scripts/fuzz-long.sh) for ODM_FUZZ_SECONDS (default 30) with
+#      ASan+UBSan (clang); a crash, leak or broken promise fails the step.
 # Set ODM_TEST_QUICK=1 to run step 1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,20 +56,21 @@ valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definit
   ./build/tests/odm_tests registry
 valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
   ./build/tests/fuzz_smoke 3000 >/dev/null
+for h in decode validate update keys indexes; do
+  valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    ./build/tests/fuzz_replay_$h tests/fuzz/corpus/$h $(ls -d tests/fuzz/regressions/$h 2>/dev/null) >/dev/null
+done
 CK_FORK=no scripts/live-tests.sh build valgrind -q --error-exitcode=1 --leak-check=full \
   --errors-for-leak-kinds=definite,indirect
 printf '{"sessionId":"s","userId":{"$oid":"64b0000000000000000000a1"},"agentId":{"$oid":"64b0000000000000000000b1"},"name":"n"}\n{"x":\n' |
   valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
     ./build/odm validate --now 1750000000000 chat_sessions >/dev/null 2>&1 || [ $? -eq 2 ]
 
-step "libFuzzer harnesses (short runs)"
+step "libFuzzer harnesses (${ODM_FUZZ_SECONDS:-30} s each, ASan+UBSan, any report fails)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DODM_BUILD_FUZZ=ON \
   -DODM_BUILD_TESTS=OFF -DODM_BUILD_EXAMPLES=OFF -DODM_BUILD_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j "$jobs" --target fuzz_decode
-mkdir -p build-fuzz/corpus
-./build/tests/fuzz_smoke --write-seeds build-fuzz/corpus >/dev/null
-./build-fuzz/tests/fuzz/fuzz_decode -max_total_time="${ODM_FUZZ_SECONDS:-60}" -print_final_stats=1 \
-  build-fuzz/corpus 2>&1 | tail -n 5
+cmake --build build-fuzz -j "$jobs" --target fuzz_all
+scripts/fuzz-long.sh "${ODM_FUZZ_SECONDS:-30}" build-fuzz
 
 step "done"
 echo "test steps: $steps passed, 0 failed"
