@@ -48,6 +48,12 @@ for h in "${harnesses[@]}"; do
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' "$log" | tail -n 1)
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' "$log" | tail -n 1)
   reports=$(grep -cE '^==[0-9]+==ERROR|^SUMMARY: |^fuzz [a-z]+: ' "$log")
+  # fork mode: the parent counts what its jobs found ("oom/timeout/crash: 0/0/3")
+  forked=$(sed -n 's|.*oom/timeout/crash: \([0-9]*\)/\([0-9]*\)/\([0-9]*\).*|\1 \2 \3|p' "$log" | tail -n 1)
+  if [ -n "$forked" ]; then
+    set -- $forked
+    reports=$(($1 + $2 + $3))
+  fi
   if [ $rc -ne 0 ] || [ "$reports" -ne 0 ]; then
     failed=1
     result="FAILED (exit $rc, $reports reports; $log)"
