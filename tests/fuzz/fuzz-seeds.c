@@ -1,16 +1,17 @@
 /* Writes the seed corpora of the libFuzzer harnesses and their dictionary from the
  * fixtures (tests/data/<collection>.{full,min}.json) and the schemas:
- *   fuzz_seeds DATA_DIR OUT_DIR
- * creates OUT_DIR/<harness>/<name> (decode, validate, update, keys, indexes) and
- * OUT_DIR/odm.dict. The committed corpus in tests/fuzz/corpus is this program's output
- * (regenerate it when the fixtures or the specs change). */
+ *   fuzz_seeds DATA_DIR OUT_DIR DICT
+ * creates OUT_DIR/<harness>/<name> (decode, validate, update, keys, indexes) and the
+ * dictionary DICT. tests/fuzz/corpus and tests/fuzz/odm.dict are this program's output;
+ * regenerate them when the fixtures or the specs change:
+ *   build-fuzz/tests/fuzz/fuzz_seeds tests/data tests/fuzz/corpus tests/fuzz/odm.dict */
 #include "fuzz-common.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
-static const char *out_dir;
+static const char *out_dir, *dict_path;
 
 static void
 mkdir_or_die (const char *path)
@@ -214,15 +215,13 @@ dict_write (void)
       /* index listings */
       "key", "name", "unique", "v", "_id_", "sparse", "partialFilterExpression", "2dsphere", "text",
       "hashed"};
-   char path[1024];
    size_t i, k;
    FILE *f;
    for (i = 0; i < sizeof fixed / sizeof *fixed; i++) {
       dict_add (fixed[i]);
    }
-   snprintf (path, sizeof path, "%s/odm.dict", out_dir);
-   if (!(f = fopen (path, "w"))) {
-      perror (path);
+   if (!(f = fopen (dict_path, "w"))) {
+      perror (dict_path);
       exit (1);
    }
    fprintf (f, "# libFuzzer dictionary for the libodm harnesses, written by fuzz_seeds:\n"
@@ -252,11 +251,12 @@ main (int argc, char **argv)
    const odm_schema_t *const *all = odm_schemas (&n);
    char dir[1024];
 
-   if (argc != 3) {
-      fprintf (stderr, "usage: fuzz_seeds DATA_DIR OUT_DIR\n");
+   if (argc != 4) {
+      fprintf (stderr, "usage: fuzz_seeds DATA_DIR OUT_DIR DICT\n");
       return 2;
    }
    out_dir = argv[2];
+   dict_path = argv[3];
    mkdir_or_die (out_dir);
    for (h = 0; h < sizeof harnesses / sizeof *harnesses; h++) {
       snprintf (dir, sizeof dir, "%s/%s", out_dir, harnesses[h]);
