@@ -1324,7 +1324,7 @@ null_as_zero (const bson_t *d, const char *path_a, const char *path_b, int kind,
    want_array (&it, &l, where);
    while (bson_iter_next (&l)) {
       const char *p = want_utf8 (&l, where);
-      char **e, **h, *ne, *nh;
+      char **e = NULL, **h = NULL, *ne, *nh; /* die () does not return; clang cannot tell */
       if (!strcmp (p, path_a)) {
          e = a, h = ha;
       } else if (path_b && !strcmp (p, path_b)) {

@@ -210,14 +210,14 @@ diff_live (const odm_schema_t *schema, const live_index_t *live, size_t n, odm_v
           * creates it: on a collection Mongoose indexed, it is there and is not drift. */
          keys = wanted_keys (ix);
          for (j = 0; j < n; j++) {
-            if (!matched[j] && same_keys (keys, &live[j].key)) {
+            if (!matched[j] && same_keys (keys, live[j].key)) {
                char msg[400];
                matched[j] = true;
                bson_snprintf (msg, sizeof msg,
                               "%s %s is on the server: the spec declares it, merged into %s (a prefix of it), "
                               "which libodm creates in its place; not drift",
                               live[j].name, ix->keys_json, schema->indexes[ix->prefix_of].name);
-               odm_violations_add (out, live[j].name, "declared", msg);
+               add_violation (out, live[j].name, "declared", msg);
                break;
             }
          }
