@@ -540,8 +540,8 @@ ODM_API bool
 odm_projection_check (const odm_schema_t *schema, const bson_t *projection, odm_violations_t *violations);
 
 /* Checks every key of DOC (recursively) for being empty, a leading '$' or a '.', which user
- * data must not carry into a stored document, and for bytes that are not UTF-8. Adds one violation
- * (rule "key") per bad key; its path shows such bytes as '?'. */
+ * data must not carry into a stored document, and for bytes that are not UTF-8. Adds one
+ * violation (rule "key") per bad key; its path shows such bytes as '?'. */
 ODM_API bool
 odm_check_keys (const bson_t *doc, odm_violations_t *violations);
 

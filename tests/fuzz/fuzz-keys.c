@@ -2,9 +2,10 @@
  * check on a decoded struct (odm_check_doc_keys, run before every write), and the
  * conditional filter odm_save and odm_update build from a stored document.
  * Input: one byte choosing the collection (and the decode mode), then BSON bytes.
- * Promises checked: no crash, no leak; odm_check_keys reports exactly the keys that
- * are empty, start with '$', contain '.' or are not valid UTF-8, at any depth, with UTF-8 paths; checking the struct
- * agrees with checking its encoding; the filter has one {$eq: value} per field. */
+ * Promises checked: no crash, no leak; odm_check_keys reports exactly the keys that are
+ * empty, start with '$', contain '.' or are not valid UTF-8, at any depth, with UTF-8
+ * paths; checking the struct agrees with checking its encoding; the filter has one
+ * {$eq: value} per field. */
 #include "fuzz-common.h"
 
 #include "odm-private.h"

@@ -1,7 +1,7 @@
 /* Writes the seed corpora of the libFuzzer harnesses and their dictionary from the
  * fixtures (tests/data/<collection>.{full,min}.json) and the schemas:
  *   fuzz_seeds DATA_DIR OUT_DIR DICT
- * creates OUT_DIR/<harness>/<name> (decode, validate, update, keys, indexes) and the
+ * creates OUT_DIR/<harness>/<name> (decode, validate, update, keys, filter, indexes) and the
  * dictionary DICT. tests/fuzz/corpus and tests/fuzz/odm.dict are this program's output;
  * regenerate them when the fixtures or the specs change:
  *   build-fuzz/tests/fuzz/fuzz_seeds tests/data tests/fuzz/corpus tests/fuzz/odm.dict */
@@ -111,6 +111,53 @@ combined_update (const bson_t *full, bson_t *update)
    }
 }
 
+/* A filter over the first top-level fields of FULL with the common query operators. */
+static void
+operator_filter (const bson_t *full, bson_t *filter)
+{
+   static const char *const ops[] = {"$gte", "$in", "$exists", "$ne", "$regex"};
+   bson_iter_t it;
+   bson_t and, or, cond, arr;
+   unsigned k = 0;
+   bson_init (filter);
+   BSON_APPEND_ARRAY_BEGIN (filter, "$and", &and);
+   bson_iter_init (&it, full);
+   while (bson_iter_next (&it) && k < 5) {
+      const char *key = bson_iter_key (&it);
+      char idx[16];
+      bson_t one;
+      if (!strcmp (key, "_id")) {
+         continue;
+      }
+      bson_snprintf (idx, sizeof idx, "%u", k);
+      BSON_APPEND_DOCUMENT_BEGIN (&and, idx, &one);
+      BSON_APPEND_DOCUMENT_BEGIN (&one, key, &cond);
+      switch (k) {
+      case 1:
+         BSON_APPEND_ARRAY_BEGIN (&cond, ops[k], &arr);
+         bson_append_iter (&arr, "0", 1, &it);
+         bson_append_array_end (&cond, &arr);
+         break;
+      case 2: BSON_APPEND_BOOL (&cond, ops[k], true); break;
+      case 3: BSON_APPEND_NULL (&cond, ops[k]); break;
+      case 4:
+         BSON_APPEND_UTF8 (&cond, ops[k], "^a");
+         BSON_APPEND_UTF8 (&cond, "$options", "i");
+         break;
+      default: bson_append_iter (&cond, ops[k], -1, &it); break;
+      }
+      bson_append_document_end (&one, &cond);
+      bson_append_document_end (&and, &one);
+      k++;
+   }
+   bson_append_array_end (filter, &and);
+   BSON_APPEND_ARRAY_BEGIN (filter, "$or", &or);
+   BSON_APPEND_DOCUMENT_BEGIN (&or, "0", &cond);
+   BSON_APPEND_INT32 (&cond, "__v", 0);
+   bson_append_document_end (&or, &cond);
+   bson_append_array_end (filter, &or);
+}
+
 /* listIndexes as a server would answer for S: _id_ and every wanted index; with SKIP
  * (an index number) that one left out and an extra one added, FLIP one unique inverted. */
 static void
@@ -205,6 +252,9 @@ dict_write (void)
       "$set", "$unset", "$inc", "$mul", "$min", "$max", "$push", "$addToSet", "$pull", "$pop",
       "$currentDate", "$setOnInsert", "$rename", "$each", "$position", "$slice", "$sort", "$type",
       "$in", "$eq", "$ne", "$gt", "$lt", "$exists", "$", "$[]", "$[x]", ".0.", ".", "timestamp",
+      /* query operators */
+      "$gte", "$lte", "$nin", "$and", "$or", "$nor", "$not", "$expr", "$elemMatch", "$regex", "$all",
+      "$size", "$mod", "$where", "$function", "$accumulator", "$comment", "$text", "__v",
       /* Extended JSON */
       "$oid", "$date", "$numberLong", "$numberInt", "$numberDouble", "$numberDecimal", "$binary",
       "$base64", "$subType", "$regularExpression", "$pattern", "$options", "$timestamp", "$symbol",
@@ -246,7 +296,7 @@ dict_write (void)
 int
 main (int argc, char **argv)
 {
-   static const char *const harnesses[] = {"decode", "validate", "update", "keys", "indexes"};
+   static const char *const harnesses[] = {"decode", "validate", "update", "keys", "filter", "indexes"};
    size_t n, i, h;
    const odm_schema_t *const *all = odm_schemas (&n);
    char dir[1024];
@@ -305,6 +355,17 @@ main (int argc, char **argv)
          bson_destroy (&set);
       }
 
+      /* filter: the minimal document as equalities; operators on the full one's fields */
+      snprintf (name, sizeof name, "%s-eq", s->collection);
+      write_seed ("filter", name, b, bson_get_data (min), min->len, NULL, 0);
+      {
+         bson_t f;
+         operator_filter (full, &f);
+         snprintf (name, sizeof name, "%s-ops", s->collection);
+         write_seed ("filter", name, b, bson_get_data (&f), f.len, NULL, 0);
+         bson_destroy (&f);
+      }
+
       /* indexes: the exact listing, then one missing + one extra + one unique flipped */
       for (k = 0; k < 2; k++) {
          listed_indexes (s, k ? 0 : -1, k ? (int) s->index_count - 1 : -1, &listed);
@@ -331,6 +392,11 @@ main (int argc, char **argv)
          write_seed ("validate", name, (uint8_t) (i * 7), lines[i], strlen (lines[i]), NULL, 0);
       }
       write_seed ("keys", "edge-keys", 0, bson_get_data (bad), bad->len, NULL, 0);
+      bson_destroy (bad);
+      json = "{\"$where\":\"1\",\"$expr\":{\"$function\":{\"body\":\"x\"}},"
+             "\"a\":{\"$elemMatch\":{\"b\":{\"$accumulator\":1}}},\"$nor\":[{\"c\":{\"$not\":{\"$gt\":1}}}]}";
+      bad = bson_new_from_json ((const uint8_t *) json, -1, NULL);
+      write_seed ("filter", "edge-js", 0, bson_get_data (bad), bad->len, NULL, 0);
       bson_destroy (bad);
    }
    dict_write ();
