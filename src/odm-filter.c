@@ -219,6 +219,23 @@ check_value (const odm_field_t *f, bool element, const bson_value_t *v, odm_path
    }
 }
 
+/* odm_path_push of key K, shown with '?' for bytes that are not UTF-8: paths end up in
+ * messages printed as JSON, and a filter from request data may carry any bytes. */
+static size_t
+push_key (odm_path_t *path, const char *k)
+{
+   size_t n = strlen (k), old;
+   char *shown;
+   if (bson_utf8_validate (k, n, false)) {
+      return odm_path_push (path, k, n);
+   }
+   shown = bson_strdup (k);
+   odm_utf8_repair (shown);
+   old = odm_path_push (path, shown, strlen (shown));
+   bson_free (shown);
+   return old;
+}
+
 /* Each element of the array V (for $in, $nin, $all). */
 static void
 check_each (const odm_field_t *f, bool element, const bson_value_t *v, odm_path_t *path, odm_violations_t *out,
@@ -234,7 +251,7 @@ check_each (const odm_field_t *f, bool element, const bson_value_t *v, odm_path_
       return;
    }
    while (bson_iter_next (&it)) {
-      size_t old = odm_path_push (path, bson_iter_key (&it), strlen (bson_iter_key (&it)));
+      size_t old = push_key (path, bson_iter_key (&it));
       check_value (f, element, bson_iter_value (&it), path, out, ok);
       odm_path_pop (path, old);
    }
@@ -259,7 +276,7 @@ scan_js (const bson_value_t *v, odm_path_t *path, odm_violations_t *out, bool *o
    }
    while (bson_iter_next (&it)) {
       const char *k = bson_iter_key (&it);
-      size_t old = odm_path_push (path, k, strlen (k));
+      size_t old = push_key (path, k);
       if (listed (js_operators, k)) {
          odm_violations_add (out, path->buf, "operator", "server-side JavaScript is refused in a checked filter");
          *ok = false;
@@ -305,7 +322,7 @@ check_ops (const odm_object_desc_t *obj, const odm_field_t *f, bool element, bso
    while (bson_iter_next (&ops)) {
       const char *op = bson_iter_key (&ops);
       const bson_value_t *v = bson_iter_value (&ops);
-      size_t old = odm_path_push (path, op, strlen (op));
+      size_t old = push_key (path, op);
       if (listed (js_operators, op)) {
          odm_violations_add (out, path->buf, "operator", "server-side JavaScript is refused in a checked filter");
          *ok = false;
@@ -444,7 +461,7 @@ check_doc (const odm_object_desc_t *d, const bson_t *filter, odm_path_t *path, o
    }
    while (bson_iter_next (&it)) {
       const char *k = bson_iter_key (&it);
-      size_t old = odm_path_push (path, k, strlen (k));
+      size_t old = push_key (path, k);
       if (k[0] != '$') {
          check_condition (d, k, &it, path, out, ok, depth);
       } else if (listed (js_operators, k)) {
@@ -460,7 +477,7 @@ check_doc (const odm_object_desc_t *d, const bson_t *filter, odm_path_t *path, o
             *ok = false;
          } else {
             while (bson_iter_next (&arr)) {
-               size_t o2 = odm_path_push (path, bson_iter_key (&arr), strlen (bson_iter_key (&arr)));
+               size_t o2 = push_key (path, bson_iter_key (&arr));
                if (BSON_ITER_HOLDS_DOCUMENT (&arr)) {
                   bson_t sub;
                   const uint8_t *data;

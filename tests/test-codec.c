@@ -905,6 +905,34 @@ START_TEST (test_check_keys_utf8_paths)
 }
 END_TEST
 
+/* odm_filter_check on a filter from request data whose keys are not UTF-8: the violation
+ * paths are UTF-8 (bad bytes shown as '?'). Found by tests/fuzz/fuzz-filter.c. */
+START_TEST (test_filter_check_utf8_paths)
+{
+   bson_t f = BSON_INITIALIZER, sub, arr;
+   odm_violations_t v;
+   size_t i;
+
+   BSON_APPEND_INT32 (&f, "st\xffus", 1);
+   BSON_APPEND_DOCUMENT_BEGIN (&f, "status", &sub);
+   BSON_APPEND_INT32 (&sub, "$e\xc3q", 1);
+   bson_append_document_end (&f, &sub);
+   BSON_APPEND_ARRAY_BEGIN (&f, "$or", &arr);
+   BSON_APPEND_INT32 (&arr, "\xfe", 1);
+   bson_append_array_end (&f, &arr);
+   ck_assert (!odm_filter_check (odm_schema_find ("support_tickets"), &f, &v));
+   ck_assert_uint_eq (v.count, 3);
+   for (i = 0; i < v.count; i++) {
+      ck_assert_msg (bson_utf8_validate (v.items[i].path, strlen (v.items[i].path), false), "path %zu is not UTF-8", i);
+   }
+   ck_assert_str_eq (v.items[0].path, "st?us");
+   ck_assert_str_eq (v.items[1].path, "status.$e?q");
+   ck_assert_str_eq (v.items[2].path, "$or.?");
+   odm_violations_cleanup (&v);
+   bson_destroy (&f);
+}
+END_TEST
+
 Suite *
 codec_suite (void)
 {
@@ -932,6 +960,7 @@ codec_suite (void)
    tcase_add_test (tc, test_json_reader);
    tcase_add_test (tc, test_derive_checked);
    tcase_add_test (tc, test_check_keys_utf8_paths);
+   tcase_add_test (tc, test_filter_check_utf8_paths);
    suite_add_tcase (s, tc);
    return s;
 }
