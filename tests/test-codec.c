@@ -869,6 +869,9 @@ START_TEST (test_derive_checked)
    ck_assert (w.attendance.has_duration == ODM_PRESENT && w.attendance.duration == 61);
    odm_violations_cleanup (&v);
    odm_webinar_registration_cleanup (&w);
+}
+END_TEST
+
 /* odm_check_keys on keys that are not UTF-8 or are longer than a path holds: the key is
  * refused, and the path it reports is UTF-8 (it is printed as JSON), never cut inside a
  * character. Found by tests/fuzz/fuzz-keys.c. */
