@@ -18,13 +18,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
    uint32_t len;
    bson_t stored, update, out;
    odm_violations_t v;
-   odm_update_opts_t opts = {.now_ms = FUZZ_NOW_MS};
+   odm_update_opts_t opts = ODM_UPDATE_OPTS_INIT;
    bson_error_t err = {0};
    bool ok;
 
    if (size < 1 + 5 + 5) {
       return 0;
    }
+   opts.now_ms = FUZZ_NOW_MS;
    s = fuzz_schema (data[0], NULL);
    memcpy (&len, data + 1, 4);
    len = BSON_UINT32_FROM_LE (len);
