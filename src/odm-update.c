@@ -353,6 +353,27 @@ push_arg (op_t op, const char *path, const bson_value_t *arg, bson_value_t *each
    return true;
 }
 
+/* odm_check_keys over a document or array value written at PATH; violations under PATH. */
+static void
+check_value_keys (const char *path, const bson_value_t *val, odm_violations_t *v)
+{
+   bson_t sub;
+   odm_violations_t kv;
+   size_t k;
+   if ((val->value_type != BSON_TYPE_DOCUMENT && val->value_type != BSON_TYPE_ARRAY) ||
+       !bson_init_static (&sub, val->value.v_doc.data, val->value.v_doc.data_len)) {
+      return;
+   }
+   odm_violations_init (&kv);
+   odm_check_keys (&sub, &kv);
+   for (k = 0; k < kv.count; k++) {
+      char p2[ODM_PATH_MAX * 2];
+      bson_snprintf (p2, sizeof p2, "%s.%s", path, kv.items[k].path);
+      odm_violations_add (v, p2, kv.items[k].rule, kv.items[k].message);
+   }
+   odm_violations_cleanup (&kv);
+}
+
 /* Checks one operator's field against the spec and records it as an item. Adds
  * violations for what the spec refuses; returns false (ERROR set) for what libodm refuses
  * as an argument. */
@@ -467,21 +488,8 @@ check_op_field (const odm_schema_t *schema, op_t op, bson_iter_t *it, items_t *i
       return true;
    }
    if (r.in_mixed) {
-      if ((op == OP_SET || op == OP_SETONINSERT || op == OP_PUSH || op == OP_ADDTOSET) &&
-          (val->value_type == BSON_TYPE_DOCUMENT || val->value_type == BSON_TYPE_ARRAY)) {
-         bson_t sub;
-         if (bson_init_static (&sub, val->value.v_doc.data, val->value.v_doc.data_len)) {
-            odm_violations_t kv;
-            size_t k;
-            odm_violations_init (&kv);
-            odm_check_keys (&sub, &kv);
-            for (k = 0; k < kv.count; k++) {
-               char p2[ODM_PATH_MAX * 2];
-               bson_snprintf (p2, sizeof p2, "%s.%s", path, kv.items[k].path);
-               odm_violations_add (v, p2, kv.items[k].rule, kv.items[k].message);
-            }
-            odm_violations_cleanup (&kv);
-         }
+      if (op == OP_SET || op == OP_SETONINSERT || op == OP_PUSH || op == OP_ADDTOSET) {
+         check_value_keys (path, val, v);
       }
       items_add (items, op, path, val, &r);
       return true;
@@ -497,21 +505,7 @@ check_op_field (const odm_schema_t *schema, op_t op, bson_iter_t *it, items_t *i
          bson_snprintf (msg, sizeof msg, "expected %s%s", on_array ? "array of " : "", kind_word (f->kind));
          odm_violations_add (v, path, "type", msg);
       }
-      if (val->value_type == BSON_TYPE_DOCUMENT || val->value_type == BSON_TYPE_ARRAY) {
-         bson_t sub;
-         if (bson_init_static (&sub, val->value.v_doc.data, val->value.v_doc.data_len)) {
-            odm_violations_t kv;
-            size_t k;
-            odm_violations_init (&kv);
-            odm_check_keys (&sub, &kv);
-            for (k = 0; k < kv.count; k++) {
-               char p2[ODM_PATH_MAX * 2];
-               bson_snprintf (p2, sizeof p2, "%s.%s", path, kv.items[k].path);
-               odm_violations_add (v, p2, kv.items[k].rule, kv.items[k].message);
-            }
-            odm_violations_cleanup (&kv);
-         }
-      }
+      check_value_keys (path, val, v);
       if (val->value_type == BSON_TYPE_NULL && r.required_in_doc) {
          odm_violations_add (v, path, "required", "a required field cannot be set to null");
       }
@@ -1656,9 +1650,6 @@ plan (upd_t *u)
    }
    for (i = 0; i < u->items.n && u->direct; i++) {
       u->direct = item_direct (s, &u->items.v[i], &u->why);
-      if (u->items.v[i].r.version) {
-         u->user_version = true;
-      }
    }
    for (i = 0; i < u->items.n; i++) {
       if (u->items.v[i].r.version) {
