@@ -1136,16 +1136,39 @@ emit_struct (buf_t *h, const char *collection, const object_t *o)
    out (h, "} %s;\n\n", o->ctype);
 }
 
-static bool
-has_lowercase (const object_t *o)
+/* What a field asks of the pre-save walk and of the validator, as ODM_O_* bits for the
+ * object that holds it (nested objects and array elements add theirs). */
+static unsigned
+object_flags (const object_t *o)
 {
+   unsigned fl = 0;
    size_t i;
    for (i = 0; i < o->n; i++) {
-      if (o->fields[i].lowercase || (o->fields[i].kind == K_OBJECT && has_lowercase (o->fields[i].object))) {
-         return true;
+      const field_t *f = &o->fields[i];
+      if (f->lowercase) fl |= 1u;  /* ODM_O_LOWERCASE */
+      if (f->dflt != D_NONE || f->auto_id || f->created_at || f->updated_at || f->array) {
+         fl |= 2u; /* ODM_O_DEFAULTS */
       }
+      if (f->required || f->has_min || f->has_max || f->has_minlength || f->has_maxlength || f->n_enums ||
+          f->null_is_zero || f->kind == K_NUMBER) {
+         fl |= 4u; /* ODM_O_VALUE_RULES */
+      }
+      if (f->kind == K_OBJECT) fl |= object_flags (f->object);
    }
-   return false;
+   return fl;
+}
+
+static void
+emit_object_flags (buf_t *c, const object_t *o)
+{
+   static const char *const names[] = {"ODM_O_LOWERCASE", "ODM_O_DEFAULTS", "ODM_O_VALUE_RULES"};
+   unsigned fl = object_flags (o);
+   size_t i, n = 0;
+   out (c, "   .flags = ");
+   for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+      if (fl & (1u << i)) out (c, "%s%s", n++ ? " | " : "", names[i]);
+   }
+   out (c, "%s,\n};\n\n", n ? "" : "0");
 }
 
 static void
@@ -1229,7 +1252,7 @@ emit_desc (buf_t *c, const object_t *o)
         o->ctype, o->ctype);
    out (c, "   .extra = offsetof (%s, _extra),\n   .field_count = %zu,\n   .fields = %s_fields,\n", o->ctype, o->n,
         o->stem);
-   out (c, "   .flags = %s,\n};\n\n", has_lowercase (o) ? "ODM_O_LOWERCASE" : "0");
+   emit_object_flags (c, o);
 }
 
 /* ------------------------------------------------------------ rules and derive */

@@ -100,8 +100,11 @@ struct odm_object_desc {
    uint32_t flags;      /* ODM_O_*: what the pre-save walk must visit */
 };
 
-/* Object flags. */
-#define ODM_O_LOWERCASE (1u << 0) /* a lowercase field is in this object or below it */
+/* Object flags: what is in this object or below it (nested objects, array elements), so
+ * that the pre-save walk and the validator can skip subtrees with nothing to do. */
+#define ODM_O_LOWERCASE (1u << 0)   /* a lowercase field */
+#define ODM_O_DEFAULTS (1u << 1)    /* a field prepare may fill: a default, an auto _id, a timestamp, an array */
+#define ODM_O_VALUE_RULES (1u << 2) /* a single-field rule: required, min, max, length, enum, a number */
 
 typedef struct {
    const char *keys_json; /* {"userId": 1, "updatedAt": -1} as canonical JSON */

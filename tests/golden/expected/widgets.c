@@ -30,7 +30,7 @@ static const odm_object_desc_t odm_widget_size_desc = {
    .extra = offsetof (odm_widget_size_t, _extra),
    .field_count = 2,
    .fields = odm_widget_size_fields,
-   .flags = ODM_O_LOWERCASE,
+   .flags = ODM_O_LOWERCASE | ODM_O_DEFAULTS | ODM_O_VALUE_RULES,
 };
 
 static const odm_field_t odm_widget_part_fields[] = {
@@ -63,7 +63,7 @@ static const odm_object_desc_t odm_widget_part_desc = {
    .extra = offsetof (odm_widget_part_t, _extra),
    .field_count = 3,
    .fields = odm_widget_part_fields,
-   .flags = 0,
+   .flags = ODM_O_DEFAULTS | ODM_O_VALUE_RULES,
 };
 
 static const char *const odm_widget_kind_enum[] = {"small", "large"};
@@ -190,7 +190,7 @@ static const odm_object_desc_t odm_widget_desc = {
    .extra = offsetof (odm_widget_t, _extra),
    .field_count = 14,
    .fields = odm_widget_fields,
-   .flags = ODM_O_LOWERCASE,
+   .flags = ODM_O_LOWERCASE | ODM_O_DEFAULTS | ODM_O_VALUE_RULES,
 };
 
 /* The spec's cross-field rules for widgets, in the spec's order. */
