@@ -134,14 +134,6 @@ END_TEST
 
 /* ------------------------------------------------------------------ checked queries */
 
-static bson_t *
-json (const char *text)
-{
-   bson_error_t err;
-   bson_t *b = bson_new_from_json ((const uint8_t *) text, -1, &err);
-   ck_assert_msg (b != NULL, "%s: %s", text, err.message);
-   return b;
-}
 
 /* A value of F's type (FITS) or of another (!FITS) appended as KEY. */
 static void
@@ -210,7 +202,7 @@ START_TEST (test_index_paths_checked)
       const odm_schema_t *s = all[i];
       uint32_t x;
       for (x = 0; x < s->index_count; x++) {
-         bson_t *keys = json (s->indexes[x].keys_json);
+         bson_t *keys = odm_test_json (s->indexes[x].keys_json);
          bson_iter_t k;
          odm_violations_t v;
          ck_assert_msg (odm_sort_check (s, keys, &v), "%s: sort %s refused", s->collection, s->indexes[x].keys_json);
@@ -272,7 +264,7 @@ END_TEST
 static void
 expect_filter (const char *filter, bool accepted, const char *path, const char *rule)
 {
-   bson_t *f = json (filter);
+   bson_t *f = odm_test_json (filter);
    odm_violations_t v;
    bool ok = odm_filter_check (&odm_chat_session_schema, f, &v);
    if (ok != accepted) {

@@ -8,20 +8,12 @@
 
 #define NOW 1750000000000LL
 
-static bson_t *
-json (const char *text)
-{
-   bson_error_t err;
-   bson_t *b = bson_new_from_json ((const uint8_t *) text, -1, &err);
-   ck_assert_msg (b != NULL, "%s: %s", text, err.message);
-   return b;
-}
 
 /* Applies UPDATE (JSON) to STORED; returns whether it was accepted. ERR/V/OUT filled. */
 static bool
 apply (const char *coll, const bson_t *stored, const char *update, bson_t *out, odm_violations_t *v, bson_error_t *err)
 {
-   bson_t *u = json (update);
+   bson_t *u = odm_test_json (update);
    odm_update_opts_t uo = {.size = sizeof (odm_update_opts_t), .now_ms = NOW};
    bool ok = odm_update_apply (odm_schema_find (coll), stored, u, &uo, out, v, err);
    bson_destroy (u);
@@ -240,7 +232,7 @@ START_TEST (test_untouched_fields_keep_their_bytes)
 {
    /* Written by another service: an int64, nested fields out of spec order, a field the
     * spec does not know. An update of one field leaves every other byte as it was. */
-   bson_t *stored = json ("{\"_id\": {\"$oid\": \"64b000000000000000000001\"}, \"sessionId\": \"s\", "
+   bson_t *stored = odm_test_json ("{\"_id\": {\"$oid\": \"64b000000000000000000001\"}, \"sessionId\": \"s\", "
                           "\"userId\": {\"$oid\": \"64b0000000000000000000a1\"}, \"agentId\": {\"$oid\": \"64b0000000000000000000b1\"}, "
                           "\"name\": \"n\", \"zz\": 1, \"settings\": {\"mode\": \"coding\", \"maxTokens\": {\"$numberLong\": \"2000\"}, "
                           "\"temperature\": 0.5}, \"stats\": {\"totalTokens\": {\"$numberLong\": \"7\"}, \"messageCount\": 3}, "
@@ -301,7 +293,7 @@ END_TEST
 START_TEST (test_pull_matches_documents)
 {
    /* $pull {reason: "fraud"} removes the refunds with that reason, whatever else they hold */
-   bson_t *stored = json ("{\"_id\": {\"$oid\": \"64b000000000000000000001\"}, \"transactionId\": \"t\", "
+   bson_t *stored = odm_test_json ("{\"_id\": {\"$oid\": \"64b000000000000000000001\"}, \"transactionId\": \"t\", "
                           "\"userId\": {\"$oid\": \"64b0000000000000000000a1\"}, \"type\": \"donation\", \"amount\": 50, "
                           "\"description\": \"d\", \"paymentMethod\": {\"type\": \"card\"}, \"refunds\": ["
                           "{\"amount\": 1, \"reason\": \"fraud\"}, {\"amount\": 2, \"reason\": \"other\"}, "
@@ -327,7 +319,7 @@ END_TEST
 
 START_TEST (test_arithmetic_types)
 {
-   bson_t *stored = json ("{\"_id\": {\"$oid\": \"64b000000000000000000001\"}, \"transactionId\": \"t\", "
+   bson_t *stored = odm_test_json ("{\"_id\": {\"$oid\": \"64b000000000000000000001\"}, \"transactionId\": \"t\", "
                           "\"userId\": {\"$oid\": \"64b0000000000000000000a1\"}, \"type\": \"donation\", \"amount\": 5, "
                           "\"description\": \"d\", \"paymentMethod\": {\"type\": \"card\"}, "
                           "\"metadata\": {\"i\": 2147483647, \"l\": {\"$numberLong\": \"9223372036854775807\"}}}");
@@ -355,7 +347,7 @@ START_TEST (test_preexisting_violations)
    /* Stored by a writer that skipped the hooks: refunds above the amount. An update of an
     * unrelated field goes through and reports the old violation; one that touches the
     * refunds is refused. */
-   bson_t *stored = json ("{\"_id\": {\"$oid\": \"64b000000000000000000001\"}, \"transactionId\": \"t\", "
+   bson_t *stored = odm_test_json ("{\"_id\": {\"$oid\": \"64b000000000000000000001\"}, \"transactionId\": \"t\", "
                           "\"userId\": {\"$oid\": \"64b0000000000000000000a1\"}, \"type\": \"donation\", \"amount\": 5, "
                           "\"description\": \"d\", \"paymentMethod\": {\"type\": \"card\"}, "
                           "\"refunds\": [{\"amount\": 9, \"reason\": \"other\"}], \"__v\": 1}");
@@ -387,7 +379,7 @@ END_TEST
 static odm_update_path_t
 plan_of (const char *coll, const char *update)
 {
-   bson_t *u = json (update);
+   bson_t *u = odm_test_json (update);
    odm_update_path_t p;
    const char *why;
    odm_violations_t v;
@@ -439,7 +431,7 @@ START_TEST (test_version_key_updates)
    bson_destroy (&out);
    {
       /* a document libodm wrote decodes strictly: __v is no unknown field (only at the top) */
-      bson_t *with_v = json ("{\"sessionId\": \"s\", \"__v\": 3}"), *nested = json ("{\"settings\": {\"__v\": 3}}");
+      bson_t *with_v = odm_test_json ("{\"sessionId\": \"s\", \"__v\": 3}"), *nested = odm_test_json ("{\"settings\": {\"__v\": 3}}");
       odm_chat_session_t s;
       ck_assert_msg (odm_chat_session_from_bson (with_v, &s, ODM_DECODE_STRICT, &err), "%s", err.message);
       odm_chat_session_cleanup (&s);
@@ -456,7 +448,7 @@ END_TEST
 
 START_TEST (test_empty_keys_refused)
 {
-   bson_t *doc = json ("{\"a\": {\"\": 1}}");
+   bson_t *doc = odm_test_json ("{\"a\": {\"\": 1}}");
    odm_violations_t v;
    odm_violations_init (&v);
    ck_assert (!odm_check_keys (doc, &v));
@@ -469,7 +461,7 @@ END_TEST
 static bool
 filter_ok (const char *coll, const char *filter, const char *path, const char *rule)
 {
-   bson_t *f = json (filter);
+   bson_t *f = odm_test_json (filter);
    odm_violations_t v;
    bool ok = odm_filter_check (odm_schema_find (coll), f, &v);
    if (path) {

@@ -129,3 +129,12 @@ odm_test_set_path (const bson_t *src, const char *path, const bson_value_t *v, b
    }
 }
 
+
+bson_t *
+odm_test_json (const char *text)
+{
+   bson_error_t err;
+   bson_t *b = bson_new_from_json ((const uint8_t *) text, -1, &err);
+   ck_assert_msg (b != NULL, "%s: %s", text, err.message);
+   return b;
+}

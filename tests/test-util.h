@@ -30,6 +30,10 @@ odm_test_set_path (const bson_t *src, const char *path, const bson_value_t *v, b
 bson_t *
 odm_test_fixture_with (const char *coll, const char *edits_json);
 
+/* TEXT (relaxed Extended JSON) as a new bson_t; fails the test, naming TEXT, when it does not parse. */
+bson_t *
+odm_test_json (const char *text);
+
 Suite *codec_suite (void);
 Suite *live_suite (void);
 Suite *analytics_suite (void);
