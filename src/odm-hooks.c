@@ -1,6 +1,6 @@
 /* A program's own rules: hooks and custom validators registered per schema at run time
- * (odm-hooks.h). The write paths call odm_hooks_run / odm_validators_run; when nothing is
- * registered anywhere they return after one atomic load. */
+ * (odm-hooks.h). The write paths call odm_hooks_run / odm_validators_run, which read the
+ * registered table with one atomic load and take no lock. */
 #include "odm-private.h"
 
 #include <pthread.h>
@@ -22,33 +22,87 @@ typedef struct {
 
 typedef struct {
    const odm_schema_t *schema;
-   hook_t *hooks;
+   const hook_t *hooks; /* in the order added */
    size_t n_hooks;
-   validator_t *validators;
+   const validator_t *validators;
    size_t n_validators;
 } entry_t;
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static entry_t *entries;
-static size_t n_entries;
-static int any; /* read with __atomic_load_n: whether anything was ever registered */
+/* What is registered, as an immutable table: a registration builds a new table (copying
+ * the entries, and the one hook or validator array it grows) and publishes it with one
+ * atomic store. The write paths read the current table with one atomic load and run its
+ * arrays in place: no lock, no copy, so threads writing documents never wait on each
+ * other here. Tables and arrays are never freed (registration is for the life of the
+ * process, and a reader may still be walking an older table): each table keeps the one
+ * before it reachable. */
+typedef struct table {
+   const entry_t *entries;
+   size_t n;
+   const struct table *older;
+} table_t;
 
-static entry_t *
-entry_locked (const odm_schema_t *schema, bool create)
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* registrations only */
+static const table_t *current;                            /* __atomic_load_n / __atomic_store_n */
+
+static const entry_t *
+entry_of (const table_t *t, const odm_schema_t *schema)
 {
    size_t i;
-   for (i = 0; i < n_entries; i++) {
-      if (entries[i].schema == schema) {
-         return &entries[i];
+   for (i = 0; t && i < t->n; i++) {
+      if (t->entries[i].schema == schema) {
+         return &t->entries[i];
       }
    }
-   if (!create) {
-      return NULL;
+   return NULL;
+}
+
+static const table_t *
+load_table (void)
+{
+   return __atomic_load_n (&current, __ATOMIC_ACQUIRE);
+}
+
+/* Publishes a table in which SCHEMA's entry has HOOK or VALIDATOR appended. Under LOCK. */
+static void
+publish_locked (const odm_schema_t *schema, const hook_t *hook, const validator_t *validator)
+{
+   const table_t *old = current;
+   table_t *t = bson_malloc0 (sizeof *t);
+   entry_t *entries, *e;
+   size_t n = old ? old->n : 0, i;
+
+   e = NULL;
+   entries = bson_malloc0 ((n + 1) * sizeof *entries);
+   for (i = 0; i < n; i++) {
+      entries[i] = old->entries[i];
+      if (entries[i].schema == schema) {
+         e = &entries[i];
+      }
    }
-   entries = bson_realloc (entries, (n_entries + 1) * sizeof *entries);
-   memset (&entries[n_entries], 0, sizeof *entries);
-   entries[n_entries].schema = schema;
-   return &entries[n_entries++];
+   if (!e) {
+      e = &entries[n++];
+      e->schema = schema;
+   }
+   if (hook) {
+      hook_t *h = bson_malloc ((e->n_hooks + 1) * sizeof *h);
+      if (e->n_hooks) {
+         memcpy (h, e->hooks, e->n_hooks * sizeof *h);
+      }
+      h[e->n_hooks++] = *hook;
+      e->hooks = h;
+   }
+   if (validator) {
+      validator_t *v = bson_malloc ((e->n_validators + 1) * sizeof *v);
+      if (e->n_validators) {
+         memcpy (v, e->validators, e->n_validators * sizeof *v);
+      }
+      v[e->n_validators++] = *validator;
+      e->validators = v;
+   }
+   t->entries = entries;
+   t->n = n;
+   t->older = old;
+   __atomic_store_n (&current, t, __ATOMIC_RELEASE);
 }
 
 static bool
@@ -64,7 +118,6 @@ check_schema (const odm_schema_t *schema, const char *what, bson_error_t *error)
 bool
 odm_hook_add (const odm_schema_t *schema, odm_hook_kind_t kind, odm_hook_fn fn, void *user, bson_error_t *error)
 {
-   entry_t *e;
    if (!check_schema (schema, "odm_hook_add", error)) {
       return false;
    }
@@ -73,14 +126,9 @@ odm_hook_add (const odm_schema_t *schema, odm_hook_kind_t kind, odm_hook_fn fn, 
                      schema->collection, (int) kind);
       return false;
    }
+   hook_t h = {.kind = kind, .fn = fn, .user = user};
    pthread_mutex_lock (&lock);
-   e = entry_locked (schema, true);
-   e->hooks = bson_realloc (e->hooks, (e->n_hooks + 1) * sizeof *e->hooks);
-   e->hooks[e->n_hooks].kind = kind;
-   e->hooks[e->n_hooks].fn = fn;
-   e->hooks[e->n_hooks].user = user;
-   e->n_hooks++;
-   __atomic_store_n (&any, 1, __ATOMIC_RELEASE);
+   publish_locked (schema, &h, NULL);
    pthread_mutex_unlock (&lock);
    return true;
 }
@@ -93,8 +141,7 @@ odm_validator_add (const odm_schema_t *schema, const char *path, const char *rul
    const odm_field_t **segs = NULL;
    size_t n = 0;
    const char *p, *dot;
-   entry_t *e;
-   validator_t *v;
+   validator_t v;
 
    if (!check_schema (schema, "odm_validator_add", error)) {
       return false;
@@ -131,17 +178,14 @@ odm_validator_add (const odm_schema_t *schema, const char *path, const char *rul
                      "odm_validator_add: %s: a validator goes on a value, not on an object", schema->collection);
       return false;
    }
+   v.segs = segs;
+   v.n_segs = n;
+   v.rule = bson_strdup (rule ? rule : "validate");
+   v.message = bson_strdup (message);
+   v.fn = fn;
+   v.user = user;
    pthread_mutex_lock (&lock);
-   e = entry_locked (schema, true);
-   e->validators = bson_realloc (e->validators, (e->n_validators + 1) * sizeof *e->validators);
-   v = &e->validators[e->n_validators++];
-   v->segs = segs;
-   v->n_segs = n;
-   v->rule = bson_strdup (rule ? rule : "validate");
-   v->message = bson_strdup (message);
-   v->fn = fn;
-   v->user = user;
-   __atomic_store_n (&any, 1, __ATOMIC_RELEASE);
+   publish_locked (schema, NULL, &v);
    pthread_mutex_unlock (&lock);
    return true;
 }
@@ -149,52 +193,31 @@ odm_validator_add (const odm_schema_t *schema, const char *path, const char *rul
 bool
 odm_schema_has_hooks (const odm_schema_t *schema)
 {
-   entry_t *e;
-   bool r;
-   if (!__atomic_load_n (&any, __ATOMIC_ACQUIRE)) {
-      return false;
-   }
-   pthread_mutex_lock (&lock);
-   e = entry_locked (schema, false);
-   r = e && (e->n_hooks || e->n_validators);
-   pthread_mutex_unlock (&lock);
-   return r;
+   const entry_t *e = entry_of (load_table (), schema);
+   return e && (e->n_hooks || e->n_validators);
 }
 
 void
 odm_hooks_run (const odm_schema_t *schema, odm_hook_kind_t kind, void *doc, const odm_prepare_opts_t *opts,
                int64_t now_ms, odm_violations_t *out)
 {
-   hook_t *copy = NULL;
-   size_t n = 0, i;
-   entry_t *e;
+   /* The table read here stays valid while the hooks run, even if one registers more. */
+   const entry_t *e = entry_of (load_table (), schema);
+   size_t i;
 
-   if (!__atomic_load_n (&any, __ATOMIC_ACQUIRE)) {
-      return;
-   }
-   /* A copy, so that a hook may register hooks (or write) without deadlocking. */
-   pthread_mutex_lock (&lock);
-   e = entry_locked (schema, false);
-   if (e && e->n_hooks) {
-      copy = bson_malloc (e->n_hooks * sizeof *copy);
-      for (i = 0; i < e->n_hooks; i++) {
-         if (e->hooks[i].kind == kind) {
-            copy[n++] = e->hooks[i];
-         }
+   for (i = 0; e && i < e->n_hooks; i++) {
+      if (e->hooks[i].kind != kind) {
+         continue;
       }
-   }
-   pthread_mutex_unlock (&lock);
-   for (i = 0; i < n; i++) {
       odm_hook_ctx_t ctx = {.schema = schema,
                             .kind = kind,
                             .opts = opts,
                             .is_update = opts && opts->is_update,
                             .now_ms = now_ms,
                             .out = kind == ODM_HOOK_POST_SAVE ? NULL : out,
-                            .user = copy[i].user};
-      copy[i].fn (doc, &ctx);
+                            .user = e->hooks[i].user};
+      e->hooks[i].fn (doc, &ctx);
    }
-   bson_free (copy);
 }
 
 /* The C value of field F at P as a BSON value; false when absent or null. */
@@ -281,27 +304,14 @@ walk (const validator_t *va, size_t seg, const void *obj, odm_path_t *path, odm_
 void
 odm_validators_run (const odm_schema_t *schema, const void *doc, odm_violations_t *out)
 {
-   validator_t *copy = NULL;
-   size_t n = 0, i;
-   entry_t *e;
+   const entry_t *e = entry_of (load_table (), schema);
+   size_t i;
 
-   if (!__atomic_load_n (&any, __ATOMIC_ACQUIRE)) {
-      return;
-   }
-   pthread_mutex_lock (&lock);
-   e = entry_locked (schema, false);
-   if (e && e->n_validators) {
-      n = e->n_validators;
-      copy = bson_malloc (n * sizeof *copy);
-      memcpy (copy, e->validators, n * sizeof *copy);
-   }
-   pthread_mutex_unlock (&lock);
-   for (i = 0; i < n; i++) {
+   for (i = 0; e && i < e->n_validators; i++) {
       odm_path_t path;
       odm_path_init (&path);
-      walk (&copy[i], 0, doc, &path, out);
+      walk (&e->validators[i], 0, doc, &path, out);
    }
-   bson_free (copy);
 }
 
 void
