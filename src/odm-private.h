@@ -6,6 +6,7 @@
 #include <odm/odm.h>
 
 #include <stddef.h>
+#include <string.h>
 
 /* Mongoose's versionKey: every libodm write increments it (docs/live.md). */
 #define ODM_VERSION_KEY "__v"
@@ -79,11 +80,97 @@ odm_format_number (double v, char *buf, size_t size);
 #define ODM_AT(base, off) ((void *) ((char *) (base) + (off)))
 #define ODM_AT_CONST(base, off) ((const void *) ((const char *) (base) + (off)))
 
-/* odm-doc.c: the walkers the validator shares. */
-void
-odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids);
+/* ---- odm-common.c: what the stages share (decode, prepare, validate, encode). */
+
+/* Arrays are generated as struct { T *items; size_t count; }; read them by bytes so no
+ * aliasing rule is bent. */
+typedef struct {
+   void *items;
+   size_t count;
+} odm_array_view_t;
+
+static inline odm_array_view_t
+odm_array_get (const void *base, const odm_field_t *f)
+{
+   odm_array_view_t a;
+   memcpy (&a.items, ODM_AT_CONST (base, f->offset), sizeof a.items);
+   memcpy (&a.count, ODM_AT_CONST (base, f->offset + sizeof (void *)), sizeof a.count);
+   return a;
+}
+
+static inline void
+odm_array_set (void *base, const odm_field_t *f, void *items, size_t count)
+{
+   memcpy (ODM_AT (base, f->offset), &items, sizeof items);
+   memcpy (ODM_AT (base, f->offset + sizeof (void *)), &count, sizeof count);
+}
+
+/* The generated has_<field> member. */
+static inline uint8_t
+odm_has_get (const void *base, const odm_field_t *f)
+{
+   return *(const uint8_t *) ODM_AT_CONST (base, f->presence);
+}
+
+static inline void
+odm_has_set (void *base, const odm_field_t *f, uint8_t v)
+{
+   *(uint8_t *) ODM_AT (base, f->presence) = v;
+}
+
 void *
 odm_array_items (const void *base, const odm_field_t *f, size_t *count);
+
+/* The field of D named KEY (exact bytes), or NULL. *NEXT is a hint: documents usually come
+ * in spec order, so the field after the last one found is tried first. */
+const odm_field_t *
+odm_find_field (const odm_object_desc_t *d, uint32_t *next, const char *key, uint32_t key_len);
+
+/* The keys seen at one level, by exact bytes (no dotted lookup), in a hash table: checking
+ * N keys costs O(N), whatever N is. Keys point into the input, which outlives the set.
+ * Starts as {NULL, 0, 0}. */
+typedef struct {
+   const char *key;
+   uint32_t len;
+} odm_keyset_slot_t;
+
+typedef struct {
+   odm_keyset_slot_t *slots;
+   size_t cap, count;
+} odm_keyset_t;
+
+/* Adds KEY; false when it was already there. */
+bool
+odm_keyset_add (odm_keyset_t *s, const char *key, uint32_t len);
+void
+odm_keyset_free (odm_keyset_t *s);
+
+/* Keys the writer refuses beside the schema's fields (empty, '$' first, a '.'), and the
+ * error for one (ODM_ERROR_KEY, naming the schema path a dotted key would read as). */
+bool
+odm_key_is_refused (const char *key, uint32_t len);
+bool
+odm_key_error (bson_error_t *error, const char *path, const odm_object_desc_t *d, const char *key, uint32_t len);
+
+/* ---- odm-decode.c */
+
+/* Regex options libbson and MongoDB know, each at most once, in alphabetical order. */
+bool
+odm_regex_options_ok (const char *o);
+
+/* ---- odm-prepare.c */
+
+/* Fills absent paths with their defaults; IDS: also generate missing _id values. */
+void
+odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids);
+
+/* ---- odm-validate.c */
+
+/* The validator without the argument checks: pre-validate hooks, the field rules, the
+ * schema's rules, the program's validators, into OUT (not initialised here). */
+bool
+odm_validate_into (const odm_schema_t *schema, const void *doc, const odm_prepare_opts_t *opts,
+                   odm_violations_t *out);
 
 /* Decode / encode / cleanup of any generated object type (documents, analytics rows). */
 bool

@@ -1,0 +1,297 @@
+/* libodm: the pre-save path, struct -> struct: init and defaults, lowercase, the
+ * schema's derivations, minimize, timestamps, the program's pre-save hooks, then the
+ * validator (odm-validate.c). */
+#include "odm-private.h"
+
+#include <string.h>
+
+/* ------------------------------------------------------------------- defaults */
+
+/* Fills absent paths with their defaults; walks into nested objects and array elements.
+ * IDS: also generate missing _id values (prepare, not init). */
+void
+odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids)
+{
+   uint32_t i;
+   for (i = 0; i < d->field_count; i++) {
+      const odm_field_t *f = &d->fields[i];
+      uint8_t has = odm_has_get (base, f);
+      void *p = ODM_AT (base, f->offset);
+
+      if (f->flags & ODM_F_ARRAY) {
+         odm_array_view_t a = odm_array_get (base, f);
+         if (has == ODM_ABSENT) {
+            odm_has_set (base, f, ODM_PRESENT);
+         }
+         if (f->kind == ODM_KIND_OBJECT) {
+            size_t k;
+            for (k = 0; k < a.count; k++) {
+               odm_fill_defaults (f->object, (char *) a.items + k * f->elem_size, now, ids);
+            }
+         }
+         continue;
+      }
+      if (f->kind == ODM_KIND_OBJECT) {
+         if (has != ODM_NULL) {
+            odm_fill_defaults (f->object, p, now, ids);
+         }
+         continue;
+      }
+      if (has != ODM_ABSENT || (f->kind == ODM_KIND_STRING && *(char **) p)) {
+         continue;
+      }
+      if (ids && (f->flags & ODM_F_AUTO_ID)) {
+         bson_oid_init ((bson_oid_t *) p, NULL);
+         odm_has_set (base, f, ODM_PRESENT);
+      } else if (f->flags & ODM_F_DEFAULT_NOW) {
+         *(int64_t *) p = now;
+         odm_has_set (base, f, ODM_PRESENT);
+      } else if (f->flags & ODM_F_DEFAULT) {
+         switch (f->kind) {
+         case ODM_KIND_STRING:
+            *(char **) p = bson_strdup (f->dflt_string);
+            break;
+         case ODM_KIND_NUMBER:
+            *(double *) p = f->dflt_number;
+            break;
+         case ODM_KIND_BOOL:
+            *(bool *) p = f->dflt_bool;
+            break;
+         default:
+            break;
+         }
+         odm_has_set (base, f, ODM_PRESENT);
+      }
+   }
+}
+
+void
+odm_init_at (const odm_schema_t *schema, void *doc, int64_t now_ms)
+{
+   BSON_ASSERT (schema && schema->magic == ODM_SCHEMA_MAGIC);
+   memset (doc, 0, schema->root->size);
+   odm_fill_defaults (schema->root, doc, now_ms, false);
+}
+
+void
+odm_init (const odm_schema_t *schema, void *doc)
+{
+   odm_init_at (schema, doc, odm_now_ms ());
+}
+
+/* ---------------------------------------------------------------- pre-save path */
+
+static void
+lowercase_object (const odm_object_desc_t *d, void *base)
+{
+   uint32_t i;
+   if (!(d->flags & ODM_O_LOWERCASE)) {
+      return; /* nothing to lowercase here or below */
+   }
+   for (i = 0; i < d->field_count; i++) {
+      const odm_field_t *f = &d->fields[i];
+      size_t count = 1, k;
+      char *items;
+      if (f->kind != ODM_KIND_OBJECT && !(f->flags & ODM_F_LOWERCASE)) {
+         continue;
+      }
+      if (f->flags & ODM_F_ARRAY) {
+         items = odm_array_items (base, f, &count);
+      } else {
+         items = ODM_AT (base, f->offset);
+      }
+      for (k = 0; k < count; k++) {
+         void *p = items + k * f->elem_size;
+         if (f->kind == ODM_KIND_OBJECT) {
+            lowercase_object (f->object, p);
+         } else if (*(char **) p && strstr (*(char **) p, "\xC4\xB0")) {
+            char *lower = odm_lowercase (*(char **) p); /* U+0130 grows by one byte */
+            bson_free (*(char **) p);
+            *(char **) p = lower;
+         } else {
+            odm_lowercase_inplace (*(char **) p);
+         }
+      }
+   }
+}
+
+/* Mongoose's `minimize` (on by default): a save stores no empty object. An empty object in a
+ * mixed value is dropped (recursively: an object left empty by that is dropped too), objects
+ * that are array elements are kept (emptied of their own empty objects), and a mixed field
+ * or a nested object left empty is not stored at all. Unknown fields are kept as they are. */
+#define MINIMIZE_MAX_DEPTH 200
+
+static bool minimize_array (bson_iter_t *it, bson_t *out, int depth);
+
+/* Copies the document at IT into OUT without its empty objects; false when nothing is left. */
+static bool
+minimize_doc (bson_iter_t *it, bson_t *out, int depth)
+{
+   bool any = false;
+   while (bson_iter_next (it)) {
+      bson_iter_t child;
+      const char *key = bson_iter_key (it);
+      int key_len = (int) bson_iter_key_len (it);
+      if (depth < MINIMIZE_MAX_DEPTH && BSON_ITER_HOLDS_DOCUMENT (it) && bson_iter_recurse (it, &child)) {
+         bson_t sub;
+         bson_init (&sub);
+         if (minimize_doc (&child, &sub, depth + 1)) {
+            bson_append_document (out, key, key_len, &sub);
+            any = true;
+         }
+         bson_destroy (&sub);
+      } else if (depth < MINIMIZE_MAX_DEPTH && BSON_ITER_HOLDS_ARRAY (it) && bson_iter_recurse (it, &child)) {
+         bson_t sub;
+         bson_append_array_begin (out, key, key_len, &sub);
+         minimize_array (&child, &sub, depth + 1);
+         bson_append_array_end (out, &sub);
+         any = true;
+      } else {
+         bson_append_iter (out, key, key_len, it);
+         any = true;
+      }
+   }
+   return any;
+}
+
+static bool
+minimize_array (bson_iter_t *it, bson_t *out, int depth)
+{
+   while (bson_iter_next (it)) {
+      bson_iter_t child;
+      const char *key = bson_iter_key (it);
+      int key_len = (int) bson_iter_key_len (it);
+      if (BSON_ITER_HOLDS_DOCUMENT (it) && bson_iter_recurse (it, &child)) {
+         bson_t sub;
+         bson_init (&sub);
+         minimize_doc (&child, &sub, depth + 1); /* kept even when left empty */
+         bson_append_document (out, key, key_len, &sub);
+         bson_destroy (&sub);
+      } else if (BSON_ITER_HOLDS_ARRAY (it) && bson_iter_recurse (it, &child)) {
+         bson_t sub;
+         bson_append_array_begin (out, key, key_len, &sub);
+         minimize_array (&child, &sub, depth + 1);
+         bson_append_array_end (out, &sub);
+      } else {
+         bson_append_iter (out, key, key_len, it);
+      }
+   }
+   return true;
+}
+
+/* Minimizes mixed value V in place; false when it is an object left empty (to be dropped),
+ * unless IN_ARRAY (array elements stay). */
+static bool
+minimize_mixed (bson_value_t *v, bool in_array)
+{
+   bson_t in, out;
+   bson_iter_t it;
+   bool keep;
+   if (v->value_type != BSON_TYPE_DOCUMENT && v->value_type != BSON_TYPE_ARRAY) {
+      return true;
+   }
+   if (!bson_init_static (&in, v->value.v_doc.data, v->value.v_doc.data_len) || !bson_iter_init (&it, &in)) {
+      return true; /* not ours to judge here: validation and encode report it */
+   }
+   bson_init (&out);
+   if (v->value_type == BSON_TYPE_ARRAY) {
+      keep = minimize_array (&it, &out, 1);
+   } else {
+      keep = minimize_doc (&it, &out, 1) || in_array;
+   }
+   if (keep && out.len != v->value.v_doc.data_len) {
+      bson_free (v->value.v_doc.data);
+      v->value.v_doc.data_len = out.len;
+      v->value.v_doc.data = bson_malloc (out.len);
+      memcpy (v->value.v_doc.data, bson_get_data (&out), out.len);
+   }
+   bson_destroy (&out);
+   return keep;
+}
+
+static void
+minimize_object (const odm_object_desc_t *d, void *base)
+{
+   uint32_t i;
+   for (i = 0; i < d->field_count; i++) {
+      const odm_field_t *f = &d->fields[i];
+      uint8_t *has = ODM_AT (base, f->presence);
+      if (f->kind == ODM_KIND_MIXED) {
+         if (f->flags & ODM_F_ARRAY) {
+            size_t count, k;
+            char *items = odm_array_items (base, f, &count);
+            for (k = 0; k < count; k++) {
+               minimize_mixed ((bson_value_t *) (items + k * f->elem_size), true);
+            }
+         } else if (*has == ODM_PRESENT && !minimize_mixed (ODM_AT (base, f->offset), false)) {
+            bson_value_destroy (ODM_AT (base, f->offset));
+            memset (ODM_AT (base, f->offset), 0, sizeof (bson_value_t));
+            *has = ODM_ABSENT;
+         }
+      } else if (f->kind == ODM_KIND_OBJECT) {
+         if (f->flags & ODM_F_ARRAY) {
+            size_t count, k;
+            char *items = odm_array_items (base, f, &count);
+            for (k = 0; k < count; k++) {
+               minimize_object (f->object, items + k * f->elem_size);
+            }
+         } else {
+            minimize_object (f->object, ODM_AT (base, f->offset));
+            if (*has == ODM_PRESENT) {
+               *has = ODM_ABSENT; /* stored only if it holds something */
+               if (odm_field_state (f, base) != ODM_ABSENT) {
+                  *has = ODM_PRESENT;
+               }
+            }
+         }
+      }
+   }
+}
+
+bool
+odm_prepare (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out)
+{
+   odm_violations_t local;
+   odm_rule_ctx_t ctx;
+   uint32_t i;
+   bool ok;
+
+   if (!out) {
+      out = &local;
+   }
+   odm_violations_init (out);
+   if (!schema || schema->magic != ODM_SCHEMA_MAGIC || !doc) {
+      odm_violations_add (out, "", "argument", "schema or document is NULL");
+      ok = false;
+      goto done;
+   }
+   ctx.opts = opts;
+   ctx.now_ms = (opts && opts->now_ms) ? opts->now_ms : odm_now_ms ();
+   ctx.out = out;
+
+   odm_fill_defaults (schema->root, doc, ctx.now_ms, true);
+   lowercase_object (schema->root, doc);
+   if (schema->derive) {
+      schema->derive (doc, &ctx);
+   }
+   minimize_object (schema->root, doc);
+   for (i = 0; i < schema->root->field_count; i++) {
+      const odm_field_t *f = &schema->root->fields[i];
+      uint8_t *has = ODM_AT (doc, f->presence);
+      int64_t *v = ODM_AT (doc, f->offset);
+      if (((f->flags & ODM_F_CREATED_AT) && *has != ODM_PRESENT && !(opts && opts->is_update)) ||
+          (f->flags & ODM_F_UPDATED_AT)) {
+         *v = ctx.now_ms;
+         *has = ODM_PRESENT;
+      }
+   }
+   /* The program's pre-save hooks see the document as it will be saved, and what they
+    * change is validated below. */
+   odm_hooks_run (schema, ODM_HOOK_PRE_SAVE, doc, opts, ctx.now_ms, out);
+   ok = odm_validate_into (schema, doc, opts, out) && out->count == 0;
+done:
+   if (out == &local) {
+      odm_violations_cleanup (&local);
+   }
+   return ok;
+}
