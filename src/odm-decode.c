@@ -1,44 +1,116 @@
-/* libodm: decode, bytes -> struct. The byte check every input goes through first
- * (iterative, so any input is safe), then the typed walk over the descriptor tables. */
+/* libodm: decode, bytes -> struct, in one walk over the bytes.
+ *
+ * The walk follows the schema: each element's structure (lengths, terminators), its key
+ * (strict UTF-8) and its value (type, UTF-8, range) are checked where the element is
+ * read, once. A value kept as raw bytes (a mixed field, an unknown field) is checked by
+ * the iterative byte check below before it is copied, so nothing recursive ever runs on
+ * input nesting: the typed walk recurses only as deep as the schema. The same byte check
+ * runs on what encode writes (odm_bson_check), so encode refuses what decode refuses. */
 #include "odm-private.h"
 
 #include <string.h>
 
-/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF, no NUL.
- * (bson_validate's UTF-8 check lets some malformed sequences through.) */
+/* ------------------------------------------------------------------- UTF-8 */
+
+/* Strict UTF-8 as a table-driven automaton: each byte has a class, each (state, class)
+ * a next state. Classes split the continuation bytes where the second byte of E0, ED, F0
+ * and F4 sequences is restricted (no overlong forms, no surrogates, nothing above
+ * U+10FFFF); NUL has a class of its own, so that it is refused. */
+enum { U8_OK = 0, U8_BAD = 8 };
+
+static const uint8_t u8_class[256] = {
+   /* 00 NUL */ 0,
+   /* 01-7F ASCII */
+   1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+   1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+   1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+   1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+   /* 80-8F */ 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+   /* 90-9F */ 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+   /* A0-BF */ 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+   /* C0-C1 */ 5, 5,
+   /* C2-DF */ 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+   /* E0 */ 7,
+   /* E1-EC */ 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
+   /* ED */ 9,
+   /* EE-EF */ 8, 8,
+   /* F0 */ 10,
+   /* F1-F3 */ 11, 11, 11,
+   /* F4 */ 12,
+   /* F5-FF */ 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+};
+
+/* States: 0 between characters; 1, 2, 3 continuation bytes still wanted (any of 80-BF);
+ * 4 after E0 (A0-BF, then one), 5 after ED (80-9F, then one), 6 after F0 (90-BF, then
+ * two), 7 after F4 (80-8F, then two); 8 refused (for good). */
+static const uint8_t u8_next[9][16] = {
+   /*        NUL ASCII 80-8F 90-9F A0-BF C0,F5+ C2-DF E0 E1-EF ED F0 F1-F3 F4 */
+   /* 0 */ {8, 0, 8, 8, 8, 8, 1, 4, 2, 5, 6, 3, 7, 8, 8, 8},
+   /* 1 */ {8, 8, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8},
+   /* 2 */ {8, 8, 1, 1, 1, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8},
+   /* 3 */ {8, 8, 2, 2, 2, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8},
+   /* 4 */ {8, 8, 8, 8, 1, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8},
+   /* 5 */ {8, 8, 1, 1, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8},
+   /* 6 */ {8, 8, 8, 2, 2, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8},
+   /* 7 */ {8, 8, 2, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8},
+   /* 8 */ {8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8},
+};
+
+#define U8_ONES UINT64_C (0x0101010101010101)
+#define U8_HIGHS UINT64_C (0x8080808080808080)
+
+/* Whether the 8 bytes of W are all 01-7F: no high bit, and no zero byte (the classic
+ * "has a zero byte" test, exact when no byte has its high bit set). */
+static inline bool
+u8_word_ascii (uint64_t w)
+{
+   return (((w - U8_ONES) & ~w) | w) & U8_HIGHS ? false : true;
+}
+
 bool
 odm_utf8_valid (const char *str, size_t len)
 {
-   const unsigned char *s = (const unsigned char *) str, *end = s + len;
-   while (s < end) {
-      unsigned char c = *s;
-      if (c < 0x80) {
-         if (c == 0) {
+   const unsigned char *s = (const unsigned char *) str;
+   size_t i = 0;
+   unsigned state = U8_OK;
+
+   while (i < len) {
+      if (state == U8_OK) {
+         /* between characters: skip ASCII a word (two at a time when they come) at once */
+         while (len - i >= 16) {
+            uint64_t a, b;
+            memcpy (&a, s + i, 8);
+            memcpy (&b, s + i + 8, 8);
+            if (!u8_word_ascii (a)) {
+               break;
+            }
+            if (!u8_word_ascii (b)) {
+               i += 8;
+               break;
+            }
+            i += 16;
+         }
+         if (len - i >= 8) {
+            uint64_t a;
+            memcpy (&a, s + i, 8);
+            if (u8_word_ascii (a)) {
+               i += 8;
+               continue;
+            }
+         }
+      }
+      /* one word's worth through the automaton (or what is left) */
+      {
+         size_t stop = len - i > 8 ? i + 8 : len;
+         for (; i < stop; i++) {
+            state = u8_next[state][u8_class[s[i]]];
+         }
+         if (state == U8_BAD) {
             return false;
          }
-         s++;
-      } else if (c >= 0xC2 && c <= 0xDF) {
-         if (end - s < 2 || (s[1] & 0xC0) != 0x80) {
-            return false;
-         }
-         s += 2;
-      } else if (c >= 0xE0 && c <= 0xEF) {
-         if (end - s < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (c == 0xE0 && s[1] < 0xA0) ||
-             (c == 0xED && s[1] >= 0xA0)) {
-            return false;
-         }
-         s += 3;
-      } else if (c >= 0xF0 && c <= 0xF4) {
-         if (end - s < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80 ||
-             (c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90)) {
-            return false;
-         }
-         s += 4;
-      } else {
-         return false;
       }
    }
-   return true;
+   return state == U8_OK;
 }
 
 /* --------------------------------------------------------------------- decode */
@@ -87,12 +159,6 @@ kind_name (uint32_t kind)
    }
 }
 
-typedef struct {
-   uint32_t flags;
-   odm_path_t path;
-   bson_error_t *error;
-} decode_ctx_t;
-
 /* ------------------------------------------------------------ the byte check */
 
 /* Regex options libbson and MongoDB know, each at most once, in alphabetical order: the
@@ -118,20 +184,313 @@ odm_date_in_range (int64_t ms)
    return ms >= -ODM_DATE_MAX_MS && ms <= ODM_DATE_MAX_MS;
 }
 
-/* One level of the walk: the iterator, whether it is an array (keys "0", "1", ...), the
- * next expected index, and the path length to restore when the level ends. */
+static inline uint32_t
+rd32 (const uint8_t *p)
+{
+   uint32_t v;
+   memcpy (&v, p, sizeof v);
+   return BSON_UINT32_FROM_LE (v);
+}
+
+static inline int64_t
+rd64 (const uint8_t *p)
+{
+   uint64_t v;
+   memcpy (&v, p, sizeof v);
+   return (int64_t) BSON_UINT64_FROM_LE (v);
+}
+
+#define BAD_SIZE ((size_t) -1)
+
+/* The size of the value of type T at V, AVAIL bytes lying between V and the terminator
+ * of the enclosing document; BAD_SIZE when it does not fit or its structure is wrong:
+ * lengths, terminators of strings and documents, a boolean other than 0 or 1, the inner
+ * length of binary subtype 2, an unknown type. */
+static size_t
+value_size (uint8_t t, const uint8_t *v, size_t avail)
+{
+   size_t n, l;
+   switch ((bson_type_t) t) {
+   case BSON_TYPE_DOUBLE:
+   case BSON_TYPE_DATE_TIME:
+   case BSON_TYPE_INT64:
+   case BSON_TYPE_TIMESTAMP: n = 8; break;
+   case BSON_TYPE_INT32: n = 4; break;
+   case BSON_TYPE_OID: n = 12; break;
+   case BSON_TYPE_DECIMAL128: n = 16; break;
+   case BSON_TYPE_NULL:
+   case BSON_TYPE_UNDEFINED:
+   case BSON_TYPE_MAXKEY:
+   case BSON_TYPE_MINKEY: n = 0; break;
+   case BSON_TYPE_BOOL:
+      return avail >= 1 && v[0] <= 1 ? 1 : BAD_SIZE;
+   case BSON_TYPE_UTF8:
+   case BSON_TYPE_CODE:
+   case BSON_TYPE_SYMBOL:
+      if (avail < 5 || (l = rd32 (v)) < 1 || l > avail - 4 || v[4 + l - 1] != 0) {
+         return BAD_SIZE;
+      }
+      return 4 + l;
+   case BSON_TYPE_BINARY:
+      if (avail < 5 || (l = rd32 (v)) > avail - 5) {
+         return BAD_SIZE;
+      }
+      if (v[4] == BSON_SUBTYPE_BINARY_DEPRECATED && (l < 4 || rd32 (v + 5) != l - 4)) {
+         return BAD_SIZE;
+      }
+      return 5 + l;
+   case BSON_TYPE_DOCUMENT:
+   case BSON_TYPE_ARRAY:
+      if (avail < 5 || (l = rd32 (v)) < 5 || l > avail || v[l - 1] != 0) {
+         return BAD_SIZE;
+      }
+      return l;
+   case BSON_TYPE_REGEX: {
+      const uint8_t *a = memchr (v, 0, avail), *b;
+      if (!a || !(b = memchr (a + 1, 0, avail - (size_t) (a + 1 - v)))) {
+         return BAD_SIZE;
+      }
+      return (size_t) (b + 1 - v);
+   }
+   case BSON_TYPE_DBPOINTER:
+      if (avail < 4 || (l = rd32 (v)) < 1 || l > avail - 4 || avail - 4 - l < 12 || v[4 + l - 1] != 0) {
+         return BAD_SIZE;
+      }
+      return 4 + l + 12;
+   case BSON_TYPE_CODEWSCOPE: {
+      size_t sl, dl;
+      /* total, then the code string, then the scope document, which ends the value */
+      if (avail < 14 || (l = rd32 (v)) < 14 || l > avail) {
+         return BAD_SIZE;
+      }
+      sl = rd32 (v + 4);
+      if (sl < 1 || sl > l - 13 || v[8 + sl - 1] != 0) {
+         return BAD_SIZE;
+      }
+      dl = rd32 (v + 8 + sl);
+      if (dl < 5 || 8 + sl + dl != l || v[l - 1] != 0) {
+         return BAD_SIZE;
+      }
+      return l;
+   }
+   case BSON_TYPE_EOD:
+   default:
+      return BAD_SIZE;
+   }
+   return n <= avail ? n : BAD_SIZE;
+}
+
+/* One element as the walks read it. */
 typedef struct {
-   bson_iter_t it;
-   bool array;
+   uint8_t type;
+   const char *key;
+   uint32_t key_len;
+   const uint8_t *value;
+   size_t size;       /* of the value */
+   const uint8_t *at; /* the type byte */
+} elem_t;
+
+/* Reads the element at *P (END: the terminator of its document) and moves *P past it.
+ * 1: an element; 0: the end of the document; -1: corrupt. */
+static inline int
+elem_next (const uint8_t **p, const uint8_t *end, elem_t *e)
+{
+   const uint8_t *k, *z;
+   if (*p >= end) {
+      return 0;
+   }
+   e->at = *p;
+   e->type = **p;
+   k = *p + 1;
+   z = k < end ? memchr (k, 0, (size_t) (end - k)) : NULL;
+   if (!z) {
+      return -1;
+   }
+   e->key = (const char *) k;
+   e->key_len = (uint32_t) (z - k);
+   e->value = z + 1;
+   e->size = value_size (e->type, e->value, (size_t) (end - e->value));
+   if (e->size == BAD_SIZE) {
+      return -1;
+   }
+   *p = e->value + e->size;
+   return 1;
+}
+
+/* The path of what is being read, as a chain of stack frames: made into text only when
+ * an error is reported, so a valid input costs no string work. */
+typedef struct pframe {
+   const struct pframe *up;
+   const char *key; /* NULL: an array index */
+   uint32_t key_len;
    uint32_t index;
-   size_t path_len;
-} check_level_t;
+   const char *text; /* a base path in text, when non-NULL (then key is unused) */
+} pframe_t;
+
+static void
+frame_path (const pframe_t *f, odm_path_t *out)
+{
+   if (!f) {
+      odm_path_init (out);
+      return;
+   }
+   frame_path (f->up, out);
+   if (f->text) {
+      if (*f->text) {
+         odm_path_push (out, f->text, strlen (f->text));
+      }
+   } else if (f->key) {
+      odm_path_push (out, f->key, f->key_len);
+   } else {
+      odm_path_push_index (out, f->index);
+   }
+}
 
 static bool
-check_fail (bson_error_t *error, uint32_t code, odm_path_t *path, const char *msg)
+fail_at (bson_error_t *error, uint32_t code, const pframe_t *where, const char *msg)
 {
-   odm_set_error (error, code, path->buf, "%s", msg);
+   odm_path_t path;
+   if (error) {
+      frame_path (where, &path);
+      odm_set_error (error, code, path.buf, "%s", msg);
+   }
    return false;
+}
+
+/* The checks of one scalar value (everything but documents and arrays, and the scope of
+ * code with scope, which the walk enters): UTF-8 of string-bearing values, regex
+ * options, dates in range. WHERE names the element. */
+static bool
+check_scalar (const elem_t *e, const pframe_t *where, bson_error_t *error)
+{
+   const uint8_t *v = e->value;
+   switch ((bson_type_t) e->type) {
+   case BSON_TYPE_UTF8:
+   case BSON_TYPE_CODE:
+   case BSON_TYPE_SYMBOL:
+      if (!odm_utf8_valid ((const char *) v + 4, e->size - 5)) {
+         return fail_at (error, ODM_ERROR_CORRUPT_BSON, where, "string is not valid UTF-8");
+      }
+      return true;
+   case BSON_TYPE_REGEX: {
+      const char *pat = (const char *) v, *opts;
+      size_t pl = strlen (pat);
+      opts = pat + pl + 1;
+      if (!odm_utf8_valid (pat, pl) || !odm_utf8_valid (opts, e->size - pl - 2)) {
+         return fail_at (error, ODM_ERROR_CORRUPT_BSON, where, "regex is not valid UTF-8");
+      }
+      if (!odm_regex_options_ok (opts)) {
+         return fail_at (error, ODM_ERROR_CORRUPT_BSON, where,
+                         "regex options must be distinct letters of \"ilmsux\" in alphabetical order");
+      }
+      return true;
+   }
+   case BSON_TYPE_DBPOINTER:
+      if (!odm_utf8_valid ((const char *) v + 4, rd32 (v) - 1)) {
+         return fail_at (error, ODM_ERROR_CORRUPT_BSON, where, "DBPointer namespace is not valid UTF-8");
+      }
+      return true;
+   case BSON_TYPE_CODEWSCOPE:
+      if (!odm_utf8_valid ((const char *) v + 8, rd32 (v + 4) - 1)) {
+         return fail_at (error, ODM_ERROR_CORRUPT_BSON, where, "code is not valid UTF-8");
+      }
+      return true;
+   case BSON_TYPE_DATE_TIME:
+      if (!odm_date_in_range (rd64 (v))) {
+         return fail_at (error, ODM_ERROR_RANGE, where, "date is outside JavaScript's range (+/-8.64e15 ms from 1970)");
+      }
+      return true;
+   default:
+      return true;
+   }
+}
+
+/* The document (or array, or code-with-scope scope) an element holds: its elements lie
+ * between *FIRST and *END (its terminator). False for other types. */
+static bool
+elem_children (const elem_t *e, const uint8_t **first, const uint8_t **end)
+{
+   const uint8_t *doc;
+   if (e->type == BSON_TYPE_DOCUMENT || e->type == BSON_TYPE_ARRAY) {
+      doc = e->value;
+   } else if (e->type == BSON_TYPE_CODEWSCOPE) {
+      doc = e->value + 8 + rd32 (e->value + 4);
+   } else {
+      return false;
+   }
+   *first = doc + 4;
+   *end = doc + rd32 (doc) - 1;
+   return true;
+}
+
+/* One level of the iterative walk. */
+typedef struct {
+   const uint8_t *p, *end;
+   bool array;        /* keys must be "0", "1", ... */
+   uint32_t index;    /* the next expected key */
+   pframe_t frame;    /* the element that holds this level (unused at level 0) */
+} check_level_t;
+
+/* The walk over the elements between FIRST and END (a terminator), iterative whatever
+ * the input: every element's structure, key and scalar checks, and each document, array
+ * and scope entered in turn. BASE names the place of the whole (the level holding it is
+ * at BASE_DEPTH). TOP_ARRAY: the level itself is an array whose keys are checked. */
+static bool
+check_walk (const uint8_t *first, const uint8_t *end, const pframe_t *base, int base_depth, uint32_t flags,
+            bool top_array, bson_error_t *error)
+{
+   check_level_t lv[ODM_MAX_DEPTH + 1];
+   int d = 0;
+
+   lv[0].p = first;
+   lv[0].end = end;
+   lv[0].array = top_array;
+   lv[0].index = 0;
+   for (;;) {
+      check_level_t *l = &lv[d];
+      const pframe_t *here = d ? &l->frame : base;
+      pframe_t at;
+      elem_t e;
+      int r = elem_next (&l->p, l->end, &e);
+
+      if (r == 0) {
+         if (--d < 0) {
+            return true;
+         }
+         continue;
+      }
+      if (r < 0) {
+         return fail_at (error, ODM_ERROR_CORRUPT_BSON, here, "corrupt BSON");
+      }
+      if (!odm_utf8_valid (e.key, e.key_len)) {
+         return fail_at (error, ODM_ERROR_CORRUPT_BSON, here, "a key is not valid UTF-8");
+      }
+      at.up = here;
+      at.key = e.key;
+      at.key_len = e.key_len;
+      at.index = 0;
+      at.text = NULL;
+      if (l->array) {
+         char want[16];
+         const char *w;
+         size_t wl = bson_uint32_to_string (l->index++, &w, want, sizeof want);
+         if (wl != e.key_len || memcmp (w, e.key, wl) != 0) {
+            return fail_at (error, ODM_ERROR_CORRUPT_BSON, here, "array keys must be 0, 1, 2, ... in order");
+         }
+      }
+      if (!check_scalar (&e, &at, error)) {
+         return false;
+      }
+      if (elem_children (&e, &lv[d + 1].p, &lv[d + 1].end)) {
+         if (base_depth + d + 2 > ODM_MAX_DEPTH) {
+            return fail_at (error, ODM_ERROR_RANGE, &at, "nesting is deeper than 100 levels");
+         }
+         d++;
+         lv[d].array = e.type == BSON_TYPE_ARRAY && (flags & ODM_CHECK_ARRAY_KEYS);
+         lv[d].index = 0;
+         lv[d].frame = at;
+      }
+   }
 }
 
 /* Iterative (no recursion, whatever the input): see odm-private.h. */
@@ -139,137 +498,13 @@ bool
 odm_bson_check_at (const uint8_t *data, size_t len, const char *base_path, int base_depth, uint32_t flags,
                    bson_error_t *error)
 {
-   check_level_t *lv;
-   odm_path_t path;
-   int d = 0;
-   bool ok = true;
-
-   odm_path_init (&path);
-   if (base_path && *base_path) {
-      odm_path_push (&path, base_path, strlen (base_path));
+   pframe_t base = {NULL, NULL, 0, 0, base_path ? base_path : ""};
+   if (!data || len < 5 || len > INT32_MAX || rd32 (data) != len || data[len - 1] != 0) {
+      return fail_at (error, ODM_ERROR_CORRUPT_BSON, &base, "corrupt BSON");
    }
-   lv = bson_malloc (sizeof *lv * (size_t) (ODM_MAX_DEPTH + 1));
-   if (!bson_iter_init_from_data (&lv[0].it, data, len)) {
-      bson_free (lv);
-      return check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "corrupt BSON");
-   }
-   lv[0].array = (flags & (ODM_CHECK_ARRAY_KEYS | ODM_CHECK_TOP_ARRAY)) == (ODM_CHECK_ARRAY_KEYS | ODM_CHECK_TOP_ARRAY);
-   lv[0].index = 0;
-   lv[0].path_len = path.len;
-
-   while (ok && d >= 0) {
-      check_level_t *l = &lv[d];
-      const char *key;
-      uint32_t klen;
-      bson_type_t t;
-
-      if (!bson_iter_next (&l->it)) {
-         if (l->it.err_off) {
-            ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "corrupt BSON");
-            break;
-         }
-         odm_path_pop (&path, l->path_len);
-         if (--d >= 0) {
-            odm_path_pop (&path, lv[d].path_len);
-         }
-         continue;
-      }
-      key = bson_iter_key (&l->it);
-      klen = bson_iter_key_len (&l->it);
-      if (!odm_utf8_valid (key, klen)) {
-         ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "a key is not valid UTF-8");
-         break;
-      }
-      if (l->array) {
-         char want[16];
-         const char *w;
-         size_t wl = bson_uint32_to_string (l->index++, &w, want, sizeof want);
-         if (wl != klen || memcmp (w, key, klen) != 0) {
-            ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "array keys must be 0, 1, 2, ... in order");
-            break;
-         }
-      }
-      /* lv[d].path_len: the length before this element's key, restored after it. */
-      l->path_len = odm_path_push (&path, key, klen);
-      t = bson_iter_type (&l->it);
-      switch (t) {
-      case BSON_TYPE_UTF8:
-      case BSON_TYPE_CODE:
-      case BSON_TYPE_SYMBOL: {
-         uint32_t n = 0;
-         const char *str = t == BSON_TYPE_UTF8   ? bson_iter_utf8 (&l->it, &n)
-                           : t == BSON_TYPE_CODE ? bson_iter_code (&l->it, &n)
-                                                 : bson_iter_symbol (&l->it, &n);
-         if (!str || !odm_utf8_valid (str, n)) {
-            ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "string is not valid UTF-8");
-         }
-         break;
-      }
-      case BSON_TYPE_REGEX: {
-         const char *opts = NULL;
-         const char *pat = bson_iter_regex (&l->it, &opts);
-         if (!pat || !odm_utf8_valid (pat, strlen (pat)) || !opts || !odm_utf8_valid (opts, strlen (opts))) {
-            ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "regex is not valid UTF-8");
-         } else if (!odm_regex_options_ok (opts)) {
-            ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path,
-                             "regex options must be distinct letters of \"ilmsux\" in alphabetical order");
-         }
-         break;
-      }
-      case BSON_TYPE_DBPOINTER: {
-         uint32_t n = 0;
-         const char *coll = NULL;
-         const bson_oid_t *oid = NULL;
-         bson_iter_dbpointer (&l->it, &n, &coll, &oid);
-         if (!coll || !odm_utf8_valid (coll, n)) {
-            ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "DBPointer namespace is not valid UTF-8");
-         }
-         break;
-      }
-      case BSON_TYPE_DATE_TIME:
-         if (!odm_date_in_range (bson_iter_date_time (&l->it))) {
-            ok = check_fail (error, ODM_ERROR_RANGE, &path,
-                             "date is outside JavaScript's range (+/-8.64e15 ms from 1970)");
-         }
-         break;
-      case BSON_TYPE_DOCUMENT:
-      case BSON_TYPE_ARRAY:
-      case BSON_TYPE_CODEWSCOPE: {
-         const uint8_t *sub = NULL;
-         uint32_t sublen = 0;
-         if (base_depth + d + 2 > ODM_MAX_DEPTH) {
-            ok = check_fail (error, ODM_ERROR_RANGE, &path, "nesting is deeper than 100 levels");
-            break;
-         }
-         if (t == BSON_TYPE_CODEWSCOPE) {
-            uint32_t n = 0;
-            const char *code = bson_iter_codewscope (&l->it, &n, &sublen, &sub);
-            if (!code || !odm_utf8_valid (code, n)) {
-               ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "code is not valid UTF-8");
-               break;
-            }
-         } else if (t == BSON_TYPE_DOCUMENT) {
-            bson_iter_document (&l->it, &sublen, &sub);
-         } else {
-            bson_iter_array (&l->it, &sublen, &sub);
-         }
-         if (!sub || !bson_iter_init_from_data (&lv[d + 1].it, sub, sublen)) {
-            ok = check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "corrupt BSON");
-            break;
-         }
-         d++;
-         lv[d].array = t == BSON_TYPE_ARRAY && (flags & ODM_CHECK_ARRAY_KEYS);
-         lv[d].index = 0;
-         lv[d].path_len = path.len;
-         continue; /* the path keeps this key until the level ends */
-      }
-      default:
-         break;
-      }
-      odm_path_pop (&path, l->path_len);
-   }
-   bson_free (lv);
-   return ok;
+   return check_walk (data + 4, data + len - 1, &base, base_depth, flags,
+                      (flags & (ODM_CHECK_ARRAY_KEYS | ODM_CHECK_TOP_ARRAY)) == (ODM_CHECK_ARRAY_KEYS | ODM_CHECK_TOP_ARRAY),
+                      error);
 }
 
 bool
@@ -278,248 +513,267 @@ odm_bson_check (const bson_t *doc, bson_error_t *error)
    return odm_bson_check_at (bson_get_data (doc), doc->len, NULL, 0, ODM_CHECK_ARRAY_KEYS, error);
 }
 
+/* --------------------------------------------------------------------- decode */
+
+typedef struct {
+   uint32_t flags;
+   bson_error_t *error;
+   const uint8_t *doc; /* the whole input, for libbson's iterators over kept values */
+   size_t doc_len;
+} decode_ctx_t;
+
 static bool
-corrupt (decode_ctx_t *c)
+type_error (decode_ctx_t *c, const pframe_t *where, const char *expected, uint8_t got)
 {
-   odm_set_error (c->error, ODM_ERROR_CORRUPT_BSON, c->path.buf, "corrupt BSON");
+   odm_path_t path;
+   if (c->error) {
+      frame_path (where, &path);
+      odm_set_error (c->error, ODM_ERROR_TYPE, path.buf, "expected %s, got %s", expected,
+                     bson_type_name ((bson_type_t) got));
+   }
    return false;
 }
 
-static bool decode_object (const odm_object_desc_t *d, bson_iter_t *it, void *base, decode_ctx_t *c);
-
-/* A value kept as raw bytes (mixed, unknown field) keeps its arrays' keys as they are, so
- * they must be "0", "1", ... (typed arrays are re-keyed on encode and need not be). */
+/* A value kept as raw bytes (mixed, unknown field; at DEPTH, the level of its document):
+ * all of it is checked, and its arrays' keys must be "0", "1", ... (typed arrays are
+ * re-keyed on encode and need not be). */
 static bool
-raw_array_keys (bson_iter_t *it, decode_ctx_t *c)
+check_raw (const elem_t *e, const pframe_t *where, int depth, decode_ctx_t *c)
 {
-   const uint8_t *data = NULL;
-   uint32_t len = 0, flags = ODM_CHECK_ARRAY_KEYS;
-   switch (bson_iter_type (it)) {
-   case BSON_TYPE_ARRAY:
-      flags |= ODM_CHECK_TOP_ARRAY;
-      bson_iter_array (it, &len, &data);
-      break;
-   case BSON_TYPE_DOCUMENT:
-      bson_iter_document (it, &len, &data);
-      break;
-   case BSON_TYPE_CODEWSCOPE: {
-      uint32_t n;
-      bson_iter_codewscope (it, &n, &len, &data);
-      break;
+   const uint8_t *first, *end;
+   if (!check_scalar (e, where, c->error)) {
+      return false;
    }
-   default:
+   if (!elem_children (e, &first, &end)) {
       return true;
    }
-   return data && odm_bson_check_at (data, len, c->path.buf, 0, flags, c->error);
+   if (depth + 1 > ODM_MAX_DEPTH) {
+      return fail_at (c->error, ODM_ERROR_RANGE, where, "nesting is deeper than 100 levels");
+   }
+   return check_walk (first, end, where, depth, ODM_CHECK_ARRAY_KEYS, e->type == BSON_TYPE_ARRAY, c->error);
 }
 
+/* An iterator on element E of the input, for libbson's copies of kept values. */
 static bool
-type_error (decode_ctx_t *c, const char *expected, bson_type_t got)
+elem_iter (const elem_t *e, decode_ctx_t *c, bson_iter_t *it)
 {
-   odm_set_error (c->error, ODM_ERROR_TYPE, c->path.buf, "expected %s, got %s", expected,
-                  bson_type_name (got));
-   return false;
+   return bson_iter_init_from_data_at_offset (it, c->doc, c->doc_len, (uint32_t) (e->at - c->doc), e->key_len);
 }
 
-/* Decodes one value of kind f->kind at P. The caller has handled null. */
+static bool decode_object (const odm_object_desc_t *d, const uint8_t *p, const uint8_t *end, void *base,
+                           const pframe_t *up, int depth, decode_ctx_t *c);
+
+/* Decodes value E of kind f->kind at P (DEPTH: the level of the document holding E). The
+ * caller has handled null. */
 static bool
-decode_value (const odm_field_t *f, bson_iter_t *it, void *p, decode_ctx_t *c)
+decode_value (const odm_field_t *f, const elem_t *e, void *p, const pframe_t *where, int depth, decode_ctx_t *c)
 {
-   bson_type_t t = bson_iter_type (it);
+   const uint8_t *v = e->value;
 
    switch (f->kind) {
    case ODM_KIND_STRING: {
-      uint32_t len;
-      const char *s;
+      size_t len;
       char *copy;
-      if (t != BSON_TYPE_UTF8) {
-         return type_error (c, "string", t);
+      if (e->type != BSON_TYPE_UTF8) {
+         return type_error (c, where, "string", e->type);
       }
-      s = bson_iter_utf8 (it, &len); /* checked by odm_bson_check */
-      copy = bson_malloc ((size_t) len + 1);
-      memcpy (copy, s, len);
-      copy[len] = '\0';
+      len = e->size - 5;
+      if (!odm_utf8_valid ((const char *) v + 4, len)) {
+         return fail_at (c->error, ODM_ERROR_CORRUPT_BSON, where, "string is not valid UTF-8");
+      }
+      copy = bson_malloc (len + 1);
+      memcpy (copy, v + 4, len + 1); /* with its terminator */
       *(char **) p = copy;
       return true;
    }
    case ODM_KIND_NUMBER:
-      if (t == BSON_TYPE_DOUBLE) {
-         *(double *) p = bson_iter_double (it);
-      } else if (t == BSON_TYPE_INT32) {
-         *(double *) p = (double) bson_iter_int32 (it);
-      } else if (t == BSON_TYPE_INT64) {
-         int64_t v = bson_iter_int64 (it);
-         if (v > (INT64_C (1) << 53) || v < -(INT64_C (1) << 53)) {
-            odm_set_error (c->error, ODM_ERROR_RANGE, c->path.buf,
-                           "long %" PRId64 " cannot be held exactly by a number", v);
+      if (e->type == BSON_TYPE_DOUBLE) {
+         uint64_t bits;
+         memcpy (&bits, v, sizeof bits);
+         bits = BSON_UINT64_FROM_LE (bits);
+         memcpy (p, &bits, sizeof bits);
+      } else if (e->type == BSON_TYPE_INT32) {
+         *(double *) p = (double) (int32_t) rd32 (v);
+      } else if (e->type == BSON_TYPE_INT64) {
+         int64_t x = rd64 (v);
+         if (x > (INT64_C (1) << 53) || x < -(INT64_C (1) << 53)) {
+            odm_path_t path;
+            frame_path (where, &path);
+            odm_set_error (c->error, ODM_ERROR_RANGE, path.buf, "long %" PRId64 " cannot be held exactly by a number", x);
             return false;
          }
-         *(double *) p = (double) v;
+         *(double *) p = (double) x;
       } else {
-         return type_error (c, "number", t);
+         return type_error (c, where, "number", e->type);
       }
       return true;
    case ODM_KIND_BOOL:
-      if (t != BSON_TYPE_BOOL) {
-         return type_error (c, "boolean", t);
+      if (e->type != BSON_TYPE_BOOL) {
+         return type_error (c, where, "boolean", e->type);
       }
-      *(bool *) p = bson_iter_bool (it);
+      *(bool *) p = v[0] != 0;
       return true;
    case ODM_KIND_DATE:
-      if (t != BSON_TYPE_DATE_TIME) {
-         return type_error (c, "date", t);
+      if (e->type != BSON_TYPE_DATE_TIME) {
+         return type_error (c, where, "date", e->type);
       }
-      *(int64_t *) p = bson_iter_date_time (it);
+      if (!check_scalar (e, where, c->error)) {
+         return false;
+      }
+      *(int64_t *) p = rd64 (v);
       return true;
    case ODM_KIND_OID:
-      if (t != BSON_TYPE_OID) {
-         return type_error (c, "objectId", t);
+      if (e->type != BSON_TYPE_OID) {
+         return type_error (c, where, "objectId", e->type);
       }
-      bson_oid_copy (bson_iter_oid (it), (bson_oid_t *) p);
+      memcpy (p, v, sizeof (bson_oid_t));
       return true;
-   case ODM_KIND_MIXED:
-      /* odm_bson_check_at has walked the whole input; raw values also need array keys. */
-      if (!raw_array_keys (it, c)) {
+   case ODM_KIND_MIXED: {
+      bson_iter_t it;
+      if (!check_raw (e, where, depth, c)) {
          return false;
       }
-      bson_value_copy (bson_iter_value (it), (bson_value_t *) p);
+      if (!elem_iter (e, c, &it)) {
+         return fail_at (c->error, ODM_ERROR_CORRUPT_BSON, where, "corrupt BSON");
+      }
+      bson_value_copy (bson_iter_value (&it), (bson_value_t *) p);
       return true;
-   case ODM_KIND_OBJECT: {
-      bson_iter_t child;
-      const uint8_t *data;
-      uint32_t len;
-      if (t != BSON_TYPE_DOCUMENT) {
-         return type_error (c, "object", t);
-      }
-      bson_iter_document (it, &len, &data);
-      if (len < 5 || data[len - 1] != 0 || !bson_iter_recurse (it, &child)) {
-         odm_set_error (c->error, ODM_ERROR_CORRUPT_BSON, c->path.buf, "corrupt subdocument");
-         return false;
-      }
-      return decode_object (f->object, &child, p, c);
    }
+   case ODM_KIND_OBJECT:
+      if (e->type != BSON_TYPE_DOCUMENT) {
+         return type_error (c, where, "object", e->type);
+      }
+      if (depth + 1 > ODM_MAX_DEPTH) {
+         return fail_at (c->error, ODM_ERROR_RANGE, where, "nesting is deeper than 100 levels");
+      }
+      return decode_object (f->object, v + 4, v + e->size - 1, p, where, depth + 1, c);
    default:
-      return type_error (c, kind_name (f->kind), t);
+      return type_error (c, where, kind_name (f->kind), e->type);
    }
 }
 
+/* An array field (its elements at DEPTH + 1). */
 static bool
-decode_array (const odm_field_t *f, bson_iter_t *it, void *base, decode_ctx_t *c)
+decode_array (const odm_field_t *f, const elem_t *arr, void *base, const pframe_t *where, int depth, decode_ctx_t *c)
 {
-   bson_iter_t child;
+   const uint8_t *first, *end, *p;
    size_t count = 0, k = 0;
    char *items;
+   elem_t e;
+   int r;
 
-   if (bson_iter_type (it) != BSON_TYPE_ARRAY) {
-      return type_error (c, "array", bson_iter_type (it));
+   if (arr->type != BSON_TYPE_ARRAY) {
+      return type_error (c, where, "array", arr->type);
    }
-   {
-      const uint8_t *data;
-      uint32_t len;
-      bson_iter_array (it, &len, &data);
-      if (len < 5 || data[len - 1] != 0 || !bson_iter_recurse (it, &child)) {
-         return corrupt (c);
-      }
+   if (depth + 1 > ODM_MAX_DEPTH) {
+      return fail_at (c->error, ODM_ERROR_RANGE, where, "nesting is deeper than 100 levels");
    }
-   while (bson_iter_next (&child)) {
+   elem_children (arr, &first, &end);
+   /* count (and check the structure of) the elements, then read them */
+   for (p = first; (r = elem_next (&p, end, &e)) > 0;) {
       count++;
    }
-   if (child.err_off) {
-      return corrupt (c);
+   if (r < 0) {
+      return fail_at (c->error, ODM_ERROR_CORRUPT_BSON, where, "corrupt BSON");
    }
    items = count ? bson_malloc0 (count * f->elem_size) : NULL;
    /* Attach before decoding elements, so a failure part-way is freed by odm_cleanup. */
    odm_array_set (base, f, items, count);
-   bson_iter_recurse (it, &child);
-   while (bson_iter_next (&child)) {
-      size_t old = odm_path_push_index (&c->path, k);
-      if (bson_iter_type (&child) == BSON_TYPE_NULL && f->kind != ODM_KIND_MIXED) {
-         return type_error (c, kind_name (f->kind), BSON_TYPE_NULL);
+   for (p = first; elem_next (&p, end, &e) > 0; k++) {
+      pframe_t el = {where, NULL, 0, (uint32_t) k, NULL};
+      if (!odm_utf8_valid (e.key, e.key_len)) {
+         return fail_at (c->error, ODM_ERROR_CORRUPT_BSON, where, "a key is not valid UTF-8");
       }
-      if (!decode_value (f, &child, items + k * f->elem_size, c)) {
+      if (e.type == BSON_TYPE_NULL && f->kind != ODM_KIND_MIXED) {
+         return type_error (c, &el, kind_name (f->kind), BSON_TYPE_NULL);
+      }
+      if (!decode_value (f, &e, items + k * f->elem_size, &el, depth + 1, c)) {
          return false;
       }
-      odm_path_pop (&c->path, old);
-      k++;
    }
    return true;
 }
 
 static bool
-decode_object (const odm_object_desc_t *d, bson_iter_t *it, void *base, decode_ctx_t *c)
+decode_object (const odm_object_desc_t *d, const uint8_t *p, const uint8_t *end, void *base, const pframe_t *up,
+               int depth, decode_ctx_t *c)
 {
    uint32_t next = 0;
    odm_keyset_t unknown = {NULL, 0, 0};
    bool ok = true;
+   elem_t e;
+   int r;
 
-   while (bson_iter_next (it)) {
-      uint32_t key_len = bson_iter_key_len (it);
-      const char *key = bson_iter_key (it);
-      const odm_field_t *f = odm_find_field (d, &next, key, key_len);
-      size_t old;
+   while ((r = elem_next (&p, end, &e)) > 0) {
+      const odm_field_t *f;
+      pframe_t at = {up, e.key, e.key_len, 0, NULL};
 
-      old = odm_path_push (&c->path, key, key_len);
-
+      if (!odm_utf8_valid (e.key, e.key_len)) {
+         ok = fail_at (c->error, ODM_ERROR_CORRUPT_BSON, up, "a key is not valid UTF-8");
+         break;
+      }
+      f = odm_find_field (d, &next, e.key, e.key_len);
       if (!f) {
          bson_t **extra = (bson_t **) ODM_AT (base, d->extra);
+         bson_iter_t it;
          /* The version key every libodm write keeps (docs/live.md) belongs to every
           * top-level document, strict or not; it is kept with the unknown fields. */
-         bool version = c->path.len == key_len && key_len == sizeof ODM_VERSION_KEY - 1 &&
-                        !memcmp (key, ODM_VERSION_KEY, key_len);
+         bool version = depth == 1 && e.key_len == sizeof ODM_VERSION_KEY - 1 &&
+                        !memcmp (e.key, ODM_VERSION_KEY, e.key_len);
          if ((c->flags & ODM_DECODE_STRICT) && !version) {
-            odm_set_error (c->error, ODM_ERROR_UNKNOWN_FIELD, c->path.buf,
-                           "field is not in the schema of %s", d->c_type);
+            odm_path_t path;
+            frame_path (&at, &path);
+            odm_set_error (c->error, ODM_ERROR_UNKNOWN_FIELD, path.buf, "field is not in the schema of %s",
+                           d->c_type);
             ok = false;
             break;
          }
-         if (odm_key_is_refused (key, key_len)) {
-            ok = odm_key_error (c->error, c->path.buf, d, key, key_len);
+         if (odm_key_is_refused (e.key, e.key_len)) {
+            odm_path_t path;
+            frame_path (&at, &path);
+            ok = odm_key_error (c->error, path.buf, d, e.key, e.key_len);
             break;
          }
-         if (!raw_array_keys (it, c)) {
+         if (!check_raw (&e, &at, depth, c)) {
             ok = false;
             break;
          }
-         if (!odm_keyset_add (&unknown, key, key_len)) {
-            odm_set_error (c->error, ODM_ERROR_DUPLICATE_FIELD, c->path.buf, "field appears twice");
-            ok = false;
+         if (!odm_keyset_add (&unknown, e.key, e.key_len)) {
+            ok = fail_at (c->error, ODM_ERROR_DUPLICATE_FIELD, &at, "field appears twice");
             break;
          }
          if (!*extra) {
             *extra = bson_new ();
          }
-         if (!bson_append_iter (*extra, key, (int) key_len, it)) {
-            ok = corrupt (c);
+         if (!elem_iter (&e, c, &it) || !bson_append_iter (*extra, e.key, (int) e.key_len, &it)) {
+            ok = fail_at (c->error, ODM_ERROR_CORRUPT_BSON, &at, "corrupt BSON");
             break;
          }
-         odm_path_pop (&c->path, old);
          continue;
       }
       if (odm_has_get (base, f) != ODM_ABSENT) {
-         odm_set_error (c->error, ODM_ERROR_DUPLICATE_FIELD, c->path.buf, "field appears twice");
-         ok = false;
+         ok = fail_at (c->error, ODM_ERROR_DUPLICATE_FIELD, &at, "field appears twice");
          break;
       }
-      if (bson_iter_type (it) == BSON_TYPE_NULL) {
+      if (e.type == BSON_TYPE_NULL) {
          odm_has_set (base, f, ODM_NULL);
-      } else {
-         /* Mark first: a partly decoded value must still be freed on failure. */
-         odm_has_set (base, f, ODM_PRESENT);
-         if (f->flags & ODM_F_ARRAY) {
-            if (!decode_array (f, it, base, c)) {
-               ok = false;
-               break;
-            }
-         } else if (!decode_value (f, it, ODM_AT (base, f->offset), c)) {
+         continue;
+      }
+      /* Mark first: a partly decoded value must still be freed on failure. */
+      odm_has_set (base, f, ODM_PRESENT);
+      if (f->flags & ODM_F_ARRAY) {
+         if (!decode_array (f, &e, base, &at, depth, c)) {
             ok = false;
             break;
          }
+      } else if (!decode_value (f, &e, ODM_AT (base, f->offset), &at, depth, c)) {
+         ok = false;
+         break;
       }
-      odm_path_pop (&c->path, old);
    }
    odm_keyset_free (&unknown);
-   if (ok && it->err_off) {
-      return corrupt (c);
+   if (ok && r < 0) {
+      return fail_at (c->error, ODM_ERROR_CORRUPT_BSON, up, "corrupt BSON");
    }
    return ok;
 }
@@ -528,32 +782,23 @@ bool
 odm_decode_desc (const odm_object_desc_t *d, const bson_t *in, void *doc, uint32_t flags, bson_error_t *error)
 {
    decode_ctx_t c;
-   bson_iter_t it;
-   size_t offset = 0;
+   const uint8_t *data;
 
    memset (doc, 0, d->size);
    if (!in) {
       odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "input is NULL");
       return false;
    }
-   /* One iterative pass over the bytes first (nothing recursive runs before it has bounded
-    * the nesting): lengths, nesting, every key and string-bearing value, dates. */
-   if (!odm_bson_check_at (bson_get_data (in), in->len, NULL, 0, 0, error)) {
-      return false;
-   }
-   if (!bson_validate (in, BSON_VALIDATE_UTF8, &offset)) {
-      odm_set_error (error, ODM_ERROR_CORRUPT_BSON, NULL,
-                     "input is not valid BSON or has invalid UTF-8 (at byte %zu)", offset);
-      return false;
-   }
-   if (!bson_iter_init (&it, in)) {
+   data = bson_get_data (in);
+   if (in->len < 5 || rd32 (data) != in->len || data[in->len - 1] != 0) {
       odm_set_error (error, ODM_ERROR_CORRUPT_BSON, NULL, "input is not valid BSON");
       return false;
    }
    c.flags = flags;
    c.error = error;
-   odm_path_init (&c.path);
-   if (!decode_object (d, &it, doc, &c)) {
+   c.doc = data;
+   c.doc_len = in->len;
+   if (!decode_object (d, data + 4, data + in->len - 1, doc, NULL, 1, &c)) {
       odm_cleanup_desc (d, doc);
       return false;
    }

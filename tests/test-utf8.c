@@ -1,0 +1,207 @@
+/* The runtime's UTF-8 validator (odm_utf8_valid, src/odm-decode.c: a table-driven
+ * automaton with a word-at-a-time path for ASCII runs) against a plain reference checker
+ * written from the definition, over every sequence of 1 to 3 bytes, every 4-byte
+ * sequence that starts with a 4-byte lead, 4-byte sequences over every byte class, and
+ * random buffers that mix ASCII runs (the fast path) with valid and invalid sequences at
+ * every alignment. Its own program (ctest "utf8"): it calls a function the library does not
+ * export, so it links the static library. */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "odm-private.h"
+
+/* The definition (RFC 3629) read literally, one character at a time: the byte count from
+ * the lead byte, continuation bytes 10xxxxxx, the shortest form, no surrogates, at most
+ * U+10FFFF; and libodm's rule of no NUL. */
+static bool
+reference_valid (const unsigned char *s, size_t len)
+{
+   size_t i = 0;
+   while (i < len) {
+      unsigned char b = s[i];
+      uint32_t cp, min;
+      size_t need, k;
+      if (b == 0) {
+         return false;
+      }
+      if (b < 0x80) {
+         i++;
+         continue;
+      }
+      if ((b & 0xE0) == 0xC0) {
+         need = 1, cp = b & 0x1F, min = 0x80;
+      } else if ((b & 0xF0) == 0xE0) {
+         need = 2, cp = b & 0x0F, min = 0x800;
+      } else if ((b & 0xF8) == 0xF0) {
+         need = 3, cp = b & 0x07, min = 0x10000;
+      } else {
+         return false;
+      }
+      if (len - i - 1 < need) {
+         return false;
+      }
+      for (k = 1; k <= need; k++) {
+         if ((s[i + k] & 0xC0) != 0x80) {
+            return false;
+         }
+         cp = (cp << 6) | (s[i + k] & 0x3F);
+      }
+      if (cp < min || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+         return false;
+      }
+      i += need + 1;
+   }
+   return true;
+}
+
+static void
+agree (const unsigned char *s, size_t len)
+{
+   bool want = reference_valid (s, len), got = odm_utf8_valid ((const char *) s, len);
+   if (want != got) {
+      char hex[3 * 64 + 1] = "";
+      size_t i;
+      for (i = 0; i < len && i < 64; i++) {
+         snprintf (hex + 3 * i, 4, "%02X ", s[i]);
+      }
+      ck_abort_msg ("odm_utf8_valid says %d, the reference %d, on %zu bytes: %s", got, want, len, hex);
+   }
+}
+
+START_TEST (test_utf8_exhaustive_short)
+{
+   unsigned char s[3] = {0, 0, 0};
+   uint32_t v;
+   agree (s, 0);
+   for (v = 0; v < 0x100; v++) {
+      s[0] = (unsigned char) v;
+      agree (s, 1);
+   }
+   for (v = 0; v < 0x10000; v++) {
+      s[0] = (unsigned char) (v >> 8), s[1] = (unsigned char) v;
+      agree (s, 2);
+   }
+   for (v = 0; v < 0x1000000; v++) {
+      s[0] = (unsigned char) (v >> 16), s[1] = (unsigned char) (v >> 8), s[2] = (unsigned char) v;
+      agree (s, 3);
+   }
+}
+END_TEST
+
+/* One byte of each class the automaton tells apart, and its edges. */
+static const unsigned char edges[] = {0x00, 0x01, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2,
+                                      0xDF, 0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF};
+
+START_TEST (test_utf8_exhaustive_four)
+{
+   unsigned char s[4];
+   uint32_t v;
+   size_t a, b, c, d;
+   /* every sequence with a 4-byte lead (F0-F7) */
+   for (v = 0; v < 0x8000000u; v++) {
+      s[0] = (unsigned char) (0xF0 | (v >> 24)), s[1] = (unsigned char) (v >> 16), s[2] = (unsigned char) (v >> 8),
+      s[3] = (unsigned char) v;
+      if ((s[1] & 0xC0) != 0x80 && (v & 0xFFFF) != 0) {
+         v |= 0xFFFF; /* an invalid second byte: its first case stands for the rest */
+         continue;
+      }
+      agree (s, 4);
+   }
+   /* every class in every position */
+   for (a = 0; a < sizeof edges; a++) {
+      for (b = 0; b < sizeof edges; b++) {
+         for (c = 0; c < sizeof edges; c++) {
+            for (d = 0; d < sizeof edges; d++) {
+               s[0] = edges[a], s[1] = edges[b], s[2] = edges[c], s[3] = edges[d];
+               agree (s, 4);
+            }
+         }
+      }
+   }
+}
+END_TEST
+
+static uint64_t rng = 0x9E3779B97F4A7C15u;
+
+static uint32_t
+next_rand (void)
+{
+   rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17; /* xorshift64 */
+   return (uint32_t) (rng >> 16);
+}
+
+/* Appends one piece: an ASCII run, a valid character of 2, 3 or 4 bytes, an edge byte. */
+static size_t
+piece (unsigned char *out, size_t room)
+{
+   static const char *const valid[] = {"\xC3\xA9", "\xDF\xBF", "\xE0\xA0\x80", "\xE2\x82\xAC", "\xED\x9F\xBF",
+                                       "\xEE\x80\x80", "\xEF\xBF\xBD", "\xF0\x90\x80\x80", "\xF0\x9F\x98\x80",
+                                       "\xF4\x8F\xBF\xBF"};
+   uint32_t r = next_rand () % 10;
+   size_t n, i;
+   if (r < 5) {
+      n = next_rand () % 40;
+      n = n < room ? n : room;
+      for (i = 0; i < n; i++) {
+         out[i] = (unsigned char) (0x20 + next_rand () % 0x5F);
+      }
+      return n;
+   }
+   if (r < 9) {
+      const char *v = valid[next_rand () % (sizeof valid / sizeof valid[0])];
+      n = strlen (v);
+      if (n > room) {
+         return 0;
+      }
+      memcpy (out, v, n);
+      return n;
+   }
+   if (room < 1) {
+      return 0;
+   }
+   out[0] = edges[next_rand () % sizeof edges];
+   return 1;
+}
+
+START_TEST (test_utf8_random)
+{
+   unsigned char buf[300];
+   int round;
+   for (round = 0; round < 200000; round++) {
+      size_t len = 0, want = next_rand () % sizeof buf, off;
+      while (len < want) {
+         size_t n = piece (buf + len, want - len);
+         if (!n && want - len < 4) {
+            break;
+         }
+         len += n;
+      }
+      agree (buf, len);
+      /* every start and end inside the buffer: the fast path at every alignment */
+      off = next_rand () % (len + 1);
+      agree (buf + off, len - off);
+      agree (buf, off);
+   }
+}
+END_TEST
+
+int
+main (void)
+{
+   Suite *s = suite_create ("utf8");
+   TCase *tc = tcase_create ("utf8");
+   SRunner *sr;
+   int failed;
+   tcase_set_timeout (tc, 600);
+   tcase_add_test (tc, test_utf8_exhaustive_short);
+   tcase_add_test (tc, test_utf8_exhaustive_four);
+   tcase_add_test (tc, test_utf8_random);
+   suite_add_tcase (s, tc);
+   sr = srunner_create (s);
+   srunner_run_all (sr, CK_NORMAL);
+   failed = srunner_ntests_failed (sr);
+   srunner_free (sr);
+   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
