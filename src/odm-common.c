@@ -11,6 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------------ paths */
 
@@ -390,4 +394,64 @@ odm_error_code_str (uint32_t code)
    default:
       return "unknown error code";
    }
+}
+
+/* ---------------------------------------------------------------- ObjectIds */
+
+/* ObjectIds as MongoDB's drivers make them: 4 bytes of seconds, 5 random bytes, a 3-byte
+ * counter from a random start. The random part and the counter are per thread (no shared
+ * lock, no shared cache line), drawn again in a child after fork (a generation counter
+ * bumped by a pthread_atfork handler, compared on each call: no getpid per ObjectId). */
+static _Atomic uint32_t oid_generation = 1;
+static pthread_once_t oid_once = PTHREAD_ONCE_INIT;
+
+static void
+oid_after_fork (void)
+{
+   oid_generation++;
+}
+
+static void
+oid_register (void)
+{
+   pthread_atfork (NULL, NULL, oid_after_fork);
+}
+
+static _Thread_local struct {
+   uint32_t generation;
+   uint32_t counter;
+   uint8_t random[5];
+} oid_state;
+
+static void
+oid_seed (void)
+{
+   uint8_t r[8];
+   if (getentropy (r, sizeof r) != 0) {
+      /* no entropy source: the clock and the thread's address, mixed */
+      uint64_t x = (uint64_t) odm_now_ms () ^ (uint64_t) (uintptr_t) &oid_state ^ ((uint64_t) getpid () << 32);
+      x ^= x >> 33, x *= UINT64_C (0xff51afd7ed558ccd), x ^= x >> 33;
+      memcpy (r, &x, sizeof r);
+   }
+   memcpy (oid_state.random, r, 5);
+   oid_state.counter = (uint32_t) r[5] << 16 | (uint32_t) r[6] << 8 | r[7];
+}
+
+void
+odm_oid_new (bson_oid_t *oid)
+{
+   uint32_t gen = oid_generation, t, c;
+   if (oid_state.generation != gen) {
+      pthread_once (&oid_once, oid_register);
+      gen = oid_generation; /* a fork between the two reads is caught by the next call */
+      oid_seed ();
+      oid_state.generation = gen;
+   }
+   t = BSON_UINT32_TO_BE ((uint32_t) time (NULL));
+   c = oid_state.counter++ & 0xFFFFFFu;
+   memcpy (oid->bytes, &t, 4);
+   memcpy (oid->bytes + 4, oid_state.random, 5);
+   oid->bytes[9] = (uint8_t) (c >> 16);
+   oid->bytes[10] = (uint8_t) (c >> 8);
+   oid->bytes[11] = (uint8_t) c;
 }

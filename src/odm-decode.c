@@ -99,6 +99,15 @@ odm_utf8_valid (const char *str, size_t len)
             }
          }
       }
+      if (state == U8_OK && len - i < 8) {
+         /* a short tail (most keys and many values): ASCII byte by byte */
+         while (i < len && (unsigned char) (s[i] - 1) < 0x7F) {
+            i++;
+         }
+         if (i == len) {
+            return true;
+         }
+      }
       /* one word's worth through the automaton (or what is left) */
       {
          size_t stop = len - i > 8 ? i + 8 : len;
@@ -708,11 +717,12 @@ decode_object (const odm_object_desc_t *d, const uint8_t *p, const uint8_t *end,
       const odm_field_t *f;
       pframe_t at = {up, e.key, e.key_len, 0, NULL};
 
-      if (!odm_utf8_valid (e.key, e.key_len)) {
+      /* A key equal to a field's name is valid UTF-8 (the generator checked the name). */
+      f = odm_find_field (d, &next, e.key, e.key_len);
+      if (!f && !odm_utf8_valid (e.key, e.key_len)) {
          ok = fail_at (c->error, ODM_ERROR_CORRUPT_BSON, up, "a key is not valid UTF-8");
          break;
       }
-      f = odm_find_field (d, &next, e.key, e.key_len);
       if (!f) {
          bson_t **extra = (bson_t **) ODM_AT (base, d->extra);
          bson_iter_t it;

@@ -13,6 +13,9 @@ void
 odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids)
 {
    uint32_t i;
+   if (!(d->flags & ODM_O_DEFAULTS)) {
+      return; /* nothing to fill here or below */
+   }
    for (i = 0; i < d->field_count; i++) {
       const odm_field_t *f = &d->fields[i];
       uint8_t has = odm_has_get (base, f);
@@ -41,7 +44,7 @@ odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids
          continue;
       }
       if (ids && (f->flags & ODM_F_AUTO_ID)) {
-         bson_oid_init ((bson_oid_t *) p, NULL);
+         odm_oid_new ((bson_oid_t *) p);
          odm_has_set (base, f, ODM_PRESENT);
       } else if (f->flags & ODM_F_DEFAULT_NOW) {
          *(int64_t *) p = now;

@@ -152,6 +152,10 @@ odm_key_is_refused (const char *key, uint32_t len);
 bool
 odm_key_error (bson_error_t *error, const char *path, const odm_object_desc_t *d, const char *key, uint32_t len);
 
+/* A new ObjectId (time, per-thread random and counter, fresh after fork; no lock). */
+void
+odm_oid_new (bson_oid_t *oid);
+
 /* ---- odm-decode.c */
 
 /* Regex options libbson and MongoDB know, each at most once, in alphabetical order. */

@@ -164,11 +164,26 @@ odm_utf16_length (const char *s)
    if (!s) {
       return 0;
    }
-   for (; *p; p++) {
-      if ((*p & 0xC0) == 0x80) {
-         continue; /* continuation byte */
+   /* ASCII a word at a time, the rest byte by byte: every byte but a continuation byte
+    * starts a character, and 4-byte sequences are surrogate pairs */
+   {
+      const unsigned char *end = p + strlen (s);
+      while (p < end) {
+         size_t k, stop = end - p >= 8 ? 8 : (size_t) (end - p);
+         uint64_t w;
+         if (stop == 8) {
+            memcpy (&w, p, sizeof w);
+            if (!(w & UINT64_C (0x8080808080808080))) {
+               p += 8, n += 8;
+               continue;
+            }
+         }
+         for (k = 0; k < stop; k++) {
+            n += (p[k] & 0xC0) != 0x80;
+            n += p[k] >= 0xF0;
+         }
+         p += stop;
       }
-      n += (*p >= 0xF0) ? 2 : 1; /* 4-byte sequences are surrogate pairs */
    }
    return n;
 }
@@ -640,17 +655,72 @@ unflagged_scalar (const odm_field_t *f, const void *base)
    return memcmp (ODM_AT_CONST (base, f->offset), zero, size) != 0;
 }
 
+/* The presence rule below, alone, for a subtree with no value rule (ODM_O_VALUE_RULES
+ * clear): the only thing to find there is a scalar written without its flag. */
+static void
+presence_only (const odm_object_desc_t *d, const void *base, const frame_t *up, odm_violations_t *out)
+{
+   uint32_t i;
+   odm_path_t pbuf;
+   for (i = 0; i < d->field_count; i++) {
+      const odm_field_t *f = &d->fields[i];
+      frame_t fr = {up, f, 0};
+      if (f->kind == ODM_KIND_OBJECT) {
+         if (f->flags & ODM_F_ARRAY) {
+            size_t count, k;
+            const char *items = odm_array_items (base, f, &count);
+            for (k = 0; k < count; k++) {
+               frame_t el = {&fr, NULL, k};
+               presence_only (f->object, items + k * f->elem_size, &el, out);
+            }
+         } else {
+            presence_only (f->object, ODM_AT_CONST (base, f->offset), &fr, out);
+         }
+      } else if (!(f->flags & ODM_F_ARRAY) && odm_has_get (base, f) == ODM_ABSENT && unflagged_scalar (f, base)) {
+         add_fmt (out, PATH (&fr), "presence", NULL,
+                  "has a value but has_%s is ODM_ABSENT, so it would not be written: use the setter "
+                  "(or set has_%s = ODM_PRESENT)",
+                  f->name, f->name);
+      }
+   }
+}
+
 static void
 validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up, odm_violations_t *out)
 {
    uint32_t i;
    odm_path_t pbuf;
    char a[40];
+   if (!(d->flags & ODM_O_VALUE_RULES)) {
+      presence_only (d, base, up, out); /* no rule here or below */
+      return;
+   }
    for (i = 0; i < d->field_count; i++) {
       const odm_field_t *f = &d->fields[i];
-      uint8_t state = odm_field_state (f, base);
       frame_t fr = {up, f, 0};
+      uint8_t state;
 
+      if (f->kind == ODM_KIND_OBJECT && !(f->flags & ODM_F_ARRAY)) {
+         /* A nested object is a Mongoose nested path, which always exists: absent or null,
+          * its fields are absent, and the required ones among them are reported. Its state
+          * (a walk of its fields) is needed only when it is required itself. */
+         if ((f->flags & ODM_F_REQUIRED) && odm_field_state (f, base) != ODM_PRESENT) {
+            add_fmt (out, PATH (&fr), "required", MSG (f, required), "is required");
+         }
+         validate_object (f->object, ODM_AT_CONST (base, f->offset), &fr, out);
+         continue;
+      }
+      if (f->flags & ODM_F_ARRAY) {
+         state = odm_array_get (base, f).count > 0 ? ODM_PRESENT : odm_has_get (base, f);
+      } else if (f->kind == ODM_KIND_STRING) {
+         state = *(char *const *) ODM_AT_CONST (base, f->offset) ? ODM_PRESENT
+                 : odm_has_get (base, f) == ODM_NULL                 ? ODM_NULL
+                                                                     : ODM_ABSENT;
+      } else if (f->kind == ODM_KIND_MIXED) {
+         state = odm_field_state (f, base);
+      } else {
+         state = odm_has_get (base, f); /* a scalar: its flag says it all */
+      }
       if (f->flags & ODM_F_REQUIRED) {
          bool missing = state != ODM_PRESENT;
          if (!missing && f->kind == ODM_KIND_STRING && !(f->flags & ODM_F_ARRAY)) {
@@ -667,12 +737,6 @@ validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up
                   "has a value but has_%s is ODM_ABSENT, so it would not be written: use the setter "
                   "(or set has_%s = ODM_PRESENT)",
                   f->name, f->name);
-      }
-      if (f->kind == ODM_KIND_OBJECT && !(f->flags & ODM_F_ARRAY)) {
-         /* A nested object is a Mongoose nested path, which always exists: absent or null,
-          * its fields are absent, and the required ones among them are reported. */
-         validate_object (f->object, ODM_AT_CONST (base, f->offset), &fr, out);
-         continue;
       }
       if (state == ODM_NULL && (f->flags & ODM_F_NULL_IS_ZERO) && !(f->flags & (ODM_F_REQUIRED | ODM_F_ARRAY))) {
          /* The platform's hook checks this range unguarded, and JavaScript reads null as 0. */

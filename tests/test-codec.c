@@ -3,7 +3,10 @@
  * failed decodes leave nothing behind. */
 #include "test-util.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <string.h>
 
 /* Every path of D is present in OBJ: scalars set, arrays non-empty, each element complete. */
@@ -324,6 +327,67 @@ START_TEST (test_init_defaults)
    ck_assert_str_eq (p.notifications.sound, "gentle");
    ck_assert (p.notifications.has_enabled && p.notifications.enabled);
    odm_agent_personalization_cleanup (&p);
+}
+END_TEST
+
+/* The _id prepare generates: unique in a row, across threads and across fork (a child
+ * that went on with its parent's random bytes and counter would make the parent's next
+ * _id: the fork handler draws new ones). */
+static bson_oid_t
+new_id (void)
+{
+   odm_chat_session_t s;
+   odm_violations_t v;
+   bson_oid_t id;
+   odm_chat_session_init (&s);
+   odm_chat_session_prepare (&s, NULL, &v);
+   odm_violations_cleanup (&v);
+   ck_assert (s.has__id == ODM_PRESENT);
+   bson_oid_copy (&s._id, &id);
+   odm_chat_session_cleanup (&s);
+   return id;
+}
+
+static void *
+id_thread (void *arg)
+{
+   *(bson_oid_t *) arg = new_id ();
+   return NULL;
+}
+
+START_TEST (test_oid_unique)
+{
+   bson_oid_t ids[1000], child, mine, theirs;
+   int fds[2], status, i, j;
+   pid_t pid;
+   pthread_t th;
+
+   for (i = 0; i < 1000; i++) {
+      ids[i] = new_id ();
+      for (j = 0; j < i; j++) {
+         ck_assert (!bson_oid_equal (&ids[i], &ids[j]));
+      }
+   }
+   ck_assert (pthread_create (&th, NULL, id_thread, &theirs) == 0);
+   pthread_join (th, NULL);
+   mine = new_id ();
+   ck_assert (!bson_oid_equal (&mine, &theirs));
+
+   ck_assert (pipe (fds) == 0);
+   pid = fork ();
+   ck_assert (pid >= 0);
+   if (pid == 0) {
+      bson_oid_t c = new_id ();
+      _exit (write (fds[1], &c, sizeof c) == (ssize_t) sizeof c ? 0 : 1);
+   }
+   mine = new_id ();
+   ck_assert (read (fds[0], &child, sizeof child) == (ssize_t) sizeof child);
+   waitpid (pid, &status, 0);
+   close (fds[0]);
+   close (fds[1]);
+   ck_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+   ck_assert_msg (!bson_oid_equal (&mine, &child), "a forked child made its parent's _id");
+   ck_assert (memcmp (mine.bytes + 4, child.bytes + 4, 5) != 0);
 }
 END_TEST
 
@@ -962,6 +1026,7 @@ codec_suite (void)
    tcase_add_test (tc, test_messages_whole_characters);
    tcase_add_test (tc, test_json_reader);
    tcase_add_test (tc, test_derive_checked);
+   tcase_add_test (tc, test_oid_unique);
    tcase_add_test (tc, test_check_keys_utf8_paths);
    tcase_add_test (tc, test_filter_check_utf8_paths);
    suite_add_tcase (s, tc);
