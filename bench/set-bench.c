@@ -3,6 +3,8 @@
  * What is timed, per document (CPU time of the process, CLOCK_PROCESS_CPUTIME_ID, best
  * of several rounds over the whole set, each round long enough to dwarf the clock):
  *   decode   odm_from_bson of the stored bytes, then odm_cleanup
+ *   arena    odm_from_bson_arena of the stored bytes into a per-thread arena, then
+ *            odm_arena_reset (the read-only path of odm-doc.h's "Arenas"; libodm only)
  *   dpe      decode + prepare + encode: odm_from_bson, odm_prepare (a create, the clock
  *            fixed), odm_to_bson, then the frees (bson_destroy, odm_cleanup)
  * The frees are inside the timed part, as a garbage collector's work is inside Node's
@@ -49,8 +51,11 @@ fail (const char *what, const bson_error_t *err)
 
 /* ------------------------------------------------------------------ one operation */
 
-typedef enum { SOP_DECODE, SOP_DPE } sop_t;
-static const char *const sop_names[] = {"decode", "dpe"};
+typedef enum { SOP_DECODE, SOP_DPE, SOP_ARENA } sop_t;
+static const char *const sop_names[] = {"decode", "dpe", "arena"};
+
+/* The arena of the thread running the arena op (one per thread: no lock is shared). */
+static _Thread_local odm_arena_t *bench_arena;
 
 typedef struct {
    const odm_schema_t *schema;
@@ -69,6 +74,15 @@ run_one (const job_t *j, sop_t op, void *slot)
    bson_t out;
    bool ok;
 
+   if (op == SOP_ARENA) {
+      if (!bench_arena) {
+         bench_arena = odm_arena_new (0);
+      }
+      acc += odm_from_bson_arena (schema, j->doc, slot, ODM_DECODE_DEFAULT, bench_arena, NULL);
+      acc += *(const uint8_t *) slot;
+      odm_arena_reset (bench_arena);
+      return acc;
+   }
    ok = h ? h->decode (j->doc, slot, ODM_DECODE_DEFAULT, NULL)
           : odm_from_bson (schema, j->doc, slot, ODM_DECODE_DEFAULT, NULL);
    acc += ok;
@@ -206,11 +220,11 @@ bench_set (const odm_bench_set_t *set)
       jobs_t js;
       jobs_of_set (set, subset == 1, &js);
       if (js.count) {
-         for (op = 0; op < 2; op++) {
+         for (op = 0; op < 3; op++) {
             double ns = time_jobs (&js, (sop_t) op);
             row ("sets", set->name, subset ? "hand" : "all", "libodm", sop_names[op], js.count,
                  (double) js.bytes / (double) js.count, ns, NULL);
-            if (subset == 1) {
+            if (subset == 1 && op != SOP_ARENA) {
                use_hand (&js, true);
                ns = time_jobs (&js, (sop_t) op);
                row ("sets", set->name, "hand", "hand", sop_names[op], js.count, (double) js.bytes / (double) js.count,

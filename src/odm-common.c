@@ -8,6 +8,7 @@
 #include "odm-private.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -454,4 +455,94 @@ odm_oid_new (bson_oid_t *oid)
    oid->bytes[9] = (uint8_t) (c >> 16);
    oid->bytes[10] = (uint8_t) (c >> 8);
    oid->bytes[11] = (uint8_t) c;
+}
+
+/* ------------------------------------------------------------------- arenas */
+
+typedef struct odm_arena_block {
+   struct odm_arena_block *next;
+   size_t size;
+   max_align_t data[];
+} odm_arena_block_t;
+
+struct odm_arena {
+   odm_arena_block_t *head; /* the block being filled; older ones follow */
+   size_t used;             /* bytes of head->data in use */
+   size_t total;            /* of all blocks */
+};
+
+#define ODM_ARENA_FIRST 4096
+
+static odm_arena_block_t *
+arena_block (size_t size)
+{
+   odm_arena_block_t *b = bson_malloc (sizeof *b + size);
+   b->next = NULL;
+   b->size = size;
+   return b;
+}
+
+odm_arena_t *
+odm_arena_new (size_t first_block)
+{
+   odm_arena_t *a = bson_malloc (sizeof *a);
+   a->total = first_block ? first_block : ODM_ARENA_FIRST;
+   a->head = arena_block (a->total);
+   a->used = 0;
+   return a;
+}
+
+void
+odm_arena_reset (odm_arena_t *a)
+{
+   if (!a) {
+      return;
+   }
+   if (a->head->next) {
+      /* several blocks: one block of their total size takes their place, so that the
+       * same documents fit in one block next time */
+      odm_arena_block_t *b = a->head, *next;
+      for (; b; b = next) {
+         next = b->next;
+         bson_free (b);
+      }
+      a->head = arena_block (a->total);
+   }
+   a->used = 0;
+}
+
+void
+odm_arena_destroy (odm_arena_t *a)
+{
+   odm_arena_block_t *b, *next;
+   if (!a) {
+      return;
+   }
+   for (b = a->head; b; b = next) {
+      next = b->next;
+      bson_free (b);
+   }
+   bson_free (a);
+}
+
+void *
+odm_arena_alloc (odm_arena_t *a, size_t n, size_t align)
+{
+   uintptr_t base = (uintptr_t) a->head->data;
+   size_t at = (size_t) (((base + a->used + align - 1) & ~(uintptr_t) (align - 1)) - base);
+   if (at > a->head->size || n > a->head->size - at) {
+      size_t size = a->head->size * 2;
+      odm_arena_block_t *b;
+      while (size < n + align) {
+         size *= 2;
+      }
+      b = arena_block (size);
+      b->next = a->head;
+      a->head = b;
+      a->total += size;
+      base = (uintptr_t) b->data;
+      at = (size_t) (((base + align - 1) & ~(uintptr_t) (align - 1)) - base);
+   }
+   a->used = at + n;
+   return (char *) a->head->data + at;
 }

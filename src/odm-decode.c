@@ -9,6 +9,9 @@
 #include "odm-private.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------------- UTF-8 */
 
@@ -76,7 +79,21 @@ odm_utf8_valid (const char *str, size_t len)
 
    while (i < len) {
       if (state == U8_OK) {
-         /* between characters: skip ASCII a word (two at a time when they come) at once */
+         /* between characters: skip ASCII 32 bytes at a time (SSE2), then a word or two
+          * at a time */
+#if defined(__SSE2__)
+         while (len - i >= 32) {
+            const __m128i zero = _mm_setzero_si128 ();
+            __m128i x = _mm_loadu_si128 ((const __m128i *) (const void *) (s + i));
+            __m128i y = _mm_loadu_si128 ((const __m128i *) (const void *) (s + i + 16));
+            int m = _mm_movemask_epi8 (_mm_or_si128 (x, y)) |
+                    _mm_movemask_epi8 (_mm_or_si128 (_mm_cmpeq_epi8 (x, zero), _mm_cmpeq_epi8 (y, zero)));
+            if (m) {
+               break;
+            }
+            i += 32;
+         }
+#endif
          while (len - i >= 16) {
             uint64_t a, b;
             memcpy (&a, s + i, 8);
@@ -522,6 +539,29 @@ odm_bson_check (const bson_t *doc, bson_error_t *error)
    return odm_bson_check_at (bson_get_data (doc), doc->len, NULL, 0, ODM_CHECK_ARRAY_KEYS, error);
 }
 
+/* For the encoder, which writes mixed values: the checks decode runs on a value it keeps
+ * as raw bytes, on the element at AT (END: the terminator of its document). */
+bool
+odm_check_element (const uint8_t *at, const uint8_t *end, const char *path, int depth, bson_error_t *error)
+{
+   pframe_t where = {NULL, NULL, 0, 0, path ? path : ""};
+   const uint8_t *p = at, *first, *cend;
+   elem_t e;
+   if (elem_next (&p, end, &e) <= 0) {
+      return fail_at (error, ODM_ERROR_CORRUPT_BSON, &where, "corrupt BSON");
+   }
+   if (!check_scalar (&e, &where, error)) {
+      return false;
+   }
+   if (!elem_children (&e, &first, &cend)) {
+      return true;
+   }
+   if (depth + 1 > ODM_MAX_DEPTH) {
+      return fail_at (error, ODM_ERROR_RANGE, &where, "nesting is deeper than 100 levels");
+   }
+   return check_walk (first, cend, &where, depth, ODM_CHECK_ARRAY_KEYS, e.type == BSON_TYPE_ARRAY, error);
+}
+
 /* --------------------------------------------------------------------- decode */
 
 typedef struct {
@@ -529,7 +569,57 @@ typedef struct {
    bson_error_t *error;
    const uint8_t *doc; /* the whole input, for libbson's iterators over kept values */
    size_t doc_len;
+   odm_arena_t *arena; /* NULL: the document owns each string and array */
 } decode_ctx_t;
+
+/* A copy of N bytes at SRC, from the arena or the heap. */
+static inline void *
+copy_bytes (decode_ctx_t *c, const void *src, size_t n)
+{
+   void *p = c->arena ? odm_arena_alloc (c->arena, n, 1) : bson_malloc (n);
+   memcpy (p, src, n);
+   return p;
+}
+
+/* Kept value E (a mixed field) into *OUT: a copy libbson owns, or, in an arena, the
+ * value's bytes copied into the arena and *OUT pointing into them. */
+static bool
+copy_value (const elem_t *e, decode_ctx_t *c, bson_value_t *out)
+{
+   bson_iter_t it;
+   const uint8_t *from = e->value;
+   uint8_t *to;
+   if (!bson_iter_init_from_data_at_offset (&it, c->doc, c->doc_len, (uint32_t) (e->at - c->doc), e->key_len)) {
+      return false;
+   }
+   if (!c->arena) {
+      bson_value_copy (bson_iter_value (&it), out);
+      return true;
+   }
+   *out = *bson_iter_value (&it); /* pointers into the input: moved to the arena's copy */
+   to = e->size ? copy_bytes (c, from, e->size) : NULL;
+#define REBASE(ptr) ((ptr) = (void *) (to + ((const uint8_t *) (ptr) - from)))
+   switch (out->value_type) {
+   case BSON_TYPE_UTF8: REBASE (out->value.v_utf8.str); break;
+   case BSON_TYPE_DOCUMENT:
+   case BSON_TYPE_ARRAY: REBASE (out->value.v_doc.data); break;
+   case BSON_TYPE_BINARY: REBASE (out->value.v_binary.data); break;
+   case BSON_TYPE_REGEX:
+      REBASE (out->value.v_regex.regex);
+      REBASE (out->value.v_regex.options);
+      break;
+   case BSON_TYPE_DBPOINTER: REBASE (out->value.v_dbpointer.collection); break;
+   case BSON_TYPE_CODE: REBASE (out->value.v_code.code); break;
+   case BSON_TYPE_CODEWSCOPE:
+      REBASE (out->value.v_codewscope.code);
+      REBASE (out->value.v_codewscope.scope_data);
+      break;
+   case BSON_TYPE_SYMBOL: REBASE (out->value.v_symbol.symbol); break;
+   default: break;
+   }
+#undef REBASE
+   return true;
+}
 
 static bool
 type_error (decode_ctx_t *c, const pframe_t *where, const char *expected, uint8_t got)
@@ -590,8 +680,7 @@ decode_value (const odm_field_t *f, const elem_t *e, void *p, const pframe_t *wh
       if (!odm_utf8_valid ((const char *) v + 4, len)) {
          return fail_at (c->error, ODM_ERROR_CORRUPT_BSON, where, "string is not valid UTF-8");
       }
-      copy = bson_malloc (len + 1);
-      memcpy (copy, v + 4, len + 1); /* with its terminator */
+      copy = copy_bytes (c, v + 4, len + 1); /* with its terminator */
       *(char **) p = copy;
       return true;
    }
@@ -637,17 +726,14 @@ decode_value (const odm_field_t *f, const elem_t *e, void *p, const pframe_t *wh
       }
       memcpy (p, v, sizeof (bson_oid_t));
       return true;
-   case ODM_KIND_MIXED: {
-      bson_iter_t it;
+   case ODM_KIND_MIXED:
       if (!check_raw (e, where, depth, c)) {
          return false;
       }
-      if (!elem_iter (e, c, &it)) {
+      if (!copy_value (e, c, (bson_value_t *) p)) {
          return fail_at (c->error, ODM_ERROR_CORRUPT_BSON, where, "corrupt BSON");
       }
-      bson_value_copy (bson_iter_value (&it), (bson_value_t *) p);
       return true;
-   }
    case ODM_KIND_OBJECT:
       if (e->type != BSON_TYPE_DOCUMENT) {
          return type_error (c, where, "object", e->type);
@@ -685,7 +771,14 @@ decode_array (const odm_field_t *f, const elem_t *arr, void *base, const pframe_
    if (r < 0) {
       return fail_at (c->error, ODM_ERROR_CORRUPT_BSON, where, "corrupt BSON");
    }
-   items = count ? bson_malloc0 (count * f->elem_size) : NULL;
+   if (!count) {
+      items = NULL;
+   } else if (c->arena) {
+      items = odm_arena_alloc (c->arena, count * f->elem_size, sizeof (max_align_t));
+      memset (items, 0, count * f->elem_size);
+   } else {
+      items = bson_malloc0 (count * f->elem_size);
+   }
    /* Attach before decoding elements, so a failure part-way is freed by odm_cleanup. */
    odm_array_set (base, f, items, count);
    for (p = first; elem_next (&p, end, &e) > 0; k++) {
@@ -782,6 +875,17 @@ decode_object (const odm_object_desc_t *d, const uint8_t *p, const uint8_t *end,
       }
    }
    odm_keyset_free (&unknown);
+   if (c->arena) {
+      /* the unknown fields move to the arena: a static bson_t over a copy of the bytes */
+      bson_t **extra = (bson_t **) ODM_AT (base, d->extra);
+      if (*extra) {
+         bson_t *heap = *extra;
+         bson_t *moved = odm_arena_alloc (c->arena, sizeof (bson_t), _Alignof (bson_t));
+         bson_init_static (moved, copy_bytes (c, bson_get_data (heap), heap->len), heap->len);
+         bson_destroy (heap);
+         *extra = moved;
+      }
+   }
    if (ok && r < 0) {
       return fail_at (c->error, ODM_ERROR_CORRUPT_BSON, up, "corrupt BSON");
    }
@@ -790,6 +894,13 @@ decode_object (const odm_object_desc_t *d, const uint8_t *p, const uint8_t *end,
 
 bool
 odm_decode_desc (const odm_object_desc_t *d, const bson_t *in, void *doc, uint32_t flags, bson_error_t *error)
+{
+   return odm_decode_desc_in (d, in, doc, flags, NULL, error);
+}
+
+bool
+odm_decode_desc_in (const odm_object_desc_t *d, const bson_t *in, void *doc, uint32_t flags, odm_arena_t *arena,
+                    bson_error_t *error)
 {
    decode_ctx_t c;
    const uint8_t *data;
@@ -808,8 +919,13 @@ odm_decode_desc (const odm_object_desc_t *d, const bson_t *in, void *doc, uint32
    c.error = error;
    c.doc = data;
    c.doc_len = in->len;
+   c.arena = arena;
    if (!decode_object (d, data + 4, data + in->len - 1, doc, NULL, 1, &c)) {
-      odm_cleanup_desc (d, doc);
+      if (arena) {
+         memset (doc, 0, d->size); /* what it took stays in the arena until the reset */
+      } else {
+         odm_cleanup_desc (d, doc);
+      }
       return false;
    }
    return true;
@@ -827,6 +943,24 @@ odm_from_bson (const odm_schema_t *schema,
       return false;
    }
    return odm_decode_desc (schema->root, in, doc, flags, error);
+}
+
+bool
+odm_from_bson_arena (const odm_schema_t *schema,
+                     const bson_t *in,
+                     void *doc,
+                     uint32_t flags,
+                     odm_arena_t *arena,
+                     bson_error_t *error)
+{
+   if (!schema || schema->magic != ODM_SCHEMA_MAGIC || !doc || !arena) {
+      if (doc && schema && schema->magic == ODM_SCHEMA_MAGIC) {
+         memset (doc, 0, schema->root->size);
+      }
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "schema, document or arena is NULL");
+      return false;
+   }
+   return odm_decode_desc_in (schema->root, in, doc, flags, arena, error);
 }
 
 bool

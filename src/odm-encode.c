@@ -1,5 +1,6 @@
-/* libodm: encode, struct -> bytes. Writes exactly what decode reads back, and checks the
- * result with decode's byte check. */
+/* libodm: encode, struct -> bytes. Writes exactly what decode reads back: each value is
+ * checked as it is written, with decode's checks (UTF-8 of strings, dates in range, the
+ * byte check over mixed values and unknown fields, nesting). */
 #include "odm-private.h"
 
 #include <math.h>
@@ -8,13 +9,25 @@
 /* --------------------------------------------------------------------- encode */
 
 /* What the encoder checks as it goes (NULL for analytics rows, which are never written):
- * the unknown fields kept beside the struct's own. The bytes themselves are checked by
- * odm_bson_check on the result. */
+ * strings, dates, mixed values and the unknown fields kept beside the struct's own, as
+ * decode checks them. The keys it writes itself (field names, array indexes) need none. */
 typedef struct {
    odm_path_t path;
    bson_error_t *error;
    bool failed;
+   int depth; /* of the document being written: the top-level one is 1 */
 } encode_ctx_t;
+
+/* Reports MSG at the path of KEY (in the document being written). */
+static bool
+encode_fail (encode_ctx_t *e, uint32_t code, const char *key, int key_len, const char *msg)
+{
+   size_t old = odm_path_push (&e->path, key, (size_t) key_len);
+   odm_set_error (e->error, code, e->path.buf, "%s", msg);
+   odm_path_pop (&e->path, old);
+   e->failed = true;
+   return false;
+}
 
 static bool encode_object (const odm_object_desc_t *d, const void *base, bson_t *out, encode_ctx_t *e);
 
@@ -32,13 +45,23 @@ static bool
 encode_value (const odm_field_t *f, const void *p, bson_t *out, const char *key, int key_len, encode_ctx_t *e)
 {
    switch (f->kind) {
-   case ODM_KIND_STRING:
-      return bson_append_utf8 (out, key, key_len, *(char *const *) p, -1);
+   case ODM_KIND_STRING: {
+      const char *s = *(char *const *) p;
+      size_t n = strlen (s);
+      if (e && !odm_utf8_valid (s, n)) {
+         return encode_fail (e, ODM_ERROR_CORRUPT_BSON, key, key_len, "string is not valid UTF-8");
+      }
+      return bson_append_utf8 (out, key, key_len, s, (int) n);
+   }
    case ODM_KIND_NUMBER:
       return append_number (out, key, key_len, *(const double *) p);
    case ODM_KIND_BOOL:
       return bson_append_bool (out, key, key_len, *(const bool *) p);
    case ODM_KIND_DATE:
+      if (e && !odm_date_in_range (*(const int64_t *) p)) {
+         return encode_fail (e, ODM_ERROR_RANGE, key, key_len,
+                             "date is outside JavaScript's range (+/-8.64e15 ms from 1970)");
+      }
       return bson_append_date_time (out, key, key_len, *(const int64_t *) p);
    case ODM_KIND_OID:
       return bson_append_oid (out, key, key_len, (const bson_oid_t *) p);
@@ -53,7 +76,17 @@ encode_value (const odm_field_t *f, const void *p, bson_t *out, const char *key,
                  (v->value_type == BSON_TYPE_DBPOINTER &&
                   strlen (v->value.v_dbpointer.collection) != v->value.v_dbpointer.collection_len) ||
                  (v->value_type == BSON_TYPE_REGEX && !odm_regex_options_ok (v->value.v_regex.options));
+      uint32_t before = out->len;
       if (!cut && bson_append_value (out, key, key_len, v)) {
+         /* the value as written: the element starts where the terminator was */
+         const uint8_t *data = bson_get_data (out);
+         if (e) {
+            size_t old = odm_path_push (&e->path, key, (size_t) key_len);
+            bool ok = odm_check_element (data + before - 1, data + out->len - 1, e->path.buf, e->depth, e->error);
+            odm_path_pop (&e->path, old);
+            e->failed = !ok;
+            return ok;
+         }
          return true;
       }
       if (e) {
@@ -69,8 +102,14 @@ encode_value (const odm_field_t *f, const void *p, bson_t *out, const char *key,
       bson_t child;
       size_t old = e ? odm_path_push (&e->path, key, (size_t) key_len) : 0;
       bool ok = bson_append_document_begin (out, key, key_len, &child);
+      if (e) {
+         e->depth++;
+      }
       ok = ok && encode_object (f->object, p, &child, e);
       ok = bson_append_document_end (out, &child) && ok;
+      if (e) {
+         e->depth--;
+      }
       if (e && ok) {
          odm_path_pop (&e->path, old);
       }
@@ -141,11 +180,17 @@ encode_object (const odm_object_desc_t *d, const void *base, bson_t *out, encode
          size_t k;
          size_t old = e ? odm_path_push (&e->path, f->name, f->name_len) : 0;
          bool ok = bson_append_array_begin (out, f->name, (int) f->name_len, &child);
+         if (e) {
+            e->depth++;
+         }
          for (k = 0; ok && k < a.count; k++) {
             char buf[16];
             const char *key;
             size_t kl = bson_uint32_to_string ((uint32_t) k, &key, buf, sizeof buf);
             ok = encode_value (f, (const char *) a.items + k * f->elem_size, &child, key, (int) kl, e);
+         }
+         if (e) {
+            e->depth--;
          }
          if (!bson_append_array_end (out, &child) || !ok) {
             return false;
@@ -157,7 +202,9 @@ encode_object (const odm_object_desc_t *d, const void *base, bson_t *out, encode
          return false;
       }
    }
-   if (extra && e && !check_extra (d, extra, e)) {
+   if (extra && e &&
+       (!check_extra (d, extra, e) ||
+        !odm_bson_check_at (bson_get_data (extra), extra->len, e->path.buf, e->depth - 1, ODM_CHECK_ARRAY_KEYS, e->error))) {
       e->failed = true;
       return false;
    }
@@ -191,18 +238,13 @@ odm_to_bson (const odm_schema_t *schema, const void *doc, bson_t *out, bson_erro
    odm_path_init (&e.path);
    e.error = error ? error : &local;
    e.failed = false;
+   e.depth = 1;
    if (!encode_object (schema->root, doc, out, &e)) {
       bson_reinit (out);
       if (!e.failed) {
          odm_set_error (error, ODM_ERROR_ENCODE, e.path.len ? e.path.buf : schema->collection,
                         "document exceeds the maximum BSON size");
       }
-      return false;
-   }
-   /* The encoder refuses exactly what the decoder refuses: the same walk over the bytes
-    * (nesting, UTF-8 of every string and key, dates in JavaScript's range). */
-   if (!odm_bson_check (out, error)) {
-      bson_reinit (out);
       return false;
    }
    return true;

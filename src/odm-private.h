@@ -156,7 +156,17 @@ odm_key_error (bson_error_t *error, const char *path, const odm_object_desc_t *d
 void
 odm_oid_new (bson_oid_t *oid);
 
+/* N bytes from ARENA aligned to ALIGN (a power of two); never fails (bson_malloc aborts). */
+void *
+odm_arena_alloc (odm_arena_t *arena, size_t n, size_t align);
+
 /* ---- odm-decode.c */
+
+/* Decode's checks of a value kept as raw bytes, on the element at AT (END: the terminator
+ * of its document; PATH names the element; DEPTH: the level of its document). For the
+ * encoder's mixed values. */
+bool
+odm_check_element (const uint8_t *at, const uint8_t *end, const char *path, int depth, bson_error_t *error);
 
 /* Regex options libbson and MongoDB know, each at most once, in alphabetical order. */
 bool
@@ -179,6 +189,10 @@ odm_validate_into (const odm_schema_t *schema, const void *doc, const odm_prepar
 /* Decode / encode / cleanup of any generated object type (documents, analytics rows). */
 bool
 odm_decode_desc (const odm_object_desc_t *d, const bson_t *in, void *doc, uint32_t flags, bson_error_t *error);
+/* The same into ARENA (NULL: each string and array on the heap, owned by DOC). */
+bool
+odm_decode_desc_in (const odm_object_desc_t *d, const bson_t *in, void *doc, uint32_t flags, odm_arena_t *arena,
+                    bson_error_t *error);
 bool
 odm_encode_desc (const odm_object_desc_t *d, const void *doc, bson_t *out);
 void

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <string.h>
@@ -388,6 +389,134 @@ START_TEST (test_oid_unique)
    ck_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0);
    ck_assert_msg (!bson_oid_equal (&mine, &child), "a forked child made its parent's _id");
    ck_assert (memcmp (mine.bytes + 4, child.bytes + 4, 5) != 0);
+}
+END_TEST
+
+/* Allocation counting for the arena test: libbson's allocator, counted. */
+static size_t n_allocs;
+
+static void *
+count_malloc (size_t n)
+{
+   n_allocs++;
+   return malloc (n);
+}
+
+static void *
+count_calloc (size_t n, size_t size)
+{
+   n_allocs++;
+   return calloc (n, size);
+}
+
+static void *
+count_realloc (void *p, size_t n)
+{
+   n_allocs++;
+   return realloc (p, n);
+}
+
+/* Documents decoded into an arena: the same document as odm_from_bson makes (same
+ * encoding, same violations) for every fixture, one with a mixed value and unknown
+ * fields too; no allocation at all once the arena's block is big enough; odm_copy makes
+ * an owning copy that outlives the arena. */
+START_TEST (test_arena_decode)
+{
+   const odm_schema_t *const *schemas;
+   size_t n, i, v;
+   odm_arena_t *arena = odm_arena_new (0);
+   void *owned = NULL, *in_arena = NULL, *copy = NULL;
+   static const char *const variants[] = {"full", "min"};
+   bson_mem_vtable_t counting = {count_malloc, count_calloc, count_realloc, free, NULL, {0}};
+
+   schemas = odm_schemas (&n);
+   for (i = 0; i < n; i++) {
+      const odm_schema_t *s = schemas[i];
+      owned = bson_realloc (owned, s->root->size);
+      in_arena = bson_realloc (in_arena, s->root->size);
+      copy = bson_realloc (copy, s->root->size);
+      for (v = 0; v < 3; v++) {
+         char name[128];
+         bson_t *doc, a, b, c;
+         bson_error_t err;
+         odm_violations_t va, vb;
+         size_t before, heap_allocs, arena_allocs;
+         if (v < 2) {
+            snprintf (name, sizeof name, "%s.%s.json", s->collection, variants[v]);
+            doc = odm_test_load_json (name);
+            if (!doc) {
+               continue;
+            }
+         } else {
+            bson_t *base;
+            snprintf (name, sizeof name, "%s.full.json", s->collection);
+            base = odm_test_load_json (name);
+            if (!base) {
+               continue;
+            }
+            doc = bson_copy (base);
+            BCON_APPEND (doc, "extraText", BCON_UTF8 ("kept \xC3\xA9"), "extraDoc", "{", "a", "[", BCON_INT32 (1),
+                         BCON_UTF8 ("two"), "]", "}", "__v", BCON_INT32 (3));
+            bson_destroy (base);
+         }
+         ck_assert_msg (odm_from_bson (s, doc, owned, 0, &err), "%s: %s", name, err.message);
+         ck_assert_msg (odm_from_bson_arena (s, doc, in_arena, 0, arena, &err), "%s: %s", name, err.message);
+         ck_assert (odm_to_bson (s, owned, &a, NULL) && odm_to_bson (s, in_arena, &b, NULL));
+         ck_assert_msg (bson_equal (&a, &b), "%s: the arena's document encodes differently", name);
+         ck_assert_int_eq (odm_validate (s, owned, NULL, &va), odm_validate (s, in_arena, NULL, &vb));
+         ck_assert_uint_eq (va.count, vb.count);
+         odm_violations_cleanup (&va);
+         odm_violations_cleanup (&vb);
+
+         /* allocations: the owning decode, then the arena's once its block has grown */
+         odm_cleanup (s, owned);
+         bson_mem_set_vtable (&counting);
+         before = n_allocs;
+         ck_assert (odm_from_bson (s, doc, owned, 0, NULL));
+         heap_allocs = n_allocs - before;
+         odm_arena_reset (arena);
+         before = n_allocs;
+         ck_assert (odm_from_bson_arena (s, doc, in_arena, 0, arena, NULL));
+         arena_allocs = n_allocs - before;
+         bson_mem_restore_vtable ();
+         if (v < 2) {
+            ck_assert_msg (arena_allocs == 0, "%s: %zu allocations in the arena (%zu on the heap)", name, arena_allocs,
+                           heap_allocs);
+         } else {
+            /* the unknown fields are gathered on the heap, then moved to the arena */
+            ck_assert_msg (arena_allocs <= 2, "%s: %zu allocations in the arena", name, arena_allocs);
+         }
+
+         /* an owning copy outlives the arena */
+         ck_assert (odm_copy (s, in_arena, copy));
+         odm_arena_reset (arena);
+         ck_assert (odm_to_bson (s, copy, &c, NULL));
+         ck_assert_msg (bson_equal (&a, &c), "%s: the copy differs", name);
+         odm_cleanup (s, copy);
+         odm_cleanup (s, owned);
+         bson_destroy (&a);
+         bson_destroy (&b);
+         bson_destroy (&c);
+         bson_destroy (doc);
+      }
+   }
+   /* a failed decode into an arena leaves the struct zeroed */
+   {
+      const odm_schema_t *s = odm_schema_find ("chat_sessions");
+      bson_t *bad = odm_test_json ("{\"name\": 42}");
+      unsigned char zero[2048] = {0};
+      bson_error_t err;
+      ck_assert (s->root->size <= sizeof zero);
+      in_arena = bson_realloc (in_arena, s->root->size);
+      ck_assert (!odm_from_bson_arena (s, bad, in_arena, 0, arena, &err));
+      ck_assert_uint_eq (err.code, ODM_ERROR_TYPE);
+      ck_assert (memcmp (in_arena, zero, s->root->size) == 0);
+      bson_destroy (bad);
+   }
+   odm_arena_destroy (arena);
+   bson_free (owned);
+   bson_free (in_arena);
+   bson_free (copy);
 }
 END_TEST
 
@@ -1027,6 +1156,7 @@ codec_suite (void)
    tcase_add_test (tc, test_json_reader);
    tcase_add_test (tc, test_derive_checked);
    tcase_add_test (tc, test_oid_unique);
+   tcase_add_test (tc, test_arena_decode);
    tcase_add_test (tc, test_check_keys_utf8_paths);
    tcase_add_test (tc, test_filter_check_utf8_paths);
    suite_add_tcase (s, tc);

@@ -3,10 +3,13 @@
  * Every function takes the collection's schema and a pointer to its generated struct.
  * The generated headers wrap them with typed names (odm_chat_session_from_bson, ...).
  *
- * Ownership, once for the whole library:
+ * Ownership, once for the whole library (README, "Rules of ownership"):
  *  - A document struct owns everything it points to (strings, arrays, unknown
  *    fields, mixed values), allocated with bson_malloc. odm_cleanup() frees it all and
  *    leaves the struct empty (as after a memset to 0); it is safe on an empty struct.
+ *    The one exception is a document decoded into an arena (odm_from_bson_arena): the
+ *    arena owns what it points to, and it is read-only: never odm_cleanup, a setter,
+ *    odm_prepare or an assignment that frees; odm_copy makes an owning copy of it.
  *  - Output parameters (bson_t *out, odm_violations_t *out, a decoded struct) are
  *    initialised by the callee on success AND on failure, and the caller always cleans
  *    them up (bson_destroy, odm_violations_cleanup, odm_cleanup). A failed decode
@@ -81,6 +84,43 @@ odm_from_bson (const odm_schema_t *schema,
                uint32_t flags,
                bson_error_t *error);
 
+/* Arenas: memory for documents that are read and dropped (a page of results, a feed),
+ * taken in large blocks and released all at once. odm_from_bson allocates each string and
+ * array of the document on its own (one allocation each, a free each in odm_cleanup:
+ * the setters and odm_cleanup free them one by one); odm_from_bson_arena takes them from
+ * the arena, so that decoding a document allocates nothing once the arena's block is big
+ * enough (a new block when it is not; odm_arena_reset keeps one block of the size the
+ * last round needed).
+ *
+ * A document decoded into an arena points into it until odm_arena_reset or
+ * odm_arena_destroy. Read it, validate it, encode it, odm_copy it; never odm_cleanup it,
+ * never pass it to odm_prepare or a setter, never free or replace what it points to.
+ * An arena is not thread-safe: one per thread (no lock is shared). */
+typedef struct odm_arena odm_arena_t;
+
+/* A new arena whose first block has FIRST_BLOCK bytes (0: 4 KB). */
+ODM_API odm_arena_t *
+odm_arena_new (size_t first_block);
+
+/* Releases every document decoded into ARENA (their structs are left as they are: do not
+ * read them after this), keeping memory for the next ones. */
+ODM_API void
+odm_arena_reset (odm_arena_t *arena);
+
+ODM_API void
+odm_arena_destroy (odm_arena_t *arena);
+
+/* odm_from_bson, with the document's strings, arrays, mixed values and unknown fields in
+ * ARENA (see above). Same checks, same errors; on failure DOC is zeroed and what was
+ * taken from the arena stays there until the reset. */
+ODM_API bool
+odm_from_bson_arena (const odm_schema_t *schema,
+                     const bson_t *in,
+                     void *doc,
+                     uint32_t flags,
+                     odm_arena_t *arena,
+                     bson_error_t *error);
+
 /* Checks DOC against every rule of the schema: required, enum, min/max,
  * minlength/maxlength, lowercase, and the platform specification's cross-field rules. Returns true when
  * valid. OUT (initialised here) receives every violation, not just the first.
@@ -100,7 +140,8 @@ odm_prepare (const odm_schema_t *schema,
              const odm_prepare_opts_t *opts,
              odm_violations_t *out);
 
-/* Copies SRC into DST (initialised here). Returns false only when out of memory. */
+/* Copies SRC into DST (initialised here), which owns all it points to (also when SRC was
+ * decoded into an arena). Returns false only when out of memory. */
 ODM_API bool
 odm_copy (const odm_schema_t *schema, const void *src, void *dst);
 
