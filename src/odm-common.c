@@ -196,7 +196,7 @@ object_has_content (const odm_object_desc_t *d, const void *base)
       return true;
    }
    for (i = 0; i < d->field_count; i++) {
-      if (odm_field_state (&d->fields[i], base) != ODM_ABSENT) {
+      if (odm_field_state_fast (&d->fields[i], base) != ODM_ABSENT) {
          return true;
       }
    }

@@ -1,10 +1,128 @@
 /* libodm: encode, struct -> bytes. Writes exactly what decode reads back: each value is
  * checked as it is written, with decode's checks (UTF-8 of strings, dates in range, the
- * byte check over mixed values and unknown fields, nesting). */
+ * byte check over mixed values and unknown fields, nesting). The bytes are written
+ * straight into a buffer (on the stack up to 2 KB) and copied once into the output, whose
+ * buffer is allocated at its final size. */
 #include "odm-private.h"
 
 #include <math.h>
 #include <string.h>
+
+/* ------------------------------------------------------------------ the writer */
+
+#define WB_STACK 2048
+
+typedef struct {
+   uint8_t *data;
+   size_t len, cap;
+   bool heap;
+   bool too_big; /* past BSON's maximum size */
+   uint8_t stack[WB_STACK];
+} wbuf_t;
+
+/* Room for N more bytes; false when the document would pass INT32_MAX bytes. */
+static inline bool
+wb_room (wbuf_t *w, size_t n)
+{
+   size_t cap;
+   if (w->cap - w->len >= n) {
+      return true;
+   }
+   if (n > (size_t) INT32_MAX - w->len) {
+      w->too_big = true;
+      return false;
+   }
+   for (cap = w->cap * 2; cap < w->len + n; cap *= 2) {
+   }
+   if (w->heap) {
+      w->data = bson_realloc (w->data, cap);
+   } else {
+      w->data = bson_malloc (cap);
+      memcpy (w->data, w->stack, w->len);
+      w->heap = true;
+   }
+   w->cap = cap;
+   return true;
+}
+
+static inline void
+wb_put (wbuf_t *w, const void *p, size_t n)
+{
+   memcpy (w->data + w->len, p, n);
+   w->len += n;
+}
+
+static inline void
+wb_u32 (wbuf_t *w, uint32_t v)
+{
+   v = BSON_UINT32_TO_LE (v);
+   wb_put (w, &v, 4);
+}
+
+/* Type byte and key of an element whose value takes VALUE_SIZE bytes (room made). */
+static inline bool
+wb_head (wbuf_t *w, uint8_t type, const char *key, size_t key_len, size_t value_size)
+{
+   if (!wb_room (w, 2 + key_len + value_size)) {
+      return false;
+   }
+   w->data[w->len++] = type;
+   wb_put (w, key, key_len);
+   w->data[w->len++] = 0;
+   return true;
+}
+
+/* A document's length word, filled by wb_end; returns its offset. */
+static inline size_t
+wb_begin (wbuf_t *w)
+{
+   size_t at = w->len;
+   w->len += 4; /* room made by the caller's head, or by wb_init */
+   return at;
+}
+
+static inline bool
+wb_end (wbuf_t *w, size_t at)
+{
+   uint32_t n;
+   if (!wb_room (w, 1)) {
+      return false;
+   }
+   w->data[w->len++] = 0;
+   n = BSON_UINT32_TO_LE ((uint32_t) (w->len - at));
+   memcpy (w->data + at, &n, 4);
+   return true;
+}
+
+static void
+wb_init (wbuf_t *w)
+{
+   w->data = w->stack;
+   w->len = 0;
+   w->cap = WB_STACK;
+   w->heap = false;
+   w->too_big = false;
+}
+
+static void
+wb_free (wbuf_t *w)
+{
+   if (w->heap) {
+      bson_free (w->data);
+   }
+}
+
+/* OUT (initialised, empty) becomes a copy of the document in W. */
+static bool
+wb_finish (wbuf_t *w, bson_t *out)
+{
+   uint8_t *dst = bson_reserve_buffer (out, (uint32_t) w->len);
+   if (!dst) {
+      return false;
+   }
+   memcpy (dst, w->data, w->len);
+   return true;
+}
 
 /* --------------------------------------------------------------------- encode */
 
@@ -20,29 +138,84 @@ typedef struct {
 
 /* Reports MSG at the path of KEY (in the document being written). */
 static bool
-encode_fail (encode_ctx_t *e, uint32_t code, const char *key, int key_len, const char *msg)
+encode_fail (encode_ctx_t *e, uint32_t code, const char *key, size_t key_len, const char *msg)
 {
-   size_t old = odm_path_push (&e->path, key, (size_t) key_len);
+   size_t old = odm_path_push (&e->path, key, key_len);
    odm_set_error (e->error, code, e->path.buf, "%s", msg);
    odm_path_pop (&e->path, old);
    e->failed = true;
    return false;
 }
 
-static bool encode_object (const odm_object_desc_t *d, const void *base, bson_t *out, encode_ctx_t *e);
+static bool encode_object (const odm_object_desc_t *d, const void *base, wbuf_t *w, encode_ctx_t *e);
 
 static bool
-append_number (bson_t *b, const char *key, int key_len, double v)
+put_number (wbuf_t *w, const char *key, size_t key_len, double v)
 {
-   if (v >= -2147483648.0 && v <= 2147483647.0 && v == (double) (int32_t) v &&
-       !(v == 0.0 && signbit (v))) {
-      return bson_append_int32 (b, key, key_len, (int32_t) v);
+   if (v >= -2147483648.0 && v <= 2147483647.0 && v == (double) (int32_t) v && !(v == 0.0 && signbit (v))) {
+      if (!wb_head (w, BSON_TYPE_INT32, key, key_len, 4)) {
+         return false;
+      }
+      wb_u32 (w, (uint32_t) (int32_t) v);
+   } else {
+      uint64_t bits;
+      if (!wb_head (w, BSON_TYPE_DOUBLE, key, key_len, 8)) {
+         return false;
+      }
+      memcpy (&bits, &v, 8);
+      bits = BSON_UINT64_TO_LE (bits);
+      wb_put (w, &bits, 8);
    }
-   return bson_append_double (b, key, key_len, v);
+   return true;
+}
+
+/* A mixed value: libbson writes it into a scratch document, whose element is copied. */
+static bool
+put_mixed (wbuf_t *w, const bson_value_t *v, const char *key, size_t key_len, encode_ctx_t *e)
+{
+   /* libbson writes code, code-with-scope and DBPointer strings up to their first NUL:
+    * a value that would be cut is refused (its string holds a NUL, as decode refuses).
+    * libbson also sorts regex options and drops unknown ones: only sorted known ones pass. */
+   bool cut = (v->value_type == BSON_TYPE_CODE && strlen (v->value.v_code.code) != v->value.v_code.code_len) ||
+              (v->value_type == BSON_TYPE_CODEWSCOPE &&
+               strlen (v->value.v_codewscope.code) != v->value.v_codewscope.code_len) ||
+              (v->value_type == BSON_TYPE_DBPOINTER &&
+               strlen (v->value.v_dbpointer.collection) != v->value.v_dbpointer.collection_len) ||
+              (v->value_type == BSON_TYPE_REGEX && !odm_regex_options_ok (v->value.v_regex.options));
+   bson_t tmp;
+   bool ok;
+   if (cut || key_len > INT32_MAX) {
+      return e ? encode_fail (e, ODM_ERROR_CORRUPT_BSON, key, key_len,
+                              cut ? "string is not valid UTF-8" : "value is not valid BSON")
+               : false;
+   }
+   bson_init (&tmp);
+   if (!bson_append_value (&tmp, key, (int) key_len, v)) {
+      bson_destroy (&tmp);
+      return e ? encode_fail (e, ODM_ERROR_CORRUPT_BSON, key, key_len, "value is not valid BSON") : false;
+   }
+   if (e) {
+      /* the value as written: decode's checks of a value it keeps as raw bytes */
+      const uint8_t *data = bson_get_data (&tmp);
+      size_t old = odm_path_push (&e->path, key, key_len);
+      ok = odm_check_element (data + 4, data + tmp.len - 1, e->path.buf, e->depth, e->error);
+      odm_path_pop (&e->path, old);
+      if (!ok) {
+         e->failed = true;
+         bson_destroy (&tmp);
+         return false;
+      }
+   }
+   ok = wb_room (w, tmp.len - 5);
+   if (ok) {
+      wb_put (w, bson_get_data (&tmp) + 4, tmp.len - 5);
+   }
+   bson_destroy (&tmp);
+   return ok;
 }
 
 static bool
-encode_value (const odm_field_t *f, const void *p, bson_t *out, const char *key, int key_len, encode_ctx_t *e)
+encode_value (const odm_field_t *f, const void *p, wbuf_t *w, const char *key, size_t key_len, encode_ctx_t *e)
 {
    switch (f->kind) {
    case ODM_KIND_STRING: {
@@ -51,62 +224,54 @@ encode_value (const odm_field_t *f, const void *p, bson_t *out, const char *key,
       if (e && !odm_utf8_valid (s, n)) {
          return encode_fail (e, ODM_ERROR_CORRUPT_BSON, key, key_len, "string is not valid UTF-8");
       }
-      return bson_append_utf8 (out, key, key_len, s, (int) n);
+      if (n >= (size_t) INT32_MAX || !wb_head (w, BSON_TYPE_UTF8, key, key_len, 4 + n + 1)) {
+         w->too_big = true;
+         return false;
+      }
+      wb_u32 (w, (uint32_t) n + 1);
+      wb_put (w, s, n + 1);
+      return true;
    }
    case ODM_KIND_NUMBER:
-      return append_number (out, key, key_len, *(const double *) p);
+      return put_number (w, key, key_len, *(const double *) p);
    case ODM_KIND_BOOL:
-      return bson_append_bool (out, key, key_len, *(const bool *) p);
-   case ODM_KIND_DATE:
+      if (!wb_head (w, BSON_TYPE_BOOL, key, key_len, 1)) {
+         return false;
+      }
+      w->data[w->len++] = *(const bool *) p ? 1 : 0;
+      return true;
+   case ODM_KIND_DATE: {
+      uint64_t v;
       if (e && !odm_date_in_range (*(const int64_t *) p)) {
          return encode_fail (e, ODM_ERROR_RANGE, key, key_len,
                              "date is outside JavaScript's range (+/-8.64e15 ms from 1970)");
       }
-      return bson_append_date_time (out, key, key_len, *(const int64_t *) p);
-   case ODM_KIND_OID:
-      return bson_append_oid (out, key, key_len, (const bson_oid_t *) p);
-   case ODM_KIND_MIXED: {
-      /* libbson writes code, code-with-scope and DBPointer strings up to their first NUL:
-       * a value that would be cut is refused (its string holds a NUL, as decode refuses).
-       * libbson also sorts regex options and drops unknown ones: only sorted known ones pass. */
-      const bson_value_t *v = p;
-      bool cut = (v->value_type == BSON_TYPE_CODE && strlen (v->value.v_code.code) != v->value.v_code.code_len) ||
-                 (v->value_type == BSON_TYPE_CODEWSCOPE &&
-                  strlen (v->value.v_codewscope.code) != v->value.v_codewscope.code_len) ||
-                 (v->value_type == BSON_TYPE_DBPOINTER &&
-                  strlen (v->value.v_dbpointer.collection) != v->value.v_dbpointer.collection_len) ||
-                 (v->value_type == BSON_TYPE_REGEX && !odm_regex_options_ok (v->value.v_regex.options));
-      uint32_t before = out->len;
-      if (!cut && bson_append_value (out, key, key_len, v)) {
-         /* the value as written: the element starts where the terminator was */
-         const uint8_t *data = bson_get_data (out);
-         if (e) {
-            size_t old = odm_path_push (&e->path, key, (size_t) key_len);
-            bool ok = odm_check_element (data + before - 1, data + out->len - 1, e->path.buf, e->depth, e->error);
-            odm_path_pop (&e->path, old);
-            e->failed = !ok;
-            return ok;
-         }
-         return true;
+      if (!wb_head (w, BSON_TYPE_DATE_TIME, key, key_len, 8)) {
+         return false;
       }
-      if (e) {
-         size_t old = odm_path_push (&e->path, key, (size_t) key_len);
-         odm_set_error (e->error, ODM_ERROR_CORRUPT_BSON, e->path.buf,
-                        cut ? "string is not valid UTF-8" : "value is not valid BSON");
-         odm_path_pop (&e->path, old);
-         e->failed = true;
-      }
-      return false;
+      v = BSON_UINT64_TO_LE ((uint64_t) * (const int64_t *) p);
+      wb_put (w, &v, 8);
+      return true;
    }
+   case ODM_KIND_OID:
+      if (!wb_head (w, BSON_TYPE_OID, key, key_len, 12)) {
+         return false;
+      }
+      wb_put (w, p, 12);
+      return true;
+   case ODM_KIND_MIXED:
+      return put_mixed (w, p, key, key_len, e);
    case ODM_KIND_OBJECT: {
-      bson_t child;
-      size_t old = e ? odm_path_push (&e->path, key, (size_t) key_len) : 0;
-      bool ok = bson_append_document_begin (out, key, key_len, &child);
+      size_t old = e ? odm_path_push (&e->path, key, key_len) : 0, at;
+      bool ok;
+      if (!wb_head (w, BSON_TYPE_DOCUMENT, key, key_len, 4)) {
+         return false;
+      }
+      at = wb_begin (w);
       if (e) {
          e->depth++;
       }
-      ok = ok && encode_object (f->object, p, &child, e);
-      ok = bson_append_document_end (out, &child) && ok;
+      ok = encode_object (f->object, p, w, e) && wb_end (w, at);
       if (e) {
          e->depth--;
       }
@@ -156,30 +321,33 @@ check_extra (const odm_object_desc_t *d, const bson_t *extra, encode_ctx_t *e)
 }
 
 static bool
-encode_object (const odm_object_desc_t *d, const void *base, bson_t *out, encode_ctx_t *e)
+encode_object (const odm_object_desc_t *d, const void *base, wbuf_t *w, encode_ctx_t *e)
 {
    uint32_t i;
    bson_t *extra = *(bson_t *const *) ODM_AT_CONST (base, d->extra);
 
    for (i = 0; i < d->field_count; i++) {
       const odm_field_t *f = &d->fields[i];
-      uint8_t state = odm_field_state (f, base);
+      uint8_t state = odm_field_state_fast (f, base);
 
       if (state == ODM_ABSENT) {
          continue;
       }
       if (state == ODM_NULL) {
-         if (!bson_append_null (out, f->name, (int) f->name_len)) {
+         if (!wb_head (w, BSON_TYPE_NULL, f->name, f->name_len, 0)) {
             return false;
          }
          continue;
       }
       if (f->flags & ODM_F_ARRAY) {
          odm_array_view_t a = odm_array_get (base, f);
-         bson_t child;
-         size_t k;
+         size_t k, at;
          size_t old = e ? odm_path_push (&e->path, f->name, f->name_len) : 0;
-         bool ok = bson_append_array_begin (out, f->name, (int) f->name_len, &child);
+         bool ok = wb_head (w, BSON_TYPE_ARRAY, f->name, f->name_len, 4);
+         if (!ok) {
+            return false;
+         }
+         at = wb_begin (w);
          if (e) {
             e->depth++;
          }
@@ -187,37 +355,54 @@ encode_object (const odm_object_desc_t *d, const void *base, bson_t *out, encode
             char buf[16];
             const char *key;
             size_t kl = bson_uint32_to_string ((uint32_t) k, &key, buf, sizeof buf);
-            ok = encode_value (f, (const char *) a.items + k * f->elem_size, &child, key, (int) kl, e);
+            ok = encode_value (f, (const char *) a.items + k * f->elem_size, w, key, kl, e);
          }
          if (e) {
             e->depth--;
          }
-         if (!bson_append_array_end (out, &child) || !ok) {
+         if (!ok || !wb_end (w, at)) {
             return false;
          }
          if (e) {
             odm_path_pop (&e->path, old);
          }
-      } else if (!encode_value (f, ODM_AT_CONST (base, f->offset), out, f->name, (int) f->name_len, e)) {
+      } else if (!encode_value (f, ODM_AT_CONST (base, f->offset), w, f->name, f->name_len, e)) {
          return false;
       }
    }
-   if (extra && e &&
-       (!check_extra (d, extra, e) ||
-        !odm_bson_check_at (bson_get_data (extra), extra->len, e->path.buf, e->depth - 1, ODM_CHECK_ARRAY_KEYS, e->error))) {
-      e->failed = true;
-      return false;
-   }
-   if (extra && !bson_concat (out, extra)) {
-      return false;
+   if (extra) {
+      if (e && (!check_extra (d, extra, e) || !odm_bson_check_at (bson_get_data (extra), extra->len, e->path.buf,
+                                                                   e->depth - 1, ODM_CHECK_ARRAY_KEYS, e->error))) {
+         e->failed = true;
+         return false;
+      }
+      if (extra->len < 5 || !wb_room (w, extra->len - 5)) {
+         return false;
+      }
+      wb_put (w, bson_get_data (extra) + 4, extra->len - 5);
    }
    return true;
+}
+
+/* D's struct at DOC into OUT (initialised, empty); E: the checks, or NULL. */
+static bool
+encode_root (const odm_object_desc_t *d, const void *doc, bson_t *out, encode_ctx_t *e)
+{
+   wbuf_t w;
+   size_t at;
+   bool ok;
+   wb_init (&w);
+   at = wb_begin (&w);
+   ok = encode_object (d, doc, &w, e) && wb_end (&w, at) && wb_finish (&w, out);
+   wb_free (&w);
+   return ok;
 }
 
 bool
 odm_encode_desc (const odm_object_desc_t *d, const void *doc, bson_t *out)
 {
-   return encode_object (d, doc, out, NULL);
+   bson_reinit (out);
+   return encode_root (d, doc, out, NULL);
 }
 
 bool
@@ -239,7 +424,7 @@ odm_to_bson (const odm_schema_t *schema, const void *doc, bson_t *out, bson_erro
    e.error = error ? error : &local;
    e.failed = false;
    e.depth = 1;
-   if (!encode_object (schema->root, doc, out, &e)) {
+   if (!encode_root (schema->root, doc, out, &e)) {
       bson_reinit (out);
       if (!e.failed) {
          odm_set_error (error, ODM_ERROR_ENCODE, e.path.len ? e.path.buf : schema->collection,

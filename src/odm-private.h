@@ -121,6 +121,27 @@ odm_has_set (void *base, const odm_field_t *f, uint8_t v)
 void *
 odm_array_items (const void *base, const odm_field_t *f, size_t *count);
 
+/* odm_field_state, inline for the kinds whose state is one read (arrays, strings,
+ * scalars); nested objects and mixed values call it. */
+static inline uint8_t
+odm_field_state_fast (const odm_field_t *f, const void *base)
+{
+   if (f->flags & ODM_F_ARRAY) {
+      return odm_array_get (base, f).count > 0 ? ODM_PRESENT : odm_has_get (base, f);
+   }
+   switch (f->kind) {
+   case ODM_KIND_STRING:
+      return *(char *const *) ODM_AT_CONST (base, f->offset) ? ODM_PRESENT
+             : odm_has_get (base, f) == ODM_NULL              ? ODM_NULL
+                                                              : ODM_ABSENT;
+   case ODM_KIND_OBJECT:
+   case ODM_KIND_MIXED:
+      return odm_field_state (f, base);
+   default:
+      return odm_has_get (base, f);
+   }
+}
+
 /* The field of D named KEY (exact bytes), or NULL. *NEXT is a hint: documents usually come
  * in spec order, so the field after the last one found is tried first. */
 const odm_field_t *

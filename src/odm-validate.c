@@ -710,17 +710,7 @@ validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up
          validate_object (f->object, ODM_AT_CONST (base, f->offset), &fr, out);
          continue;
       }
-      if (f->flags & ODM_F_ARRAY) {
-         state = odm_array_get (base, f).count > 0 ? ODM_PRESENT : odm_has_get (base, f);
-      } else if (f->kind == ODM_KIND_STRING) {
-         state = *(char *const *) ODM_AT_CONST (base, f->offset) ? ODM_PRESENT
-                 : odm_has_get (base, f) == ODM_NULL                 ? ODM_NULL
-                                                                     : ODM_ABSENT;
-      } else if (f->kind == ODM_KIND_MIXED) {
-         state = odm_field_state (f, base);
-      } else {
-         state = odm_has_get (base, f); /* a scalar: its flag says it all */
-      }
+      state = odm_field_state_fast (f, base);
       if (f->flags & ODM_F_REQUIRED) {
          bool missing = state != ODM_PRESENT;
          if (!missing && f->kind == ODM_KIND_STRING && !(f->flags & ODM_F_ARRAY)) {
