@@ -881,7 +881,11 @@ decode_object (const odm_object_desc_t *d, const uint8_t *p, const uint8_t *end,
       if (*extra) {
          bson_t *heap = *extra;
          bson_t *moved = odm_arena_alloc (c->arena, sizeof (bson_t), _Alignof (bson_t));
-         bson_init_static (moved, copy_bytes (c, bson_get_data (heap), heap->len), heap->len);
+         /* the length from the bytes: libbson's bson_new does not give the struct the
+          * alignment its type declares, so its members are not read here */
+         const uint8_t *data = bson_get_data (heap);
+         uint32_t len = rd32 (data);
+         bson_init_static (moved, copy_bytes (c, data, len), len);
          bson_destroy (heap);
          *extra = moved;
       }
@@ -904,6 +908,7 @@ odm_decode_desc_in (const odm_object_desc_t *d, const bson_t *in, void *doc, uin
 {
    decode_ctx_t c;
    const uint8_t *data;
+   uint32_t len;
 
    memset (doc, 0, d->size);
    if (!in) {
@@ -911,16 +916,17 @@ odm_decode_desc_in (const odm_object_desc_t *d, const bson_t *in, void *doc, uin
       return false;
    }
    data = bson_get_data (in);
-   if (in->len < 5 || rd32 (data) != in->len || data[in->len - 1] != 0) {
+   len = rd32 (data); /* not in->len: a bson_new'd struct may lack its type's alignment */
+   if (len < 5 || len > INT32_MAX || data[len - 1] != 0) {
       odm_set_error (error, ODM_ERROR_CORRUPT_BSON, NULL, "input is not valid BSON");
       return false;
    }
    c.flags = flags;
    c.error = error;
    c.doc = data;
-   c.doc_len = in->len;
+   c.doc_len = len;
    c.arena = arena;
-   if (!decode_object (d, data + 4, data + in->len - 1, doc, NULL, 1, &c)) {
+   if (!decode_object (d, data + 4, data + len - 1, doc, NULL, 1, &c)) {
       if (arena) {
          memset (doc, 0, d->size); /* what it took stays in the arena until the reset */
       } else {

@@ -371,15 +371,20 @@ encode_object (const odm_object_desc_t *d, const void *base, wbuf_t *w, encode_c
       }
    }
    if (extra) {
-      if (e && (!check_extra (d, extra, e) || !odm_bson_check_at (bson_get_data (extra), extra->len, e->path.buf,
-                                                                   e->depth - 1, ODM_CHECK_ARRAY_KEYS, e->error))) {
+      /* its length from its bytes: a bson_new'd struct may lack its type's alignment */
+      const uint8_t *data = bson_get_data (extra);
+      uint32_t len;
+      memcpy (&len, data, 4);
+      len = BSON_UINT32_FROM_LE (len);
+      if (e && (!check_extra (d, extra, e) ||
+                !odm_bson_check_at (data, len, e->path.buf, e->depth - 1, ODM_CHECK_ARRAY_KEYS, e->error))) {
          e->failed = true;
          return false;
       }
-      if (extra->len < 5 || !wb_room (w, extra->len - 5)) {
+      if (len < 5 || !wb_room (w, len - 5)) {
          return false;
       }
-      wb_put (w, bson_get_data (extra) + 4, extra->len - 5);
+      wb_put (w, data + 4, len - 5);
    }
    return true;
 }
