@@ -2,7 +2,9 @@
  * encoder. Input: one byte choosing the collection, then BSON bytes.
  * Promises checked: no crash, no leak, no out-of-bounds read on any input; a decoded
  * document re-encodes, and decoding that encoding gives the same bytes again; a failed
- * decode leaves the struct zeroed; error messages and violations are valid UTF-8. */
+ * decode leaves the struct zeroed; error messages and violations are valid UTF-8; decoding
+ * into an arena accepts and refuses exactly the same inputs, with the same error, and
+ * its document encodes to the same bytes. */
 #include "fuzz-common.h"
 
 #include <stdint.h>
@@ -28,6 +30,33 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
    }
    doc = malloc (s->root->size);
    doc2 = malloc (s->root->size);
+   {
+      /* the arena decode first: same verdict and error as the owning decode below */
+      static odm_arena_t *arena;
+      bson_error_t err_a = {0}, err_o = {0};
+      bool ok_a, ok_o;
+      if (!arena) {
+         arena = odm_arena_new (0);
+      }
+      ok_a = odm_from_bson_arena (s, &in, doc2, flags, arena, &err_a);
+      ok_o = odm_from_bson (s, &in, doc, flags, &err_o);
+      if (ok_a != ok_o || (!ok_a && (err_a.code != err_o.code || strcmp (err_a.message, err_o.message) != 0))) {
+         fprintf (stderr, "fuzz: %s: the arena decode says %d (%s), the owning one %d (%s)\n", s->collection, ok_a,
+                  err_a.message, ok_o, err_o.message);
+         abort ();
+      }
+      if (ok_a) {
+         bson_t a, o;
+         if (!odm_to_bson (s, doc2, &a, NULL) || !odm_to_bson (s, doc, &o, NULL) || !bson_equal (&a, &o)) {
+            fprintf (stderr, "fuzz: %s: the arena's document encodes differently\n", s->collection);
+            abort ();
+         }
+         bson_destroy (&a);
+         bson_destroy (&o);
+         odm_cleanup (s, doc);
+      }
+      odm_arena_reset (arena);
+   }
    if (odm_from_bson (s, &in, doc, flags, &err)) {
       bson_t out1, out2;
       odm_violations_t v;
