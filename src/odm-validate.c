@@ -643,16 +643,25 @@ has_value_rules (const odm_field_t *f)
 static bool
 unflagged_scalar (const odm_field_t *f, const void *base)
 {
-   static const unsigned char zero[sizeof (bson_oid_t) > sizeof (double) ? sizeof (bson_oid_t) : sizeof (double)];
-   size_t size;
+   const unsigned char *p = ODM_AT_CONST (base, f->offset);
+   uint64_t a;
+   uint32_t c = 0;
    switch (f->kind) {
-   case ODM_KIND_NUMBER: size = sizeof (double); break;
-   case ODM_KIND_BOOL: size = sizeof (bool); break;
-   case ODM_KIND_DATE: size = sizeof (int64_t); break;
-   case ODM_KIND_OID: size = sizeof (bson_oid_t); break;
-   default: return false;
+   case ODM_KIND_NUMBER:
+   case ODM_KIND_DATE: /* 8 bytes (a double or an int64_t) */
+      memcpy (&a, p, 8);
+      break;
+   case ODM_KIND_BOOL:
+      a = p[0];
+      break;
+   case ODM_KIND_OID: /* 12 bytes */
+      memcpy (&a, p, 8);
+      memcpy (&c, p + 8, 4);
+      break;
+   default:
+      return false;
    }
-   return memcmp (ODM_AT_CONST (base, f->offset), zero, size) != 0;
+   return (a | c) != 0;
 }
 
 /* The presence rule below, alone, for a subtree with no value rule (ODM_O_VALUE_RULES
