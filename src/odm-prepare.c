@@ -18,8 +18,15 @@ odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids
    }
    for (i = 0; i < d->field_count; i++) {
       const odm_field_t *f = &d->fields[i];
-      uint8_t has = odm_has_get (base, f);
-      void *p = ODM_AT (base, f->offset);
+      uint8_t has;
+      void *p;
+
+      if (f->kind != ODM_KIND_OBJECT &&
+          !(f->flags & (ODM_F_ARRAY | ODM_F_DEFAULT | ODM_F_DEFAULT_NOW | ODM_F_AUTO_ID))) {
+         continue; /* nothing to fill */
+      }
+      has = odm_has_get (base, f);
+      p = ODM_AT (base, f->offset);
 
       if (f->flags & ODM_F_ARRAY) {
          odm_array_view_t a = odm_array_get (base, f);
