@@ -427,37 +427,6 @@ START_TEST (test_required_inside_absent_or_null_object)
 }
 END_TEST
 
-/* odm_utf16_length counts as JavaScript's .length does, whatever the mix of ASCII runs
- * (read a word at a time) and other characters, at every alignment. */
-START_TEST (test_utf16_length_words)
-{
-   static const char *const pieces[] = {"a", "hello wo", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "0123456789abcdef"};
-   static const size_t units[] = {1, 8, 1, 1, 2, 16};
-   char buf[512];
-   unsigned r = 12345;
-   int round;
-   ck_assert_uint_eq (odm_utf16_length (NULL), 0);
-   ck_assert_uint_eq (odm_utf16_length (""), 0);
-   for (round = 0; round < 2000; round++) {
-      size_t len = 0, want = 0, lead = (size_t) round % 9, i;
-      for (i = 0; i < lead; i++) {
-         buf[len++] = 'x';
-      }
-      want = lead;
-      while (len < 400) {
-         size_t k;
-         r = r * 1103515245u + 12345u;
-         k = (r >> 16) % 6;
-         memcpy (buf + len, pieces[k], strlen (pieces[k]));
-         len += strlen (pieces[k]);
-         want += units[k];
-      }
-      buf[len] = '\0';
-      ck_assert_uint_eq (odm_utf16_length (buf), want);
-   }
-}
-END_TEST
-
 START_TEST (test_transaction_without_payment_method)
 {
    bson_t *in = odm_test_fixture_with ("transactions", "{\"paymentMethod\": {\"$remove\": 1}}");
@@ -585,7 +554,6 @@ rules_suite (void)
    tcase_add_test (tc, test_nan_rejected);
    tcase_add_test (tc, test_required_inside_absent_or_null_object);
    tcase_add_test (tc, test_transaction_without_payment_method);
-   tcase_add_test (tc, test_utf16_length_words);
    suite_add_tcase (s, tc);
    return s;
 }

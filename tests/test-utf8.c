@@ -3,7 +3,8 @@
  * written from the definition, over every sequence of 1 to 3 bytes, every 4-byte
  * sequence that starts with a 4-byte lead, 4-byte sequences over every byte class, and
  * random buffers that mix ASCII runs (the fast path) with valid and invalid sequences at
- * every alignment. Its own program (ctest "utf8"): it calls a function the library does not
+ * every alignment; and odm_utf16_length, which counts ASCII a word at a time. Its own
+ * program (ctest "utf8"): it calls a function the library does not
  * export, so it links the static library. */
 #include <check.h>
 #include <stdint.h>
@@ -187,6 +188,37 @@ START_TEST (test_utf8_random)
 }
 END_TEST
 
+/* odm_utf16_length counts as JavaScript's .length does, whatever the mix of ASCII runs
+ * (read a word at a time) and other characters, at every alignment. */
+START_TEST (test_utf16_length_words)
+{
+   static const char *const pieces[] = {"a", "hello wo", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "0123456789abcdef"};
+   static const size_t units[] = {1, 8, 1, 1, 2, 16};
+   char buf[512];
+   unsigned r = 12345;
+   int round;
+   ck_assert_uint_eq (odm_utf16_length (NULL), 0);
+   ck_assert_uint_eq (odm_utf16_length (""), 0);
+   for (round = 0; round < 2000; round++) {
+      size_t len = 0, want = 0, lead = (size_t) round % 9, i;
+      for (i = 0; i < lead; i++) {
+         buf[len++] = 'x';
+      }
+      want = lead;
+      while (len < 400) {
+         size_t k;
+         r = r * 1103515245u + 12345u;
+         k = (r >> 16) % 6;
+         memcpy (buf + len, pieces[k], strlen (pieces[k]));
+         len += strlen (pieces[k]);
+         want += units[k];
+      }
+      buf[len] = '\0';
+      ck_assert_uint_eq (odm_utf16_length (buf), want);
+   }
+}
+END_TEST
+
 int
 main (void)
 {
@@ -198,6 +230,7 @@ main (void)
    tcase_add_test (tc, test_utf8_exhaustive_short);
    tcase_add_test (tc, test_utf8_exhaustive_four);
    tcase_add_test (tc, test_utf8_random);
+   tcase_add_test (tc, test_utf16_length_words);
    suite_add_tcase (s, tc);
    sr = srunner_create (s);
    srunner_run_all (sr, CK_NORMAL);
