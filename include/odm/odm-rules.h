@@ -15,6 +15,7 @@
 
 #include "odm-macros.h"
 #include "odm-schema.h"
+#include "odm-vocabulary.h"
 
 ODM_BEGIN_DECLS
 
@@ -32,9 +33,7 @@ typedef struct {
    void *compiled;     /* runtime's: NULL until first use */
 } odm_regex_t;
 
-#define ODM_REGEX_IGNORE_CASE (1u << 0) /* /i */
-#define ODM_REGEX_MULTILINE (1u << 1)   /* /m */
-#define ODM_REGEX_DOT_ALL (1u << 2)     /* /s */
+/* ODM_REGEX_IGNORE_CASE, ODM_REGEX_MULTILINE, ODM_REGEX_DOT_ALL: odm-vocabulary.h. */
 
 /* Whether S matches RE as JavaScript's RE.test (S) does, in the common cases: PCRE2 with
  * UTF-8, `$` only at the end, \d and \w ASCII as in JavaScript, \uhhhh and \u{h...}
