@@ -215,9 +215,9 @@ emit_derive (buf_t *c, const spec_t *sp)
    if (!sp->n_derive) {
       return;
    }
-   out (c, "/* The seed's pre-save derivations for %s; run before validation. */\n", sp->collection);
+   out (c, "/* The spec's pre-save derivations for %s, in the spec's order; run before validation. */\n", sp->collection);
    out (c, "static void\n%s_derive (void *doc_, odm_rule_ctx_t *ctx)\n{\n", sp->root.stem);
-   out (c, "   %s *doc = doc_;\n   (void) ctx;\n", sp->root.ctype);
+   out (c, "   %s *doc = doc_;\n", sp->root.ctype);
    for (i = 0; i < sp->n_derive; i++) {
       sp->derive[i].row->emit (c, sp, &sp->derive[i]);
    }

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ODMGEN_ABI 1
+#define ODMGEN_ABI 2
 #ifndef ODMGEN_VERSION
 #define ODMGEN_VERSION "unknown"
 #endif

@@ -158,22 +158,21 @@ regex_flags (const char *re, const char *flags, const char *where)
    return names.s;
 }
 
-/* "doc->has_a != ODM_NULL && doc->a.has_b != ODM_NULL && " for the objects that hold PATH
- * (empty when PATH is top-level). */
+/* "doc->has_a != ODM_NULL && doc->a.has_b != ODM_NULL" for the objects that hold PATH
+ * ("true" when PATH is top-level). */
 static char *
 not_null_parents (const spec_t *sp, const char *path, const char *where)
 {
    buf_t r = {0};
    const char *dot;
-   out (&r, "%s", "");
    for (dot = strchr (path, '.'); dot; dot = strchr (dot + 1, '.')) {
       char *prefix = bson_strndup (path, (size_t) (dot - path)), *h;
       lookup (sp, prefix, NULL, &h, where);
-      out (&r, "%s != ODM_NULL && ", h);
+      out (&r, "%s%s != ODM_NULL", r.len ? " && " : "", h);
       bson_free (h);
       bson_free (prefix);
    }
-   return r.s;
+   return r.len ? r.s : xstrdup ("true");
 }
 
 /* ------------------------------------------------------------------ the rows */
@@ -278,12 +277,10 @@ check_sum (const spec_t *sp, rule_t *r)
 static void
 emit_sum (buf_t *c, const spec_t *sp, const rule_t *r)
 {
+   const char *et = r->elem_object->ctype, *fn = r->elem->cname;
    (void) sp;
-   out (c, "   {\n      double sum = 0;\n      size_t i;\n");
-   out (c, "      for (i = 0; i < %s.count; i++) {\n", r->a);
-   out (c, "         if (%s.items[i].has_%s == ODM_PRESENT) {\n", r->a, r->elem->cname);
-   out (c, "            sum += %s.items[i].%s;\n         }\n      }\n", r->a, r->elem->cname);
-   out (c, "      %s (ctx, %s, %s.count, sum, %s, %s, %s);\n   }\n", r->row->primitive, r->path, r->a, r->hb, r->b,
+   out (c, "   %s (ctx, %s,\n      %s.items, %s.count, sizeof *%s.items,\n", r->row->primitive, r->path, r->a, r->a, r->a);
+   out (c, "      offsetof (%s, %s), offsetof (%s, has_%s),\n      %s, %s,\n      %s);\n", et, fn, et, fn, r->hb, r->b,
         r->msg);
 }
 
@@ -443,13 +440,10 @@ check_when (const spec_t *sp, rule_t *r)
 static void
 emit_when (buf_t *c, const spec_t *sp, const rule_t *r)
 {
+   char *p = cstr (get_str (r->body, "path", r->where));
    (void) sp;
-   if (r->row->operand == K_DATE) {
-      out (c, "   if (%s && %s != ODM_PRESENT) {\n      %s = ctx->now_ms;\n      %s = ODM_PRESENT;\n   }\n", r->text, r->ha,
-           r->a, r->ha);
-   } else {
-      out (c, "   if (%s) {\n      %s = true;\n      %s = ODM_PRESENT;\n   }\n", r->text, r->a, r->ha);
-   }
+   out (c, "   %s (ctx, %s,\n      %s,\n      &%s, &%s);\n", r->row->primitive, p, r->text, r->ha, r->a);
+   bson_free (p);
 }
 
 /* count_of: a number field holds an array's element count. */
@@ -472,9 +466,10 @@ check_count_of (const spec_t *sp, rule_t *r)
 static void
 emit_count_of (buf_t *c, const spec_t *sp, const rule_t *r)
 {
+   char *p = cstr (get_str (r->body, "path", r->where));
    (void) sp;
-   out (c, "   if (%s%s != ODM_NULL) {\n", r->x, r->hb);
-   out (c, "      %s = (double) %s.count;\n      %s = ODM_PRESENT;\n   }\n", r->a, r->b, r->ha);
+   out (c, "   %s (ctx, %s, %s, %s, %s.count,\n      &%s, &%s);\n", r->row->primitive, p, r->x, r->hb, r->b, r->ha, r->a);
+   bson_free (p);
 }
 
 /* seconds_between: whole seconds from one date to another. */

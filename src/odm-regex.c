@@ -62,6 +62,6 @@ odm_rule_regex (odm_rule_ctx_t *ctx, const char *path, const char *s, odm_regex_
 {
    /* As Mongoose's match validator: null and "" pass (required is another rule). */
    if (s && *s && !odm_regex_match (re, s)) {
-      odm_violations_add (ctx->out, path, "pattern", msg);
+      odm_violations_add (ctx->out, path, ODM_RULE_NAME (pattern), msg);
    }
 }

@@ -49,6 +49,9 @@ typedef enum {
       ODM_RULE_KIND_COUNT
 } odm_rule_kind_t;
 
+/* The rule name a violation of kind K reports: "K" (a kind the lists lack does not compile). */
+#define ODM_RULE_NAME(k) ((void) ODM_RULE_##k, #k)
+
 /* A "pattern" rule's "flags": JavaScript's letter, the odm_regex_t flag it sets and the
  * PCRE2 option that flag means (u is implied: patterns are always Unicode). */
 #define ODM_REGEX_IGNORE_CASE (1u << 0) /* /i */
