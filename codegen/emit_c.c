@@ -4,6 +4,27 @@
 
 #include <string.h>
 
+/* NAME: the BSON bytes of JSON (what the runtime parsed from the JSON text on every call
+ * before; it now takes these bytes as they are, with bson_init_static). */
+static void
+emit_bson_bytes (buf_t *c, const char *name, const char *json)
+{
+   bson_error_t err;
+   bson_t *b = bson_new_from_json ((const uint8_t *) json, -1, &err);
+   const uint8_t *data;
+   uint32_t i;
+   if (!b) {
+      die (name, "generated JSON does not parse back: %s", err.message);
+   }
+   data = bson_get_data (b);
+   out (c, "static const uint8_t %s[%u] = {", name, b->len);
+   for (i = 0; i < b->len; i++) {
+      out (c, "%s0x%02x,", i % 16 ? " " : "\n   ", data[i]);
+   }
+   out (c, "\n};\n");
+   bson_destroy (b);
+}
+
 static const char *
 kind_const (const field_t *f)
 {
@@ -168,12 +189,18 @@ emit_aggs_c (buf_t *c, const spec_t *sp)
       out (c, "static const char %s_%s_pipeline[] =\n", st, a->c_name);
       {
          char *pj = cstr (a->pipeline_json);
+         char *bytes = fmt ("%s_%s_pipeline_bson", st, a->c_name);
          out (c, "   %s;\n", pj);
+         emit_bson_bytes (c, bytes, a->pipeline_json);
+         bson_free (bytes);
          bson_free (pj);
       }
       out (c, "const odm_aggregation_t %s_%s_aggregation = {\n   .name = %s,\n   .c_name = \"%s\",\n   .doc = %s,\n",
            st, a->c_name, nm, a->c_name, doc);
-      out (c, "   .pipeline_json = %s_%s_pipeline,\n   .param_count = %zu,\n", st, a->c_name, a->n_params);
+      out (c, "   .pipeline_json = %s_%s_pipeline,\n", st, a->c_name);
+      out (c, "   .pipeline_bson = %s_%s_pipeline_bson,\n   .pipeline_bson_len = sizeof %s_%s_pipeline_bson,\n", st,
+           a->c_name, st, a->c_name);
+      out (c, "   .param_count = %zu,\n", a->n_params);
       if (a->n_params) {
          out (c, "   .params = %s_%s_params,\n", st, a->c_name);
       }
@@ -252,14 +279,23 @@ emit_source (const spec_t *sp, const char *outdir)
    }
    emit_rules (&c, sp);
    emit_derive (&c, sp);
-   out (&c, "/* Indexes: the spec's declarations merged by key pattern (unique wins). */\n");
+   out (&c, "/* Indexes: the spec's declarations merged by key pattern (unique wins); each key pattern\n"
+            " * as BSON too. */\n");
+   for (i = 0; i < sp->n_indexes; i++) {
+      char *name = fmt ("%s_index%zu_keys", st, i), *cm = ctext (sp->indexes[i].keys_json);
+      out (&c, "/* %s %s */\n", sp->indexes[i].name, cm);
+      emit_bson_bytes (&c, name, sp->indexes[i].keys_json);
+      bson_free (name);
+      bson_free (cm);
+   }
    out (&c, "static const odm_index_t %s_indexes[] = {\n", st);
    for (i = 0; i < sp->n_indexes; i++) {
       const index_t *ix = &sp->indexes[i];
       char *k = cstr (ix->keys_json), *n = cstr (ix->name), *cm = ix->comment ? cstr (ix->comment) : NULL;
-      out (&c, "   {.keys_json = %s,\n    .name = %s,\n    .unique = %s,\n    .declared = %d,\n"
-                "    .declared_unique = %d,\n    .prefix_of = %d,\n",
-           k, n, ix->unique ? "true" : "false", ix->declared, ix->declared_unique, ix->prefix_of);
+      out (&c, "   {.keys_json = %s,\n    .keys_bson = %s_index%zu_keys,\n    .keys_bson_len = sizeof %s_index%zu_keys,\n", k,
+           st, i, st, i);
+      out (&c, "    .name = %s,\n    .unique = %s,\n    .declared = %d,\n    .declared_unique = %d,\n    .prefix_of = %d,\n", n,
+           ix->unique ? "true" : "false", ix->declared, ix->declared_unique, ix->prefix_of);
       out (&c, "    .comment = %s},\n", cm ? cm : "NULL");
       bson_free (k), bson_free (n), bson_free (cm);
    }

@@ -107,7 +107,9 @@ struct odm_object_desc {
 #define ODM_O_VALUE_RULES (1u << 2) /* a single-field rule: required, min, max, length, enum, a number */
 
 typedef struct {
-   const char *keys_json; /* {"userId": 1, "updatedAt": -1} as canonical JSON */
+   const char *keys_json; /* {"userId": 1, "updatedAt": -1} as canonical JSON (for messages) */
+   const uint8_t *keys_bson; /* the same key pattern as BSON: bson_init_static (&b, keys_bson, keys_bson_len) */
+   uint32_t keys_bson_len;
    const char *name;      /* MongoDB's default name: "userId_1_updatedAt_-1" */
    bool unique;
    uint32_t declared;     /* how many times the platform specification declares this key pattern */

@@ -205,9 +205,21 @@ odm_widget_rules (const void *doc_, odm_rule_ctx_t *ctx)
    odm_rule_max_items (ctx, "parts", doc->parts.count, 5, "At most 5 parts");
 }
 
-/* Indexes: the spec's declarations merged by key pattern (unique wins). */
+/* Indexes: the spec's declarations merged by key pattern (unique wins); each key pattern
+ * as BSON too. */
+/* code_1 { "code" : 1 } */
+static const uint8_t odm_widget_index0_keys[15] = {
+   0x0f, 0x00, 0x00, 0x00, 0x10, 0x63, 0x6f, 0x64, 0x65, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+};
+/* kind_1_madeAt_-1 { "kind" : 1, "madeAt" : -1 } */
+static const uint8_t odm_widget_index1_keys[27] = {
+   0x1b, 0x00, 0x00, 0x00, 0x10, 0x6b, 0x69, 0x6e, 0x64, 0x00, 0x01, 0x00, 0x00, 0x00, 0x10, 0x6d,
+   0x61, 0x64, 0x65, 0x41, 0x74, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00,
+};
 static const odm_index_t odm_widget_indexes[] = {
    {.keys_json = "{ \"code\" : 1 }",
+    .keys_bson = odm_widget_index0_keys,
+    .keys_bson_len = sizeof odm_widget_index0_keys,
     .name = "code_1",
     .unique = true,
     .declared = 1,
@@ -215,6 +227,8 @@ static const odm_index_t odm_widget_indexes[] = {
     .prefix_of = -1,
     .comment = "field-level unique"},
    {.keys_json = "{ \"kind\" : 1, \"madeAt\" : -1 }",
+    .keys_bson = odm_widget_index1_keys,
+    .keys_bson_len = sizeof odm_widget_index1_keys,
     .name = "kind_1_madeAt_-1",
     .unique = false,
     .declared = 1,
