@@ -27,15 +27,67 @@ check_slots (const agg_t *a, bson_iter_t *it, const char *where)
    }
 }
 
+/* The fields of O (at PREFIX) with a "validate", depth first, into SP->validators; SEGS are
+ * the descriptor entries from the root down to O. */
+static void
+find_validators (spec_t *sp, const object_t *o, const char *prefix, char **segs, size_t n_segs)
+{
+   size_t i, k;
+   for (i = 0; i < o->n; i++) {
+      const field_t *f = &o->fields[i];
+      char *path = fmt ("%s%s%s", prefix, *prefix ? "." : "", f->name);
+      char **s2 = bson_malloc ((n_segs + 1) * sizeof *s2);
+      for (k = 0; k < n_segs; k++) {
+         s2[k] = segs[k];
+      }
+      s2[n_segs] = fmt ("&%s_fields[%zu]", o->stem, i);
+      if (f->validate_fn) {
+         validator_t v;
+         v.path = xstrdup (path);
+         v.field = f;
+         v.n_segs = n_segs + 1;
+         v.segs = bson_malloc (v.n_segs * sizeof *v.segs);
+         for (k = 0; k < v.n_segs; k++) {
+            v.segs[k] = xstrdup (s2[k]);
+         }
+         sp->validators = bson_realloc (sp->validators, (sp->n_validators + 1) * sizeof v);
+         sp->validators[sp->n_validators++] = v;
+      }
+      if (f->kind == K_OBJECT) {
+         find_validators (sp, f->object, path, s2, n_segs + 1);
+      }
+      bson_free (s2[n_segs]);
+      bson_free (s2);
+      bson_free (path);
+   }
+}
+
+/* An analytic's row is read, never validated: no "validate" in it. */
+static void
+no_validators (const object_t *o, const char *where)
+{
+   size_t i;
+   for (i = 0; i < o->n; i++) {
+      if (o->fields[i].validate_fn) {
+         die (where, "row field \"%s\": a row is not validated (no \"validate\")", o->fields[i].name);
+      }
+      if (o->fields[i].kind == K_OBJECT) {
+         no_validators (o->fields[i].object, where);
+      }
+   }
+}
+
 void
 check_spec (spec_t *sp)
 {
    size_t i;
    cur_file = sp->file;
+   find_validators (sp, &sp->root, "", NULL, 0);
    for (i = 0; i < sp->n_aggs; i++) {
       bson_iter_t it;
       bson_iter_init (&it, sp->aggs[i].pipeline);
       check_slots (&sp->aggs[i], &it, sp->aggs[i].where);
+      no_validators (sp->aggs[i].row, sp->aggs[i].where);
    }
    for (i = 0; i < sp->n_rules; i++) {
       sp->rules[i].row->check (sp, &sp->rules[i]);

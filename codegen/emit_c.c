@@ -251,6 +251,36 @@ emit_derive (buf_t *c, const spec_t *sp)
    out (c, "}\n\n");
 }
 
+/* The fields' custom validators: the program's functions, with the descriptor entries along
+ * each path (the runtime walks them as it walks odm_validator_add's). */
+static void
+emit_validators (buf_t *c, const spec_t *sp)
+{
+   size_t i, k;
+   const char *st = sp->root.stem;
+   if (!sp->n_validators) {
+      return;
+   }
+   out (c, "/* The spec's custom validators (\"validate\"): functions of the program's, declared in the header. */\n");
+   for (i = 0; i < sp->n_validators; i++) {
+      out (c, "static const odm_field_t *const %s_validator%zu_segs[] = {", st, i);
+      for (k = 0; k < sp->validators[i].n_segs; k++) {
+         out (c, "%s%s", k ? ", " : "", sp->validators[i].segs[k]);
+      }
+      out (c, "};\n");
+   }
+   out (c, "static const odm_spec_validator_t %s_validators[] = {\n", st);
+   for (i = 0; i < sp->n_validators; i++) {
+      const validator_t *v = &sp->validators[i];
+      char *p = cstr (v->path), *m = cstr (v->field->validate_msg);
+      out (c, "   {.path = %s,\n    .message = %s,\n    .fn = %s,\n    .segs = %s_validator%zu_segs,\n    .n_segs = %zu},\n", p,
+           m, v->field->validate_fn, st, i, v->n_segs);
+      bson_free (p);
+      bson_free (m);
+   }
+   out (c, "};\n\n");
+}
+
 void
 emit_source (const spec_t *sp, const char *outdir)
 {
@@ -279,6 +309,7 @@ emit_source (const spec_t *sp, const char *outdir)
    }
    emit_rules (&c, sp);
    emit_derive (&c, sp);
+   emit_validators (&c, sp);
    out (&c, "/* Indexes: the spec's declarations merged by key pattern (unique wins); each key pattern\n"
             " * as BSON too. */\n");
    for (i = 0; i < sp->n_indexes; i++) {
@@ -333,6 +364,9 @@ emit_source (const spec_t *sp, const char *outdir)
    out (&c, "   .derive = %s%s,\n", has_derive ? st : "NULL", has_derive ? "_derive" : "");
    if (sp->n_aggs) {
       out (&c, "   .analytics_count = %zu,\n   .analytics = %s_analytics,\n", sp->n_aggs, st);
+   }
+   if (sp->n_validators) {
+      out (&c, "   .validator_count = %zu,\n   .validators = %s_validators,\n", sp->n_validators, st);
    }
    out (&c, "   .spec_json = %s_spec_json,\n   .path_count = %d,\n};\n", st, sp->path_count);
 

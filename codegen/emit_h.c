@@ -367,6 +367,21 @@ emit_header (const spec_t *sp, const char *outdir)
    }
    out (&h, "/* The descriptor the generic API (odm-doc.h) takes. */\nextern ODM_API const odm_schema_t %s_schema;\n\n",
         st);
+   if (sp->n_validators) {
+      out (&h, "/* The spec's custom validators (\"validate\"): define these in your program (odm_validator_fn,\n"
+               " * odm-hooks.h: VALUE is never absent or null; return whether it is valid; USER is NULL). */\n");
+      for (i = 0; i < sp->n_validators; i++) {
+         size_t k;
+         bool seen = false;
+         for (k = 0; k < i && !seen; k++) {
+            seen = !strcmp (sp->validators[k].field->validate_fn, sp->validators[i].field->validate_fn);
+         }
+         if (!seen) {
+            out (&h, "bool\n%s (const bson_value_t *value, void *user);\n", sp->validators[i].field->validate_fn);
+         }
+      }
+      out (&h, "\n");
+   }
    out (&h, "/* Setters: <type>_set_<field> frees the old value (a default too) and sets has_<field>;\n"
             " * <type>_unset_<field> makes it absent; <type>_add_<array> appends. */\n");
    emit_setters (&h, &sp->root);

@@ -58,6 +58,7 @@ typedef struct {
    char *ref;
    char *msg[N_FIELD_RULES]; /* ODM_FIELD_RULES order: required, min, max, minlength, maxlength, enum */
    char *comment;
+   char *validate_fn, *validate_msg; /* "validate": {"fn", "message"}: a function of the program's */
    object_t *object;
 } field_t;
 
@@ -116,6 +117,15 @@ typedef struct {
    const object_t *elem_object;
 } rule_t;
 
+/* A field's custom validator, found by the check stage: its dotted path and the descriptor
+ * entries along it (C expressions: &odm_order_fields[2]). */
+typedef struct {
+   char *path;
+   const field_t *field;
+   char **segs;
+   size_t n_segs;
+} validator_t;
+
 typedef struct {
    const char *file;
    char *collection, *model, *c_name;
@@ -131,6 +141,8 @@ typedef struct {
    size_t n_aggs;
    rule_t *rules, *derive;
    size_t n_rules, n_derive;
+   validator_t *validators; /* the fields' "validate", in field order (depth first) */
+   size_t n_validators;
    char *text;
    int path_count;
 } spec_t;

@@ -2,6 +2,7 @@
  * the JSON path of the mistake ("fields[2].of.fields[0]: unknown key \"x\""). */
 #include "model.h"
 
+#include <ctype.h>
 #include <string.h>
 
 static void parse_fields (spec_t *sp, object_t *obj, bson_iter_t *arr, const char *where, bool subdoc);
@@ -88,6 +89,36 @@ parse_field (spec_t *sp, object_t *parent, field_t *f, bson_iter_t *it, const ch
          } else {
             die (w, "default must be a string, number, boolean or \"now\"");
          }
+      } else if (!strcmp (k, "validate")) {
+         bson_iter_t vd;
+         want_doc (it, &vd, w);
+         while (bson_iter_next (&vd)) {
+            const char *vk = bson_iter_key (&vd);
+            char *vw = fmt ("%s.%s", w, vk);
+            if (!strcmp (vk, "fn")) {
+               const char *fn = want_utf8 (&vd, vw), *q;
+               char *cm;
+               for (q = fn; *q && (isalnum ((unsigned char) *q) || *q == '_'); q++) {
+               }
+               if (!*fn || *q || isdigit ((unsigned char) *fn)) {
+                  die (vw, "\"%s\" is not a C identifier", fn);
+               }
+               cm = c_member (fn, vw);
+               if (strcmp (cm, fn) != 0) {
+                  die (vw, "\"%s\" is a C keyword, not a function name", fn);
+               }
+               bson_free (cm);
+               f->validate_fn = xstrdup (fn);
+            } else if (!strcmp (vk, "message")) {
+               f->validate_msg = xstrdup (want_utf8 (&vd, vw));
+            } else {
+               die (vw, "unknown key \"%s\"", vk);
+            }
+            bson_free (vw);
+         }
+         if (!f->validate_fn || !f->validate_msg) {
+            die (w, "a validator needs \"fn\" and \"message\"");
+         }
       } else if (!strcmp (k, "messages")) {
          bson_iter_t m;
          want_doc (it, &m, w);
@@ -117,7 +148,7 @@ parse_field (spec_t *sp, object_t *parent, field_t *f, bson_iter_t *it, const ch
          die (where, "an array needs \"of\" (and cannot be an array element)");
       }
       if (f->required || f->has_min || f->has_max || f->has_minlength || f->has_maxlength ||
-          f->n_enums || f->dflt || f->lowercase || f->unique) {
+          f->n_enums || f->dflt || f->lowercase || f->unique || f->validate_fn) {
          die (where, "put element rules on \"of\"; arrays take no rules or default");
       }
       f->array = true;
@@ -141,6 +172,9 @@ parse_field (spec_t *sp, object_t *parent, field_t *f, bson_iter_t *it, const ch
    f->kind = kind_of (type, where);
    if (f->null_is_zero && (f->kind != K_NUMBER || f->required || !(f->has_min || f->has_max))) {
       die (where, "\"null_is_zero\" is for a number field with \"min\" or \"max\" that is not required");
+   }
+   if (f->kind == K_OBJECT && f->validate_fn) {
+      die (where, "a validator goes on a value, not on an object");
    }
    if (f->kind == K_OBJECT) {
       char *stem, *path;

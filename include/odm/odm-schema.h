@@ -118,6 +118,18 @@ typedef struct {
    const char *comment;
 } odm_index_t;
 
+/* A custom validator a spec names on a field ("validate": {"fn": "my_check", "message": ...},
+ * docs/spec-format.md). FN is the program's own function (an odm_validator_fn, odm-hooks.h,
+ * called with USER NULL); it runs where odm_validator_add's validators run and reports
+ * {path, rule "validate", message}. */
+typedef struct {
+   const char *path;                                   /* "items.sku" */
+   const char *message;
+   bool (*fn) (const bson_value_t *value, void *user);
+   const odm_field_t *const *segs;                     /* the fields along PATH, root first */
+   uint32_t n_segs;
+} odm_spec_validator_t;
+
 /* What the caller tells prepare/validate about the write. */
 typedef struct {
    bool is_update;        /* false: a new document (create); true: saving an existing one */
@@ -154,6 +166,8 @@ typedef struct {
    odm_derive_fn derive;  /* pre-save derivations, or NULL */
    const char *spec_json; /* the spec file this was generated from */
    uint32_t path_count;   /* schema paths, nested leaves counted one by one, _id excluded */
+   uint32_t validator_count;
+   const odm_spec_validator_t *validators; /* the fields' "validate", or NULL */
 } odm_schema_t;
 
 /* The registry. The runtime owns one list of schemas: the platform specification's 29

@@ -41,6 +41,10 @@
    X (maxlength, maxlength)                                                                                       \
    X (enum, enumeration)
 
+/* The rule a custom validator reports: the field key a spec writes ("validate": {"fn",
+ * "message"}), and odm_validator_add's default. */
+#define ODM_VALIDATE_RULE "validate"
+
 /* One constant per kind: ODM_RULE_min, ..., ODM_RULE_seconds_between. */
 typedef enum {
 #define ODM_VOCABULARY_X(k) ODM_RULE_##k,

@@ -205,6 +205,34 @@ odm_widget_rules (const void *doc_, odm_rule_ctx_t *ctx)
    odm_rule_max_items (ctx, "parts", doc->parts.count, 5, "At most 5 parts");
 }
 
+/* The spec's custom validators ("validate"): functions of the program's, declared in the header. */
+static const odm_field_t *const odm_widget_validator0_segs[] = {&odm_widget_fields[1]};
+static const odm_field_t *const odm_widget_validator1_segs[] = {&odm_widget_fields[7], &odm_widget_size_fields[1]};
+static const odm_field_t *const odm_widget_validator2_segs[] = {&odm_widget_fields[8], &odm_widget_part_fields[2]};
+static const odm_field_t *const odm_widget_validator3_segs[] = {&odm_widget_fields[9]};
+static const odm_spec_validator_t odm_widget_validators[] = {
+   {.path = "code",
+    .message = "No such widget code",
+    .fn = widget_code_check,
+    .segs = odm_widget_validator0_segs,
+    .n_segs = 1},
+   {.path = "size.unit",
+    .message = "Not a unit of length",
+    .fn = widget_unit_check,
+    .segs = odm_widget_validator1_segs,
+    .n_segs = 2},
+   {.path = "parts.count",
+    .message = "Parts come in pairs",
+    .fn = widget_even_check,
+    .segs = odm_widget_validator2_segs,
+    .n_segs = 2},
+   {.path = "tags",
+    .message = "Tags are lowercase",
+    .fn = widget_tag_check,
+    .segs = odm_widget_validator3_segs,
+    .n_segs = 1},
+};
+
 /* Indexes: the spec's declarations merged by key pattern (unique wins); each key pattern
  * as BSON too. */
 /* code_1 { "code" : 1 } */
@@ -247,7 +275,8 @@ static const char odm_widget_spec_json[] =
    "  \"c_name\": \"widget\"," "\n"
    "  \"timestamps\": true," "\n"
    "  \"fields\": [" "\n"
-   "    { \"name\": \"code\", \"type\": \"string\", \"required\": true, \"unique\": true, \"comment\": \"W- and digits\" }," "\n"
+   "    { \"name\": \"code\", \"type\": \"string\", \"required\": true, \"unique\": true, \"comment\": \"W- and digits\"," "\n"
+   "      \"validate\": { \"fn\": \"widget_code_check\", \"message\": \"No such widget code\" } }," "\n"
    "    { \"name\": \"kind\", \"type\": \"string\", \"enum\": [\"small\", \"large\"], \"default\": \"small\" }," "\n"
    "    { \"name\": \"weight\", \"type\": \"number\", \"min\": 0, \"max\": 1000, \"messages\": { \"max\": \"Too heavy\" } }," "\n"
    "    { \"name\": \"class\", \"type\": \"string\", \"maxlength\": 20, \"comment\": \"a C++ keyword as a field name\" }," "\n"
@@ -255,13 +284,15 @@ static const char odm_widget_spec_json[] =
    "    { \"name\": \"owner\", \"type\": \"objectid\", \"ref\": \"User\" }," "\n"
    "    { \"name\": \"size\", \"type\": \"object\", \"fields\": [" "\n"
    "      { \"name\": \"width\", \"type\": \"number\", \"min\": 1 }," "\n"
-   "      { \"name\": \"unit\", \"type\": \"string\", \"lowercase\": true, \"default\": \"mm\" }" "\n"
+   "      { \"name\": \"unit\", \"type\": \"string\", \"lowercase\": true, \"default\": \"mm\"," "\n"
+   "        \"validate\": { \"fn\": \"widget_unit_check\", \"message\": \"Not a unit of length\" } }" "\n"
    "    ] }," "\n"
    "    { \"name\": \"parts\", \"type\": \"array\", \"of\": { \"type\": \"object\", \"c_name\": \"part\", \"fields\": [" "\n"
    "      { \"name\": \"name\", \"type\": \"string\", \"required\": true }," "\n"
-   "      { \"name\": \"count\", \"type\": \"number\", \"min\": 1 }" "\n"
+   "      { \"name\": \"count\", \"type\": \"number\", \"min\": 1, \"validate\": { \"fn\": \"widget_even_check\", \"message\": \"Parts come in pairs\" } }" "\n"
    "    ] } }," "\n"
-   "    { \"name\": \"tags\", \"type\": \"array\", \"of\": { \"type\": \"string\", \"maxlength\": 10 } }," "\n"
+   "    { \"name\": \"tags\", \"type\": \"array\", \"of\": { \"type\": \"string\", \"maxlength\": 10," "\n"
+   "      \"validate\": { \"fn\": \"widget_tag_check\", \"message\": \"Tags are lowercase\" } } }," "\n"
    "    { \"name\": \"extra\", \"type\": \"mixed\" }," "\n"
    "    { \"name\": \"active\", \"type\": \"boolean\", \"default\": true }" "\n"
    "  ]," "\n"
@@ -288,6 +319,8 @@ const odm_schema_t odm_widget_schema = {
    .aggregations = odm_widget_aggregations,
    .rules = odm_widget_rules,
    .derive = NULL,
+   .validator_count = 4,
+   .validators = odm_widget_validators,
    .spec_json = odm_widget_spec_json,
    .path_count = 14,
 };

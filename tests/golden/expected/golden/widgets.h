@@ -117,6 +117,17 @@ typedef struct odm_widget {
 /* The descriptor the generic API (odm-doc.h) takes. */
 extern ODM_API const odm_schema_t odm_widget_schema;
 
+/* The spec's custom validators ("validate"): define these in your program (odm_validator_fn,
+ * odm-hooks.h: VALUE is never absent or null; return whether it is valid; USER is NULL). */
+bool
+widget_code_check (const bson_value_t *value, void *user);
+bool
+widget_unit_check (const bson_value_t *value, void *user);
+bool
+widget_even_check (const bson_value_t *value, void *user);
+bool
+widget_tag_check (const bson_value_t *value, void *user);
+
 /* Setters: <type>_set_<field> frees the old value (a default too) and sets has_<field>;
  * <type>_unset_<field> makes it absent; <type>_add_<array> appends. */
 static inline void
