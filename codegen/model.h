@@ -71,7 +71,6 @@ struct object {
 };
 
 typedef struct {
-   bson_t *keys; /* the key pattern, in the spec's order */
    char *keys_json;
    char *name;
    bool unique;

@@ -418,7 +418,6 @@ add_index (spec_t *sp, const bson_t *keys, bool unique, const char *comment, con
       }
    }
    json = bson_as_relaxed_extended_json (keys, NULL);
-   ix.keys = bson_copy (keys);
    ix.keys_json = json;
    ix.name = name.s;
    ix.unique = unique;

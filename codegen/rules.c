@@ -13,6 +13,8 @@
 
 #include "../src/odm-regex-js.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The kinds, in the vocabulary's order: every row names one of these. */
