@@ -56,6 +56,16 @@ typedef enum {
 /* The rule name a violation of kind K reports: "K" (a kind the lists lack does not compile). */
 #define ODM_RULE_NAME(k) ((void) ODM_RULE_##k, #k)
 
+/* One constant per field rule: ODM_FIELD_RULE_required, ..., ODM_FIELD_RULE_enum; and the
+ * rule name a violation of it reports (a name the list lacks does not compile). */
+typedef enum {
+#define ODM_VOCABULARY_F(rule, member) ODM_FIELD_RULE_##rule,
+   ODM_FIELD_RULES (ODM_VOCABULARY_F)
+#undef ODM_VOCABULARY_F
+      ODM_FIELD_RULE_COUNT
+} odm_field_rule_t;
+#define ODM_FIELD_RULE_NAME(r) ((void) ODM_FIELD_RULE_##r, #r)
+
 /* A "pattern" rule's "flags": JavaScript's letter, the odm_regex_t flag it sets and the
  * PCRE2 option that flag means (u is implied: patterns are always Unicode). */
 #define ODM_REGEX_IGNORE_CASE (1u << 0) /* /i */
