@@ -483,14 +483,13 @@ colliding_index (mongoc_collection_t *coll, const odm_schema_t *schema, const bs
    }
    for (i = 0; i < schema->index_count; i++) {
       const odm_index_t *ix = &schema->indexes[i];
-      bson_t *keys, filter = BSON_INITIALIZER, ne;
+      bson_t keys, filter = BSON_INITIALIZER, ne;
       bson_iter_t k, v;
       int64_t n;
-      if (!ix->unique) {
+      if (!ix->unique || !odm_index_keys (ix, &keys)) {
          continue;
       }
-      keys = bson_new_from_json ((const uint8_t *) ix->keys_json, -1, NULL);
-      bson_iter_init (&k, keys);
+      bson_iter_init (&k, &keys);
       while (bson_iter_next (&k)) {
          bson_iter_t root;
          bson_iter_init (&root, doc);
@@ -505,7 +504,6 @@ colliding_index (mongoc_collection_t *coll, const odm_schema_t *schema, const bs
       bson_append_document_end (&filter, &ne);
       n = mongoc_collection_count_documents (coll, &filter, NULL, NULL, NULL, NULL);
       bson_destroy (&filter);
-      bson_destroy (keys);
       if (n > 0) {
          return ix;
       }
@@ -541,16 +539,15 @@ odm_map_duplicate_doc (const odm_schema_t *schema, bson_error_t *error, odm_viol
       ix = colliding_index (coll, schema, doc);
    }
    if (ix) {
-      bson_t *keys = bson_new_from_json ((const uint8_t *) ix->keys_json, -1, NULL);
+      bson_t keys;
       bson_iter_t it;
       char text[400];
       bson_snprintf (text, sizeof text, "another document has the same key for unique index %s", ix->name);
-      if (keys && bson_iter_init (&it, keys)) {
+      if (odm_index_keys (ix, &keys) && bson_iter_init (&it, &keys)) {
          while (bson_iter_next (&it)) {
             odm_violations_add (v, bson_iter_key (&it), "unique", text);
          }
       }
-      bson_destroy (keys);
    } else {
       odm_violations_add (v, strcmp (name, "_id_") == 0 ? "_id" : "", "unique", msg);
    }

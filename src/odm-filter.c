@@ -214,7 +214,7 @@ check_value (const odm_field_t *f, bool element, const bson_value_t *v, odm_path
       type_violation (out, path, ok, "the field holds %s%s; this value can never match", kind_name (f->kind),
                       (f->flags & ODM_F_ARRAY) && !element ? " (or an array of them)" : "");
    } else if (f && !enum_fits (f, v)) {
-      odm_violations_add (out, path->buf, "enum", "not one of the field's values; it can never match");
+      odm_violations_add (out, path->buf, ODM_FIELD_RULE_NAME (enum), "not one of the field's values; it can never match");
       *ok = false;
    }
 }

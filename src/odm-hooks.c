@@ -13,9 +13,9 @@ typedef struct {
 } hook_t;
 
 typedef struct {
-   const odm_field_t **segs; /* the fields along the path, root first */
+   const odm_field_t *const *segs; /* the fields along the path, root first */
    size_t n_segs;
-   char *rule, *message;
+   const char *rule, *message;
    odm_validator_fn fn;
    void *user;
 } validator_t;
@@ -180,7 +180,7 @@ odm_validator_add (const odm_schema_t *schema, const char *path, const char *rul
    }
    v.segs = segs;
    v.n_segs = n;
-   v.rule = bson_strdup (rule ? rule : "validate");
+   v.rule = bson_strdup (rule ? rule : ODM_VALIDATE_RULE);
    v.message = bson_strdup (message);
    v.fn = fn;
    v.user = user;
@@ -193,7 +193,11 @@ odm_validator_add (const odm_schema_t *schema, const char *path, const char *rul
 bool
 odm_schema_has_hooks (const odm_schema_t *schema)
 {
-   const entry_t *e = entry_of (load_table (), schema);
+   const entry_t *e;
+   if (schema && schema->validator_count) {
+      return true; /* the spec's own validators ("validate") */
+   }
+   e = entry_of (load_table (), schema);
    return e && (e->n_hooks || e->n_validators);
 }
 
@@ -307,6 +311,15 @@ odm_validators_run (const odm_schema_t *schema, const void *doc, odm_violations_
    const entry_t *e = entry_of (load_table (), schema);
    size_t i;
 
+   /* the spec's validators first, then the registered ones */
+   for (i = 0; schema && i < schema->validator_count; i++) {
+      const odm_spec_validator_t *sv = &schema->validators[i];
+      validator_t va = {.segs = sv->segs, .n_segs = sv->n_segs, .rule = ODM_VALIDATE_RULE, .message = sv->message,
+                        .fn = sv->fn};
+      odm_path_t path;
+      odm_path_init (&path);
+      walk (&va, 0, doc, &path, out);
+   }
    for (i = 0; e && i < e->n_validators; i++) {
       odm_path_t path;
       odm_path_init (&path);

@@ -124,10 +124,12 @@ free_live (live_index_t *li, size_t n)
    bson_free (li);
 }
 
+/* The key pattern as the generator wrote it in BSON: read in place, nothing parsed or
+ * allocated (odm_index_keys, odm-private.h). */
 static bson_t *
-wanted_keys (const odm_index_t *ix)
+wanted_keys (const odm_index_t *ix, bson_t *storage)
 {
-   return bson_new_from_json ((const uint8_t *) ix->keys_json, -1, NULL);
+   return odm_index_keys (ix, storage) ? storage : NULL;
 }
 
 bool
@@ -154,12 +156,12 @@ odm_indexes_ensure (odm_client_t *client, const odm_schema_t *schema, int *creat
    BSON_APPEND_ARRAY_BEGIN (&cmd, "indexes", &arr);
    for (i = 0; i < schema->index_count; i++) {
       const odm_index_t *ix = &schema->indexes[i];
-      bson_t *keys;
+      bson_t *keys, storage;
       bool present = false;
       if (!odm_index_wanted (ix)) {
          continue;
       }
-      keys = wanted_keys (ix);
+      keys = wanted_keys (ix, &storage);
       for (j = 0; j < n && !present; j++) {
          present = same_keys (keys, live[j].key);
       }
@@ -203,12 +205,12 @@ diff_live (const odm_schema_t *schema, const live_index_t *live, size_t n, odm_v
    matched = bson_malloc0 ((n ? n : 1) * sizeof *matched);
    for (i = 0; i < schema->index_count; i++) {
       const odm_index_t *ix = &schema->indexes[i];
-      bson_t *keys;
+      bson_t *keys, storage;
       bool found = false;
       if (!odm_index_wanted (ix)) {
          /* Declared, but served by the longer index libodm creates in its place. Mongoose
           * creates it: on a collection Mongoose indexed, it is there and is not drift. */
-         keys = wanted_keys (ix);
+         keys = wanted_keys (ix, &storage);
          for (j = 0; j < n; j++) {
             if (!matched[j] && same_keys (keys, live[j].key)) {
                char msg[400];
@@ -224,7 +226,7 @@ diff_live (const odm_schema_t *schema, const live_index_t *live, size_t n, odm_v
          bson_destroy (keys);
          continue;
       }
-      keys = wanted_keys (ix);
+      keys = wanted_keys (ix, &storage);
       for (j = 0; j < n && !found; j++) {
          if (same_keys (keys, live[j].key)) {
             char msg[300];

@@ -303,4 +303,19 @@ odm_server_error_is (const bson_error_t *e, uint32_t code);
 bool
 odm_is_duplicate_key_error (const bson_error_t *e);
 
+/* A generated index's key pattern and an analytic's pipeline, read in place from the BSON
+ * bytes odmgen wrote (nothing parsed or allocated; bson_destroy on OUT is harmless). False
+ * when the bytes are missing or not BSON. */
+static inline bool
+odm_index_keys (const odm_index_t *ix, bson_t *out)
+{
+   return ix->keys_bson && bson_init_static (out, ix->keys_bson, ix->keys_bson_len);
+}
+
+static inline bool
+odm_aggregation_template (const odm_aggregation_t *agg, bson_t *out)
+{
+   return agg->pipeline_bson && bson_init_static (out, agg->pipeline_bson, agg->pipeline_bson_len);
+}
+
 #endif /* ODM_PRIVATE_H */

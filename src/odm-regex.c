@@ -3,7 +3,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "odm-private.h"
 
-#include <pcre2.h>
+#include "odm-regex-js.h"
 #include <string.h>
 
 static pcre2_code *
@@ -11,26 +11,7 @@ compile (const odm_regex_t *re)
 {
    int err;
    PCRE2_SIZE off;
-   pcre2_code *code;
-   pcre2_compile_context *cc = pcre2_compile_context_create (NULL);
-   uint32_t opts = PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX | PCRE2_MATCH_UNSET_BACKREF;
-   if (!cc) {
-      return NULL;
-   }
-   /* \u{hhh} as well as \uhhhh (JavaScript's /u escapes) */
-   pcre2_set_compile_extra_options (cc, PCRE2_EXTRA_ALT_BSUX);
-   if (re->flags & ODM_REGEX_IGNORE_CASE) {
-      opts |= PCRE2_CASELESS;
-   }
-   if (re->flags & ODM_REGEX_MULTILINE) {
-      opts |= PCRE2_MULTILINE;
-   }
-   if (re->flags & ODM_REGEX_DOT_ALL) {
-      opts |= PCRE2_DOTALL;
-   }
-   code = pcre2_compile ((PCRE2_SPTR) re->source, PCRE2_ZERO_TERMINATED, opts, &err, &off, cc);
-   pcre2_compile_context_free (cc);
-   return code;
+   return odm_regex_js_compile (re->source, re->flags, &err, &off);
 }
 
 bool
@@ -81,6 +62,6 @@ odm_rule_regex (odm_rule_ctx_t *ctx, const char *path, const char *s, odm_regex_
 {
    /* As Mongoose's match validator: null and "" pass (required is another rule). */
    if (s && *s && !odm_regex_match (re, s)) {
-      odm_violations_add (ctx->out, path, "pattern", msg);
+      odm_violations_add (ctx->out, path, ODM_RULE_NAME (pattern), msg);
    }
 }

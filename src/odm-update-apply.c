@@ -454,13 +454,13 @@ check_op_field (const odm_schema_t *schema, op_t op, bson_iter_t *it, items_t *i
       }
       check_value_keys (path, val, v);
       if (val->value_type == BSON_TYPE_NULL && r.required_in_doc) {
-         odm_violations_add (v, path, "required", "a required field cannot be set to null");
+         odm_violations_add (v, path, ODM_FIELD_RULE_NAME (required), "a required field cannot be set to null");
       }
       break;
    }
    case OP_UNSET:
       if (r.required_in_doc) {
-         odm_violations_add (v, path, "required", "a required field cannot be unset");
+         odm_violations_add (v, path, ODM_FIELD_RULE_NAME (required), "a required field cannot be unset");
       } else if (r.element) {
          odm_violations_add (v, path, "type", "array elements cannot be unset (use $pull)");
       }

@@ -372,6 +372,9 @@ odm_str_eq (const char *s, const char *literal)
 }
 
 /* ------------------------------------------------------------- rule primitives */
+/* One per kind of ODM_RULE_KINDS / ODM_DERIVE_KINDS (odm-vocabulary.h); each reports its kind
+ * as the rule (ODM_RULE_NAME does not compile for a kind the vocabulary lacks). Generated
+ * code calls them (codegen/rules.c has the row that names each). */
 
 static void
 fail (odm_rule_ctx_t *ctx, const char *path, const char *rule, const char *msg)
@@ -383,7 +386,7 @@ void
 odm_rule_min (odm_rule_ctx_t *ctx, const char *path, uint8_t has, double v, double min, const char *msg)
 {
    if (has == ODM_PRESENT && v < min) {
-      fail (ctx, path, "min", msg);
+      fail (ctx, path, ODM_RULE_NAME (min), msg);
    }
 }
 
@@ -391,7 +394,7 @@ void
 odm_rule_max (odm_rule_ctx_t *ctx, const char *path, uint8_t has, double v, double max, const char *msg)
 {
    if (has == ODM_PRESENT && v > max) {
-      fail (ctx, path, "max", msg);
+      fail (ctx, path, ODM_RULE_NAME (max), msg);
    }
 }
 
@@ -399,7 +402,7 @@ void
 odm_rule_after (odm_rule_ctx_t *ctx, const char *path, uint8_t has_a, int64_t a, uint8_t has_b, int64_t b, const char *msg)
 {
    if (has_a == ODM_PRESENT && has_b == ODM_PRESENT && a <= b) {
-      fail (ctx, path, "after", msg);
+      fail (ctx, path, ODM_RULE_NAME (after), msg);
    }
 }
 
@@ -407,7 +410,7 @@ void
 odm_rule_not_greater (odm_rule_ctx_t *ctx, const char *path, uint8_t has_a, double a, uint8_t has_b, double b, const char *msg)
 {
    if (has_a == ODM_PRESENT && has_b == ODM_PRESENT && a > b) {
-      fail (ctx, path, "not_greater", msg);
+      fail (ctx, path, ODM_RULE_NAME (not_greater), msg);
    }
 }
 
@@ -415,7 +418,7 @@ void
 odm_rule_max_items (odm_rule_ctx_t *ctx, const char *path, size_t count, size_t max, const char *msg)
 {
    if (count > max) {
-      fail (ctx, path, "max_items", msg);
+      fail (ctx, path, ODM_RULE_NAME (max_items), msg);
    }
 }
 
@@ -423,15 +426,29 @@ void
 odm_rule_items_if_any (odm_rule_ctx_t *ctx, const char *path, size_t count, size_t n, const char *msg)
 {
    if (count != 0 && count != n) {
-      fail (ctx, path, "items", msg);
+      fail (ctx, path, ODM_RULE_NAME (items_if_any), msg);
    }
 }
 
 void
-odm_rule_sum_not_greater (odm_rule_ctx_t *ctx, const char *path, size_t count, double sum, uint8_t has_than, double than, const char *msg)
+odm_rule_sum_not_greater (odm_rule_ctx_t *ctx, const char *path, const void *items, size_t count, size_t elem_size,
+                          size_t value_offset, size_t presence_offset, uint8_t has_than, double than, const char *msg)
 {
-   if (count > 0 && has_than == ODM_PRESENT && sum > than) {
-      fail (ctx, path, "sum_not_greater", msg);
+   double sum = 0;
+   size_t i;
+   if (count == 0 || has_than != ODM_PRESENT) {
+      return;
+   }
+   for (i = 0; i < count; i++) {
+      const char *e = (const char *) items + i * elem_size;
+      double v;
+      if (e[presence_offset] == ODM_PRESENT) {
+         memcpy (&v, e + value_offset, sizeof v);
+         sum += v;
+      }
+   }
+   if (sum > than) {
+      fail (ctx, path, ODM_RULE_NAME (sum_not_greater), msg);
    }
 }
 
@@ -439,7 +456,7 @@ void
 odm_rule_pattern (odm_rule_ctx_t *ctx, const char *path, const char *s, odm_pattern_t pattern, const char *msg)
 {
    if (s && *s && !odm_pattern_match (pattern, s)) {
-      fail (ctx, path, "pattern", msg);
+      fail (ctx, path, ODM_RULE_NAME (pattern), msg);
    }
 }
 
@@ -447,7 +464,7 @@ void
 odm_rule_minlength (odm_rule_ctx_t *ctx, const char *path, const char *s, size_t min, const char *msg)
 {
    if (s && odm_utf16_length (s) < min) {
-      fail (ctx, path, "minlength", msg);
+      fail (ctx, path, ODM_RULE_NAME (minlength), msg);
    }
 }
 
@@ -455,7 +472,7 @@ void
 odm_rule_byte_length_equals (odm_rule_ctx_t *ctx, const char *path, const char *s, uint8_t has_size, double size, const char *msg)
 {
    if (s && has_size == ODM_PRESENT && (double) strlen (s) != size) {
-      fail (ctx, path, "byte_length", msg);
+      fail (ctx, path, ODM_RULE_NAME (byte_length_equals), msg);
    }
 }
 
@@ -463,7 +480,7 @@ void
 odm_rule_not_equal_id (odm_rule_ctx_t *ctx, const char *path, uint8_t has_a, const bson_oid_t *a, uint8_t has_id, const bson_oid_t *id, const char *msg)
 {
    if (has_a == ODM_PRESENT && has_id == ODM_PRESENT && bson_oid_equal (a, id)) {
-      fail (ctx, path, "not_self", msg);
+      fail (ctx, path, ODM_RULE_NAME (not_equal_id), msg);
    }
 }
 
@@ -482,7 +499,46 @@ odm_rule_future_on_create (odm_rule_ctx_t *ctx, const char *path, uint8_t has, i
       check = false; /* an update of a document we were not shown */
    }
    if (check && v <= ctx->now_ms) {
-      fail (ctx, path, "future", msg);
+      fail (ctx, path, ODM_RULE_NAME (future_on_create), msg);
+   }
+}
+
+void
+odm_rule_requires (odm_rule_ctx_t *ctx, const char *path, bool cond, bool has, const char *msg)
+{
+   if (cond && !has) {
+      fail (ctx, path, ODM_RULE_NAME (requires), msg);
+   }
+}
+
+void
+odm_derive_now_when (odm_rule_ctx_t *ctx, const char *path, bool cond, uint8_t *has, int64_t *v)
+{
+   (void) path;
+   if (cond && *has != ODM_PRESENT) {
+      *v = ctx->now_ms;
+      *has = ODM_PRESENT;
+   }
+}
+
+void
+odm_derive_true_when (odm_rule_ctx_t *ctx, const char *path, bool cond, uint8_t *has, bool *v)
+{
+   (void) ctx, (void) path;
+   if (cond) {
+      *v = true;
+      *has = ODM_PRESENT;
+   }
+}
+
+void
+odm_derive_count_of (odm_rule_ctx_t *ctx, const char *path, bool holder_not_null, uint8_t has_of, size_t count,
+                     uint8_t *has, double *v)
+{
+   (void) ctx, (void) path;
+   if (holder_not_null && has_of != ODM_NULL) {
+      *v = (double) count;
+      *has = ODM_PRESENT;
    }
 }
 
@@ -495,19 +551,12 @@ odm_derive_seconds_between (odm_rule_ctx_t *ctx, const char *path, uint8_t has_f
       return;
    }
    if (__builtin_sub_overflow (to, from, &diff)) {
-      fail (ctx, path, "derive", "cannot be computed: the two dates are too far apart for 64-bit milliseconds");
+      fail (ctx, path, ODM_RULE_NAME (seconds_between),
+            "cannot be computed: the two dates are too far apart for 64-bit milliseconds");
       return;
    }
    *out = (double) (diff / 1000);
    *has_out = ODM_PRESENT;
-}
-
-void
-odm_rule_requires (odm_rule_ctx_t *ctx, const char *path, bool cond, bool has, const char *msg)
-{
-   if (cond && !has) {
-      fail (ctx, path, "requires", msg);
-   }
 }
 
 /* --------------------------------------------------------- field-rule walker */

@@ -1052,13 +1052,13 @@ START_TEST (test_derive_checked)
    w.attendance.leftAt = INT64_MAX;
    w.attendance.has_leftAt = ODM_PRESENT;
    odm_webinar_registration_prepare (&w, &opts, &v);
-   ck_assert (odm_test_has_violation (&v, "attendance.duration", "derive", NULL));
+   ck_assert (odm_test_has_violation (&v, "attendance.duration", "seconds_between", NULL));
    ck_assert_uint_ne (w.attendance.has_duration, ODM_PRESENT);
    odm_violations_cleanup (&v);
    w.attendance.joinedAt = 1000;
    w.attendance.leftAt = 62999;
    odm_webinar_registration_prepare (&w, &opts, &v);
-   ck_assert (!odm_test_has_violation (&v, "attendance.duration", "derive", NULL));
+   ck_assert (!odm_test_has_violation (&v, "attendance.duration", "seconds_between", NULL));
    ck_assert (w.attendance.has_duration == ODM_PRESENT && w.attendance.duration == 61);
    odm_violations_cleanup (&v);
    odm_webinar_registration_cleanup (&w);

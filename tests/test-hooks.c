@@ -242,16 +242,16 @@ START_TEST (test_canvas_file_size_is_utf8_bytes)
 {
    /* "h\u00e9llo" is 5 UTF-16 units but 6 bytes: the declared size is bytes (seed-notes 3). */
    expect_ok ("chat_canvas_files", "{\"content\": \"h\u00e9llo\", \"size\": 6}");
-   expect_fail ("chat_canvas_files", "{\"content\": \"h\u00e9llo\", \"size\": 5}", "content", "byte_length",
+   expect_fail ("chat_canvas_files", "{\"content\": \"h\u00e9llo\", \"size\": 5}", "content", "byte_length_equals",
                 "Content length does not match declared size");
-   expect_fail ("chat_canvas_files", "{\"content\": \"hello\", \"size\": 6}", "content", "byte_length",
+   expect_fail ("chat_canvas_files", "{\"content\": \"hello\", \"size\": 6}", "content", "byte_length_equals",
                 "Content length does not match declared size");
    {
       odm_violations_t v;
       run ("chat_canvas_files", "{\"content\": \"x\", \"size\": -1}", NULL, &v, NULL);
       ck_assert_uint_eq (v.count, 2); /* both rules broken: both reported */
       ck_assert (odm_test_has_violation (&v, "size", "min", "File size cannot be negative"));
-      ck_assert (odm_test_has_violation (&v, "content", "byte_length", NULL));
+      ck_assert (odm_test_has_violation (&v, "content", "byte_length_equals", NULL));
       odm_violations_cleanup (&v);
    }
 }
@@ -344,7 +344,7 @@ START_TEST (test_community_comments)
    run ("community_comments", "{\"_id\": {\"$oid\": \"64b0000000000000000000cc\"}, \"parentId\": {\"$oid\": \"64b0000000000000000000cc\"}}",
         NULL, &v, NULL);
    ck_assert_uint_eq (v.count, 1);
-   ck_assert (odm_test_has_violation (&v, "parentId", "not_self", "Comment cannot be its own parent"));
+   ck_assert (odm_test_has_violation (&v, "parentId", "not_equal_id", "Comment cannot be its own parent"));
    odm_violations_cleanup (&v);
 }
 END_TEST
@@ -388,9 +388,9 @@ START_TEST (test_community_events)
    expect_ok ("community_events", "{\"location.coordinates\": []}");
    expect_ok ("community_events", "{\"location.coordinates\": {\"$remove\": 1}}");
    expect_ok ("community_events", "{\"location.coordinates\": [-74.006, 40.7128]}");
-   expect_fail ("community_events", "{\"location.coordinates\": [1]}", "location.coordinates", "items",
+   expect_fail ("community_events", "{\"location.coordinates\": [1]}", "location.coordinates", "items_if_any",
                 "Coordinates must be [longitude, latitude]");
-   expect_fail ("community_events", "{\"location.coordinates\": [1, 2, 3]}", "location.coordinates", "items",
+   expect_fail ("community_events", "{\"location.coordinates\": [1, 2, 3]}", "location.coordinates", "items_if_any",
                 "Coordinates must be [longitude, latitude]");
 }
 END_TEST
@@ -453,7 +453,7 @@ START_TEST (test_consultation_future_on_create_or_change)
 {
    odm_prepare_opts_t update = {.is_update = true, .now_ms = NOW};
    expect_ok ("consultations", "{\"scheduledAt\": " DATE (1750000000001) "}");
-   expect_fail ("consultations", "{\"scheduledAt\": " DATE (1750000000000) "}", "scheduledAt", "future",
+   expect_fail ("consultations", "{\"scheduledAt\": " DATE (1750000000000) "}", "scheduledAt", "future_on_create",
                 "Scheduled time must be in the future");
    /* A past consultation saved again (completed, with feedback) is fine (seed-notes 4). */
    {
@@ -486,7 +486,7 @@ START_TEST (test_consultation_changed_on_update)
    run ("consultations", "{\"scheduledAt\": " DATE (1700000000000) "}", &update, &v, NULL);
    ck_assert_uint_eq (v.count, 0);
    odm_violations_cleanup (&v);
-   expect_fail_opts ("consultations", "{\"scheduledAt\": " DATE (1700000500000) "}", &update, "scheduledAt", "future",
+   expect_fail_opts ("consultations", "{\"scheduledAt\": " DATE (1700000500000) "}", &update, "scheduledAt", "future_on_create",
                      "Scheduled time must be in the future");
    odm_cleanup (s, stored);
    bson_free (stored);

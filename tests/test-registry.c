@@ -4,6 +4,9 @@
  * (check's default fork mode; not with CK_FORK=no). */
 #include "test-util.h"
 
+#include <golden.h>
+
+#include <math.h>
 #include <string.h>
 
 /* A schema of "another set": a copy of a shipped one under other names. */
@@ -440,6 +443,89 @@ START_TEST (test_scalar_without_flag)
 }
 END_TEST
 
+/* Custom validators a spec names ("validate": {"fn", "message"}, tests/golden/widgets.json):
+ * the program defines the functions; they run on every validation, through nested objects,
+ * arrays of subdocuments and arrays of scalars, and report {path, "validate", message}. */
+bool
+widget_code_check (const bson_value_t *value, void *user)
+{
+   ck_assert_ptr_null (user);
+   return value->value_type == BSON_TYPE_UTF8 && !strncmp (value->value.v_utf8.str, "W-", 2);
+}
+
+bool
+widget_unit_check (const bson_value_t *value, void *user)
+{
+   const char *s = value->value.v_utf8.str;
+   (void) user;
+   return !strcmp (s, "mm") || !strcmp (s, "cm") || !strcmp (s, "m");
+}
+
+bool
+widget_even_check (const bson_value_t *value, void *user)
+{
+   (void) user;
+   return value->value_type == BSON_TYPE_DOUBLE && fmod (value->value.v_double, 2) == 0;
+}
+
+bool
+widget_tag_check (const bson_value_t *value, void *user)
+{
+   const char *s;
+   (void) user;
+   for (s = value->value.v_utf8.str; *s; s++) {
+      if (*s >= 'A' && *s <= 'Z') {
+         return false;
+      }
+   }
+   return true;
+}
+
+START_TEST (test_spec_validators)
+{
+   odm_widget_t w;
+   odm_widget_part_t *p;
+   odm_violations_t v;
+   ck_assert_uint_eq (odm_widget_schema.validator_count, 4);
+   ck_assert (odm_schema_has_hooks (&odm_widget_schema)); /* its updates take the checked path */
+   odm_widget_init (&w);
+   odm_widget_set_code (&w, "W-1");
+   odm_widget_size_set_unit (&w.size, "cm");
+   w.has_size = ODM_PRESENT;
+   p = odm_widget_add_parts (&w);
+   odm_widget_part_set_name (p, "axle");
+   odm_widget_part_set_count (p, 2);
+   odm_widget_add_tags (&w, "round");
+   ck_assert (odm_widget_validate (&w, NULL, &v));
+   ck_assert_uint_eq (v.count, 0);
+   odm_violations_cleanup (&v);
+
+   odm_widget_set_code (&w, "w-1"); /* the pattern rule (flag i) passes, the validator does not */
+   odm_widget_size_set_unit (&w.size, "furlong");
+   p = odm_widget_add_parts (&w);
+   odm_widget_part_set_name (p, "wheel");
+   odm_widget_part_set_count (p, 3);
+   odm_widget_add_tags (&w, "Blue");
+   ck_assert (!odm_widget_validate (&w, NULL, &v));
+   ck_assert_uint_eq (v.count, 4);
+   ck_assert (odm_test_has_violation (&v, "code", "validate", "No such widget code"));
+   ck_assert (odm_test_has_violation (&v, "size.unit", "validate", "Not a unit of length"));
+   ck_assert (odm_test_has_violation (&v, "parts.1.count", "validate", "Parts come in pairs"));
+   ck_assert (odm_test_has_violation (&v, "tags.1", "validate", "Tags are lowercase"));
+   odm_violations_cleanup (&v);
+
+   /* absent and null values are the required rule's business, not the validator's */
+   odm_widget_unset_code (&w);
+   odm_widget_size_unset_unit (&w.size);
+   ck_assert (!odm_widget_validate (&w, NULL, &v));
+   ck_assert (odm_test_has_violation (&v, "code", "required", NULL));
+   ck_assert (!odm_test_has_violation (&v, "code", "validate", NULL));
+   ck_assert (!odm_test_has_violation (&v, "size.unit", "validate", NULL));
+   odm_violations_cleanup (&v);
+   odm_widget_cleanup (&w);
+}
+END_TEST
+
 Suite *
 registry_suite (void)
 {
@@ -454,6 +540,7 @@ registry_suite (void)
    tcase_add_test (tc, test_rule_regex);
    tcase_add_test (tc, test_setters);
    tcase_add_test (tc, test_scalar_without_flag);
+   tcase_add_test (tc, test_spec_validators);
    suite_add_tcase (s, tc);
    return s;
 }

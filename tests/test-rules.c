@@ -3,6 +3,7 @@
 #include "test-util.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 static const int64_t NOW = 1750000000000; /* fixed clock for prepare */
@@ -534,6 +535,128 @@ START_TEST (test_lowercase_dotted_capital_i_on_prepare)
 }
 END_TEST
 
+/* Every rule kind's primitive, made to fail, reports the kind a spec writes as its rule
+ * (before: not_equal_id reported "not_self", items_if_any "items", byte_length_equals
+ * "byte_length", future_on_create "future", seconds_between "derive"). */
+START_TEST (test_primitives_report_their_kind)
+{
+   static const char *const kinds[] = {
+#define KIND(k) #k,
+      ODM_RULE_KINDS (KIND)
+#undef KIND
+   };
+   typedef struct {
+      double v;
+      uint8_t has_v;
+   } elem_t;
+   elem_t elems[2] = {{3, ODM_PRESENT}, {4, ODM_PRESENT}};
+   bson_oid_t id;
+   odm_regex_t re = {.source = "^a$", .flags = 0};
+   odm_prepare_opts_t create = {0};
+   odm_violations_t v;
+   odm_rule_ctx_t ctx;
+   double secs = 0;
+   uint8_t has_secs = ODM_ABSENT;
+   size_t i;
+
+   odm_violations_init (&v);
+   memset (&ctx, 0, sizeof ctx);
+   ctx.out = &v;
+   ctx.opts = &create;
+   ctx.now_ms = NOW;
+   bson_oid_init_from_string (&id, "64b0000000000000000000a1");
+   /* in the order of ODM_RULE_KINDS */
+   odm_rule_min (&ctx, "p", ODM_PRESENT, 0, 1, "m");
+   odm_rule_max (&ctx, "p", ODM_PRESENT, 2, 1, "m");
+   odm_rule_after (&ctx, "p", ODM_PRESENT, 1, ODM_PRESENT, 2, "m");
+   odm_rule_not_greater (&ctx, "p", ODM_PRESENT, 3, ODM_PRESENT, 2, "m");
+   odm_rule_max_items (&ctx, "p", 3, 2, "m");
+   odm_rule_items_if_any (&ctx, "p", 1, 2, "m");
+   odm_rule_sum_not_greater (&ctx, "p", elems, 2, sizeof elems[0], offsetof (elem_t, v), offsetof (elem_t, has_v),
+                             ODM_PRESENT, 6, "m");
+   odm_rule_regex (&ctx, "p", "b", &re, "m");
+   odm_rule_minlength (&ctx, "p", "ab", 3, "m");
+   odm_rule_byte_length_equals (&ctx, "p", "ab", ODM_PRESENT, 3, "m");
+   odm_rule_not_equal_id (&ctx, "p", ODM_PRESENT, &id, ODM_PRESENT, &id, "m");
+   odm_rule_future_on_create (&ctx, "p", ODM_PRESENT, NOW - 1, NULL, NULL, "m");
+   odm_rule_requires (&ctx, "p", true, false, "m");
+   ck_assert_uint_eq (v.count, sizeof kinds / sizeof kinds[0]);
+   for (i = 0; i < v.count; i++) {
+      ck_assert_str_eq (v.items[i].rule, kinds[i]);
+   }
+   /* the named patterns report "pattern" too */
+   odm_rule_pattern (&ctx, "p", "not an email", ODM_PATTERN_EMAIL, "m");
+   ck_assert_str_eq (v.items[v.count - 1].rule, "pattern");
+   /* the one derivation that can fail */
+   odm_derive_seconds_between (&ctx, "d", ODM_PRESENT, INT64_MIN, ODM_PRESENT, INT64_MAX, &secs, &has_secs);
+   ck_assert_str_eq (v.items[v.count - 1].rule, "seconds_between");
+   ck_assert_uint_eq (has_secs, ODM_ABSENT);
+   odm_regex_cleanup (&re);
+   odm_violations_cleanup (&v);
+}
+END_TEST
+
+/* sum_not_greater sums only the present values; no elements or no bound: nothing to check. */
+START_TEST (test_sum_not_greater)
+{
+   typedef struct {
+      char pad;
+      double amount;
+      uint8_t has_amount;
+   } refund_t;
+   refund_t r[3] = {{0, 5, ODM_PRESENT}, {0, 100, ODM_NULL}, {0, 5, ODM_PRESENT}};
+   odm_violations_t v;
+   odm_rule_ctx_t ctx;
+   odm_violations_init (&v);
+   memset (&ctx, 0, sizeof ctx);
+   ctx.out = &v;
+#define SUM(n, has_than, than)                                                                                        \
+   odm_rule_sum_not_greater (&ctx, "refunds", r, n, sizeof r[0], offsetof (refund_t, amount),                         \
+                             offsetof (refund_t, has_amount), has_than, than, "too much")
+   SUM (3, ODM_PRESENT, 10); /* 5 + 5: not greater */
+   ck_assert_uint_eq (v.count, 0);
+   SUM (3, ODM_ABSENT, 1);
+   SUM (0, ODM_PRESENT, -1);
+   ck_assert_uint_eq (v.count, 0);
+   SUM (3, ODM_PRESENT, 9.5);
+   ck_assert_uint_eq (v.count, 1);
+   ck_assert (odm_test_has_violation (&v, "refunds", "sum_not_greater", "too much"));
+#undef SUM
+   odm_violations_cleanup (&v);
+}
+END_TEST
+
+/* The derivation primitives: now_when keeps a present date, true_when sets, count_of leaves a
+ * count whose holder or array is null. */
+START_TEST (test_derive_primitives)
+{
+   odm_rule_ctx_t ctx;
+   int64_t when = 7;
+   uint8_t has_when = ODM_PRESENT, has_flag = ODM_ABSENT, has_count = ODM_ABSENT;
+   bool flag = false;
+   double count = 9;
+   memset (&ctx, 0, sizeof ctx);
+   ctx.now_ms = NOW;
+   odm_derive_now_when (&ctx, "w", true, &has_when, &when);
+   ck_assert_int_eq (when, 7);
+   has_when = ODM_NULL;
+   odm_derive_now_when (&ctx, "w", false, &has_when, &when);
+   ck_assert_uint_eq (has_when, ODM_NULL);
+   odm_derive_now_when (&ctx, "w", true, &has_when, &when);
+   ck_assert_int_eq (when, NOW);
+   ck_assert_uint_eq (has_when, ODM_PRESENT);
+   odm_derive_true_when (&ctx, "f", false, &has_flag, &flag);
+   ck_assert (!flag && has_flag == ODM_ABSENT);
+   odm_derive_true_when (&ctx, "f", true, &has_flag, &flag);
+   ck_assert (flag && has_flag == ODM_PRESENT);
+   odm_derive_count_of (&ctx, "c", false, ODM_PRESENT, 2, &has_count, &count);
+   odm_derive_count_of (&ctx, "c", true, ODM_NULL, 2, &has_count, &count);
+   ck_assert (count == 9 && has_count == ODM_ABSENT);
+   odm_derive_count_of (&ctx, "c", true, ODM_ABSENT, 0, &has_count, &count);
+   ck_assert (count == 0 && has_count == ODM_PRESENT);
+}
+END_TEST
+
 Suite *
 rules_suite (void)
 {
@@ -554,6 +677,9 @@ rules_suite (void)
    tcase_add_test (tc, test_nan_rejected);
    tcase_add_test (tc, test_required_inside_absent_or_null_object);
    tcase_add_test (tc, test_transaction_without_payment_method);
+   tcase_add_test (tc, test_primitives_report_their_kind);
+   tcase_add_test (tc, test_sum_not_greater);
+   tcase_add_test (tc, test_derive_primitives);
    suite_add_tcase (s, tc);
    return s;
 }

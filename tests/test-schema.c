@@ -172,6 +172,37 @@ START_TEST (test_defaults_match_specs)
 }
 END_TEST
 
+/* The key patterns and pipelines odmgen writes as BSON bytes (read in place by the runtime)
+ * are the documents their JSON text says, for every shipped index and analytic. */
+START_TEST (test_generated_bson_matches_json)
+{
+   size_t n, i, j, indexes = 0, pipelines = 0;
+   const odm_schema_t *const *all = odm_schemas (&n);
+   for (i = 0; i < n; i++) {
+      for (j = 0; j < all[i]->index_count; j++) {
+         const odm_index_t *ix = &all[i]->indexes[j];
+         bson_t b, *want = odm_test_json (ix->keys_json);
+         ck_assert_msg (ix->keys_bson && bson_init_static (&b, ix->keys_bson, ix->keys_bson_len), "%s %s",
+                        all[i]->collection, ix->name);
+         ck_assert_msg (bson_equal (&b, want), "%s %s", all[i]->collection, ix->name);
+         bson_destroy (want);
+         indexes++;
+      }
+      for (j = 0; j < all[i]->analytics_count; j++) {
+         const odm_aggregation_t *a = all[i]->analytics[j];
+         bson_t b, *want = odm_test_json (a->pipeline_json);
+         ck_assert_msg (a->pipeline_bson && bson_init_static (&b, a->pipeline_bson, a->pipeline_bson_len), "%s %s",
+                        all[i]->collection, a->c_name);
+         ck_assert_msg (bson_equal (&b, want), "%s %s", all[i]->collection, a->c_name);
+         bson_destroy (want);
+         pipelines++;
+      }
+   }
+   ck_assert_uint_gt (indexes, 29);
+   ck_assert_uint_gt (pipelines, 0);
+}
+END_TEST
+
 Suite *
 schema_suite (void)
 {
@@ -183,6 +214,7 @@ schema_suite (void)
    tcase_add_test (tc, test_seed_counts);
    tcase_add_test (tc, test_index_merge);
    tcase_add_test (tc, test_spec_json_embedded);
+   tcase_add_test (tc, test_generated_bson_matches_json);
    tcase_add_loop_test (tc, test_defaults_match_specs, 0, (int) n);
    suite_add_tcase (s, tc);
    return s;

@@ -48,7 +48,9 @@ struct odm_aggregation {
    const char *name;          /* the platform specification's name: "Agent performance metrics" */
    const char *c_name;        /* "agent_performance" */
    const char *doc;           /* what it measures */
-   const char *pipeline_json; /* the pipeline with its $param slots */
+   const char *pipeline_json; /* {"pipeline": [...]} with its $param slots, as canonical JSON */
+   const uint8_t *pipeline_bson; /* the same as BSON (bson_init_static), what the runtime reads */
+   uint32_t pipeline_bson_len;
    uint32_t param_count;
    const odm_param_t *params;
    uint32_t params_size;      /* sizeof the params struct */

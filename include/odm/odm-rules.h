@@ -1,9 +1,6 @@
-/* libodm: rule primitives called by generated validators. Include <odm/odm.h>, not this file.
- *
- * The generated `<collection>_rules` functions are straight-line calls into these, one
- * call per rule of the platform specification's hooks, so a breakpoint on a rule is a breakpoint here.
- * Each primitive adds at most one violation to ctx->out. "has" arguments take the
- * generated has_<field> value (ODM_PRESENT counts as present; absent and null do not). */
+/* libodm: the string rules (patterns, regular expressions, lengths, lowercase) and, in the
+ * second part of this file, the rule primitives that generated code calls (not part of the
+ * stable API). Include <odm/odm.h>, not this file. */
 #if !defined(ODM_INSIDE) && !defined(ODM_COMPILATION)
 #error "Only <odm/odm.h> can be included directly."
 #endif
@@ -15,6 +12,7 @@
 
 #include "odm-macros.h"
 #include "odm-schema.h"
+#include "odm-vocabulary.h"
 
 ODM_BEGIN_DECLS
 
@@ -32,9 +30,7 @@ typedef struct {
    void *compiled;     /* runtime's: NULL until first use */
 } odm_regex_t;
 
-#define ODM_REGEX_IGNORE_CASE (1u << 0) /* /i */
-#define ODM_REGEX_MULTILINE (1u << 1)   /* /m */
-#define ODM_REGEX_DOT_ALL (1u << 2)     /* /s */
+/* ODM_REGEX_IGNORE_CASE, ODM_REGEX_MULTILINE, ODM_REGEX_DOT_ALL: odm-vocabulary.h. */
 
 /* Whether S matches RE as JavaScript's RE.test (S) does, in the common cases: PCRE2 with
  * UTF-8, `$` only at the end, \d and \w ASCII as in JavaScript, \uhhhh and \u{h...}
@@ -70,67 +66,99 @@ odm_lowercase_inplace (char *s);
 ODM_API char *
 odm_lowercase (const char *s);
 
-ODM_API void
+/* ==========================================================================================
+ * For generated code only, not part of the stable API.
+ *
+ * The rule and derivation primitives the generated `<collection>_rules` and
+ * `<collection>_derive` functions call: one per kind of ODM_RULE_KINDS / ODM_DERIVE_KINDS
+ * (odm-vocabulary.h), each reporting its kind as the rule name. They are exported so that
+ * generated code links (ODM_GENERATED_API), but their signatures follow the codegen ABI
+ * (ODM_CODEGEN_ABI) and change with it: do not call them from your own code. The generated
+ * rule functions are straight lines of these calls, so a breakpoint on a rule is a
+ * breakpoint here. Each adds at most one violation to ctx->out. "has" arguments take the
+ * generated has_<field> value (ODM_PRESENT counts as present; absent and null do not).
+ * ========================================================================================== */
+
+/* min: fails when V is present and below MIN. */
+ODM_GENERATED_API void
 odm_rule_min (odm_rule_ctx_t *ctx, const char *path, uint8_t has, double v, double min, const char *msg);
 
-ODM_API void
+/* max: fails when V is present and above MAX. */
+ODM_GENERATED_API void
 odm_rule_max (odm_rule_ctx_t *ctx, const char *path, uint8_t has, double v, double max, const char *msg);
 
-/* Fails when both dates are present and A <= B. */
-ODM_API void
+/* after: fails when both dates are present and A <= B. */
+ODM_GENERATED_API void
 odm_rule_after (odm_rule_ctx_t *ctx, const char *path, uint8_t has_a, int64_t a, uint8_t has_b, int64_t b, const char *msg);
 
-/* Fails when both numbers are present and A > B. */
-ODM_API void
+/* not_greater: fails when both numbers are present and A > B. */
+ODM_GENERATED_API void
 odm_rule_not_greater (odm_rule_ctx_t *ctx, const char *path, uint8_t has_a, double a, uint8_t has_b, double b, const char *msg);
 
-/* Fails when COUNT > MAX. */
-ODM_API void
+/* max_items: fails when COUNT > MAX. */
+ODM_GENERATED_API void
 odm_rule_max_items (odm_rule_ctx_t *ctx, const char *path, size_t count, size_t max, const char *msg);
 
-/* Fails when COUNT != 0 and COUNT != N. */
-ODM_API void
+/* items_if_any: fails when COUNT != 0 and COUNT != N. */
+ODM_GENERATED_API void
 odm_rule_items_if_any (odm_rule_ctx_t *ctx, const char *path, size_t count, size_t n, const char *msg);
 
-/* Fails when the sum SUM of COUNT elements (COUNT > 0) is greater than THAN (when present). */
-ODM_API void
-odm_rule_sum_not_greater (odm_rule_ctx_t *ctx, const char *path, size_t count, double sum, uint8_t has_than, double than, const char *msg);
+/* sum_not_greater: over the COUNT subdocuments at ITEMS (ELEM_SIZE bytes apart), the sum of
+ * the double at VALUE_OFFSET of those whose presence byte at PRESENCE_OFFSET is ODM_PRESENT;
+ * fails when COUNT > 0, THAN is present and the sum is greater than THAN. */
+ODM_GENERATED_API void
+odm_rule_sum_not_greater (odm_rule_ctx_t *ctx, const char *path, const void *items, size_t count, size_t elem_size,
+                          size_t value_offset, size_t presence_offset, uint8_t has_than, double than, const char *msg);
 
-/* Fails when S is non-NULL, non-empty and does not match PATTERN. */
-/* rule "pattern": S (when not NULL) must match RE. */
-ODM_API void
+/* pattern (with "regex"): fails when S is non-NULL, non-empty and does not match RE. */
+ODM_GENERATED_API void
 odm_rule_regex (odm_rule_ctx_t *ctx, const char *path, const char *s, odm_regex_t *re, const char *msg);
 
-ODM_API void
+/* pattern (with "pattern"): fails when S is non-NULL, non-empty and does not match PATTERN. */
+ODM_GENERATED_API void
 odm_rule_pattern (odm_rule_ctx_t *ctx, const char *path, const char *s, odm_pattern_t pattern, const char *msg);
 
-/* Fails when S is non-NULL and shorter than MIN UTF-16 code units. */
-ODM_API void
+/* minlength: fails when S is non-NULL and shorter than MIN UTF-16 code units. */
+ODM_GENERATED_API void
 odm_rule_minlength (odm_rule_ctx_t *ctx, const char *path, const char *s, size_t min, const char *msg);
 
-/* Fails when S is non-NULL, SIZE is present and strlen(S) != SIZE. */
-ODM_API void
+/* byte_length_equals: fails when S is non-NULL, SIZE is present and strlen(S) != SIZE. */
+ODM_GENERATED_API void
 odm_rule_byte_length_equals (odm_rule_ctx_t *ctx, const char *path, const char *s, uint8_t has_size, double size, const char *msg);
 
-/* Fails when both are present and A equals ID. */
-ODM_API void
+/* not_equal_id: fails when both are present and A equals ID. */
+ODM_GENERATED_API void
 odm_rule_not_equal_id (odm_rule_ctx_t *ctx, const char *path, uint8_t has_a, const bson_oid_t *a, uint8_t has_id, const bson_oid_t *id, const char *msg);
 
-/* Fails when V is present and not after now, on a create, or on an update whose PREVIOUS
- * value (NULL when the stored document is not known) differs from V. */
-ODM_API void
+/* future_on_create: fails when V is present and not after now, on a create, or on an update
+ * whose PREVIOUS value (NULL when the stored document is not known) differs from V. */
+ODM_GENERATED_API void
 odm_rule_future_on_create (odm_rule_ctx_t *ctx, const char *path, uint8_t has, int64_t v, const uint8_t *prev_has, const int64_t *prev, const char *msg);
 
-/* Fails when COND holds and HAS is false. */
-/* Derivation: *OUT = floor ((TO - FROM) / 1000) seconds when both dates are present and TO
- * is after FROM (else nothing changes). The subtraction is checked: when it would overflow
- * int64 the field is left as it was and a violation (rule "derive") names PATH. */
-ODM_API void
+/* requires: fails when COND holds and HAS is false. */
+ODM_GENERATED_API void
+odm_rule_requires (odm_rule_ctx_t *ctx, const char *path, bool cond, bool has, const char *msg);
+
+/* now_when: when COND holds and the date is not present, *V = now and *HAS = present. */
+ODM_GENERATED_API void
+odm_derive_now_when (odm_rule_ctx_t *ctx, const char *path, bool cond, uint8_t *has, int64_t *v);
+
+/* true_when: when COND holds, *V = true and *HAS = present. */
+ODM_GENERATED_API void
+odm_derive_true_when (odm_rule_ctx_t *ctx, const char *path, bool cond, uint8_t *has, bool *v);
+
+/* count_of: when the objects holding the count are not null (HOLDER_NOT_NULL) and the array
+ * is not null (HAS_OF), *V = COUNT and *HAS = present (a null array keeps the given count). */
+ODM_GENERATED_API void
+odm_derive_count_of (odm_rule_ctx_t *ctx, const char *path, bool holder_not_null, uint8_t has_of, size_t count,
+                     uint8_t *has, double *v);
+
+/* seconds_between: *OUT = floor ((TO - FROM) / 1000) seconds when both dates are present and
+ * TO is after FROM (else nothing changes). The subtraction is checked: when it would overflow
+ * int64 the field is left as it was and a violation (rule "seconds_between") names PATH. */
+ODM_GENERATED_API void
 odm_derive_seconds_between (odm_rule_ctx_t *ctx, const char *path, uint8_t has_from, int64_t from, uint8_t has_to,
                             int64_t to, double *out, uint8_t *has_out);
-
-ODM_API void
-odm_rule_requires (odm_rule_ctx_t *ctx, const char *path, bool cond, bool has, const char *msg);
 
 /* An operand that the platform's hook compares unguarded (`a > b`, `a <= b`): JavaScript
  * reads null as 0 there (the epoch for a date) and undefined as NaN (every comparison false).
@@ -140,8 +168,8 @@ odm_rule_requires (odm_rule_ctx_t *ctx, const char *path, bool cond, bool has, c
 #define ODM_JS_NUMBER(has, v) ((has) == ODM_NULL ? 0.0 : (v))
 #define ODM_JS_DATE(has, v) ((has) == ODM_NULL ? INT64_C (0) : (v))
 
-/* Whether S is non-NULL and equal to LITERAL. */
-ODM_API bool
+/* Whether S is non-NULL and equal to LITERAL (a `when` condition). */
+ODM_GENERATED_API bool
 odm_str_eq (const char *s, const char *literal);
 
 ODM_END_DECLS

@@ -107,7 +107,9 @@ struct odm_object_desc {
 #define ODM_O_VALUE_RULES (1u << 2) /* a single-field rule: required, min, max, length, enum, a number */
 
 typedef struct {
-   const char *keys_json; /* {"userId": 1, "updatedAt": -1} as canonical JSON */
+   const char *keys_json; /* {"userId": 1, "updatedAt": -1} as canonical JSON (for messages) */
+   const uint8_t *keys_bson; /* the same key pattern as BSON: bson_init_static (&b, keys_bson, keys_bson_len) */
+   uint32_t keys_bson_len;
    const char *name;      /* MongoDB's default name: "userId_1_updatedAt_-1" */
    bool unique;
    uint32_t declared;     /* how many times the platform specification declares this key pattern */
@@ -115,6 +117,18 @@ typedef struct {
    int32_t prefix_of;     /* index of a unique index this one is a prefix of, or -1 */
    const char *comment;
 } odm_index_t;
+
+/* A custom validator a spec names on a field ("validate": {"fn": "my_check", "message": ...},
+ * docs/spec-format.md). FN is the program's own function (an odm_validator_fn, odm-hooks.h,
+ * called with USER NULL); it runs where odm_validator_add's validators run and reports
+ * {path, rule "validate", message}. */
+typedef struct {
+   const char *path;                                   /* "items.sku" */
+   const char *message;
+   bool (*fn) (const bson_value_t *value, void *user);
+   const odm_field_t *const *segs;                     /* the fields along PATH, root first */
+   uint32_t n_segs;
+} odm_spec_validator_t;
 
 /* What the caller tells prepare/validate about the write. */
 typedef struct {
@@ -152,6 +166,8 @@ typedef struct {
    odm_derive_fn derive;  /* pre-save derivations, or NULL */
    const char *spec_json; /* the spec file this was generated from */
    uint32_t path_count;   /* schema paths, nested leaves counted one by one, _id excluded */
+   uint32_t validator_count;
+   const odm_spec_validator_t *validators; /* the fields' "validate", or NULL */
 } odm_schema_t;
 
 /* The registry. The runtime owns one list of schemas: the platform specification's 29

@@ -1,0 +1,377 @@
+/* Stage 3b: a collection's source: descriptor tables, the rule and derivation functions (one
+ * primitive call per rule, rules.c), indexes, analytics and the schema. */
+#include "model.h"
+
+#include <string.h>
+
+/* NAME: the BSON bytes of JSON (what the runtime parsed from the JSON text on every call
+ * before; it now takes these bytes as they are, with bson_init_static). */
+static void
+emit_bson_bytes (buf_t *c, const char *name, const char *json)
+{
+   bson_error_t err;
+   bson_t *b = bson_new_from_json ((const uint8_t *) json, -1, &err);
+   const uint8_t *data;
+   uint32_t i;
+   if (!b) {
+      die (name, "generated JSON does not parse back: %s", err.message);
+   }
+   data = bson_get_data (b);
+   out (c, "static const uint8_t %s[%u] = {", name, b->len);
+   for (i = 0; i < b->len; i++) {
+      out (c, "%s0x%02x,", i % 16 ? " " : "\n   ", data[i]);
+   }
+   out (c, "\n};\n");
+   bson_destroy (b);
+}
+
+static const char *
+kind_const (const field_t *f)
+{
+   static const char *const k[] = {"", "ODM_KIND_STRING", "ODM_KIND_NUMBER", "ODM_KIND_BOOL", "ODM_KIND_DATE",
+                                   "ODM_KIND_OID", "ODM_KIND_OBJECT", "ODM_KIND_MIXED"};
+   return k[f->kind];
+}
+
+/* What a field asks of the pre-save walk and of the validator, as ODM_O_* bits for the
+ * object that holds it (nested objects and array elements add theirs). */
+static unsigned
+object_flags (const object_t *o)
+{
+   unsigned fl = 0;
+   size_t i;
+   for (i = 0; i < o->n; i++) {
+      const field_t *f = &o->fields[i];
+      if (f->lowercase) fl |= 1u;  /* ODM_O_LOWERCASE */
+      if (f->dflt != D_NONE || f->auto_id || f->created_at || f->updated_at || f->array) {
+         fl |= 2u; /* ODM_O_DEFAULTS */
+      }
+      if (f->required || f->has_min || f->has_max || f->has_minlength || f->has_maxlength || f->n_enums ||
+          f->null_is_zero || f->kind == K_NUMBER) {
+         fl |= 4u; /* ODM_O_VALUE_RULES */
+      }
+      if (f->kind == K_OBJECT) fl |= object_flags (f->object);
+   }
+   return fl;
+}
+
+static void
+emit_object_flags (buf_t *c, const object_t *o)
+{
+   static const char *const names[] = {"ODM_O_LOWERCASE", "ODM_O_DEFAULTS", "ODM_O_VALUE_RULES"};
+   unsigned fl = object_flags (o);
+   size_t i, n = 0;
+   out (c, "   .flags = ");
+   for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+      if (fl & (1u << i)) out (c, "%s%s", n++ ? " | " : "", names[i]);
+   }
+   out (c, "%s,\n};\n\n", n ? "" : "0");
+}
+
+static void
+emit_desc (buf_t *c, const object_t *o)
+{
+   size_t i, j;
+   for (i = 0; i < o->n; i++) {
+      const field_t *f = &o->fields[i];
+      if (f->n_enums) {
+         out (c, "static const char *const %s_%s_enum[] = {", o->stem, f->cname);
+         for (j = 0; j < f->n_enums; j++) {
+            char *s = cstr (f->enums[j]);
+            out (c, "%s%s", j ? ", " : "", s);
+            bson_free (s);
+         }
+         out (c, "};\n");
+      }
+      for (j = 0; j < N_FIELD_RULES && !f->msg[j]; j++) {
+      }
+      if (j < N_FIELD_RULES) {
+         out (c, "static const odm_messages_t %s_%s_messages = {\n", o->stem, f->cname);
+         for (j = 0; j < N_FIELD_RULES; j++) {
+            if (f->msg[j]) {
+               char *s = cstr (f->msg[j]);
+               out (c, "   .%s = %s,\n", field_rule_members[j], s);
+               bson_free (s);
+            }
+         }
+         out (c, "};\n");
+      }
+   }
+   out (c, "static const odm_field_t %s_fields[] = {\n", o->stem);
+   for (i = 0; i < o->n; i++) {
+      const field_t *f = &o->fields[i];
+      buf_t fl = {0};
+      char *name = cstr (f->name);
+      if (f->array) out (&fl, " | ODM_F_ARRAY");
+      if (f->required) out (&fl, " | ODM_F_REQUIRED");
+      if (f->unique) out (&fl, " | ODM_F_UNIQUE");
+      if (f->lowercase) out (&fl, " | ODM_F_LOWERCASE");
+      if (f->has_min) out (&fl, " | ODM_F_MIN");
+      if (f->has_max) out (&fl, " | ODM_F_MAX");
+      if (f->has_minlength) out (&fl, " | ODM_F_MINLENGTH");
+      if (f->has_maxlength) out (&fl, " | ODM_F_MAXLENGTH");
+      if (f->dflt == D_NUMBER || f->dflt == D_STRING || f->dflt == D_BOOL) out (&fl, " | ODM_F_DEFAULT");
+      if (f->dflt == D_NOW) out (&fl, " | ODM_F_DEFAULT_NOW");
+      if (f->auto_id) out (&fl, " | ODM_F_AUTO_ID");
+      if (f->created_at) out (&fl, " | ODM_F_CREATED_AT");
+      if (f->updated_at) out (&fl, " | ODM_F_UPDATED_AT");
+      if (f->n_enums) out (&fl, " | ODM_F_ENUM");
+      if (f->null_is_zero) out (&fl, " | ODM_F_NULL_IS_ZERO");
+      out (c, "   {.name = %s,\n    .name_len = %zu,\n    .kind = %s,\n    .flags = %s,\n", name,
+           strlen (f->name), kind_const (f), fl.len ? fl.s + 3 : "0");
+      out (c, "    .offset = offsetof (%s, %s),\n    .presence = offsetof (%s, has_%s),\n", o->ctype, f->cname,
+           o->ctype, f->cname);
+      if (f->array) {
+         out (c, "    .elem_size = sizeof (*((%s *) 0)->%s.items),\n", o->ctype, f->cname);
+      }
+      if (f->has_min) { char *n = num (f->min); out (c, "    .min = %s,\n", n); bson_free (n); }
+      if (f->has_max) { char *n = num (f->max); out (c, "    .max = %s,\n", n); bson_free (n); }
+      if (f->has_minlength) out (c, "    .minlength = %ld,\n", f->minlength);
+      if (f->has_maxlength) out (c, "    .maxlength = %ld,\n", f->maxlength);
+      if (f->n_enums) {
+         out (c, "    .enum_values = %s_%s_enum,\n    .enum_count = %zu,\n", o->stem, f->cname, f->n_enums);
+      }
+      if (f->kind == K_OBJECT) out (c, "    .object = &%s_desc,\n", f->object->stem);
+      if (f->dflt == D_NUMBER) { char *n = num (f->dflt_number); out (c, "    .dflt_number = %s,\n", n); bson_free (n); }
+      if (f->dflt == D_STRING) { char *s = cstr (f->dflt_string); out (c, "    .dflt_string = %s,\n", s); bson_free (s); }
+      if (f->dflt == D_BOOL) out (c, "    .dflt_bool = %s,\n", f->dflt_bool ? "true" : "false");
+      if (f->ref) { char *s = cstr (f->ref); out (c, "    .ref = %s,\n", s); bson_free (s); }
+      for (j = 0; j < N_FIELD_RULES && !f->msg[j]; j++) {
+      }
+      if (j < N_FIELD_RULES) out (c, "    .messages = &%s_%s_messages,\n", o->stem, f->cname);
+      out (c, "   },\n");
+      bson_free (fl.s);
+      bson_free (name);
+   }
+   out (c, "};\n");
+   out (c, "static const odm_object_desc_t %s_desc = {\n   .c_type = \"%s\",\n   .size = sizeof (%s),\n", o->stem,
+        o->ctype, o->ctype);
+   out (c, "   .extra = offsetof (%s, _extra),\n   .field_count = %zu,\n   .fields = %s_fields,\n", o->ctype, o->n,
+        o->stem);
+   emit_object_flags (c, o);
+}
+
+static void
+emit_aggs_c (buf_t *c, const spec_t *sp)
+{
+   size_t i, j;
+   const char *st = sp->root.stem;
+   static const char *const kinds[] = {"", "ODM_KIND_STRING", "ODM_KIND_NUMBER", "ODM_KIND_BOOL", "ODM_KIND_DATE", "ODM_KIND_OID"};
+   for (i = 0; i < sp->n_aggs; i++) {
+      const agg_t *a = &sp->aggs[i];
+      char *nm = cstr (a->name), *doc = cstr (a->doc);
+      if (a->n_params) {
+         out (c, "static const odm_param_t %s_%s_params[] = {\n", st, a->c_name);
+         for (j = 0; j < a->n_params; j++) {
+            const param_t *p = &a->params[j];
+            char *pd = cstr (p->doc ? p->doc : "");
+            out (c, "   {.name = \"%s\",\n    .kind = %s,\n    .offset = offsetof (%s_%s_params_t, %s),\n", p->name,
+                 p->kind == P_PERIOD ? "ODM_PARAM_PERIOD" : kinds[p->kind], st, a->c_name, p->name);
+            out (c, "    .presence = offsetof (%s_%s_params_t, has_%s),\n    .required = %s,\n", st, a->c_name, p->name,
+                 p->required ? "true" : "false");
+            if (p->has_default) {
+               out (c, "    .has_default = true,\n");
+               if (p->dflt_string) {
+                  char *ds = cstr (p->dflt_string);
+                  out (c, "    .dflt_string = %s,\n", ds);
+                  bson_free (ds);
+               } else {
+                  char *dn = num (p->dflt_number);
+                  out (c, "    .dflt_number = %s,\n", dn);
+                  bson_free (dn);
+               }
+            }
+            out (c, "    .doc = %s},\n", pd);
+            bson_free (pd);
+         }
+         out (c, "};\n");
+      }
+      out (c, "static const char %s_%s_pipeline[] =\n", st, a->c_name);
+      {
+         char *pj = cstr (a->pipeline_json);
+         char *bytes = fmt ("%s_%s_pipeline_bson", st, a->c_name);
+         out (c, "   %s;\n", pj);
+         emit_bson_bytes (c, bytes, a->pipeline_json);
+         bson_free (bytes);
+         bson_free (pj);
+      }
+      out (c, "const odm_aggregation_t %s_%s_aggregation = {\n   .name = %s,\n   .c_name = \"%s\",\n   .doc = %s,\n",
+           st, a->c_name, nm, a->c_name, doc);
+      out (c, "   .pipeline_json = %s_%s_pipeline,\n", st, a->c_name);
+      out (c, "   .pipeline_bson = %s_%s_pipeline_bson,\n   .pipeline_bson_len = sizeof %s_%s_pipeline_bson,\n", st,
+           a->c_name, st, a->c_name);
+      out (c, "   .param_count = %zu,\n", a->n_params);
+      if (a->n_params) {
+         out (c, "   .params = %s_%s_params,\n", st, a->c_name);
+      }
+      out (c, "   .params_size = sizeof (%s_%s_params_t),\n   .row = &%s_desc,\n};\n\n", st, a->c_name, a->row->stem);
+      bson_free (nm);
+      bson_free (doc);
+   }
+   if (sp->n_aggs) {
+      out (c, "static const odm_aggregation_t *const %s_analytics[] = {\n", st);
+      for (i = 0; i < sp->n_aggs; i++) {
+         out (c, "   &%s_%s_aggregation,\n", st, sp->aggs[i].c_name);
+      }
+      out (c, "};\n\n");
+   }
+}
+
+/* The spec's cross-field rules: one call of its kind's primitive each (rules.c). */
+static void
+emit_rules (buf_t *c, const spec_t *sp)
+{
+   size_t i;
+   if (!sp->n_rules) {
+      return;
+   }
+   out (c, "/* The spec's cross-field rules for %s, in the spec's order. */\n", sp->collection);
+   out (c, "static void\n%s_rules (const void *doc_, odm_rule_ctx_t *ctx)\n{\n", sp->root.stem);
+   out (c, "   const %s *doc = doc_;\n", sp->root.ctype);
+   for (i = 0; i < sp->n_rules; i++) {
+      sp->rules[i].row->emit (c, sp, &sp->rules[i]);
+   }
+   out (c, "}\n\n");
+}
+
+/* The spec's derivations, in its order (rules.c). */
+static void
+emit_derive (buf_t *c, const spec_t *sp)
+{
+   size_t i;
+   if (!sp->n_derive) {
+      return;
+   }
+   out (c, "/* The spec's pre-save derivations for %s, in the spec's order; run before validation. */\n", sp->collection);
+   out (c, "static void\n%s_derive (void *doc_, odm_rule_ctx_t *ctx)\n{\n", sp->root.stem);
+   out (c, "   %s *doc = doc_;\n", sp->root.ctype);
+   for (i = 0; i < sp->n_derive; i++) {
+      sp->derive[i].row->emit (c, sp, &sp->derive[i]);
+   }
+   out (c, "}\n\n");
+}
+
+/* The fields' custom validators: the program's functions, with the descriptor entries along
+ * each path (the runtime walks them as it walks odm_validator_add's). */
+static void
+emit_validators (buf_t *c, const spec_t *sp)
+{
+   size_t i, k;
+   const char *st = sp->root.stem;
+   if (!sp->n_validators) {
+      return;
+   }
+   out (c, "/* The spec's custom validators (\"validate\"): functions of the program's, declared in the header. */\n");
+   for (i = 0; i < sp->n_validators; i++) {
+      out (c, "static const odm_field_t *const %s_validator%zu_segs[] = {", st, i);
+      for (k = 0; k < sp->validators[i].n_segs; k++) {
+         out (c, "%s%s", k ? ", " : "", sp->validators[i].segs[k]);
+      }
+      out (c, "};\n");
+   }
+   out (c, "static const odm_spec_validator_t %s_validators[] = {\n", st);
+   for (i = 0; i < sp->n_validators; i++) {
+      const validator_t *v = &sp->validators[i];
+      char *p = cstr (v->path), *m = cstr (v->field->validate_msg);
+      out (c, "   {.path = %s,\n    .message = %s,\n    .fn = %s,\n    .segs = %s_validator%zu_segs,\n    .n_segs = %zu},\n", p,
+           m, v->field->validate_fn, st, i, v->n_segs);
+      bson_free (p);
+      bson_free (m);
+   }
+   out (c, "};\n\n");
+}
+
+void
+emit_source (const spec_t *sp, const char *outdir)
+{
+   buf_t c = {0};
+   size_t i;
+   char *path;
+   const char *st = sp->root.stem;
+   bool has_rules = sp->n_rules > 0, has_derive = sp->n_derive > 0;
+
+   out (&c, "/* Generated by odmgen (codegen ABI %d) from %s. Do not edit: edit the spec. */\n", ODMGEN_ABI,
+        base_name (sp->file));
+   out (&c, "#include <stddef.h>\n\n#include <%s/%s.h>\n\n", hdr_dir, sp->collection);
+   for (i = 0; i < sp->n_objects; i++) {
+      const object_t *o = sp->objects[i];
+      size_t j;
+      for (j = 0; j < o->n; j++) {
+         if (o->fields[j].array) {
+            out (&c, "_Static_assert (offsetof (%s, %s.count) == offsetof (%s, %s) + sizeof (void *), \"array layout\");\n",
+                 o->ctype, o->fields[j].cname, o->ctype, o->fields[j].cname);
+         }
+      }
+   }
+   out (&c, "\n");
+   for (i = 0; i < sp->n_objects; i++) {
+      emit_desc (&c, sp->objects[i]);
+   }
+   emit_rules (&c, sp);
+   emit_derive (&c, sp);
+   emit_validators (&c, sp);
+   out (&c, "/* Indexes: the spec's declarations merged by key pattern (unique wins); each key pattern\n"
+            " * as BSON too. */\n");
+   for (i = 0; i < sp->n_indexes; i++) {
+      char *name = fmt ("%s_index%zu_keys", st, i), *cm = ctext (sp->indexes[i].keys_json);
+      out (&c, "/* %s %s */\n", sp->indexes[i].name, cm);
+      emit_bson_bytes (&c, name, sp->indexes[i].keys_json);
+      bson_free (name);
+      bson_free (cm);
+   }
+   out (&c, "static const odm_index_t %s_indexes[] = {\n", st);
+   for (i = 0; i < sp->n_indexes; i++) {
+      const index_t *ix = &sp->indexes[i];
+      char *k = cstr (ix->keys_json), *n = cstr (ix->name), *cm = ix->comment ? cstr (ix->comment) : NULL;
+      out (&c, "   {.keys_json = %s,\n    .keys_bson = %s_index%zu_keys,\n    .keys_bson_len = sizeof %s_index%zu_keys,\n", k,
+           st, i, st, i);
+      out (&c, "    .name = %s,\n    .unique = %s,\n    .declared = %d,\n    .declared_unique = %d,\n    .prefix_of = %d,\n", n,
+           ix->unique ? "true" : "false", ix->declared, ix->declared_unique, ix->prefix_of);
+      out (&c, "    .comment = %s},\n", cm ? cm : "NULL");
+      bson_free (k), bson_free (n), bson_free (cm);
+   }
+   out (&c, "};\n\n");
+   out (&c, "static const char *const %s_aggregations[] = {\n", st);
+   for (i = 0; i < sp->n_aggregations; i++) {
+      char *s = cstr (sp->aggregations[i]);
+      out (&c, "   %s,\n", s);
+      bson_free (s);
+   }
+   out (&c, "   NULL};\n\n");
+   emit_aggs_c (&c, sp);
+   out (&c, "static const char %s_spec_json[] =\n", st);
+   {
+      char *line = sp->text, *nl;
+      while (*line) {
+         char *s;
+         nl = strchr (line, '\n');
+         if (nl) *nl = '\0';
+         s = cstr (line);
+         out (&c, "   %s \"\\n\"\n", s);
+         bson_free (s);
+         if (!nl) break;
+         *nl = '\n';
+         line = nl + 1;
+      }
+   }
+   out (&c, "   ;\n\n");
+   out (&c, "const odm_schema_t %s_schema = {\n   .magic = ODM_SCHEMA_MAGIC,\n   .abi = %d,\n", st, ODMGEN_ABI);
+   out (&c, "   .collection = \"%s\",\n   .model = \"%s\",\n   .c_name = \"%s\",\n   .root = &%s_desc,\n", sp->collection,
+        sp->model, sp->c_name, st);
+   out (&c, "   .index_count = %zu,\n   .indexes = %s_indexes,\n", sp->n_indexes, st);
+   out (&c, "   .aggregation_count = %zu,\n   .aggregations = %s_aggregations,\n", sp->n_aggregations, st);
+   out (&c, "   .rules = %s%s,\n", has_rules ? st : "NULL", has_rules ? "_rules" : "");
+   out (&c, "   .derive = %s%s,\n", has_derive ? st : "NULL", has_derive ? "_derive" : "");
+   if (sp->n_aggs) {
+      out (&c, "   .analytics_count = %zu,\n   .analytics = %s_analytics,\n", sp->n_aggs, st);
+   }
+   if (sp->n_validators) {
+      out (&c, "   .validator_count = %zu,\n   .validators = %s_validators,\n", sp->n_validators, st);
+   }
+   out (&c, "   .spec_json = %s_spec_json,\n   .path_count = %d,\n};\n", st, sp->path_count);
+
+   path = fmt ("%s/%s.c", outdir, sp->collection);
+   write_if_changed (path, &c);
+   bson_free (path);
+   bson_free (c.s);
+}
