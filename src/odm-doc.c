@@ -808,7 +808,7 @@ bool
 odm_bson_check_at (const uint8_t *data, size_t len, const char *base_path, int base_depth, uint32_t flags,
                    bson_error_t *error)
 {
-   check_level_t *lv;
+   check_level_t lv[ODM_MAX_DEPTH + 1]; /* on the stack: the check allocates nothing */
    odm_path_t path;
    int d = 0;
    bool ok = true;
@@ -817,9 +817,7 @@ odm_bson_check_at (const uint8_t *data, size_t len, const char *base_path, int b
    if (base_path && *base_path) {
       odm_path_push (&path, base_path, strlen (base_path));
    }
-   lv = bson_malloc (sizeof *lv * (size_t) (ODM_MAX_DEPTH + 1));
    if (!bson_iter_init_from_data (&lv[0].it, data, len)) {
-      bson_free (lv);
       return check_fail (error, ODM_ERROR_CORRUPT_BSON, &path, "corrupt BSON");
    }
    lv[0].array = (flags & (ODM_CHECK_ARRAY_KEYS | ODM_CHECK_TOP_ARRAY)) == (ODM_CHECK_ARRAY_KEYS | ODM_CHECK_TOP_ARRAY);
@@ -937,7 +935,6 @@ odm_bson_check_at (const uint8_t *data, size_t len, const char *base_path, int b
       }
       odm_path_pop (&path, l->path_len);
    }
-   bson_free (lv);
    return ok;
 }
 
