@@ -101,6 +101,45 @@ field_by_key (const odm_object_desc_t *d, uint32_t *next, const char *key, size_
    return NULL;
 }
 
+/* Whether the LEN bytes at S hold only ASCII other than NUL (then they are valid UTF-8 and
+ * odm_utf8_valid need not look at them), eight bytes at a time. */
+static bool
+ascii_no_nul (const uint8_t *s, uint32_t len)
+{
+   const uint64_t ones = UINT64_C (0x0101010101010101), highs = UINT64_C (0x8080808080808080);
+   uint32_t i = 0;
+   for (; i + 8 <= len; i += 8) {
+      uint64_t w;
+      memcpy (&w, s + i, sizeof w);
+      /* a byte 0 borrows into its high bit; a byte >= 0x80 has it set */
+      if (((w - ones) | w) & highs) {
+         return false;
+      }
+   }
+   for (; i < len; i++) {
+      if (s[i] == 0 || s[i] >= 0x80) {
+         return false;
+      }
+   }
+   return true;
+}
+
+/* Whether the key at K (AVAIL bytes up to the end of its object) is F's name. */
+static inline bool
+key_is (const odm_field_t *f, const uint8_t *k, uint32_t avail)
+{
+   uint32_t i, n = f->name_len;
+   if (n >= avail) {
+      return false;
+   }
+   for (i = 0; i < n; i++) {
+      if (k[i] != (uint8_t) f->name[i]) {
+         return false;
+      }
+   }
+   return k[n] == 0;
+}
+
 /* Points VIEW at checked bytes and fills its table in one walk over the elements. */
 static void
 view_fill (odm_view_t *v, const odm_object_desc_t *d, const uint8_t *data, uint32_t len)
@@ -113,9 +152,17 @@ view_fill (odm_view_t *v, const odm_object_desc_t *d, const uint8_t *data, uint3
    while (o < len - 1) {
       uint8_t t = data[o];
       const char *key = (const char *) data + o + 1;
-      size_t kl = strlen (key);
-      const odm_field_t *f = field_by_key (d, &next, key, kl);
-      uint32_t i = f ? (uint32_t) (f - d->fields) : ODM_VIEW_MAX_FIELDS;
+      size_t kl;
+      const odm_field_t *f = NULL;
+      uint32_t i;
+      if (next < d->field_count && key_is (&d->fields[next], data + o + 1, len - o - 1)) {
+         f = &d->fields[next++];
+         kl = f->name_len;
+      } else {
+         kl = strlen (key);
+         f = field_by_key (d, &next, key, kl);
+      }
+      i = f ? (uint32_t) (f - d->fields) : ODM_VIEW_MAX_FIELDS;
       if (i < ODM_VIEW_MAX_FIELDS) {
          v->at[i] = o;
       }
@@ -136,16 +183,17 @@ view_empty (odm_view_t *v, const odm_object_desc_t *d)
 
 /* --------------------------------------------------------------- the check */
 
+/* The walk keeps no path: a refusal is reported by the copying decode (report ()), which
+ * names it; the walk's own reason is only the fallback. */
 typedef struct {
    uint32_t flags;
-   odm_path_t path;
-   bson_error_t error; /* the walk's own reason, used only if decode disagrees */
+   bson_error_t error;
 } vctx_t;
 
 static bool
 vfail (vctx_t *c, uint32_t code, const char *msg)
 {
-   odm_set_error (&c->error, code, c->path.buf, "%s", msg);
+   odm_set_error (&c->error, code, NULL, "%s", msg);
    return false;
 }
 
@@ -250,7 +298,7 @@ raw_keys_ok (bson_iter_t *it, vctx_t *c)
    default:
       return true;
    }
-   return data && odm_bson_check_at (data, len, c->path.buf, 0, flags, &c->error);
+   return data && odm_bson_check_at (data, len, NULL, 0, flags, &c->error);
 }
 
 static bool check_object (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int depth, uint32_t *at,
@@ -315,7 +363,7 @@ check_array (const odm_field_t *f, bson_iter_t *it, int depth, vctx_t *c)
 {
    bson_iter_t child;
    const uint8_t *data = NULL;
-   uint32_t len = 0, k = 0;
+   uint32_t len = 0;
 
    if (bson_iter_type (it) != BSON_TYPE_ARRAY) {
       return vfail (c, ODM_ERROR_TYPE, "expected array");
@@ -328,11 +376,9 @@ check_array (const odm_field_t *f, bson_iter_t *it, int depth, vctx_t *c)
       return vfail (c, ODM_ERROR_CORRUPT_BSON, "corrupt BSON");
    }
    while (bson_iter_next (&child)) {
-      size_t old;
       if (!odm_utf8_valid (bson_iter_key (&child), bson_iter_key_len (&child))) {
          return vfail (c, ODM_ERROR_CORRUPT_BSON, "a key is not valid UTF-8");
       }
-      old = odm_path_push_index (&c->path, k++);
       if (bson_iter_type (&child) == BSON_TYPE_NULL) {
          if (f->kind != ODM_KIND_MIXED) {
             return vfail (c, ODM_ERROR_TYPE, "null in an array");
@@ -340,7 +386,6 @@ check_array (const odm_field_t *f, bson_iter_t *it, int depth, vctx_t *c)
       } else if (!check_value (f, &child, depth + 1, c)) {
          return false;
       }
-      odm_path_pop (&c->path, old);
    }
    return !child.err_off || vfail (c, ODM_ERROR_CORRUPT_BSON, "corrupt BSON");
 }
@@ -403,18 +448,16 @@ check_object (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int
       const char *key = bson_iter_key (&it);
       uint32_t kl = bson_iter_key_len (&it);
       const odm_field_t *f = field_by_key (d, &next, key, kl);
-      size_t old;
 
       if ((!f || f->kind == ODM_KIND_MIXED) && !raw_checked && needs_byte_check (bson_iter_type (&it))) {
          /* bytes the schema does not type: the decoder's byte check over this object (a
           * number, such as the version key __v, has nothing to check) */
-         if (!odm_bson_check_at (data, len, c->path.buf, depth - 1, 0, &c->error)) {
+         if (!odm_bson_check_at (data, len, NULL, depth - 1, 0, &c->error)) {
             ok = false;
             break;
          }
          raw_checked = true;
       }
-      old = odm_path_push (&c->path, key, kl);
       if (!f) {
          bool version = depth == 1 && kl == sizeof ODM_VERSION_KEY - 1 && !memcmp (key, ODM_VERSION_KEY, kl);
          if (!raw_checked && !odm_utf8_valid (key, kl)) {
@@ -441,12 +484,261 @@ check_object (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int
             }
          }
       }
-      if (ok) {
-         odm_path_pop (&c->path, old);
-      }
    }
    vkeys_free (&unknown);
    return ok && (!it.err_off || vfail (c, ODM_ERROR_CORRUPT_BSON, "corrupt BSON"));
+}
+
+/* ------------------------------------------------------------ the fast walk */
+
+/* The common case, walked without bson_iter: objects whose elements are the schema's own
+ * fields in the types the schema gives them (and unknown numbers, such as the version key
+ * __v). It reads every length within the bounds of its object and accepts only what it
+ * fully checks; anything else (a malformed element, another type, an unknown string or
+ * object, a mixed value, more than a few unknown fields) makes it hand the object to the
+ * bson_iter walk above (FAST_SLOW), which then accepts or refuses. Both walks accept
+ * exactly what the copying decode accepts (tests/test-view.c, tests/fuzz/fuzz-view.c). */
+#define FAST_OK 1
+#define FAST_REFUSED 0
+#define FAST_SLOW (-1)
+#define FAST_UNKNOWN_MAX 8
+
+static bool check_any (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int depth, uint32_t *at,
+                       vctx_t *c);
+
+/* A BSON document's frame at P with AVAIL bytes to its parent's end: *LEN its length. */
+static bool
+frame_ok (const uint8_t *p, uint32_t avail, uint32_t *len)
+{
+   uint32_t l;
+   if (avail < 5) {
+      return false;
+   }
+   l = rd32 (p);
+   if (l < 5 || l > avail || p[l - 1] != 0) {
+      return false;
+   }
+   *len = l;
+   return true;
+}
+
+/* A mixed value of BSON type T at P: numbers, booleans, ids, strings and dates checked
+ * here, documents and arrays by the decoder's byte check (with their arrays' keys, as decode
+ * keeps them raw), anything else by the bson_iter walk. */
+static int
+fast_mixed (uint8_t t, const uint8_t *p, uint32_t avail, int depth, vctx_t *c, uint32_t *size)
+{
+   uint32_t l;
+   switch (t) {
+   case BSON_TYPE_NULL:
+      *size = 0;
+      return FAST_OK;
+   case BSON_TYPE_INT32:
+   case BSON_TYPE_INT64:
+   case BSON_TYPE_DOUBLE:
+   case BSON_TYPE_OID:
+      *size = t == BSON_TYPE_INT32 ? 4 : t == BSON_TYPE_OID ? 12 : 8;
+      return avail >= *size ? FAST_OK : FAST_SLOW;
+   case BSON_TYPE_BOOL:
+      *size = 1;
+      return avail >= 1 && p[0] <= 1 ? FAST_OK : FAST_SLOW;
+   case BSON_TYPE_DATE_TIME:
+      *size = 8;
+      return avail >= 8 && odm_date_in_range (rd64 (p)) ? FAST_OK : FAST_SLOW;
+   case BSON_TYPE_UTF8:
+      if (avail < 5) {
+         return FAST_SLOW;
+      }
+      l = rd32 (p);
+      if (l < 1 || l > avail - 4 || p[4 + l - 1] != 0) {
+         return FAST_SLOW;
+      }
+      *size = 4 + l;
+      return ascii_no_nul (p + 4, l - 1) || odm_utf8_valid ((const char *) p + 4, l - 1) ? FAST_OK : FAST_SLOW;
+   case BSON_TYPE_DOCUMENT:
+   case BSON_TYPE_ARRAY:
+      if (!frame_ok (p, avail, &l)) {
+         return FAST_SLOW;
+      }
+      *size = l;
+      /* the value is at level DEPTH + 1: the byte check counts its own levels from there */
+      return odm_bson_check_at (p, l, NULL, depth,
+                                ODM_CHECK_ARRAY_KEYS | (t == BSON_TYPE_ARRAY ? ODM_CHECK_TOP_ARRAY : 0), &c->error)
+                ? FAST_OK
+                : FAST_SLOW;
+   default:
+      return FAST_SLOW;
+   }
+}
+
+/* One value of F's kind of BSON type T at P (AVAIL bytes to the end of its object):
+ * *SIZE its size. */
+static int
+fast_value (const odm_field_t *f, uint8_t t, const uint8_t *p, uint32_t avail, int depth, vctx_t *c, uint32_t *size)
+{
+   uint32_t l;
+   if (f->kind == ODM_KIND_MIXED) {
+      return fast_mixed (t, p, avail, depth, c, size);
+   }
+   switch (t) {
+   case BSON_TYPE_DOUBLE:
+   case BSON_TYPE_INT32:
+   case BSON_TYPE_INT64:
+      *size = t == BSON_TYPE_INT32 ? 4 : 8;
+      if (f->kind != ODM_KIND_NUMBER || avail < *size) {
+         return FAST_SLOW;
+      }
+      if (t == BSON_TYPE_INT64) {
+         int64_t v = rd64 (p);
+         if (v > (INT64_C (1) << 53) || v < -(INT64_C (1) << 53)) {
+            return FAST_SLOW;
+         }
+      }
+      return FAST_OK;
+   case BSON_TYPE_BOOL:
+      *size = 1;
+      return f->kind == ODM_KIND_BOOL && avail >= 1 && p[0] <= 1 ? FAST_OK : FAST_SLOW;
+   case BSON_TYPE_DATE_TIME:
+      *size = 8;
+      return f->kind == ODM_KIND_DATE && avail >= 8 && odm_date_in_range (rd64 (p)) ? FAST_OK : FAST_SLOW;
+   case BSON_TYPE_OID:
+      *size = 12;
+      return f->kind == ODM_KIND_OID && avail >= 12 ? FAST_OK : FAST_SLOW;
+   case BSON_TYPE_UTF8:
+      if (f->kind != ODM_KIND_STRING || avail < 5) {
+         return FAST_SLOW;
+      }
+      l = rd32 (p);
+      if (l < 1 || l > avail - 4 || p[4 + l - 1] != 0) {
+         return FAST_SLOW;
+      }
+      *size = 4 + l;
+      return ascii_no_nul (p + 4, l - 1) || odm_utf8_valid ((const char *) p + 4, l - 1) ? FAST_OK : FAST_SLOW;
+   case BSON_TYPE_DOCUMENT: {
+      uint32_t at[ODM_VIEW_MAX_FIELDS];
+      if (f->kind != ODM_KIND_OBJECT || depth + 1 > ODM_MAX_DEPTH || !frame_ok (p, avail, &l)) {
+         return FAST_SLOW;
+      }
+      *size = l;
+      return check_any (f->object, p, l, depth + 1, at, c) ? FAST_OK : FAST_REFUSED;
+   }
+   default:
+      return FAST_SLOW;
+   }
+}
+
+/* An array field's value at P (AVAIL bytes to the end of its object). */
+static int
+fast_array (const odm_field_t *f, const uint8_t *p, uint32_t avail, int depth, vctx_t *c, uint32_t *size)
+{
+   uint32_t l, o = 4, end;
+   if (depth + 1 > ODM_MAX_DEPTH || !frame_ok (p, avail, &l)) {
+      return FAST_SLOW;
+   }
+   *size = l;
+   end = l - 1;
+   while (o < end) {
+      uint8_t t = p[o++];
+      const uint8_t *key = p + o, *nul = memchr (key, 0, end - o);
+      uint32_t vs = 0;
+      int r;
+      if (!nul || (t == BSON_TYPE_NULL && f->kind != ODM_KIND_MIXED) || !ascii_no_nul (key, (uint32_t) (nul - key))) {
+         return FAST_SLOW;
+      }
+      o += (uint32_t) (nul - key) + 1;
+      if ((r = fast_value (f, t, p + o, end - o, depth + 1, c, &vs)) != FAST_OK) {
+         return r;
+      }
+      o += vs;
+   }
+   return o == end ? FAST_OK : FAST_SLOW;
+}
+
+static int
+fast_object (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int depth, uint32_t *at, vctx_t *c)
+{
+   uint32_t o = 4, end = len - 1, next = 0, nunknown = 0;
+   const uint8_t *unknown[FAST_UNKNOWN_MAX];
+
+   memset (at, 0, sizeof (uint32_t) * ODM_VIEW_MAX_FIELDS);
+   while (o < end) {
+      uint32_t start = o, kl, vs = 0;
+      uint8_t t = data[o++];
+      const uint8_t *key = data + o, *nul;
+      const odm_field_t *f = NULL;
+      int r;
+      if (next < d->field_count && key_is (&d->fields[next], key, end - o)) {
+         f = &d->fields[next++]; /* in spec order, as libodm writes documents */
+         kl = f->name_len;
+      } else {
+         if (!(nul = memchr (key, 0, end - o))) {
+            return FAST_SLOW;
+         }
+         kl = (uint32_t) (nul - key);
+         f = field_by_key (d, &next, (const char *) key, kl);
+      }
+      o += kl + 1;
+      if (!f) {
+         /* an unknown number (the version key __v): nothing in its bytes to check */
+         bool version = depth == 1 && kl == sizeof ODM_VERSION_KEY - 1 && !memcmp (key, ODM_VERSION_KEY, kl);
+         uint32_t k;
+         if (((c->flags & ODM_DECODE_STRICT) && !version) || nunknown == FAST_UNKNOWN_MAX || kl == 0 ||
+             key[0] == '$' || memchr (key, '.', kl) || !ascii_no_nul (key, kl)) {
+            return FAST_SLOW;
+         }
+         for (k = 0; k < nunknown; k++) {
+            if (!strcmp ((const char *) unknown[k], (const char *) key)) {
+               return FAST_SLOW;
+            }
+         }
+         unknown[nunknown++] = key;
+         switch (t) {
+         case BSON_TYPE_INT32:
+            vs = 4;
+            break;
+         case BSON_TYPE_INT64:
+         case BSON_TYPE_DOUBLE:
+            vs = 8;
+            break;
+         default:
+            return FAST_SLOW;
+         }
+         if (vs > end - o) {
+            return FAST_SLOW;
+         }
+      } else {
+         uint32_t i = (uint32_t) (f - d->fields);
+         if (i >= ODM_VIEW_MAX_FIELDS || at[i]) {
+            return FAST_SLOW;
+         }
+         at[i] = start;
+         if (t == BSON_TYPE_NULL) {
+            vs = 0;
+         } else if (f->flags & ODM_F_ARRAY) {
+            if (t != BSON_TYPE_ARRAY) {
+               return FAST_SLOW;
+            }
+            if ((r = fast_array (f, data + o, end - o, depth, c, &vs)) != FAST_OK) {
+               return r;
+            }
+         } else if ((r = fast_value (f, t, data + o, end - o, depth, c, &vs)) != FAST_OK) {
+            return r;
+         }
+      }
+      o += vs;
+   }
+   return o == end ? FAST_OK : FAST_SLOW;
+}
+
+/* The object at DATA (LEN bytes, its frame checked): the fast walk, else the bson_iter one. */
+static bool
+check_any (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int depth, uint32_t *at, vctx_t *c)
+{
+   int r = fast_object (d, data, len, depth, at, c);
+   if (r != FAST_SLOW) {
+      return r == FAST_OK;
+   }
+   return check_object (d, data, len, depth, at, c);
 }
 
 /* The walk refused the bytes: the copying decode says why, in its own words. */
@@ -496,10 +788,9 @@ odm_view_init (odm_view_t *view, const odm_schema_t *schema, const uint8_t *data
       return false;
    }
    c.flags = flags;
-   odm_path_init (&c.path);
    memset (&c.error, 0, sizeof c.error);
    if (len < 5 || len > INT32_MAX || rd32 (data) != len || data[len - 1] != 0 ||
-       !check_object (schema->root, data, (uint32_t) len, 1, view->at, &c)) {
+       !check_any (schema->root, data, (uint32_t) len, 1, view->at, &c)) {
       view_empty (view, schema->root);
       report (schema->root, data, len, flags, &c, error);
       return false;
