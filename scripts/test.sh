@@ -56,7 +56,7 @@ valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definit
   ./build/tests/odm_tests registry
 valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
   ./build/tests/fuzz_smoke 3000 >/dev/null
-for h in decode validate update keys filter indexes; do
+for h in decode validate update keys filter indexes view; do
   valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
     ./build/tests/fuzz_replay_$h tests/fuzz/corpus/$h $(ls -d tests/fuzz/regressions/$h 2>/dev/null) >/dev/null
 done
