@@ -6,8 +6,8 @@
  *               read through the accessors         array elements, mixed values
  * Per row: CPU ns per document (best of 5 runs of about --ms milliseconds), allocations per
  * document (a counting bson_mem_set_vtable allocator), and decode / view+read.
- *   ./build-rel/bench/odm_bench_view [--ms N] [--json]
- * Not a test: run it on a Release build. */
+ *   ./build-rel/bench/odm_bench_view [--ms N] [--json] [--only COLLECTION] [--view-only]
+ * (--view-only: the view+read column alone, for profiling.) Not a test: run it on a Release build. */
 #include <odm/odm.h>
 
 #include <inttypes.h>
@@ -292,7 +292,8 @@ int
 main (int argc, char **argv)
 {
    double ms = 40;
-   bool json = false;
+   bool json = false, view_only = false;
+   const char *only = NULL;
    size_t n, i, k, full_rows = 0, full_met = 0;
    const odm_schema_t *const *all = odm_schemas (&n);
    static const char *const variants[] = {"full", "min"};
@@ -305,8 +306,12 @@ main (int argc, char **argv)
          ms = atof (argv[++i]);
       } else if (!strcmp (argv[i], "--json")) {
          json = true;
+      } else if (!strcmp (argv[i], "--only") && i + 1 < (size_t) argc) {
+         only = argv[++i];
+      } else if (!strcmp (argv[i], "--view-only")) {
+         view_only = true;
       } else {
-         fprintf (stderr, "usage: %s [--ms N] [--json]\n", argv[0]);
+         fprintf (stderr, "usage: %s [--ms N] [--json] [--only COLLECTION] [--view-only]\n", argv[0]);
          return 2;
       }
    }
@@ -323,8 +328,8 @@ main (int argc, char **argv)
    }
    for (i = 0; i < n; i++) {
       for (k = 0; k < 2; k++) {
-         bson_t *in = load_fixture (all[i]->collection, variants[k]);
-         double t[OP_COUNT], a[OP_COUNT], ratio;
+         bson_t *in = only && strcmp (only, all[i]->collection) ? NULL : load_fixture (all[i]->collection, variants[k]);
+         double t[OP_COUNT] = {0}, a[OP_COUNT] = {0}, ratio;
          int op;
          if (!in) {
             continue;
@@ -333,7 +338,7 @@ main (int argc, char **argv)
             fprintf (stderr, "%s %s: the view refuses the fixture\n", all[i]->collection, variants[k]);
             return 1;
          }
-         for (op = 0; op < OP_COUNT; op++) {
+         for (op = view_only ? OP_VIEW_READ : 0; op < OP_COUNT; op++) {
             t[op] = measure (all[i], in, (op_t) op, ms, slots, &a[op]);
          }
          ratio = t[OP_DECODE] / t[OP_VIEW_READ];

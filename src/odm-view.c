@@ -128,12 +128,21 @@ ascii_no_nul (const uint8_t *s, uint32_t len)
 static inline bool
 key_is (const odm_field_t *f, const uint8_t *k, uint32_t avail)
 {
-   uint32_t i, n = f->name_len;
+   uint32_t i = 0, n = f->name_len;
+   const uint8_t *name = (const uint8_t *) f->name;
    if (n >= avail) {
       return false;
    }
-   for (i = 0; i < n; i++) {
-      if (k[i] != (uint8_t) f->name[i]) {
+   for (; i + 8 <= n; i += 8) { /* eight bytes at a time; names are NUL-terminated too */
+      uint64_t a, b;
+      memcpy (&a, k + i, 8);
+      memcpy (&b, name + i, 8);
+      if (a != b) {
+         return false;
+      }
+   }
+   for (; i < n; i++) {
+      if (k[i] != name[i]) {
          return false;
       }
    }
@@ -144,30 +153,35 @@ key_is (const odm_field_t *f, const uint8_t *k, uint32_t avail)
 static void
 view_fill (odm_view_t *v, const odm_object_desc_t *d, const uint8_t *data, uint32_t len)
 {
-   uint32_t o = 4, next = 0;
+   uint32_t o = 4, next = 0, seen = 0, i, n = d->field_count < ODM_VIEW_MAX_FIELDS ? d->field_count : ODM_VIEW_MAX_FIELDS;
    v->desc = d;
    v->data = data;
    v->len = len;
-   memset (v->at, 0, sizeof v->at);
    while (o < len - 1) {
       uint8_t t = data[o];
       const char *key = (const char *) data + o + 1;
       size_t kl;
       const odm_field_t *f = NULL;
-      uint32_t i;
       if (next < d->field_count && key_is (&d->fields[next], data + o + 1, len - o - 1)) {
          f = &d->fields[next++];
          kl = f->name_len;
+         i = next - 1;
       } else {
          kl = strlen (key);
          f = field_by_key (d, &next, key, kl);
+         i = f ? (uint32_t) (f - d->fields) : ODM_VIEW_MAX_FIELDS;
       }
-      i = f ? (uint32_t) (f - d->fields) : ODM_VIEW_MAX_FIELDS;
       if (i < ODM_VIEW_MAX_FIELDS) {
          v->at[i] = o;
+         seen |= UINT32_C (1) << i;
       }
       o += 1 + (uint32_t) kl + 1;
       o += value_size (t, data + o);
+   }
+   for (i = 0; i < n; i++) { /* absent fields (no memset of the whole table: it is small work) */
+      if (!(seen & (UINT32_C (1) << i))) {
+         v->at[i] = 0;
+      }
    }
 }
 
@@ -614,14 +628,12 @@ fast_value (const odm_field_t *f, uint8_t t, const uint8_t *p, uint32_t avail, i
       }
       *size = 4 + l;
       return ascii_no_nul (p + 4, l - 1) || odm_utf8_valid ((const char *) p + 4, l - 1) ? FAST_OK : FAST_SLOW;
-   case BSON_TYPE_DOCUMENT: {
-      uint32_t at[ODM_VIEW_MAX_FIELDS];
+   case BSON_TYPE_DOCUMENT:
       if (f->kind != ODM_KIND_OBJECT || depth + 1 > ODM_MAX_DEPTH || !frame_ok (p, avail, &l)) {
          return FAST_SLOW;
       }
       *size = l;
-      return check_any (f->object, p, l, depth + 1, at, c) ? FAST_OK : FAST_REFUSED;
-   }
+      return check_any (f->object, p, l, depth + 1, NULL, c) ? FAST_OK : FAST_REFUSED;
    default:
       return FAST_SLOW;
    }
@@ -657,12 +669,11 @@ fast_array (const odm_field_t *f, const uint8_t *p, uint32_t avail, int depth, v
 static int
 fast_object (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int depth, uint32_t *at, vctx_t *c)
 {
-   uint32_t o = 4, end = len - 1, next = 0, nunknown = 0;
+   uint32_t o = 4, end = len - 1, next = 0, nunknown = 0, seen = 0, i;
    const uint8_t *unknown[FAST_UNKNOWN_MAX];
 
-   memset (at, 0, sizeof (uint32_t) * ODM_VIEW_MAX_FIELDS);
    while (o < end) {
-      uint32_t start = o, kl, vs = 0;
+      uint32_t start = o, kl, vs = 0, idx;
       uint8_t t = data[o++];
       const uint8_t *key = data + o, *nul;
       const odm_field_t *f = NULL;
@@ -670,12 +681,14 @@ fast_object (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int 
       if (next < d->field_count && key_is (&d->fields[next], key, end - o)) {
          f = &d->fields[next++]; /* in spec order, as libodm writes documents */
          kl = f->name_len;
+         idx = next - 1;
       } else {
          if (!(nul = memchr (key, 0, end - o))) {
             return FAST_SLOW;
          }
          kl = (uint32_t) (nul - key);
          f = field_by_key (d, &next, (const char *) key, kl);
+         idx = f ? (uint32_t) (f - d->fields) : 0;
       }
       o += kl + 1;
       if (!f) {
@@ -707,11 +720,13 @@ fast_object (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int 
             return FAST_SLOW;
          }
       } else {
-         uint32_t i = (uint32_t) (f - d->fields);
-         if (i >= ODM_VIEW_MAX_FIELDS || at[i]) {
+         if (idx >= ODM_VIEW_MAX_FIELDS || (seen & (UINT32_C (1) << idx))) {
             return FAST_SLOW;
          }
-         at[i] = start;
+         seen |= UINT32_C (1) << idx;
+         if (at) {
+            at[idx] = start;
+         }
          if (t == BSON_TYPE_NULL) {
             vs = 0;
          } else if (f->flags & ODM_F_ARRAY) {
@@ -727,18 +742,28 @@ fast_object (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int 
       }
       o += vs;
    }
-   return o == end ? FAST_OK : FAST_SLOW;
+   if (o != end) {
+      return FAST_SLOW;
+   }
+   for (i = 0; at && i < d->field_count && i < ODM_VIEW_MAX_FIELDS; i++) {
+      if (!(seen & (UINT32_C (1) << i))) {
+         at[i] = 0;
+      }
+   }
+   return FAST_OK;
 }
 
-/* The object at DATA (LEN bytes, its frame checked): the fast walk, else the bson_iter one. */
+/* The object at DATA (LEN bytes, its frame checked): the fast walk, else the bson_iter one.
+ * AT (or NULL) receives the offsets of its fields. */
 static bool
 check_any (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int depth, uint32_t *at, vctx_t *c)
 {
+   uint32_t local[ODM_VIEW_MAX_FIELDS];
    int r = fast_object (d, data, len, depth, at, c);
    if (r != FAST_SLOW) {
       return r == FAST_OK;
    }
-   return check_object (d, data, len, depth, at, c);
+   return check_object (d, data, len, depth, at ? at : local, c);
 }
 
 /* The walk refused the bytes: the copying decode says why, in its own words. */
@@ -782,8 +807,8 @@ odm_view_init (odm_view_t *view, const odm_schema_t *schema, const uint8_t *data
       odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "schema is NULL");
       return false;
    }
-   view_empty (view, schema->root);
    if (!data) {
+      view_empty (view, schema->root);
       odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "input is NULL");
       return false;
    }
@@ -795,6 +820,7 @@ odm_view_init (odm_view_t *view, const odm_schema_t *schema, const uint8_t *data
       report (schema->root, data, len, flags, &c, error);
       return false;
    }
+   view->desc = schema->root;
    view->data = data;
    view->len = (uint32_t) len;
    return true;
