@@ -850,14 +850,13 @@ odm_view_field (const odm_view_t *v, const char *name)
    return f ? (int) (f - v->desc->fields) : -1;
 }
 
-/* The offset of field I's element, 0 when absent. */
-static uint32_t
-elem_at (const odm_view_t *v, uint32_t i)
+uint32_t
+odm_view_impl_elem_slow (const odm_view_t *v, uint32_t i)
 {
    const odm_field_t *f;
    uint32_t o = 4;
-   if (i < ODM_VIEW_MAX_FIELDS) {
-      return v->at[i];
+   if (!v || !v->desc || i >= v->desc->field_count) {
+      return 0;
    }
    f = &v->desc->fields[i];
    while (o < v->len - 1) {
@@ -871,6 +870,13 @@ elem_at (const odm_view_t *v, uint32_t i)
       o += value_size (t, v->data + o);
    }
    return 0;
+}
+
+/* The offset of field I's element, 0 when absent. */
+static uint32_t
+elem_at (const odm_view_t *v, uint32_t i)
+{
+   return i < ODM_VIEW_MAX_FIELDS ? v->at[i] : odm_view_impl_elem_slow (v, i);
 }
 
 /* Field I's state; *VAL receives its value's address when present. Wrong kind or array-ness:
@@ -898,16 +904,6 @@ lookup (const odm_view_t *v, uint32_t i, uint32_t kind, bool array, const uint8_
    return ODM_PRESENT;
 }
 
-uint8_t
-odm_view_state (const odm_view_t *v, uint32_t i)
-{
-   uint32_t o;
-   if (!v || !v->desc || i >= v->desc->field_count || !(o = elem_at (v, i))) {
-      return ODM_ABSENT;
-   }
-   return v->data[o] == BSON_TYPE_NULL ? ODM_NULL : ODM_PRESENT;
-}
-
 static void
 read_string (const uint8_t *p, const char **str, uint32_t *len)
 {
@@ -929,61 +925,6 @@ read_number (uint8_t t, const uint8_t *p)
       return (double) (int32_t) rd32 (p);
    }
    return (double) rd64 (p);
-}
-
-uint8_t
-odm_view_string (const odm_view_t *v, uint32_t i, const char **str, uint32_t *len)
-{
-   const uint8_t *p;
-   uint8_t t, s = lookup (v, i, ODM_KIND_STRING, false, &p, &t);
-   if (s == ODM_PRESENT) {
-      read_string (p, str, len);
-   }
-   return s;
-}
-
-uint8_t
-odm_view_number (const odm_view_t *v, uint32_t i, double *value)
-{
-   const uint8_t *p;
-   uint8_t t, s = lookup (v, i, ODM_KIND_NUMBER, false, &p, &t);
-   if (s == ODM_PRESENT && value) {
-      *value = read_number (t, p);
-   }
-   return s;
-}
-
-uint8_t
-odm_view_bool (const odm_view_t *v, uint32_t i, bool *value)
-{
-   const uint8_t *p;
-   uint8_t t, s = lookup (v, i, ODM_KIND_BOOL, false, &p, &t);
-   if (s == ODM_PRESENT && value) {
-      *value = *p != 0;
-   }
-   return s;
-}
-
-uint8_t
-odm_view_date (const odm_view_t *v, uint32_t i, int64_t *ms)
-{
-   const uint8_t *p;
-   uint8_t t, s = lookup (v, i, ODM_KIND_DATE, false, &p, &t);
-   if (s == ODM_PRESENT && ms) {
-      *ms = rd64 (p);
-   }
-   return s;
-}
-
-uint8_t
-odm_view_oid (const odm_view_t *v, uint32_t i, const bson_oid_t **oid)
-{
-   const uint8_t *p;
-   uint8_t t, s = lookup (v, i, ODM_KIND_OID, false, &p, &t);
-   if (s == ODM_PRESENT && oid) {
-      *oid = (const bson_oid_t *) p;
-   }
-   return s;
 }
 
 uint8_t

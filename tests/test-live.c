@@ -896,7 +896,7 @@ START_TEST (test_cursor_next_view)
          uint32_t len;
          const bson_oid_t *oid;
          int64_t ms;
-         double x;
+         double x = 0;
          odm_chat_session_settings_view_t settings;
          odm_view_array_t tags;
          size_t k;

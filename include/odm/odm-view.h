@@ -26,6 +26,8 @@
 #ifndef ODM_VIEW_H
 #define ODM_VIEW_H
 
+#include <string.h>
+
 #include <bson/bson.h>
 
 #include "odm-error.h"
@@ -74,29 +76,25 @@ odm_view_init_bson (odm_view_t *view, const odm_schema_t *schema, const bson_t *
 ODM_API int
 odm_view_field (const odm_view_t *view, const char *name);
 
-/* ODM_ABSENT, ODM_NULL or ODM_PRESENT, whatever the field's kind. */
-ODM_API uint8_t
-odm_view_state (const odm_view_t *view, uint32_t field);
 
-/* A string: *STR points into the bytes, NUL-terminated (BSON strings are), *LEN bytes long
- * without the NUL; valid UTF-8 without NUL inside. LEN may be NULL. */
-ODM_API uint8_t
-odm_view_string (const odm_view_t *view, uint32_t field, const char **str, uint32_t *len);
 
-/* A number (stored as double, int32 or int64 within +/-2^53, read as a double). */
-ODM_API uint8_t
-odm_view_number (const odm_view_t *view, uint32_t field, double *value);
 
-ODM_API uint8_t
-odm_view_bool (const odm_view_t *view, uint32_t field, bool *value);
 
-/* A date: milliseconds since the Unix epoch, within JavaScript's range. */
-ODM_API uint8_t
-odm_view_date (const odm_view_t *view, uint32_t field, int64_t *ms);
 
-/* An ObjectId: *OID points into the bytes. */
-ODM_API uint8_t
-odm_view_oid (const odm_view_t *view, uint32_t field, const bson_oid_t **oid);
+
+/* ODM_ABSENT, ODM_NULL or ODM_PRESENT, whatever the field's kind (inline, below):
+ *   uint8_t odm_view_state (const odm_view_t *view, uint32_t field);
+ * The scalars, inline too (a read is a few loads, no call):
+ *   A string: *STR points into the bytes, NUL-terminated (BSON strings are), *LEN bytes
+ *   long without the NUL (LEN may be NULL); valid UTF-8 without NUL inside.
+ *     uint8_t odm_view_string (const odm_view_t *view, uint32_t field, const char **str, uint32_t *len);
+ *   A number (stored as double, int32, or int64 within +/-2^53; read as a double).
+ *     uint8_t odm_view_number (const odm_view_t *view, uint32_t field, double *value);
+ *     uint8_t odm_view_bool (const odm_view_t *view, uint32_t field, bool *value);
+ *   A date: milliseconds since the Unix epoch, within JavaScript's range.
+ *     uint8_t odm_view_date (const odm_view_t *view, uint32_t field, int64_t *ms);
+ *   An ObjectId: *OID points into the bytes.
+ *     uint8_t odm_view_oid (const odm_view_t *view, uint32_t field, const bson_oid_t **oid); */
 
 /* A nested object, as a view of its own (SUB is initialised here, always). */
 ODM_API uint8_t
@@ -132,6 +130,129 @@ odm_view_next_object (odm_view_array_t *array, odm_view_t *sub);
 /* Mixed arrays: elements may be null (IT then holds BSON_TYPE_NULL). */
 ODM_API bool
 odm_view_next_mixed (odm_view_array_t *array, bson_iter_t *it);
+
+/* ---------------------------------------------------------------------------------------
+ * The inline accessors' implementation (not API: call the accessors above). */
+
+/* The offset of field FIELD's element when FIELD is past the view's table (a walk over the
+ * object's elements), 0 when absent. */
+ODM_API uint32_t
+odm_view_impl_elem_slow (const odm_view_t *view, uint32_t field);
+
+/* Field FIELD's state; when present, *VAL its value and *TYPE its BSON type. KIND 0: any
+ * kind and array or not; otherwise the field must be a non-array of KIND. */
+static inline uint8_t
+odm_view_impl_find (const odm_view_t *view, uint32_t field, uint32_t kind, const uint8_t **val, uint8_t *type)
+{
+   const odm_field_t *f;
+   uint32_t o;
+   if (!view || !view->desc || field >= view->desc->field_count) {
+      return ODM_ABSENT;
+   }
+   f = &view->desc->fields[field];
+   if (kind && (f->kind != kind || (f->flags & ODM_F_ARRAY))) {
+      return ODM_ABSENT;
+   }
+   o = field < ODM_VIEW_MAX_FIELDS ? view->at[field] : odm_view_impl_elem_slow (view, field);
+   if (!o) {
+      return ODM_ABSENT;
+   }
+   if (view->data[o] == BSON_TYPE_NULL) {
+      return ODM_NULL;
+   }
+   *type = view->data[o];
+   *val = view->data + o + 1 + f->name_len + 1;
+   return ODM_PRESENT;
+}
+
+static inline uint8_t
+odm_view_state (const odm_view_t *view, uint32_t field)
+{
+   const uint8_t *p;
+   uint8_t t;
+   return odm_view_impl_find (view, field, 0, &p, &t);
+}
+
+static inline uint8_t
+odm_view_string (const odm_view_t *view, uint32_t field, const char **str, uint32_t *len)
+{
+   const uint8_t *p = NULL;
+   uint8_t t;
+   uint8_t s = odm_view_impl_find (view, field, ODM_KIND_STRING, &p, &t);
+   if (s == ODM_PRESENT) {
+      uint32_t n;
+      memcpy (&n, p, sizeof n);
+      if (str) {
+         *str = (const char *) p + 4;
+      }
+      if (len) {
+         *len = BSON_UINT32_FROM_LE (n) - 1;
+      }
+   }
+   return s;
+}
+
+static inline uint8_t
+odm_view_number (const odm_view_t *view, uint32_t field, double *value)
+{
+   const uint8_t *p = NULL;
+   uint8_t t = 0;
+   uint8_t s = odm_view_impl_find (view, field, ODM_KIND_NUMBER, &p, &t);
+   if (s == ODM_PRESENT && value) {
+      if (t == BSON_TYPE_DOUBLE) {
+         double d;
+         memcpy (&d, p, sizeof d);
+         *value = BSON_DOUBLE_FROM_LE (d);
+      } else if (t == BSON_TYPE_INT32) {
+         int32_t i;
+         memcpy (&i, p, sizeof i);
+         *value = (double) (int32_t) BSON_UINT32_FROM_LE ((uint32_t) i);
+      } else {
+         int64_t i;
+         memcpy (&i, p, sizeof i);
+         *value = (double) (int64_t) BSON_UINT64_FROM_LE ((uint64_t) i);
+      }
+   }
+   return s;
+}
+
+static inline uint8_t
+odm_view_bool (const odm_view_t *view, uint32_t field, bool *value)
+{
+   const uint8_t *p = NULL;
+   uint8_t t;
+   uint8_t s = odm_view_impl_find (view, field, ODM_KIND_BOOL, &p, &t);
+   if (s == ODM_PRESENT && value) {
+      *value = *p != 0;
+   }
+   return s;
+}
+
+static inline uint8_t
+odm_view_date (const odm_view_t *view, uint32_t field, int64_t *ms)
+{
+   const uint8_t *p = NULL;
+   uint8_t t;
+   uint8_t s = odm_view_impl_find (view, field, ODM_KIND_DATE, &p, &t);
+   if (s == ODM_PRESENT && ms) {
+      int64_t v;
+      memcpy (&v, p, sizeof v);
+      *ms = (int64_t) BSON_UINT64_FROM_LE ((uint64_t) v);
+   }
+   return s;
+}
+
+static inline uint8_t
+odm_view_oid (const odm_view_t *view, uint32_t field, const bson_oid_t **oid)
+{
+   const uint8_t *p = NULL;
+   uint8_t t;
+   uint8_t s = odm_view_impl_find (view, field, ODM_KIND_OID, &p, &t);
+   if (s == ODM_PRESENT && oid) {
+      *oid = (const bson_oid_t *) p;
+   }
+   return s;
+}
 
 ODM_END_DECLS
 
