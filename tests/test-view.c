@@ -703,6 +703,95 @@ START_TEST (test_arguments)
 }
 END_TEST
 
+/* ------------------------------------------------- the README's example */
+
+/* README.md, "Zero-copy reads": the same code, compiled and run here. */
+static void
+print_session (const bson_t *stored, FILE *out)
+{
+   odm_chat_session_view_t v;
+   odm_chat_session_settings_view_t settings;
+   odm_view_array_t tags;
+   const char *name, *mode, *tag;
+   uint32_t name_len;
+   bson_error_t error;
+
+   if (!odm_chat_session_view (&v, stored, 0, &error)) {
+      fprintf (out, "refused: %s\n", error.message); /* what odm_from_bson would say */
+      return;
+   }
+   if (odm_chat_session_view_name (&v, &name, &name_len) == ODM_PRESENT) {
+      fprintf (out, "%.*s", (int) name_len, name);
+   }
+   if (odm_chat_session_view_settings (&v, &settings) == ODM_PRESENT &&
+       odm_chat_session_settings_view_mode (&settings, &mode, NULL) == ODM_PRESENT) {
+      fprintf (out, " (%s)", mode);
+   }
+   odm_chat_session_view_tags (&v, &tags);
+   while (odm_view_next_string (&tags, &tag, NULL)) {
+      fprintf (out, " #%s", tag);
+   }
+   fprintf (out, "\n");
+}
+
+START_TEST (test_readme_example)
+{
+   bson_t *full = odm_test_load_json ("chat_sessions.full.json");
+   bson_t *bad = odm_test_fixture_with ("chat_sessions", "{\"name\": 12}");
+   odm_chat_session_t doc;
+   bson_error_t err;
+   char *text = NULL, *want;
+   size_t len = 0, k;
+   FILE *out = open_memstream (&text, &len);
+   bson_string_t *w = bson_string_new ("");
+
+   ck_assert (out != NULL);
+   print_session (full, out);
+   print_session (bad, out);
+   fclose (out);
+   /* what the copying decode says about the same bytes */
+   ck_assert (odm_chat_session_from_bson (full, &doc, 0, &err));
+   ck_assert (doc.name && doc.settings.mode && doc.tags.count > 0);
+   bson_string_append_printf (w, "%s (%s)", doc.name, doc.settings.mode);
+   for (k = 0; k < doc.tags.count; k++) {
+      bson_string_append_printf (w, " #%s", doc.tags.items[k]);
+   }
+   odm_chat_session_cleanup (&doc);
+   ck_assert (!odm_chat_session_from_bson (bad, &doc, 0, &err));
+   bson_string_append_printf (w, "\nrefused: %s\n", err.message);
+   want = bson_string_free (w, false);
+   ck_assert_str_eq (text, want);
+   bson_free (want);
+   free (text);
+   bson_destroy (full);
+   bson_destroy (bad);
+}
+END_TEST
+
+/* The typed accessors are the generic ones with the field's index. */
+START_TEST (test_typed_accessors)
+{
+   bson_t *b = odm_test_load_json ("consultations.full.json");
+   odm_consultation_view_t v;
+   odm_view_t g;
+   size_t i;
+   ck_assert (odm_consultation_view (&v, b, 0, NULL));
+   ck_assert (odm_view_init_bson (&g, &odm_consultation_schema, b, 0, NULL));
+   ck_assert (v.v.desc == g.desc && v.v.data == g.data && v.v.len == g.len);
+   ck_assert_mem_eq (v.v.at, g.at, sizeof g.at[0] * odm_consultation_schema.root->field_count);
+   for (i = 0; i < odm_consultation_schema.root->field_count; i++) {
+      ck_assert_int_eq (odm_view_state (&v.v, (uint32_t) i), odm_view_state (&g, (uint32_t) i));
+   }
+   {
+      const bson_oid_t *a, *c;
+      ck_assert_int_eq (odm_consultation_view__id (&v, &a), ODM_PRESENT);
+      ck_assert_int_eq (odm_view_oid (&g, (uint32_t) odm_view_field (&g, "_id"), &c), ODM_PRESENT);
+      ck_assert_ptr_eq (a, c);
+   }
+   bson_destroy (b);
+}
+END_TEST
+
 Suite *
 view_suite (void)
 {
@@ -715,6 +804,8 @@ view_suite (void)
    tcase_add_test (tc, test_zero_allocations);
    tcase_add_test (tc, test_allocations_counted);
    tcase_add_test (tc, test_arguments);
+   tcase_add_test (tc, test_readme_example);
+   tcase_add_test (tc, test_typed_accessors);
    suite_add_tcase (s, tc);
    return s;
 }
