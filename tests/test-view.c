@@ -492,6 +492,43 @@ START_TEST (test_hostile_refused)
       bson_destroy (mf);
    }
    bson_destroy (&deep);
+
+   /* the nesting limit exactly: an unknown field and a mixed value, 95 to 102 levels deep in
+    * all (the document is level 1): both readers agree on each */
+   {
+      const odm_schema_t *m = odm_schema_find ("transactions");
+      bson_t *mf = odm_test_load_json ("transactions.full.json");
+      int levels, accepted = 0;
+      for (levels = 95; levels <= 102; levels++) {
+         bson_t inner = BSON_INITIALIZER, doc, edited;
+         bson_value_t dv;
+         int l;
+         BSON_APPEND_INT32 (&inner, "x", 1);
+         for (l = 3; l < levels; l++) { /* INNER is level LEVELS; wrap it up to level 2 */
+            bson_t *w = bson_new ();
+            BSON_APPEND_DOCUMENT (w, "d", &inner);
+            bson_destroy (&inner);
+            bson_copy_to (w, &inner);
+            bson_destroy (w);
+         }
+         bson_init (&doc);
+         bson_concat (&doc, b);
+         BSON_APPEND_DOCUMENT (&doc, "deep", &inner);
+         accepted += check_agrees (s, bson_get_data (&doc), doc.len, 0, "deep unknown field at the limit");
+         dv.value_type = BSON_TYPE_DOCUMENT;
+         dv.value.v_doc.data = (uint8_t *) bson_get_data (&inner);
+         dv.value.v_doc.data_len = inner.len;
+         bson_init (&edited);
+         odm_test_set_path (mf, "metadata", &dv, &edited);
+         accepted += check_agrees (m, bson_get_data (&edited), edited.len, 0, "deep mixed value at the limit");
+         bson_destroy (&edited);
+         bson_destroy (&doc);
+         bson_destroy (&inner);
+      }
+      ck_assert_int_gt (accepted, 0);
+      ck_assert_int_lt (accepted, 16);
+      bson_destroy (mf);
+   }
    bson_destroy (b);
 }
 END_TEST
