@@ -149,6 +149,24 @@ key_is (const odm_field_t *f, const uint8_t *k, uint32_t avail)
    return k[n] == 0;
 }
 
+/* The field of D whose name is the key at K (AVAIL bytes to the end of its object), trying
+ * *NEXT first (documents come in spec order), or NULL; *NEXT moves past it. */
+static inline const odm_field_t *
+field_at_key (const odm_object_desc_t *d, uint32_t *next, const uint8_t *k, uint32_t avail)
+{
+   uint32_t i;
+   if (*next < d->field_count && key_is (&d->fields[*next], k, avail)) {
+      return &d->fields[(*next)++];
+   }
+   for (i = 0; i < d->field_count; i++) {
+      if (key_is (&d->fields[i], k, avail)) {
+         *next = i + 1;
+         return &d->fields[i];
+      }
+   }
+   return NULL;
+}
+
 /* Points VIEW at checked bytes and fills its table in one walk over the elements. */
 static void
 view_fill (odm_view_t *v, const odm_object_desc_t *d, const uint8_t *data, uint32_t len)
@@ -162,14 +180,12 @@ view_fill (odm_view_t *v, const odm_object_desc_t *d, const uint8_t *data, uint3
       const char *key = (const char *) data + o + 1;
       size_t kl;
       const odm_field_t *f = NULL;
-      if (next < d->field_count && key_is (&d->fields[next], data + o + 1, len - o - 1)) {
-         f = &d->fields[next++];
+      if ((f = field_at_key (d, &next, data + o + 1, len - o - 1))) {
          kl = f->name_len;
          i = next - 1;
       } else {
          kl = strlen (key);
-         f = field_by_key (d, &next, key, kl);
-         i = f ? (uint32_t) (f - d->fields) : ODM_VIEW_MAX_FIELDS;
+         i = ODM_VIEW_MAX_FIELDS;
       }
       if (i < ODM_VIEW_MAX_FIELDS) {
          v->at[i] = o;
@@ -678,8 +694,7 @@ fast_object (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int 
       const uint8_t *key = data + o, *nul;
       const odm_field_t *f = NULL;
       int r;
-      if (next < d->field_count && key_is (&d->fields[next], key, end - o)) {
-         f = &d->fields[next++]; /* in spec order, as libodm writes documents */
+      if ((f = field_at_key (d, &next, key, end - o))) {
          kl = f->name_len;
          idx = next - 1;
       } else {
@@ -687,8 +702,7 @@ fast_object (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int 
             return FAST_SLOW;
          }
          kl = (uint32_t) (nul - key);
-         f = field_by_key (d, &next, (const char *) key, kl);
-         idx = f ? (uint32_t) (f - d->fields) : 0;
+         idx = 0;
       }
       o += kl + 1;
       if (!f) {
