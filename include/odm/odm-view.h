@@ -47,7 +47,8 @@ typedef struct {
    const odm_object_desc_t *desc;
    const uint8_t *data; /* the object's BSON bytes (borrowed) */
    uint32_t len;
-   uint32_t at[ODM_VIEW_MAX_FIELDS]; /* field i's element at data + at[i]; 0 = absent */
+   uint32_t at[ODM_VIEW_MAX_FIELDS]; /* field i's element at data + at[i]; 0 = absent
+                                      * (entries past the object's field count are unset) */
 } odm_view_t;
 
 /* An iterator over an array field's elements (borrowed like its view). */
@@ -56,13 +57,14 @@ typedef struct {
    const uint8_t *data; /* the array's BSON bytes */
    uint32_t len;
    uint32_t next; /* offset of the next element */
-   uint32_t count;
 } odm_view_array_t;
 
 /* Checks LEN bytes at DATA as a stored document of SCHEMA (FLAGS as for odm_from_bson:
  * ODM_DECODE_STRICT refuses unknown fields) and makes VIEW read them. VIEW is initialised
  * here, always: on failure it is empty (every field absent) and ERROR says why, exactly as
- * odm_from_bson would (same code, same path). Allocates nothing. */
+ * odm_from_bson would (same code, same path and message: a refusal is reported by running
+ * the copying decode on the bytes). Allocates nothing when it accepts them. Views are plain
+ * data read-only after init: any number of threads may read one at once. */
 ODM_API bool
 odm_view_init (odm_view_t *view, const odm_schema_t *schema, const uint8_t *data, size_t len, uint32_t flags,
                bson_error_t *error);
@@ -75,12 +77,6 @@ odm_view_init_bson (odm_view_t *view, const odm_schema_t *schema, const bson_t *
 /* The index of the field named NAME in VIEW's object, or -1. */
 ODM_API int
 odm_view_field (const odm_view_t *view, const char *name);
-
-
-
-
-
-
 
 /* ODM_ABSENT, ODM_NULL or ODM_PRESENT, whatever the field's kind (inline, below):
  *   uint8_t odm_view_state (const odm_view_t *view, uint32_t field);
