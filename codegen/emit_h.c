@@ -329,6 +329,107 @@ skip:
    bson_free (body.s);
 }
 
+/* Zero-copy views (odm-view.h), typed: for O and the objects below it, a view type
+ * <stem>_view_t wrapping odm_view_t (so that a view of one object cannot be read with
+ * another's accessors), and per field <stem>_view_<field> calling the generic accessor
+ * of its kind with the field's index in the descriptor. ST (the schema's stem, at the
+ * root only) adds <st>_view, which makes a view of a stored document, and
+ * <st>_cursor_next_view. Nested objects come first: their view types are used above them.
+ * Self-contained, so that it moves as one piece. */
+static void
+emit_view_accessors (buf_t *h, const object_t *o, const char *st)
+{
+   size_t i;
+   const char *vs = o->stem;
+
+   if (st) {
+      out (h, "/* Zero-copy views (odm-view.h): the stored document's fields read from its BSON bytes, checked\n"
+              " * once, nothing copied or allocated; a view borrows the bytes it was made from. */\n\n");
+   }
+   for (i = 0; i < o->n; i++) {
+      if (o->fields[i].kind == K_OBJECT) {
+         emit_view_accessors (h, o->fields[i].object, NULL);
+      }
+   }
+   out (h, "/* A view of %s%s. */\ntypedef struct {\n   odm_view_t v;\n} %s_view_t;\n\n", o->path && *o->path ? "" : "a ",
+        o->path && *o->path ? o->path : "document", vs);
+   if (st) {
+      out (h,
+           "/* Checks DOC (borrowed: it must outlive VIEW) and makes VIEW read it; see odm_view_init. */\n"
+           "static inline bool\n%s_view (%s_view_t *view, const bson_t *doc, uint32_t flags, bson_error_t *error)\n{\n"
+           "   return odm_view_init_bson (&view->v, &%s_schema, doc, flags, error);\n}\n\n",
+           st, vs, st);
+      out (h,
+           "/* The next document of CURSOR as a view (valid until the next call on CURSOR); see "
+           "odm_cursor_next_view. */\n"
+           "static inline bool\n%s_cursor_next_view (odm_cursor_t *cursor, %s_view_t *view)\n{\n"
+           "   return odm_cursor_next_view (cursor, &view->v);\n}\n\n",
+           st, vs);
+   }
+   for (i = 0; i < o->n; i++) {
+      const field_t *f = &o->fields[i];
+      const char *fn = f->cname;
+      if (f->array) {
+         out (h, "/* %s: an iterator over its elements (odm_view_next_*). */\n", f->name);
+         out (h,
+              "static inline uint8_t\n%s_view_%s (const %s_view_t *view, odm_view_array_t *array)\n{\n"
+              "   return odm_view_array (&view->v, %zu, array);\n}\n\n",
+              vs, fn, vs, i);
+         if (f->kind == K_OBJECT) {
+            out (h,
+                 "static inline bool\n%s_view_next_%s (odm_view_array_t *array, %s_view_t *elem)\n{\n"
+                 "   return odm_view_next_object (array, &elem->v);\n}\n\n",
+                 vs, fn, f->object->stem);
+         }
+         continue;
+      }
+      switch (f->kind) {
+      case K_STRING:
+         out (h,
+              "static inline uint8_t\n%s_view_%s (const %s_view_t *view, const char **str, uint32_t *len)\n{\n"
+              "   return odm_view_string (&view->v, %zu, str, len);\n}\n\n",
+              vs, fn, vs, i);
+         break;
+      case K_NUMBER:
+         out (h,
+              "static inline uint8_t\n%s_view_%s (const %s_view_t *view, double *value)\n{\n"
+              "   return odm_view_number (&view->v, %zu, value);\n}\n\n",
+              vs, fn, vs, i);
+         break;
+      case K_BOOL:
+         out (h,
+              "static inline uint8_t\n%s_view_%s (const %s_view_t *view, bool *value)\n{\n"
+              "   return odm_view_bool (&view->v, %zu, value);\n}\n\n",
+              vs, fn, vs, i);
+         break;
+      case K_DATE:
+         out (h,
+              "static inline uint8_t\n%s_view_%s (const %s_view_t *view, int64_t *ms)\n{\n"
+              "   return odm_view_date (&view->v, %zu, ms);\n}\n\n",
+              vs, fn, vs, i);
+         break;
+      case K_OID:
+         out (h,
+              "static inline uint8_t\n%s_view_%s (const %s_view_t *view, const bson_oid_t **oid)\n{\n"
+              "   return odm_view_oid (&view->v, %zu, oid);\n}\n\n",
+              vs, fn, vs, i);
+         break;
+      case K_OBJECT:
+         out (h,
+              "static inline uint8_t\n%s_view_%s (const %s_view_t *view, %s_view_t *sub)\n{\n"
+              "   return odm_view_object (&view->v, %zu, &sub->v);\n}\n\n",
+              vs, fn, vs, f->object->stem, i);
+         break;
+      default: /* K_MIXED */
+         out (h,
+              "static inline uint8_t\n%s_view_%s (const %s_view_t *view, bson_iter_t *it)\n{\n"
+              "   return odm_view_mixed (&view->v, %zu, it);\n}\n\n",
+              vs, fn, vs, i);
+         break;
+      }
+   }
+}
+
 void
 emit_header (const spec_t *sp, const char *outdir)
 {
@@ -405,6 +506,7 @@ emit_header (const spec_t *sp, const char *outdir)
         "static inline bool\n%s_prepare (%s *doc, const odm_prepare_opts_t *opts, odm_violations_t *out)\n{\n"
         "   return odm_prepare (&%s_schema, doc, opts, out);\n}\n\n",
         st, sp->root.ctype, st);
+   emit_view_accessors (&h, &sp->root, st);
    out (&h, "/* Live layer (odm-client.h): typed CRUD; every write runs the pre-save path. */\n");
    out (&h,
         "static inline bool\n%s_insert (odm_client_t *client, %s *doc, odm_violations_t *violations, bson_error_t "

@@ -6,7 +6,7 @@
 #     SECONDS    per harness (default 300)
 #     BUILD_DIR  a build configured with clang and -DODM_BUILD_FUZZ=ON (default build-fuzz;
 #                built here, target fuzz_all)
-#     HARNESS    decode validate update keys filter indexes (default: all)
+#     HARNESS    decode validate update keys filter indexes view (default: all)
 #   ODM_FUZZ_KEEP_GOING=1  keep fuzzing after a report (libFuzzer -fork=1 -ignore_crashes=1)
 #                          to collect every crasher in one run.
 # The corpus grown by a run is kept in BUILD_DIR/fuzz-corpus/<harness> and reused by the
@@ -18,7 +18,7 @@ seconds=${1:-300}
 build=${2:-build-fuzz}
 shift $(($# > 2 ? 2 : $#))
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(decode validate update keys filter indexes)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(decode validate update keys filter indexes view)
 
 if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DODM_BUILD_FUZZ=ON \

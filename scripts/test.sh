@@ -46,7 +46,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   scripts/live-tests.sh build-asan
 
 step "valgrind (memcheck, leaks are errors)"
-for suite in codec rules schema hooks update; do
+for suite in codec rules schema hooks update view; do
   CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
     ./build/tests/odm_tests "$suite"
 done
@@ -56,7 +56,9 @@ valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definit
   ./build/tests/odm_tests registry
 valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
   ./build/tests/fuzz_smoke 3000 >/dev/null
-for h in decode validate update keys filter indexes; do
+valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+  ./build/tests/fuzz_smoke_view 3000 >/dev/null
+for h in decode validate update keys filter indexes view; do
   valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
     ./build/tests/fuzz_replay_$h tests/fuzz/corpus/$h $(ls -d tests/fuzz/regressions/$h 2>/dev/null) >/dev/null
 done

@@ -797,17 +797,23 @@ odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter
 static void
 build_after (const bson_t *sort, const bson_t *doc, bson_t *out);
 
-bool
-odm_cursor_next (odm_cursor_t *c, void *out)
+/* How a cursor reads a document into OUT: a decoded struct or a view. CLEAR empties OUT. */
+typedef struct {
+   bool (*read) (odm_cursor_t *c, const bson_t *doc, void *out, bson_error_t *e);
+   void (*clear) (odm_cursor_t *c, void *out);
+} cursor_reader_t;
+
+static bool
+cursor_next (odm_cursor_t *c, void *out, const cursor_reader_t *r)
 {
    const bson_t *doc;
    if (!c || c->failed) {
       if (c && out) {
-         memset (out, 0, c->schema->root->size);
+         r->clear (c, out);
       }
       return false;
    }
-   memset (out, 0, c->schema->root->size);
+   r->clear (c, out);
    c->current_bad = false;
    for (;;) {
       bson_error_t e;
@@ -827,18 +833,10 @@ odm_cursor_next (odm_cursor_t *c, void *out)
          bson_concat (c->last_after, &tmp);
          bson_destroy (&tmp);
       }
-      if (odm_from_bson (c->schema, doc, out, c->flags, &e)) {
-         if (c->projection) {
-            /* the struct says what it left out (odm_field_loaded) */
-            bson_t **extra = ODM_AT (out, c->schema->root->extra);
-            if (!*extra) {
-               *extra = bson_new ();
-            }
-            BSON_APPEND_DOCUMENT (*extra, ODM_PROJECTION_KEY, c->projection);
-         }
+      if (r->read (c, doc, out, &e)) {
          return true;
       }
-      memset (out, 0, c->schema->root->size); /* odm_from_bson cleaned it */
+      r->clear (c, out); /* the read left it empty */
       switch (c->on_bad_doc) {
       case ODM_BAD_DOC_RAW:
          c->current_bad = true;
@@ -868,6 +866,58 @@ odm_cursor_next (odm_cursor_t *c, void *out)
          return false;
       }
    }
+}
+
+static bool
+read_struct (odm_cursor_t *c, const bson_t *doc, void *out, bson_error_t *e)
+{
+   if (!odm_from_bson (c->schema, doc, out, c->flags, e)) {
+      return false;
+   }
+   if (c->projection) {
+      /* the struct says what it left out (odm_field_loaded) */
+      bson_t **extra = ODM_AT (out, c->schema->root->extra);
+      if (!*extra) {
+         *extra = bson_new ();
+      }
+      BSON_APPEND_DOCUMENT (*extra, ODM_PROJECTION_KEY, c->projection);
+   }
+   return true;
+}
+
+static void
+clear_struct (odm_cursor_t *c, void *out)
+{
+   memset (out, 0, c->schema->root->size);
+}
+
+bool
+odm_cursor_next (odm_cursor_t *c, void *out)
+{
+   static const cursor_reader_t r = {read_struct, clear_struct};
+   return cursor_next (c, out, &r);
+}
+
+static bool
+read_view (odm_cursor_t *c, const bson_t *doc, void *out, bson_error_t *e)
+{
+   return odm_view_init_bson (out, c->schema, doc, c->flags, e);
+}
+
+static void
+clear_view (odm_cursor_t *c, void *out)
+{
+   odm_view_init (out, c->schema, NULL, 0, 0, NULL); /* empty: every field absent */
+}
+
+bool
+odm_cursor_next_view (odm_cursor_t *c, odm_view_t *view)
+{
+   static const cursor_reader_t r = {read_view, clear_view};
+   if (!view) {
+      return false;
+   }
+   return cursor_next (c, view, &r);
 }
 
 const bson_t *

@@ -841,6 +841,130 @@ START_TEST (test_find_sort_skip_limit)
 }
 END_TEST
 
+/* -------------------------------------------------------- zero-copy reads */
+
+/* The cursor's view API over a real server: every row reads, field by field, as the copying
+ * cursor decodes it; a stored document of the wrong type is handled by the find's policy
+ * exactly as odm_cursor_next handles it. */
+START_TEST (test_cursor_next_view)
+{
+   odm_client_t *c = connect_or_fail ();
+   const odm_schema_t *s = &odm_chat_session_schema;
+   bson_t *sort = BCON_NEW ("sessionId", BCON_INT32 (1));
+   mongoc_client_t *mc;
+   mongoc_collection_t *coll;
+   bson_t *bad;
+   bson_error_t err;
+   odm_bad_doc_policy_t policy;
+   int i;
+
+   drop (c, s);
+   for (i = 0; i < 6; i++) {
+      char edits[256];
+      snprintf (edits, sizeof edits,
+                "{\"_id\": {\"$oid\": \"64b0000000000000000001%02d\"}, \"sessionId\": \"v%d\", \"name\": \"Session %d\"%s}",
+                i, i, i, i % 2 ? ", \"settings\": {\"$remove\": 1}, \"tags\": []" : "");
+      insert_fixture (c, "chat_sessions", edits, NULL);
+   }
+   /* written by another service: name is a number */
+   bad = odm_test_fixture_with ("chat_sessions", "{\"_id\": {\"$oid\": \"64b000000000000000000199\"}, \"sessionId\": \"v3x\", "
+                                                 "\"name\": 12}");
+   mc = mongoc_client_pool_pop (odm_client_pool (c));
+   coll = mongoc_client_get_collection (mc, odm_client_db_name (c), s->collection);
+   ck_assert_msg (mongoc_collection_insert_one (coll, bad, NULL, NULL, &err), "%s", err.message);
+   mongoc_collection_destroy (coll);
+   mongoc_client_pool_push (odm_client_pool (c), mc);
+   bson_destroy (bad);
+
+   for (policy = ODM_BAD_DOC_STOP; policy <= ODM_BAD_DOC_RAW; policy++) {
+      odm_find_opts_t fo = ODM_FIND_OPTS_INIT;
+      odm_cursor_t *copying, *viewing;
+      odm_chat_session_t row;
+      odm_chat_session_view_t v;
+      bson_error_t ce = {0}, ve = {0};
+      int rows = 0;
+      bool more;
+      size_t cs, vs;
+
+      fo.sort = sort;
+      fo.on_bad_doc = policy;
+      copying = odm_find (c, s, NULL, &fo, &err);
+      viewing = odm_find (c, s, NULL, &fo, &err);
+      ck_assert (copying && viewing);
+      while ((more = odm_cursor_next (copying, &row))) {
+         const char *str;
+         uint32_t len;
+         const bson_oid_t *oid;
+         int64_t ms;
+         double x = 0;
+         odm_chat_session_settings_view_t settings;
+         odm_view_array_t tags;
+         size_t k;
+
+         ck_assert_msg (odm_chat_session_cursor_next_view (viewing, &v), "row %d: the view cursor ended early", rows);
+         ck_assert_int_eq (odm_cursor_current_bad (viewing, &ve), odm_cursor_current_bad (copying, &ce));
+         ck_assert_int_eq (ve.code, ce.code);
+         if (odm_cursor_current_bad (copying, NULL)) {
+            ck_assert_int_eq (odm_chat_session_view_sessionId (&v, &str, NULL), ODM_ABSENT);
+            rows++;
+            continue;
+         }
+         ck_assert_int_eq (odm_chat_session_view__id (&v, &oid), ODM_PRESENT);
+         ck_assert (bson_oid_equal (oid, &row._id));
+         ck_assert_int_eq (odm_chat_session_view_sessionId (&v, &str, &len), ODM_PRESENT);
+         ck_assert_str_eq (str, row.sessionId);
+         ck_assert_uint_eq (len, strlen (row.sessionId));
+         ck_assert_int_eq (odm_chat_session_view_name (&v, &str, NULL), ODM_PRESENT);
+         ck_assert_str_eq (str, row.name);
+         ck_assert_int_eq (odm_chat_session_view_updatedAt (&v, &ms), ODM_PRESENT);
+         ck_assert (ms == row.updatedAt);
+         ck_assert_int_eq (odm_chat_session_view_settings (&v, &settings), row.has_settings);
+         if (row.has_settings == ODM_PRESENT) {
+            ck_assert_int_eq (odm_chat_session_settings_view_mode (&settings, &str, NULL), row.settings.has_mode);
+            if (row.settings.mode) {
+               ck_assert_str_eq (str, row.settings.mode);
+            }
+            ck_assert_int_eq (odm_chat_session_settings_view_temperature (&settings, &x), row.settings.has_temperature);
+            ck_assert (row.settings.has_temperature != ODM_PRESENT || x == row.settings.temperature);
+         }
+         ck_assert_int_eq (odm_chat_session_view_tags (&v, &tags), row.has_tags);
+         ck_assert_uint_eq (odm_view_array_count (&tags), row.tags.count);
+         for (k = 0; k < row.tags.count; k++) {
+            ck_assert (odm_view_next_string (&tags, &str, NULL));
+            ck_assert_str_eq (str, row.tags.items[k]);
+         }
+         ck_assert (!odm_view_next_string (&tags, &str, NULL));
+         odm_chat_session_cleanup (&row);
+         rows++;
+      }
+      ck_assert_msg (!odm_chat_session_cursor_next_view (viewing, &v), "the view cursor goes on after the end");
+      ck_assert_int_eq (odm_cursor_error (viewing, &ve), odm_cursor_error (copying, &ce));
+      ck_assert_int_eq (ve.code, ce.code);
+      ck_assert_str_eq (ve.message, ce.message);
+      odm_cursor_skipped (copying, &cs);
+      odm_cursor_skipped (viewing, &vs);
+      ck_assert_uint_eq (cs, vs);
+      switch (policy) {
+      case ODM_BAD_DOC_STOP:
+         ck_assert_int_eq (rows, 4); /* v0 v1 v2 v3, then v3x stops it */
+         ck_assert_int_eq (ve.code, ODM_ERROR_TYPE);
+         break;
+      case ODM_BAD_DOC_SKIP:
+         ck_assert_int_eq (rows, 6);
+         ck_assert_uint_eq (vs, 1);
+         break;
+      default:
+         ck_assert_int_eq (rows, 7);
+         break;
+      }
+      odm_cursor_destroy (copying);
+      odm_cursor_destroy (viewing);
+   }
+   bson_destroy (sort);
+   odm_client_destroy (c);
+}
+END_TEST
+
 /* -------------------------------------------------------- outages */
 
 START_TEST (test_unreachable_server_times_out)
@@ -1057,6 +1181,7 @@ live_suite (void)
    tcase_add_test (tc, test_indexes_diff_mongoose_built);
    tcase_add_test (tc, test_write_refuses_required_inside_absent_object);
    tcase_add_test (tc, test_find_sort_skip_limit);
+   tcase_add_test (tc, test_cursor_next_view);
    tcase_add_test (tc, test_unreachable_server_times_out);
    tcase_add_test (tc, test_audit_finds_planted_documents);
    tcase_add_test (tc, test_one_client_many_threads);

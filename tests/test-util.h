@@ -46,5 +46,6 @@ Suite *registry_suite (void);
 Suite *integrity_suite (void);
 Suite *opts_suite (void);
 Suite *layer_suite (void);
+Suite *view_suite (void);
 
 #endif

@@ -43,6 +43,7 @@
 #include "odm-error.h"
 #include "odm-macros.h"
 #include "odm-schema.h"
+#include "odm-view.h"
 
 ODM_BEGIN_DECLS
 
@@ -259,6 +260,16 @@ odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter
  * or on an error: odm_cursor_error tells which. */
 ODM_API bool
 odm_cursor_next (odm_cursor_t *cursor, void *out);
+
+/* The zero-copy read (odm-view.h): makes VIEW (initialised here, always) read the next
+ * document as the server sent it, checked as odm_view_init checks, without decoding it
+ * into a struct and without allocating. The view borrows the cursor's current document:
+ * it is valid until the next call on CURSOR or its destruction. Returns false at the end
+ * or on an error, as odm_cursor_next; a document the view refuses is handled by the
+ * find's on_bad_doc policy (ODM_BAD_DOC_RAW: true with VIEW empty). A projection's
+ * fields left out read as absent. */
+ODM_API bool
+odm_cursor_next_view (odm_cursor_t *cursor, odm_view_t *view);
 
 ODM_API bool
 odm_cursor_error (const odm_cursor_t *cursor, bson_error_t *error);

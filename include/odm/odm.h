@@ -9,6 +9,7 @@
 #include "odm-error.h"
 #include "odm-schema.h"
 #include "odm-doc.h"
+#include "odm-view.h"
 #include "odm-rules.h"
 #include "odm-hooks.h"
 #include "odm-client.h"

@@ -1,7 +1,7 @@
 /* Writes the seed corpora of the libFuzzer harnesses and their dictionary from the
  * fixtures (tests/data/<collection>.{full,min}.json) and the schemas:
  *   fuzz_seeds DATA_DIR OUT_DIR DICT
- * creates OUT_DIR/<harness>/<name> (decode, validate, update, keys, filter, indexes) and the
+ * creates OUT_DIR/<harness>/<name> (decode, validate, update, keys, filter, indexes, view) and the
  * dictionary DICT. tests/fuzz/corpus and tests/fuzz/odm.dict are this program's output;
  * regenerate them when the fixtures or the specs change:
  *   build-fuzz/tests/fuzz/fuzz_seeds tests/data tests/fuzz/corpus tests/fuzz/odm.dict */
@@ -296,7 +296,7 @@ dict_write (void)
 int
 main (int argc, char **argv)
 {
-   static const char *const harnesses[] = {"decode", "validate", "update", "keys", "filter", "indexes"};
+   static const char *const harnesses[] = {"decode", "validate", "update", "keys", "filter", "indexes", "view"};
    size_t n, i, h;
    const odm_schema_t *const *all = odm_schemas (&n);
    char dir[1024];
@@ -326,9 +326,11 @@ main (int argc, char **argv)
 
       snprintf (name, sizeof name, "%s-full", s->collection);
       write_seed ("decode", name, b, bson_get_data (full), full->len, NULL, 0);
+      write_seed ("view", name, b, bson_get_data (full), full->len, NULL, 0);
       write_seed ("keys", name, b, bson_get_data (full), full->len, NULL, 0);
       snprintf (name, sizeof name, "%s-min", s->collection);
       write_seed ("decode", name, b, bson_get_data (min), min->len, NULL, 0);
+      write_seed ("view", name, b, bson_get_data (min), min->len, NULL, 0);
 
       /* validate: the relaxed form of the full document, the canonical form of the minimal one */
       j1 = bson_as_relaxed_extended_json (full, NULL);

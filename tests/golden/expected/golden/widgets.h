@@ -444,6 +444,160 @@ odm_widget_prepare (odm_widget_t *doc, const odm_prepare_opts_t *opts, odm_viola
    return odm_prepare (&odm_widget_schema, doc, opts, out);
 }
 
+/* Zero-copy views (odm-view.h): the stored document's fields read from its BSON bytes, checked
+ * once, nothing copied or allocated; a view borrows the bytes it was made from. */
+
+/* A view of size. */
+typedef struct {
+   odm_view_t v;
+} odm_widget_size_view_t;
+
+static inline uint8_t
+odm_widget_size_view_width (const odm_widget_size_view_t *view, double *value)
+{
+   return odm_view_number (&view->v, 0, value);
+}
+
+static inline uint8_t
+odm_widget_size_view_unit (const odm_widget_size_view_t *view, const char **str, uint32_t *len)
+{
+   return odm_view_string (&view->v, 1, str, len);
+}
+
+/* A view of part. */
+typedef struct {
+   odm_view_t v;
+} odm_widget_part_view_t;
+
+static inline uint8_t
+odm_widget_part_view__id (const odm_widget_part_view_t *view, const bson_oid_t **oid)
+{
+   return odm_view_oid (&view->v, 0, oid);
+}
+
+static inline uint8_t
+odm_widget_part_view_name (const odm_widget_part_view_t *view, const char **str, uint32_t *len)
+{
+   return odm_view_string (&view->v, 1, str, len);
+}
+
+static inline uint8_t
+odm_widget_part_view_count (const odm_widget_part_view_t *view, double *value)
+{
+   return odm_view_number (&view->v, 2, value);
+}
+
+/* A view of a document. */
+typedef struct {
+   odm_view_t v;
+} odm_widget_view_t;
+
+/* Checks DOC (borrowed: it must outlive VIEW) and makes VIEW read it; see odm_view_init. */
+static inline bool
+odm_widget_view (odm_widget_view_t *view, const bson_t *doc, uint32_t flags, bson_error_t *error)
+{
+   return odm_view_init_bson (&view->v, &odm_widget_schema, doc, flags, error);
+}
+
+/* The next document of CURSOR as a view (valid until the next call on CURSOR); see odm_cursor_next_view. */
+static inline bool
+odm_widget_cursor_next_view (odm_cursor_t *cursor, odm_widget_view_t *view)
+{
+   return odm_cursor_next_view (cursor, &view->v);
+}
+
+static inline uint8_t
+odm_widget_view__id (const odm_widget_view_t *view, const bson_oid_t **oid)
+{
+   return odm_view_oid (&view->v, 0, oid);
+}
+
+static inline uint8_t
+odm_widget_view_code (const odm_widget_view_t *view, const char **str, uint32_t *len)
+{
+   return odm_view_string (&view->v, 1, str, len);
+}
+
+static inline uint8_t
+odm_widget_view_kind (const odm_widget_view_t *view, const char **str, uint32_t *len)
+{
+   return odm_view_string (&view->v, 2, str, len);
+}
+
+static inline uint8_t
+odm_widget_view_weight (const odm_widget_view_t *view, double *value)
+{
+   return odm_view_number (&view->v, 3, value);
+}
+
+static inline uint8_t
+odm_widget_view_class_ (const odm_widget_view_t *view, const char **str, uint32_t *len)
+{
+   return odm_view_string (&view->v, 4, str, len);
+}
+
+static inline uint8_t
+odm_widget_view_madeAt (const odm_widget_view_t *view, int64_t *ms)
+{
+   return odm_view_date (&view->v, 5, ms);
+}
+
+static inline uint8_t
+odm_widget_view_owner (const odm_widget_view_t *view, const bson_oid_t **oid)
+{
+   return odm_view_oid (&view->v, 6, oid);
+}
+
+static inline uint8_t
+odm_widget_view_size (const odm_widget_view_t *view, odm_widget_size_view_t *sub)
+{
+   return odm_view_object (&view->v, 7, &sub->v);
+}
+
+/* parts: an iterator over its elements (odm_view_next_*). */
+static inline uint8_t
+odm_widget_view_parts (const odm_widget_view_t *view, odm_view_array_t *array)
+{
+   return odm_view_array (&view->v, 8, array);
+}
+
+static inline bool
+odm_widget_view_next_parts (odm_view_array_t *array, odm_widget_part_view_t *elem)
+{
+   return odm_view_next_object (array, &elem->v);
+}
+
+/* tags: an iterator over its elements (odm_view_next_*). */
+static inline uint8_t
+odm_widget_view_tags (const odm_widget_view_t *view, odm_view_array_t *array)
+{
+   return odm_view_array (&view->v, 9, array);
+}
+
+static inline uint8_t
+odm_widget_view_extra (const odm_widget_view_t *view, bson_iter_t *it)
+{
+   return odm_view_mixed (&view->v, 10, it);
+}
+
+static inline uint8_t
+odm_widget_view_active (const odm_widget_view_t *view, bool *value)
+{
+   return odm_view_bool (&view->v, 11, value);
+}
+
+static inline uint8_t
+odm_widget_view_createdAt (const odm_widget_view_t *view, int64_t *ms)
+{
+   return odm_view_date (&view->v, 12, ms);
+}
+
+static inline uint8_t
+odm_widget_view_updatedAt (const odm_widget_view_t *view, int64_t *ms)
+{
+   return odm_view_date (&view->v, 13, ms);
+}
+
 /* Live layer (odm-client.h): typed CRUD; every write runs the pre-save path. */
 static inline bool
 odm_widget_insert (odm_client_t *client, odm_widget_t *doc, odm_violations_t *violations, bson_error_t *error)
