@@ -350,24 +350,6 @@ check_filter_opt (bool checked, const odm_schema_t *schema, const bson_t *filter
 
 /* ------------------------------------------------------------------ key checks */
 
-void
-odm_utf8_repair (char *s)
-{
-   size_t i = 0, n = strlen (s);
-   while (i < n) {
-      unsigned char c = (unsigned char) s[i];
-      size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-      if (len && i + len <= n && bson_utf8_validate (s + i, len, false)) {
-         i += len;
-      } else if (len > 1 && i + len > n) {
-         s[i] = '\0';
-         return;
-      } else {
-         s[i++] = '?';
-      }
-   }
-}
-
 static void
 check_keys_rec (const bson_t *doc, odm_path_t *path, odm_violations_t *v, bool *ok)
 {
@@ -380,8 +362,7 @@ check_keys_rec (const bson_t *doc, odm_path_t *path, odm_violations_t *v, bool *
       size_t klen = strlen (k), old;
       if (!bson_utf8_validate (k, klen, false)) {
          /* the path names the key with '?' for the bytes that are not UTF-8 */
-         char *shown = bson_strdup (k);
-         odm_utf8_repair (shown);
+         char *shown = odm_utf8_clean (k);
          old = odm_path_push (path, shown, strlen (shown));
          bson_free (shown);
          odm_violations_add (v, path->buf, "key", "keys must be valid UTF-8");

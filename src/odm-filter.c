@@ -229,8 +229,7 @@ push_key (odm_path_t *path, const char *k)
    if (bson_utf8_validate (k, n, false)) {
       return odm_path_push (path, k, n);
    }
-   shown = bson_strdup (k);
-   odm_utf8_repair (shown);
+   shown = odm_utf8_clean (k);
    old = odm_path_push (path, shown, strlen (shown));
    bson_free (shown);
    return old;

@@ -46,25 +46,13 @@ typedef struct {
    bool unique;
 } live_index_t;
 
-/* odm_violations_add with PATH and MESSAGE made valid UTF-8 first. */
-static void
-add_violation (odm_violations_t *out, const char *path, const char *rule, char *message)
-{
-   char *p = bson_strdup (path);
-   odm_utf8_repair (p);
-   odm_utf8_repair (message);
-   odm_violations_add (out, p, rule, message);
-   bson_free (p);
-}
-
 /* One entry of listIndexes as the server sent it: name, key pattern, unique. */
 static void
 live_from_doc (const bson_t *d, live_index_t *li)
 {
    bson_iter_t it;
    memset (li, 0, sizeof *li);
-   li->name = bson_strdup (bson_iter_init_find (&it, d, "name") && BSON_ITER_HOLDS_UTF8 (&it) ? bson_iter_utf8 (&it, NULL) : "");
-   odm_utf8_repair (li->name);
+   li->name = odm_utf8_clean (bson_iter_init_find (&it, d, "name") && BSON_ITER_HOLDS_UTF8 (&it) ? bson_iter_utf8 (&it, NULL) : "");
    li->unique = bson_iter_init_find (&it, d, "unique") && bson_iter_as_bool (&it);
    if (bson_iter_init_find (&it, d, "key") && BSON_ITER_HOLDS_DOCUMENT (&it)) {
       const uint8_t *data;
@@ -219,7 +207,7 @@ diff_live (const odm_schema_t *schema, const live_index_t *live, size_t n, odm_v
                               "%s %s is on the server: the spec declares it, merged into %s (a prefix of it), "
                               "which libodm creates in its place; not drift",
                               live[j].name, ix->keys_json, schema->indexes[ix->prefix_of].name);
-               add_violation (out, live[j].name, "declared", msg);
+               odm_violations_add (out, live[j].name, "declared", msg);
                break;
             }
          }
@@ -234,10 +222,10 @@ diff_live (const odm_schema_t *schema, const live_index_t *live, size_t n, odm_v
             if (live[j].unique != ix->unique) {
                bson_snprintf (msg, sizeof msg, "%s %s is%s unique on the server, the spec says it is%s", ix->name,
                               ix->keys_json, live[j].unique ? "" : " not", ix->unique ? "" : " not");
-               add_violation (out, ix->name, "differs", msg);
+               odm_violations_add (out, ix->name, "differs", msg);
             } else if (strcmp (live[j].name, ix->name) != 0) {
                bson_snprintf (msg, sizeof msg, "%s is named %s on the server", ix->name, live[j].name);
-               add_violation (out, ix->name, "differs", msg);
+               odm_violations_add (out, ix->name, "differs", msg);
             }
          }
       }
@@ -245,7 +233,7 @@ diff_live (const odm_schema_t *schema, const live_index_t *live, size_t n, odm_v
          char msg[300];
          bson_snprintf (msg, sizeof msg, "%s %s%s is not on the server", ix->name, ix->keys_json,
                         ix->unique ? " (unique)" : "");
-         add_violation (out, ix->name, "missing", msg);
+         odm_violations_add (out, ix->name, "missing", msg);
       }
       bson_destroy (keys);
    }
@@ -255,7 +243,7 @@ diff_live (const odm_schema_t *schema, const live_index_t *live, size_t n, odm_v
          char msg[300];
          bson_snprintf (msg, sizeof msg, "%s %s is on the server but not in the spec", live[j].name,
                         k ? k : "(a key pattern that cannot be written as JSON)");
-         add_violation (out, live[j].name, "extra", msg);
+         odm_violations_add (out, live[j].name, "extra", msg);
          bson_free (k);
       }
    }
@@ -337,13 +325,13 @@ odm_indexes_lint (const odm_schema_t *schema, odm_violations_t *out)
       if (ix->declared > 1) {
          bson_snprintf (msg, sizeof msg, "%s %s is declared %u times (%u unique); merged into one%s index",
                         ix->name, ix->keys_json, ix->declared, ix->declared_unique, ix->unique ? " unique" : "");
-         add_violation (out, ix->name, "duplicate", msg);
+         odm_violations_add (out, ix->name, "duplicate", msg);
       }
       if (ix->prefix_of >= 0) {
          bson_snprintf (msg, sizeof msg, "%s is a prefix of %s: it serves no read the longer index does not, and "
                                          "costs every write; not created",
                         ix->name, schema->indexes[ix->prefix_of].name);
-         add_violation (out, ix->name, "prefix", msg);
+         odm_violations_add (out, ix->name, "prefix", msg);
       }
    }
 }

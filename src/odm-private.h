@@ -206,6 +206,10 @@ odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids
 bool
 odm_validate_into (const odm_schema_t *schema, const void *doc, const odm_prepare_opts_t *opts,
                    odm_violations_t *out);
+/* Only the single-field rules (types are the decoder's; required, bounds, lengths, enums,
+ * presence) of DOC, into OUT: what a direct update's probe document can be checked for. */
+void
+odm_validate_fields (const odm_schema_t *schema, const void *doc, odm_violations_t *out);
 
 /* Decode / encode / cleanup of any generated object type (documents, analytics rows). */
 bool
@@ -248,10 +252,11 @@ odm_map_duplicate_doc (const odm_schema_t *schema, bson_error_t *error, odm_viol
 /* odm_check_keys over what user data can reach in DOC: unknown fields and mixed values. */
 bool
 odm_check_doc_keys (const odm_schema_t *schema, const void *doc, odm_violations_t *violations);
-/* Makes S valid UTF-8 in place, for messages and paths built from outside bytes: a byte
- * that starts no valid character becomes '?', a character cut at the end is dropped. */
-void
-odm_utf8_repair (char *s);
+/* odm-validate.c: a copy of S (bson_free it) that is valid UTF-8, for messages and paths
+ * built from outside bytes: each byte that starts no valid character becomes U+FFFD.
+ * odm_violations_add applies it to every path and message; other reports call it. */
+char *
+odm_utf8_clean (const char *s);
 /* {field: {$eq: value}} for every top-level field of STORED (FILTER initialised here). */
 void
 odm_conditional_filter (const bson_t *stored, bson_t *filter);

@@ -273,9 +273,12 @@ probe_values (upd_t *u)
    if (!odm_from_bson (s, &built, doc, ODM_DECODE_DEFAULT, &e)) {
       odm_violations_add_error (u->v, &e);
    } else {
+      /* A direct update touches no rule input, hook or validator (plan), so the field rules
+       * are all there is to check; those of paths the update does not set are dropped (the
+       * probe holds only what it sets). */
       odm_violations_t pv;
-      odm_prepare_opts_t po = {.is_update = true, .now_ms = u->now_ms};
-      odm_validate (s, doc, &po, &pv);
+      odm_violations_init (&pv);
+      odm_validate_fields (s, doc, &pv);
       for (k = 0; k < pv.count; k++) {
          for (i = 0; i < sets.n; i++) {
             if (odm_upd_path_within (pv.items[k].path, sets.v[i].path)) {

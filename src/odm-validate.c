@@ -35,8 +35,8 @@ odm_violations_cleanup (odm_violations_t *v)
 /* A copy of S that is valid UTF-8 whatever S holds (a message may quote input, and a
  * report is printed as JSON): each byte that does not start a valid character becomes
  * U+FFFD. */
-static char *
-utf8_clean (const char *s)
+char *
+odm_utf8_clean (const char *s)
 {
    size_t len = strlen (s), i = 0, n = 0;
    char *out;
@@ -77,9 +77,9 @@ odm_violations_add (odm_violations_t *v, const char *path, const char *rule, con
       v->items = bson_realloc (v->items, v->capacity * sizeof *v->items);
    }
    it = &v->items[v->count++];
-   it->path = utf8_clean (path ? path : "");
+   it->path = odm_utf8_clean (path ? path : "");
    it->rule = rule;
-   it->message = utf8_clean (message ? message : "");
+   it->message = odm_utf8_clean (message ? message : "");
 }
 
 void
@@ -830,6 +830,12 @@ odm_validate_into (const odm_schema_t *schema, const void *doc, const odm_prepar
    }
    odm_validators_run (schema, doc, out);
    return out->count == 0;
+}
+
+void
+odm_validate_fields (const odm_schema_t *schema, const void *doc, odm_violations_t *out)
+{
+   validate_object (schema->root, doc, NULL, out);
 }
 
 bool
