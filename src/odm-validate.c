@@ -637,17 +637,17 @@ validate_value (const odm_field_t *f, const void *p, const frame_t *path, odm_vi
             }
             /* Quote at most 60 bytes of the value, never cutting a character. */
             int quoted = (int) odm_utf8_cut (s, strlen (s), 60);
-            add_fmt (out, PATH (path), "enum", MSG (f, enumeration), "\"%.*s\" is not one of: %s", quoted, s, list);
+            add_fmt (out, PATH (path), ODM_FIELD_RULE_NAME (enum), MSG (f, enumeration), "\"%.*s\" is not one of: %s", quoted, s, list);
          }
       }
       if (f->flags & (ODM_F_MINLENGTH | ODM_F_MAXLENGTH)) {
          len = odm_utf16_length (s);
          if ((f->flags & ODM_F_MINLENGTH) && len < f->minlength) {
-            add_fmt (out, PATH (path), "minlength", MSG (f, minlength),
+            add_fmt (out, PATH (path), ODM_FIELD_RULE_NAME (minlength), MSG (f, minlength),
                      "must be at least %u characters long (got %zu)", f->minlength, len);
          }
          if ((f->flags & ODM_F_MAXLENGTH) && len > f->maxlength) {
-            add_fmt (out, PATH (path), "maxlength", MSG (f, maxlength),
+            add_fmt (out, PATH (path), ODM_FIELD_RULE_NAME (maxlength), MSG (f, maxlength),
                      "must be at most %u characters long (got %zu)", f->maxlength, len);
          }
       }
@@ -662,12 +662,12 @@ validate_value (const odm_field_t *f, const void *p, const frame_t *path, odm_vi
       if ((f->flags & ODM_F_MIN) && v < f->min) {
          odm_format_number (f->min, a, sizeof a);
          odm_format_number (v, b, sizeof b);
-         add_fmt (out, PATH (path), "min", MSG (f, min), "must be at least %s (got %s)", a, b);
+         add_fmt (out, PATH (path), ODM_FIELD_RULE_NAME (min), MSG (f, min), "must be at least %s (got %s)", a, b);
       }
       if ((f->flags & ODM_F_MAX) && v > f->max) {
          odm_format_number (f->max, a, sizeof a);
          odm_format_number (v, b, sizeof b);
-         add_fmt (out, PATH (path), "max", MSG (f, max), "must be at most %s (got %s)", a, b);
+         add_fmt (out, PATH (path), ODM_FIELD_RULE_NAME (max), MSG (f, max), "must be at most %s (got %s)", a, b);
       }
       return;
    }
@@ -763,7 +763,7 @@ validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up
           * its fields are absent, and the required ones among them are reported. Its state
           * (a walk of its fields) is needed only when it is required itself. */
          if ((f->flags & ODM_F_REQUIRED) && odm_field_state (f, base) != ODM_PRESENT) {
-            add_fmt (out, PATH (&fr), "required", MSG (f, required), "is required");
+            add_fmt (out, PATH (&fr), ODM_FIELD_RULE_NAME (required), MSG (f, required), "is required");
          }
          validate_object (f->object, ODM_AT_CONST (base, f->offset), &fr, out);
          continue;
@@ -775,7 +775,7 @@ validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up
             missing = **(char *const *) ODM_AT_CONST (base, f->offset) == '\0';
          }
          if (missing) {
-            add_fmt (out, PATH (&fr), "required", MSG (f, required), "is required");
+            add_fmt (out, PATH (&fr), ODM_FIELD_RULE_NAME (required), MSG (f, required), "is required");
          }
       }
       if (state == ODM_ABSENT && !(f->flags & ODM_F_ARRAY) && unflagged_scalar (f, base)) {
@@ -790,11 +790,11 @@ validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up
          /* The platform's hook checks this range unguarded, and JavaScript reads null as 0. */
          if ((f->flags & ODM_F_MIN) && 0.0 < f->min) {
             odm_format_number (f->min, a, sizeof a);
-            add_fmt (out, PATH (&fr), "min", MSG (f, min), "must be at least %s (got null, which the hook reads as 0)", a);
+            add_fmt (out, PATH (&fr), ODM_FIELD_RULE_NAME (min), MSG (f, min), "must be at least %s (got null, which the hook reads as 0)", a);
          }
          if ((f->flags & ODM_F_MAX) && 0.0 > f->max) {
             odm_format_number (f->max, a, sizeof a);
-            add_fmt (out, PATH (&fr), "max", MSG (f, max), "must be at most %s (got null, which the hook reads as 0)", a);
+            add_fmt (out, PATH (&fr), ODM_FIELD_RULE_NAME (max), MSG (f, max), "must be at most %s (got null, which the hook reads as 0)", a);
          }
          continue;
       }
