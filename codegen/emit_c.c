@@ -50,6 +50,7 @@ object_flags (const object_t *o)
           f->null_is_zero || f->kind == K_NUMBER) {
          fl |= 4u; /* ODM_O_VALUE_RULES */
       }
+      if (f->kind == K_OBJECT || f->kind == K_MIXED) fl |= 8u; /* ODM_O_MINIMIZE */
       if (f->kind == K_OBJECT) fl |= object_flags (f->object);
    }
    return fl;
@@ -58,7 +59,7 @@ object_flags (const object_t *o)
 static void
 emit_object_flags (buf_t *c, const object_t *o)
 {
-   static const char *const names[] = {"ODM_O_LOWERCASE", "ODM_O_DEFAULTS", "ODM_O_VALUE_RULES"};
+   static const char *const names[] = {"ODM_O_LOWERCASE", "ODM_O_DEFAULTS", "ODM_O_VALUE_RULES", "ODM_O_MINIMIZE"};
    unsigned fl = object_flags (o);
    size_t i, n = 0;
    out (c, "   .flags = ");
@@ -66,6 +67,155 @@ emit_object_flags (buf_t *c, const object_t *o)
       if (fl & (1u << i)) out (c, "%s%s", n++ ? " | " : "", names[i]);
    }
    out (c, "%s,\n};\n\n", n ? "" : "0");
+}
+
+/* Whether the validator has a value rule to check on each value of F (odm-validate.c's
+ * has_value_rules, from the model). */
+static bool
+value_rules (const field_t *f)
+{
+   return f->kind == K_OBJECT || f->kind == K_NUMBER || f->n_enums || f->has_minlength || f->has_maxlength;
+}
+
+/* One object's field rules as straight-line code: per field, a test that is true whenever
+ * the table walker would report something about it, and then odm_validate_field, which
+ * reports it (so the messages and their order are the walker's). Nested objects are
+ * checked by their own function, called directly. */
+static void
+emit_validate (buf_t *c, const object_t *o)
+{
+   size_t i, j, checks = 0;
+   buf_t body = {0};
+   out (c, "/* The field rules of one %s, tested inline; a field that fails its test goes to\n"
+           " * odm_validate_field, which reports it as the table walker would. */\n",
+        o->ctype);
+   out (c, "static void\n%s_validate_fields (const void *obj, const odm_vframe_t *up, odm_violations_t *out)\n{\n", o->stem);
+   for (i = 0; i < o->n; i++) {
+      const field_t *f = &o->fields[i];
+      const char *m = f->cname;
+      char *t[4] = {NULL, NULL, NULL, NULL};
+      size_t n = 0;
+      if (f->kind == K_OBJECT && !f->array) {
+         if (f->required) {
+            out (&body, "   odm_validate_field (&F[%zu], o, up, out); /* %s: required object */\n", i, f->name);
+            checks++;
+         } else {
+            out (&body, "   {\n      const odm_vframe_t fr = {up, &F[%zu], 0};\n      %s_validate_fields (&o->%s, &fr, out);\n   }\n",
+                 i, f->object->stem, m);
+            checks++;
+         }
+         continue;
+      }
+      if (f->array) {
+         if (f->required) t[n++] = fmt ("(o->%s.count == 0 && o->has_%s != ODM_PRESENT)", m, m);
+         if (value_rules (f)) t[n++] = fmt ("o->%s.count != 0", m);
+      } else {
+         if (f->required) {
+            t[n++] = f->kind == K_STRING  ? fmt ("!o->%s || !*o->%s", m, m)
+                     : f->kind == K_MIXED ? fmt ("odm_field_state (&F[%zu], o) != ODM_PRESENT", i)
+                                          : fmt ("o->has_%s != ODM_PRESENT", m);
+         }
+         if (f->kind == K_NUMBER || f->kind == K_BOOL || f->kind == K_DATE || f->kind == K_OID) {
+            t[n++] = fmt ("(o->has_%s == ODM_ABSENT && odm_nonzero (&o->%s, sizeof o->%s))", m, m, m);
+         }
+         if (f->kind == K_NUMBER && f->null_is_zero && !f->required &&
+             ((f->has_min && 0.0 < f->min) || (f->has_max && 0.0 > f->max))) {
+            t[n++] = fmt ("o->has_%s == ODM_NULL", m);
+         }
+         if (f->kind == K_NUMBER) {
+            char *lo = f->has_min ? num (f->min) : NULL, *hi = f->has_max ? num (f->max) : NULL;
+            buf_t b = {0};
+            out (&b, "(o->has_%s == ODM_PRESENT && (isnan (o->%s)", m, m);
+            if (lo) out (&b, " || o->%s < %s", m, lo);
+            if (hi) out (&b, " || o->%s > %s", m, hi);
+            out (&b, "))");
+            t[n++] = b.s;
+            bson_free (lo);
+            bson_free (hi);
+         } else if (f->kind == K_STRING && (f->n_enums || f->has_minlength)) {
+            t[n++] = fmt ("o->%s", m);
+         } else if (f->kind == K_STRING && f->has_maxlength) {
+            /* UTF-16 code units never outnumber UTF-8 bytes: within the byte count, within the limit */
+            t[n++] = fmt ("(o->%s && strlen (o->%s) > %ld)", m, m, f->maxlength);
+         }
+      }
+      if (n == 0) {
+         out (&body, "   /* %s: nothing to check */\n", f->name);
+         continue;
+      }
+      checks++;
+      out (&body, "   if (");
+      for (j = 0; j < n; j++) {
+         out (&body, "%s%s", j ? " ||\n       " : "", t[j]);
+         bson_free (t[j]);
+      }
+      out (&body, ") {\n      odm_validate_field (&F[%zu], o, up, out); /* %s */\n   }\n", i, f->name);
+   }
+   if (checks) {
+      out (c, "   const %s *o = (const %s *) obj;\n   const odm_field_t *F = %s_fields;\n%s", o->ctype, o->ctype,
+           o->stem, body.s);
+   } else {
+      out (c, "   (void) obj; /* no field here can break a rule */\n   (void) up;\n   (void) out;\n");
+   }
+   bson_free (body.s);
+   out (c, "}\n");
+}
+
+/* One object's defaults as straight-line code (odm_fill_defaults' walk, from the model): an
+ * absent field gets its default, an auto _id (when IDS) or the time NOW; an absent array
+ * becomes an empty one; nested objects and array elements get theirs. Emitted for the
+ * objects that have something to fill (ODM_O_DEFAULTS). */
+static void
+emit_defaults (buf_t *c, const object_t *o)
+{
+   size_t i;
+   out (c, "/* The defaults of one %s: odm_prepare and odm_init fill absent fields with them. */\n", o->ctype);
+   out (c, "static void\n%s_fill_defaults (void *obj, int64_t now, bool ids)\n{\n", o->stem);
+   out (c, "   %s *o = (%s *) obj;\n   (void) now; /* not every object has a date or an _id to fill */\n   (void) ids;\n", o->ctype, o->ctype);
+   for (i = 0; i < o->n; i++) {
+      const field_t *f = &o->fields[i];
+      const char *m = f->cname;
+      bool child = f->kind == K_OBJECT && (object_flags (f->object) & 2u);
+      if (f->array) {
+         out (c, "   if (o->has_%s == ODM_ABSENT) {\n      o->has_%s = ODM_PRESENT; /* %s: an empty array */\n   }\n", m, m,
+              f->name);
+         if (child) {
+            out (c, "   for (size_t k = 0; k < o->%s.count; k++) {\n      %s_fill_defaults (&o->%s.items[k], now, ids);\n   }\n", m,
+                 f->object->stem, m);
+         }
+      } else if (f->kind == K_OBJECT) {
+         if (child) {
+            out (c, "   if (o->has_%s != ODM_NULL) {\n      %s_fill_defaults (&o->%s, now, ids);\n   }\n", m, f->object->stem, m);
+         }
+      } else if (f->auto_id || f->dflt != D_NONE) {
+         const char *absent = f->kind == K_STRING ? fmt ("o->has_%s == ODM_ABSENT && !o->%s", m, m) : fmt ("o->has_%s == ODM_ABSENT", m);
+         char *v = NULL;
+         if (f->auto_id && f->dflt == D_NONE) {
+            out (c, "   if (ids && %s) {\n      odm_oid_new (&o->%s);\n      o->has_%s = ODM_PRESENT;\n   }\n", absent, m, m);
+         } else {
+            if (f->auto_id) {
+               out (c, "   if (ids && %s) {\n      odm_oid_new (&o->%s);\n      o->has_%s = ODM_PRESENT;\n   } else ", absent, m, m);
+            } else {
+               out (c, "   ");
+            }
+            if (f->dflt == D_NOW) {
+               v = xstrdup ("now");
+            } else if (f->dflt == D_NUMBER) {
+               v = num (f->dflt_number);
+            } else if (f->dflt == D_STRING) {
+               char *lit = cstr (f->dflt_string);
+               v = fmt ("bson_strdup (%s)", lit);
+               bson_free (lit);
+            } else if (f->dflt == D_BOOL) {
+               v = xstrdup (f->dflt_bool ? "true" : "false");
+            }
+            out (c, "if (%s) {\n      o->%s = %s;\n      o->has_%s = ODM_PRESENT;\n   }\n", absent, m, v, m);
+            bson_free (v);
+         }
+         bson_free ((char *) absent);
+      }
+   }
+   out (c, "}\n");
 }
 
 static void
@@ -144,10 +294,31 @@ emit_desc (buf_t *c, const object_t *o)
       bson_free (name);
    }
    out (c, "};\n");
+   emit_validate (c, o);
+   if (object_flags (o) & 2u) {
+      emit_defaults (c, o);
+   }
    out (c, "static const odm_object_desc_t %s_desc = {\n   .c_type = \"%s\",\n   .size = sizeof (%s),\n", o->stem,
         o->ctype, o->ctype);
    out (c, "   .extra = offsetof (%s, _extra),\n   .field_count = %zu,\n   .fields = %s_fields,\n", o->ctype, o->n,
         o->stem);
+   {
+      size_t n_min = 0;
+      for (i = 0; i < o->n; i++) {
+         n_min += o->fields[i].kind == K_OBJECT || o->fields[i].kind == K_MIXED;
+      }
+      if (n_min) {
+         out (c, "   .minimize = (const uint32_t[]) {");
+         for (i = 0, j = 0; i < o->n; i++) {
+            if (o->fields[i].kind == K_OBJECT || o->fields[i].kind == K_MIXED) out (c, "%s%zu", j++ ? ", " : "", i);
+         }
+         out (c, "}, /* the nested objects and mixed values */\n   .minimize_count = %zu,\n", n_min);
+      }
+   }
+   out (c, "   .validate = %s_validate_fields,\n", o->stem);
+   if (object_flags (o) & 2u) {
+      out (c, "   .defaults = %s_fill_defaults,\n", o->stem);
+   }
    emit_object_flags (c, o);
 }
 
@@ -292,7 +463,7 @@ emit_source (const spec_t *sp, const char *outdir)
 
    out (&c, "/* Generated by odmgen (codegen ABI %d) from %s. Do not edit: edit the spec. */\n", ODMGEN_ABI,
         base_name (sp->file));
-   out (&c, "#include <stddef.h>\n\n#include <%s/%s.h>\n\n", hdr_dir, sp->collection);
+   out (&c, "#include <math.h>\n#include <stddef.h>\n#include <string.h>\n\n#include <%s/%s.h>\n\n", hdr_dir, sp->collection);
    for (i = 0; i < sp->n_objects; i++) {
       const object_t *o = sp->objects[i];
       size_t j;
@@ -367,6 +538,10 @@ emit_source (const spec_t *sp, const char *outdir)
    }
    if (sp->n_validators) {
       out (&c, "   .validator_count = %zu,\n   .validators = %s_validators,\n", sp->n_validators, st);
+   }
+   for (i = 0; i < sp->root.n; i++) {
+      if (sp->root.fields[i].created_at) out (&c, "   .created_at = &%s_fields[%zu],\n", st, i);
+      if (sp->root.fields[i].updated_at) out (&c, "   .updated_at = &%s_fields[%zu],\n", st, i);
    }
    out (&c, "   .spec_json = %s_spec_json,\n   .path_count = %d,\n};\n", st, sp->path_count);
 

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ODMGEN_ABI 2 /* 2: BSON bytes of key patterns and pipelines; sum_not_greater over offsets */
+#define ODMGEN_ABI 3 /* 2: BSON bytes of key patterns and pipelines; sum_not_greater over offsets; 3: per-object validators (odm_object_desc_t.validate) */
 #ifndef ODMGEN_VERSION
 #define ODMGEN_VERSION "unknown"
 #endif

@@ -16,6 +16,10 @@ odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids
    if (!(d->flags & ODM_O_DEFAULTS)) {
       return; /* nothing to fill here or below */
    }
+   if (d->defaults) {
+      d->defaults (base, now, ids); /* the same, as generated code */
+      return;
+   }
    for (i = 0; i < d->field_count; i++) {
       const odm_field_t *f = &d->fields[i];
       uint8_t has;
@@ -222,9 +226,12 @@ minimize_mixed (bson_value_t *v, bool in_array)
 static void
 minimize_object (const odm_object_desc_t *d, void *base)
 {
-   uint32_t i;
-   for (i = 0; i < d->field_count; i++) {
-      const odm_field_t *f = &d->fields[i];
+   uint32_t i, n = d->minimize ? d->minimize_count : d->field_count;
+   if (!(d->flags & ODM_O_MINIMIZE)) {
+      return; /* no nested object or mixed value here or below */
+   }
+   for (i = 0; i < n; i++) {
+      const odm_field_t *f = &d->fields[d->minimize ? d->minimize[i] : i];
       uint8_t *has = ODM_AT (base, f->presence);
       if (f->kind == ODM_KIND_MIXED) {
          if (f->flags & ODM_F_ARRAY) {
@@ -263,7 +270,6 @@ odm_prepare (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *op
 {
    odm_violations_t local;
    odm_rule_ctx_t ctx;
-   uint32_t i;
    bool ok;
 
    if (!out) {
@@ -285,15 +291,13 @@ odm_prepare (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *op
       schema->derive (doc, &ctx);
    }
    minimize_object (schema->root, doc);
-   for (i = 0; i < schema->root->field_count; i++) {
-      const odm_field_t *f = &schema->root->fields[i];
-      uint8_t *has = ODM_AT (doc, f->presence);
-      int64_t *v = ODM_AT (doc, f->offset);
-      if (((f->flags & ODM_F_CREATED_AT) && *has != ODM_PRESENT && !(opts && opts->is_update)) ||
-          (f->flags & ODM_F_UPDATED_AT)) {
-         *v = ctx.now_ms;
-         *has = ODM_PRESENT;
-      }
+   if (schema->created_at && !(opts && opts->is_update) && odm_has_get (doc, schema->created_at) != ODM_PRESENT) {
+      *(int64_t *) ODM_AT (doc, schema->created_at->offset) = ctx.now_ms;
+      odm_has_set (doc, schema->created_at, ODM_PRESENT);
+   }
+   if (schema->updated_at) {
+      *(int64_t *) ODM_AT (doc, schema->updated_at->offset) = ctx.now_ms;
+      odm_has_set (doc, schema->updated_at, ODM_PRESENT);
    }
    /* The program's pre-save hooks see the document as it will be saved, and what they
     * change is validated below. */

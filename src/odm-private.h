@@ -173,10 +173,6 @@ odm_key_is_refused (const char *key, uint32_t len);
 bool
 odm_key_error (bson_error_t *error, const char *path, const odm_object_desc_t *d, const char *key, uint32_t len);
 
-/* A new ObjectId (time, per-thread random and counter, fresh after fork; no lock). */
-void
-odm_oid_new (bson_oid_t *oid);
-
 /* N bytes from ARENA aligned to ALIGN (a power of two); never fails (bson_malloc aborts). */
 void *
 odm_arena_alloc (odm_arena_t *arena, size_t n, size_t align);

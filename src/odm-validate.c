@@ -584,11 +584,7 @@ add_fmt (odm_violations_t *out, const char *path, const char *rule, const char *
 
 /* The path of the value being checked, as a chain of stack frames: built into text only
  * when a violation is reported, so a valid document costs no string work. */
-typedef struct frame {
-   const struct frame *up;
-   const odm_field_t *field; /* a field, or NULL for an array index */
-   size_t index;
-} frame_t;
+typedef odm_vframe_t frame_t;
 
 static void
 frame_text (const frame_t *fr, odm_path_t *out)
@@ -743,74 +739,93 @@ presence_only (const odm_object_desc_t *d, const void *base, const frame_t *up, 
    }
 }
 
+/* The field rules of F in the object at BASE, in this order: required, presence, a null
+ * read as 0, the value rules (of each element, for arrays). */
+static void
+validate_field (const odm_field_t *f, const void *base, const frame_t *up, odm_violations_t *out)
+{
+   frame_t fr = {up, f, 0};
+   odm_path_t pbuf;
+   char a[40];
+   uint8_t state;
+
+   if (f->kind == ODM_KIND_OBJECT && !(f->flags & ODM_F_ARRAY)) {
+      /* A nested object is a Mongoose nested path, which always exists: absent or null,
+       * its fields are absent, and the required ones among them are reported. Its state
+       * (a walk of its fields) is needed only when it is required itself. */
+      if ((f->flags & ODM_F_REQUIRED) && odm_field_state (f, base) != ODM_PRESENT) {
+         add_fmt (out, PATH (&fr), ODM_FIELD_RULE_NAME (required), MSG (f, required), "is required");
+      }
+      validate_object (f->object, ODM_AT_CONST (base, f->offset), &fr, out);
+      return;
+   }
+   state = odm_field_state_fast (f, base);
+   if (f->flags & ODM_F_REQUIRED) {
+      bool missing = state != ODM_PRESENT;
+      if (!missing && f->kind == ODM_KIND_STRING && !(f->flags & ODM_F_ARRAY)) {
+         missing = **(char *const *) ODM_AT_CONST (base, f->offset) == '\0';
+      }
+      if (missing) {
+         add_fmt (out, PATH (&fr), ODM_FIELD_RULE_NAME (required), MSG (f, required), "is required");
+      }
+   }
+   if (state == ODM_ABSENT && !(f->flags & ODM_F_ARRAY) && unflagged_scalar (f, base)) {
+      /* `doc.rating = 9` without `doc.has_rating = ODM_PRESENT`: the encoder would drop
+       * it silently, so it is refused here (the generated setters set both). */
+      add_fmt (out, PATH (&fr), "presence", NULL,
+               "has a value but has_%s is ODM_ABSENT, so it would not be written: use the setter "
+               "(or set has_%s = ODM_PRESENT)",
+               f->name, f->name);
+   }
+   if (state == ODM_NULL && (f->flags & ODM_F_NULL_IS_ZERO) && !(f->flags & (ODM_F_REQUIRED | ODM_F_ARRAY))) {
+      /* The platform's hook checks this range unguarded, and JavaScript reads null as 0. */
+      if ((f->flags & ODM_F_MIN) && 0.0 < f->min) {
+         odm_format_number (f->min, a, sizeof a);
+         add_fmt (out, PATH (&fr), ODM_FIELD_RULE_NAME (min), MSG (f, min), "must be at least %s (got null, which the hook reads as 0)", a);
+      }
+      if ((f->flags & ODM_F_MAX) && 0.0 > f->max) {
+         odm_format_number (f->max, a, sizeof a);
+         add_fmt (out, PATH (&fr), ODM_FIELD_RULE_NAME (max), MSG (f, max), "must be at most %s (got null, which the hook reads as 0)", a);
+      }
+      return;
+   }
+   if (state != ODM_PRESENT || !has_value_rules (f)) {
+      return;
+   }
+   if (f->flags & ODM_F_ARRAY) {
+      size_t count, k;
+      const char *items = odm_array_items (base, f, &count);
+      for (k = 0; k < count; k++) {
+         frame_t el = {&fr, NULL, k};
+         validate_value (f, items + k * f->elem_size, &el, out);
+      }
+   } else {
+      validate_value (f, ODM_AT_CONST (base, f->offset), &fr, out);
+   }
+}
+
+void
+odm_validate_field (const odm_field_t *f, const void *obj, const odm_vframe_t *up, odm_violations_t *out)
+{
+   validate_field (f, obj, up, out);
+}
+
+/* The field rules of the object at BASE: the generated code of its type when there is one
+ * (the same checks, tested inline), else a walk of its table. */
 static void
 validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up, odm_violations_t *out)
 {
    uint32_t i;
-   odm_path_t pbuf;
-   char a[40];
+   if (d->validate) {
+      d->validate (base, up, out);
+      return;
+   }
    if (!(d->flags & ODM_O_VALUE_RULES)) {
       presence_only (d, base, up, out); /* no rule here or below */
       return;
    }
    for (i = 0; i < d->field_count; i++) {
-      const odm_field_t *f = &d->fields[i];
-      frame_t fr = {up, f, 0};
-      uint8_t state;
-
-      if (f->kind == ODM_KIND_OBJECT && !(f->flags & ODM_F_ARRAY)) {
-         /* A nested object is a Mongoose nested path, which always exists: absent or null,
-          * its fields are absent, and the required ones among them are reported. Its state
-          * (a walk of its fields) is needed only when it is required itself. */
-         if ((f->flags & ODM_F_REQUIRED) && odm_field_state (f, base) != ODM_PRESENT) {
-            add_fmt (out, PATH (&fr), ODM_FIELD_RULE_NAME (required), MSG (f, required), "is required");
-         }
-         validate_object (f->object, ODM_AT_CONST (base, f->offset), &fr, out);
-         continue;
-      }
-      state = odm_field_state_fast (f, base);
-      if (f->flags & ODM_F_REQUIRED) {
-         bool missing = state != ODM_PRESENT;
-         if (!missing && f->kind == ODM_KIND_STRING && !(f->flags & ODM_F_ARRAY)) {
-            missing = **(char *const *) ODM_AT_CONST (base, f->offset) == '\0';
-         }
-         if (missing) {
-            add_fmt (out, PATH (&fr), ODM_FIELD_RULE_NAME (required), MSG (f, required), "is required");
-         }
-      }
-      if (state == ODM_ABSENT && !(f->flags & ODM_F_ARRAY) && unflagged_scalar (f, base)) {
-         /* `doc.rating = 9` without `doc.has_rating = ODM_PRESENT`: the encoder would drop
-          * it silently, so it is refused here (the generated setters set both). */
-         add_fmt (out, PATH (&fr), "presence", NULL,
-                  "has a value but has_%s is ODM_ABSENT, so it would not be written: use the setter "
-                  "(or set has_%s = ODM_PRESENT)",
-                  f->name, f->name);
-      }
-      if (state == ODM_NULL && (f->flags & ODM_F_NULL_IS_ZERO) && !(f->flags & (ODM_F_REQUIRED | ODM_F_ARRAY))) {
-         /* The platform's hook checks this range unguarded, and JavaScript reads null as 0. */
-         if ((f->flags & ODM_F_MIN) && 0.0 < f->min) {
-            odm_format_number (f->min, a, sizeof a);
-            add_fmt (out, PATH (&fr), ODM_FIELD_RULE_NAME (min), MSG (f, min), "must be at least %s (got null, which the hook reads as 0)", a);
-         }
-         if ((f->flags & ODM_F_MAX) && 0.0 > f->max) {
-            odm_format_number (f->max, a, sizeof a);
-            add_fmt (out, PATH (&fr), ODM_FIELD_RULE_NAME (max), MSG (f, max), "must be at most %s (got null, which the hook reads as 0)", a);
-         }
-         continue;
-      }
-      if (state != ODM_PRESENT || !has_value_rules (f)) {
-         continue;
-      }
-      if (f->flags & ODM_F_ARRAY) {
-         size_t count, k;
-         const char *items = odm_array_items (base, f, &count);
-         for (k = 0; k < count; k++) {
-            frame_t el = {&fr, NULL, k};
-            validate_value (f, items + k * f->elem_size, &el, out);
-         }
-      } else {
-         validate_value (f, ODM_AT_CONST (base, f->offset), &fr, out);
-      }
+      validate_field (&d->fields[i], base, up, out);
    }
 }
 

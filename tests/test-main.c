@@ -14,7 +14,7 @@ main (int argc, char **argv)
    } suites[] = {{"codec", codec_suite}, {"rules", rules_suite}, {"schema", schema_suite}, {"hooks", hooks_suite}, {"update", update_suite},
                  {"live", live_suite}, {"integrity", integrity_suite}, {"analytics", analytics_suite},
                  {"params", params_suite}, {"registry", registry_suite},
-                 {"opts", opts_suite}, {"layer", layer_suite}, {"view", view_suite}};
+                 {"opts", opts_suite}, {"layer", layer_suite}, {"view", view_suite}, {"gencode", gencode_suite}};
    SRunner *sr = NULL;
    size_t i;
    int failed;

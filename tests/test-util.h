@@ -47,5 +47,6 @@ Suite *integrity_suite (void);
 Suite *opts_suite (void);
 Suite *layer_suite (void);
 Suite *view_suite (void);
+Suite *gencode_suite (void);
 
 #endif

@@ -9,6 +9,7 @@
 #define ODM_RULES_H
 
 #include <bson/bson.h>
+#include <string.h>
 
 #include "odm-macros.h"
 #include "odm-schema.h"
@@ -78,6 +79,43 @@ odm_lowercase (const char *s);
  * breakpoint here. Each adds at most one violation to ctx->out. "has" arguments take the
  * generated has_<field> value (ODM_PRESENT counts as present; absent and null do not).
  * ========================================================================================== */
+
+/* The field rules of F (required, presence, a null read as 0, min, max, lengths, enum; of
+ * each element for arrays; of the nested object's fields for objects) in the object at OBJ,
+ * reported with the path UP + F into OUT. The generated per-object validators
+ * (odm_object_validate_fn) test each field inline and call this for a field whose test
+ * fails, so that the table walker alone words the violations. */
+ODM_GENERATED_API void
+odm_validate_field (const odm_field_t *f, const void *obj, const odm_vframe_t *up, odm_violations_t *out);
+
+/* A new ObjectId into OID: the generated defaults' auto _id. Thread-safe, no lock. */
+ODM_GENERATED_API void
+odm_oid_new (bson_oid_t *oid);
+
+/* Whether any of the N bytes at P is non-zero: a scalar that holds a value. */
+static inline bool
+odm_nonzero (const void *p, size_t n)
+{
+   const unsigned char *b = (const unsigned char *) p;
+   uint64_t w;
+   uint32_t t;
+   size_t i;
+   if (n == 8) { /* a number or a date: one word */
+      memcpy (&w, b, 8);
+      return w != 0;
+   }
+   if (n == 12) { /* an ObjectId */
+      memcpy (&w, b, 8);
+      memcpy (&t, b + 8, 4);
+      return (w | t) != 0;
+   }
+   for (i = 0; i < n; i++) {
+      if (b[i]) {
+         return true;
+      }
+   }
+   return false;
+}
 
 /* min: fails when V is present and below MIN. */
 ODM_GENERATED_API void

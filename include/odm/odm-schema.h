@@ -91,6 +91,26 @@ typedef struct {
    const odm_messages_t *messages;  /* or NULL */
 } odm_field_t;
 
+/* Where the validator stands: a chain of stack frames, from the value being checked up to
+ * the document (NULL). The path a violation names ("items.2.price") is built from it only
+ * when a violation is reported. */
+typedef struct odm_vframe {
+   const struct odm_vframe *up;
+   const odm_field_t *field; /* a field, or NULL for an array element */
+   size_t index;             /* the element's index, when FIELD is NULL */
+} odm_vframe_t;
+
+/* An object's field rules as straight-line code (odmgen emits one per object type): tests
+ * each field inline and hands a field that fails a test to odm_validate_field (odm-rules.h),
+ * which reports what the table walker reports. */
+typedef void (*odm_object_validate_fn) (const void *obj, const odm_vframe_t *up, odm_violations_t *out);
+
+/* An object's defaults as straight-line code (odmgen emits one per object type that has
+ * something to fill): fills absent fields with their defaults, NOW for a date defaulting to
+ * now, a new ObjectId for an absent _id when IDS; absent arrays become empty; nested
+ * objects and array elements get theirs. */
+typedef void (*odm_object_defaults_fn) (void *obj, int64_t now_ms, bool ids);
+
 struct odm_object_desc {
    const char *c_type;  /* "odm_chat_session_settings_t", for messages and debugging */
    uint32_t size;       /* sizeof the struct */
@@ -98,6 +118,14 @@ struct odm_object_desc {
    uint32_t field_count;
    const odm_field_t *fields;
    uint32_t flags;      /* ODM_O_*: what the pre-save walk must visit */
+   odm_object_validate_fn validate; /* the field rules of this object and below, or NULL: the
+                                     * validator then walks FIELDS */
+   odm_object_defaults_fn defaults; /* the defaults of this object and below, or NULL: none,
+                                     * or (a hand-made table) odm_prepare walks FIELDS */
+   const uint32_t *minimize;        /* the indexes in FIELDS of the nested objects and mixed
+                                     * values (what the pre-save path may drop when empty), or
+                                     * NULL: all fields are looked at */
+   uint32_t minimize_count;
 };
 
 /* Object flags: what is in this object or below it (nested objects, array elements), so
@@ -105,6 +133,8 @@ struct odm_object_desc {
 #define ODM_O_LOWERCASE (1u << 0)   /* a lowercase field */
 #define ODM_O_DEFAULTS (1u << 1)    /* a field prepare may fill: a default, an auto _id, a timestamp, an array */
 #define ODM_O_VALUE_RULES (1u << 2) /* a single-field rule: required, min, max, length, enum, a number */
+#define ODM_O_MINIMIZE (1u << 3)    /* a nested object or a mixed value, which the pre-save path
+                                     * drops when empty (Mongoose's minimize) */
 
 typedef struct {
    const char *keys_json; /* {"userId": 1, "updatedAt": -1} as canonical JSON (for messages) */
@@ -168,6 +198,8 @@ typedef struct {
    uint32_t path_count;   /* schema paths, nested leaves counted one by one, _id excluded */
    uint32_t validator_count;
    const odm_spec_validator_t *validators; /* the fields' "validate", or NULL */
+   const odm_field_t *created_at; /* "timestamps": the root's createdAt and updatedAt, or NULL */
+   const odm_field_t *updated_at;
 } odm_schema_t;
 
 /* The registry. The runtime owns one list of schemas: the platform specification's 29
