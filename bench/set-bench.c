@@ -7,6 +7,8 @@
  *            odm_arena_reset (the read-only path of odm-doc.h's "Arenas"; libodm only)
  *   dpe      decode + prepare + encode: odm_from_bson, odm_prepare (a create, the clock
  *            fixed), odm_to_bson, then the frees (bson_destroy, odm_cleanup)
+ *   view     the zero-copy read: odm_view_init_bson, then every field read through the
+ *            view accessors (view-read.c; libodm only, no allocation)
  * The frees are inside the timed part, as a garbage collector's work is inside Node's
  * CPU time in bench/mongoose. The hand-written baselines (handwritten.c) are timed the
  * same way on the documents of their collections ("subset": "hand"); odm_bench's
@@ -22,6 +24,7 @@
 
 #include "handwritten.h"
 #include "mixed-set.h"
+#include "view-read.h"
 
 static struct {
    bool json;
@@ -51,8 +54,8 @@ fail (const char *what, const bson_error_t *err)
 
 /* ------------------------------------------------------------------ one operation */
 
-typedef enum { SOP_DECODE, SOP_DPE, SOP_ARENA } sop_t;
-static const char *const sop_names[] = {"decode", "dpe", "arena"};
+typedef enum { SOP_DECODE, SOP_DPE, SOP_ARENA, SOP_VIEW, SOP_COUNT } sop_t;
+static const char *const sop_names[] = {"decode", "dpe", "arena", "view"};
 
 /* The arena of the thread running the arena op (one per thread: no lock is shared). */
 static _Thread_local odm_arena_t *bench_arena;
@@ -74,6 +77,13 @@ run_one (const job_t *j, sop_t op, void *slot)
    bson_t out;
    bool ok;
 
+   if (op == SOP_VIEW) {
+      odm_view_t view;
+      if (!odm_view_init_bson (&view, schema, j->doc, ODM_DECODE_DEFAULT, NULL)) {
+         return 0;
+      }
+      return 1 + (uint64_t) odm_bench_view_read_all (&view);
+   }
    if (op == SOP_ARENA) {
       if (!bench_arena) {
          bench_arena = odm_arena_new (0);
@@ -220,11 +230,11 @@ bench_set (const odm_bench_set_t *set)
       jobs_t js;
       jobs_of_set (set, subset == 1, &js);
       if (js.count) {
-         for (op = 0; op < 3; op++) {
+         for (op = 0; op < SOP_COUNT; op++) {
             double ns = time_jobs (&js, (sop_t) op);
             row ("sets", set->name, subset ? "hand" : "all", "libodm", sop_names[op], js.count,
                  (double) js.bytes / (double) js.count, ns, NULL);
-            if (subset == 1 && op != SOP_ARENA) {
+            if (subset == 1 && (op == SOP_DECODE || op == SOP_DPE)) {
                use_hand (&js, true);
                ns = time_jobs (&js, (sop_t) op);
                row ("sets", set->name, "hand", "hand", sop_names[op], js.count, (double) js.bytes / (double) js.count,

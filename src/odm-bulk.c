@@ -144,7 +144,7 @@ verify_in (mongoc_collection_t *coll, const odm_session_t *session, odm_outcome_
       for (k = 0; k < g; k++) {
          char key[16];
          const char *kp;
-         bson_uint32_to_string ((uint32_t) k, &kp, key, sizeof key);
+         odm_index_key ((uint32_t) k, &kp, key, sizeof key);
          bson_append_value (&arr, kp, -1, &items[group[k]].id);
       }
       bson_append_array_end (&in, &arr);

@@ -710,7 +710,7 @@ odm_find (odm_client_t *client, const odm_schema_t *schema, const bson_t *filter
             bson_destroy (&mopts);
             return NULL;
          }
-         bson_uint32_to_string ((uint32_t) clause++, &kp, key, sizeof key);
+         odm_index_key ((uint32_t) clause++, &kp, key, sizeof key);
          bson_append_document_begin (&or, kp, -1, &one);
          bson_iter_init (&prev, sort);
          while (bson_iter_next (&prev) && strcmp (bson_iter_key (&prev), bson_iter_key (&k)) != 0) {

@@ -53,7 +53,7 @@ odm_path_push_index (odm_path_t *p, size_t index)
 {
    char tmp[16];
    const char *key;
-   size_t n = bson_uint32_to_string ((uint32_t) index, &key, tmp, sizeof tmp);
+   size_t n = odm_index_key ((uint32_t) index, &key, tmp, sizeof tmp);
    return odm_path_push (p, key, n);
 }
 
@@ -361,6 +361,26 @@ odm_key_error (bson_error_t *error, const char *path, const odm_object_desc_t *d
    return false;
 }
 
+/* VALUE in decimal, as an array key: bson_uint32_to_string's answer (its table below 1000),
+ * without the snprintf it uses from 1000 on, which made every element beyond the
+ * thousandth of a long array cost several times the first ones. */
+size_t
+odm_index_key (uint32_t value, const char **strptr, char *str, size_t size)
+{
+   char *p;
+   if (value < 1000 || size < 11) {
+      return bson_uint32_to_string (value, strptr, str, size);
+   }
+   p = str + 10;
+   *p = '\0';
+   do {
+      *--p = (char) ('0' + value % 10);
+      value /= 10;
+   } while (value);
+   *strptr = p;
+   return (size_t) (str + 10 - p);
+}
+
 const odm_field_t *
 odm_find_field (const odm_object_desc_t *d, uint32_t *next, const char *key, uint32_t key_len)
 {
@@ -373,7 +393,15 @@ odm_find_field (const odm_object_desc_t *d, uint32_t *next, const char *key, uin
          return f;
       }
    }
-   for (i = 0; i < d->field_count; i++) {
+   /* then the fields after it (the ones between were absent), then those before it */
+   for (i = *next + 1; i < d->field_count; i++) {
+      const odm_field_t *f = &d->fields[i];
+      if (f->name_len == key_len && memcmp (f->name, key, key_len) == 0) {
+         *next = i + 1;
+         return f;
+      }
+   }
+   for (i = 0; i < *next && i < d->field_count; i++) {
       const odm_field_t *f = &d->fields[i];
       if (f->name_len == key_len && memcmp (f->name, key, key_len) == 0) {
          *next = i + 1;

@@ -499,7 +499,7 @@ check_walk (const uint8_t *first, const uint8_t *end, const pframe_t *base, int 
       if (l->array) {
          char want[16];
          const char *w;
-         size_t wl = bson_uint32_to_string (l->index++, &w, want, sizeof want);
+         size_t wl = odm_index_key (l->index++, &w, want, sizeof want);
          if (wl != e.key_len || memcmp (w, e.key, wl) != 0) {
             return fail_at (error, ODM_ERROR_CORRUPT_BSON, here, "array keys must be 0, 1, 2, ... in order");
          }

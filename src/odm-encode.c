@@ -354,7 +354,7 @@ encode_object (const odm_object_desc_t *d, const void *base, wbuf_t *w, encode_c
          for (k = 0; ok && k < a.count; k++) {
             char buf[16];
             const char *key;
-            size_t kl = bson_uint32_to_string ((uint32_t) k, &key, buf, sizeof buf);
+            size_t kl = odm_index_key ((uint32_t) k, &key, buf, sizeof buf);
             ok = encode_value (f, (const char *) a.items + k * f->elem_size, w, key, kl, e);
          }
          if (e) {

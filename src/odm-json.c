@@ -1261,7 +1261,7 @@ read_array (jr_t *r, bson_t *parent, const char *key, size_t key_len, int depth)
       for (;;) {
          char buf[16];
          const char *ik;
-         size_t il = bson_uint32_to_string (i, &ik, buf, sizeof buf);
+         size_t il = odm_index_key (i, &ik, buf, sizeof buf);
          size_t old = odm_path_push_index (&r->path, i);
          ok = read_value (r, &child, ik, il, depth + 1);
          if (!ok) {

@@ -138,7 +138,7 @@ odm_populate (odm_client_t *client, const odm_schema_t *schema, const void *rows
       if (!seen) {
          char key[16];
          const char *kp;
-         bson_uint32_to_string ((uint32_t) nids++, &kp, key, sizeof key);
+         odm_index_key ((uint32_t) nids++, &kp, key, sizeof key);
          BSON_APPEND_OID (&arr, kp, id);
       }
    }

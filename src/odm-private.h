@@ -147,6 +147,11 @@ odm_field_state_fast (const odm_field_t *f, const void *base)
 const odm_field_t *
 odm_find_field (const odm_object_desc_t *d, uint32_t *next, const char *key, uint32_t key_len);
 
+/* An array key ("0", "1", ...): bson_uint32_to_string's signature and result, in linear
+ * time for any VALUE (SIZE >= 11 bytes). */
+size_t
+odm_index_key (uint32_t value, const char **strptr, char *str, size_t size);
+
 /* The keys seen at one level, by exact bytes (no dotted lookup), in a hash table: checking
  * N keys costs O(N), whatever N is. Keys point into the input, which outlives the set.
  * Starts as {NULL, 0, 0}. */

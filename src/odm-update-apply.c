@@ -881,7 +881,7 @@ apply_array (apply_ctx_t *c, const item_t *item, const bson_value_t *cur, bson_t
       if (cur) {
          bson_iter_init (&el, &cur_doc);
          while (bson_iter_next (&el)) {
-            bson_uint32_to_string (n++, &k, key, sizeof key);
+            odm_index_key (n++, &k, key, sizeof key);
             bson_append_value (out_arr, k, -1, bson_iter_value (&el));
          }
          if (dedupe) {
@@ -910,11 +910,11 @@ apply_array (apply_ctx_t *c, const item_t *item, const bson_value_t *cur, bson_t
                *copy = *vv;
                vset_add (&seen, copy);
             }
-            bson_uint32_to_string (n++, &k, key, sizeof key);
+            odm_index_key (n++, &k, key, sizeof key);
             bson_append_value (out_arr, k, -1, vv);
          }
       } else if (!dedupe || !vset_has (&seen, &single)) {
-         bson_uint32_to_string (n++, &k, key, sizeof key);
+         odm_index_key (n++, &k, key, sizeof key);
          bson_append_value (out_arr, k, -1, &single);
       }
       if (dedupe) {
@@ -934,7 +934,7 @@ apply_array (apply_ctx_t *c, const item_t *item, const bson_value_t *cur, bson_t
          bson_iter_init (&el, &cur_doc);
          while (bson_iter_next (&el)) {
             if (!vset_has (&drop, bson_iter_value (&el)) && !doc_matches (bson_iter_value (&el), &single)) {
-               bson_uint32_to_string (n++, &k, key, sizeof key);
+               odm_index_key (n++, &k, key, sizeof key);
                bson_append_value (out_arr, k, -1, bson_iter_value (&el));
             }
          }
@@ -950,7 +950,7 @@ apply_array (apply_ctx_t *c, const item_t *item, const bson_value_t *cur, bson_t
             bool keep = first ? i > 0 : i + 1 < total;
             i++;
             if (keep) {
-               bson_uint32_to_string (n++, &k, key, sizeof key);
+               odm_index_key (n++, &k, key, sizeof key);
                bson_append_value (out_arr, k, -1, bson_iter_value (&el));
             }
          }

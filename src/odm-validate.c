@@ -144,7 +144,7 @@ odm_violations_append_bson (const odm_violations_t *v, bson_t *doc, const char *
    for (i = 0; ok && v && i < v->count; i++) {
       char buf[16];
       const char *k;
-      bson_uint32_to_string ((uint32_t) i, &k, buf, sizeof buf);
+      odm_index_key ((uint32_t) i, &k, buf, sizeof buf);
       ok = bson_append_document_begin (&arr, k, -1, &item) &&
            bson_append_utf8 (&item, "path", 4, v->items[i].path, -1) &&
            bson_append_utf8 (&item, "rule", 4, v->items[i].rule, -1) &&

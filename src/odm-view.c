@@ -79,28 +79,6 @@ value_size (uint8_t t, const uint8_t *p)
    }
 }
 
-/* A field of D by key; NEXT is where to look first (documents come in spec order). */
-static const odm_field_t *
-field_by_key (const odm_object_desc_t *d, uint32_t *next, const char *key, size_t len)
-{
-   uint32_t i;
-   if (*next < d->field_count) {
-      const odm_field_t *f = &d->fields[*next];
-      if (f->name_len == len && memcmp (f->name, key, len) == 0) {
-         (*next)++;
-         return f;
-      }
-   }
-   for (i = 0; i < d->field_count; i++) {
-      const odm_field_t *f = &d->fields[i];
-      if (f->name_len == len && memcmp (f->name, key, len) == 0) {
-         *next = i + 1;
-         return f;
-      }
-   }
-   return NULL;
-}
-
 /* Whether the LEN bytes at S hold only ASCII other than NUL (then they are valid UTF-8 and
  * odm_utf8_valid need not look at them), eight bytes at a time. */
 static bool
@@ -158,8 +136,15 @@ field_at_key (const odm_object_desc_t *d, uint32_t *next, const uint8_t *k, uint
    if (*next < d->field_count && key_is (&d->fields[*next], k, avail)) {
       return &d->fields[(*next)++];
    }
-   for (i = 0; i < d->field_count; i++) {
-      if (key_is (&d->fields[i], k, avail)) {
+   /* then the fields after it (the ones between were absent), then those before it */
+   for (i = *next + 1; i < d->field_count; i++) {
+      if (d->fields[i].name[0] == (char) k[0] && key_is (&d->fields[i], k, avail)) {
+         *next = i + 1;
+         return &d->fields[i];
+      }
+   }
+   for (i = 0; i < *next && i < d->field_count; i++) {
+      if (d->fields[i].name[0] == (char) k[0] && key_is (&d->fields[i], k, avail)) {
          *next = i + 1;
          return &d->fields[i];
       }
@@ -477,7 +462,7 @@ check_object (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int
    while (ok && bson_iter_next (&it)) {
       const char *key = bson_iter_key (&it);
       uint32_t kl = bson_iter_key_len (&it);
-      const odm_field_t *f = field_by_key (d, &next, key, kl);
+      const odm_field_t *f = odm_find_field (d, &next, key, (uint32_t) kl);
 
       if ((!f || f->kind == ODM_KIND_MIXED) && !raw_checked && needs_byte_check (bson_iter_type (&it))) {
          /* bytes the schema does not type: the decoder's byte check over this object (a
@@ -860,7 +845,7 @@ odm_view_field (const odm_view_t *v, const char *name)
    if (!v || !v->desc || !name) {
       return -1;
    }
-   f = field_by_key (v->desc, &next, name, strlen (name));
+   f = odm_find_field (v->desc, &next, name, (uint32_t) strlen (name));
    return f ? (int) (f - v->desc->fields) : -1;
 }
 

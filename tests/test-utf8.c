@@ -3,7 +3,8 @@
  * written from the definition, over every sequence of 1 to 3 bytes, every 4-byte
  * sequence that starts with a 4-byte lead, 4-byte sequences over every byte class, and
  * random buffers that mix ASCII runs (the fast path) with valid and invalid sequences at
- * every alignment; and odm_utf16_length, which counts ASCII a word at a time. Its own
+ * every alignment; odm_utf16_length, which counts ASCII a word at a time; and
+ * odm_index_key, the array keys, against libbson's bson_uint32_to_string. Its own
  * program (ctest "utf8"): it calls a function the library does not
  * export, so it links the static library. */
 #include <check.h>
@@ -219,6 +220,23 @@ START_TEST (test_utf16_length_words)
 }
 END_TEST
 
+/* The array keys: what libbson writes, for 0 to 2,000,000 and around every power of ten. */
+START_TEST (test_index_key)
+{
+   uint64_t v;
+   uint32_t edge[] = {999, 1000, 1001, 9999, 10000, 99999, 100000, 999999999u, 1000000000u, 4294967295u};
+   for (v = 0; v <= 2000000 + sizeof edge / sizeof edge[0]; v++) {
+      uint32_t x = v <= 2000000 ? (uint32_t) v : edge[v - 2000001];
+      char a[16], b[16];
+      const char *ka, *kb;
+      size_t la = odm_index_key (x, &ka, a, sizeof a), lb = bson_uint32_to_string (x, &kb, b, sizeof b);
+      ck_assert_uint_eq (la, lb);
+      ck_assert_uint_eq (strlen (ka), la);
+      ck_assert_msg (memcmp (ka, kb, la) == 0, "key of %u: %s, libbson says %s", x, ka, kb);
+   }
+}
+END_TEST
+
 int
 main (void)
 {
@@ -231,6 +249,7 @@ main (void)
    tcase_add_test (tc, test_utf8_exhaustive_four);
    tcase_add_test (tc, test_utf8_random);
    tcase_add_test (tc, test_utf16_length_words);
+   tcase_add_test (tc, test_index_key);
    suite_add_tcase (s, tc);
    sr = srunner_create (s);
    srunner_run_all (sr, CK_NORMAL);
