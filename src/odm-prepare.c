@@ -265,22 +265,12 @@ minimize_object (const odm_object_desc_t *d, void *base)
    }
 }
 
-bool
-odm_prepare (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out)
+/* The pre-save path over checked arguments, into OUT (odm_violations_run). */
+static bool
+prepare_into (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out)
 {
-   odm_violations_t local;
    odm_rule_ctx_t ctx;
-   bool ok;
 
-   if (!out) {
-      out = &local;
-   }
-   odm_violations_init (out);
-   if (!schema || schema->magic != ODM_SCHEMA_MAGIC || !doc) {
-      odm_violations_add (out, "", "argument", "schema or document is NULL");
-      ok = false;
-      goto done;
-   }
    ctx.opts = opts;
    ctx.now_ms = (opts && opts->now_ms) ? opts->now_ms : odm_now_ms ();
    ctx.out = out;
@@ -302,10 +292,11 @@ odm_prepare (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *op
    /* The program's pre-save hooks see the document as it will be saved, and what they
     * change is validated below. */
    odm_hooks_run (schema, ODM_HOOK_PRE_SAVE, doc, opts, ctx.now_ms, out);
-   ok = odm_validate_into (schema, doc, opts, out) && out->count == 0;
-done:
-   if (out == &local) {
-      odm_violations_cleanup (&local);
-   }
-   return ok;
+   return odm_validate_into (schema, doc, opts, out) && out->count == 0;
+}
+
+bool
+odm_prepare (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out)
+{
+   return odm_violations_run (schema, doc, opts, out, prepare_into);
 }

@@ -212,6 +212,15 @@ odm_validate_into (const odm_schema_t *schema, const void *doc, const odm_prepar
 void
 odm_validate_fields (const odm_schema_t *schema, const void *doc, odm_violations_t *out);
 
+/* What odm_validate and odm_prepare share: OUT initialised (a local list, freed, when it is
+ * NULL), the arguments checked (a refusal is the violation "argument"), then STEP over them.
+ * Returns STEP's answer, or false for bad arguments. */
+typedef bool (*odm_checked_step_fn) (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *opts,
+                                     odm_violations_t *out);
+bool
+odm_violations_run (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out,
+                    odm_checked_step_fn step);
+
 /* Decode / encode / cleanup of any generated object type (documents, analytics rows). */
 bool
 odm_decode_desc (const odm_object_desc_t *d, const bson_t *in, void *doc, uint32_t flags, bson_error_t *error);

@@ -854,7 +854,8 @@ odm_validate_fields (const odm_schema_t *schema, const void *doc, odm_violations
 }
 
 bool
-odm_validate (const odm_schema_t *schema, const void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out)
+odm_violations_run (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out,
+                    odm_checked_step_fn step)
 {
    odm_violations_t local;
    bool ok;
@@ -866,10 +867,23 @@ odm_validate (const odm_schema_t *schema, const void *doc, const odm_prepare_opt
       odm_violations_add (out, "", "argument", "schema or document is NULL");
       ok = false;
    } else {
-      ok = odm_validate_into (schema, doc, opts, out);
+      ok = step (schema, doc, opts, out);
    }
    if (out == &local) {
       odm_violations_cleanup (&local);
    }
    return ok;
+}
+
+static bool
+validate_step (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out)
+{
+   return odm_validate_into (schema, doc, opts, out);
+}
+
+bool
+odm_validate (const odm_schema_t *schema, const void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out)
+{
+   /* validate_step only reads the document: the cast does not license a change */
+   return odm_violations_run (schema, (void *) doc, opts, out, validate_step);
 }
