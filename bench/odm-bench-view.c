@@ -10,6 +10,7 @@
  * (--view-only: the view+read column alone, for profiling.) Not a test: run it on a Release build. */
 #include <odm/odm.h>
 
+#include "bench-util.h"
 #include "view-read.h"
 
 #include <inttypes.h>
@@ -19,49 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-static uint64_t allocs;
 static volatile double sink;
-
-static void *
-count_malloc (size_t n)
-{
-   allocs++;
-   return malloc (n);
-}
-
-static void *
-count_calloc (size_t n, size_t size)
-{
-   allocs++;
-   return calloc (n, size);
-}
-
-static void *
-count_realloc (void *p, size_t n)
-{
-   allocs++;
-   return realloc (p, n);
-}
-
-static void
-count_free (void *p)
-{
-   free (p);
-}
-
-static void *
-count_aligned_alloc (size_t alignment, size_t n)
-{
-   void *p = NULL;
-   allocs++;
-   if (alignment < sizeof (void *)) {
-      alignment = sizeof (void *);
-   }
-   return posix_memalign (&p, alignment, n) == 0 ? p : NULL;
-}
-
-static const bson_mem_vtable_t counting_vtable = {
-   count_malloc, count_calloc, count_realloc, count_free, count_aligned_alloc, {NULL, NULL, NULL}};
 
 static uint64_t
 cpu_ns (void)
@@ -74,29 +33,7 @@ cpu_ns (void)
 static bson_t *
 load_fixture (const char *collection, const char *variant)
 {
-   char path[1024];
-   FILE *f;
-   char *text;
-   long n;
-   bson_error_t err;
-   bson_t *b;
-
-   snprintf (path, sizeof path, "%s/%s.%s.json", ODM_BENCH_DATA_DIR, collection, variant);
-   if (!(f = fopen (path, "rb"))) {
-      return NULL;
-   }
-   fseek (f, 0, SEEK_END);
-   n = ftell (f);
-   fseek (f, 0, SEEK_SET);
-   text = malloc ((size_t) n + 1);
-   if (n < 0 || fread (text, 1, (size_t) n, f) != (size_t) n) {
-      n = 0;
-   }
-   text[n] = '\0';
-   fclose (f);
-   b = bson_new_from_json ((const uint8_t *) text, n, &err);
-   free (text);
-   return b;
+   return odm_bench_load_fixture (ODM_BENCH_DATA_DIR, collection, variant, NULL);
 }
 
 typedef enum { OP_DECODE, OP_VIEW, OP_VIEW_READ, OP_COUNT } op_t;
@@ -113,7 +50,7 @@ run (const odm_schema_t *s, const bson_t *in, op_t op, size_t n, char *slots, ui
    for (done = 0; done < n; done += BATCH) {
       uint64_t t0, a0;
       odm_view_t v;
-      a0 = allocs;
+      a0 = odm_bench_allocs;
       t0 = cpu_ns ();
       switch (op) {
       case OP_DECODE:
@@ -137,7 +74,7 @@ run (const odm_schema_t *s, const bson_t *in, op_t op, size_t n, char *slots, ui
          break;
       }
       *ns += cpu_ns () - t0;
-      *na += allocs - a0;
+      *na += odm_bench_allocs - a0;
       if (op == OP_DECODE) { /* not timed */
          for (i = 0; i < BATCH; i++) {
             odm_cleanup (s, slots + i * s->root->size);
@@ -209,7 +146,7 @@ main (int argc, char **argv)
       }
    }
    slots = calloc (BATCH, max_size);
-   bson_mem_set_vtable (&counting_vtable);
+   odm_bench_count_allocations ();
    if (!json) {
       printf ("%-26s %-4s %6s | %10s %7s | %9s %7s | %10s %7s | %8s\n", "collection", "var", "bytes", "decode ns",
               "allocs", "view ns", "allocs", "view+read", "allocs", "speedup");

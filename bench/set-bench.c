@@ -316,7 +316,7 @@ scale_row (const odm_schema_t *schema, const char *name, bson_t *doc)
       fail (name, NULL);
    }
    js.bytes = doc->len;
-   for (op = 0; op < 2; op++) {
+   for (op = 0; op < SOP_VIEW; op++) { /* decode, dpe, arena */
       double ns = time_jobs (&js, (sop_t) op);
       char extra[96];
       snprintf (extra, sizeof extra, scfg.json ? "\"ns_per_kb\": %.1f" : "%.1f ns/KB", ns * 1024.0 / doc->len);

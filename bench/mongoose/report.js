@@ -87,7 +87,7 @@ const targets = [
 ];
 for (const [prefix, what] of [['chat_canvas_files content', '1 KB to 1 MB strings'],
   ['chat_sessions tags', '100 to 10,000 strings'], ['support_tickets conversation', '100 to 10,000 subdocuments']]) {
-  for (const op of ['decode', 'dpe']) {
+  for (const op of ['decode', 'arena', 'dpe']) {
     targets.push([`linear, ${what}, ${op}: ns/KB at the largest within 1.25x of the smallest`, spread(family(prefix, op)), 1.25, '<=']);
   }
 }
@@ -105,11 +105,13 @@ for (const [what, v, goal, cmp] of targets) {
 out.push('');
 out.push('Scaling with document size (libodm, one document, CPU time; ns/KB flat = linear):');
 out.push('');
-out.push('| document | BSON bytes | decode µs | decode ns/KB | dpe µs | dpe ns/KB |');
-out.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+out.push('| document | BSON bytes | decode µs | decode ns/KB | arena µs | arena ns/KB | dpe µs | dpe ns/KB |');
+out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of sizes.filter((s) => s.op === 'decode')) {
+  const a = sizes.find((s) => s.set === r.set && s.op === 'arena');
   const d = sizes.find((s) => s.set === r.set && s.op === 'dpe');
   out.push(`| ${r.set} | ${r.bytes_per_doc} | ${us(r.ns_per_doc)} | ${r.ns_per_kb.toFixed(0)} | `
+    + `${us(a && a.ns_per_doc)} | ${a ? a.ns_per_kb.toFixed(0) : '—'} | `
     + `${us(d && d.ns_per_doc)} | ${d ? d.ns_per_kb.toFixed(0) : '—'} |`);
 }
 out.push('');
