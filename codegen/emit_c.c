@@ -132,8 +132,21 @@ emit_validate (buf_t *c, const object_t *o)
             t[n++] = b.s;
             bson_free (lo);
             bson_free (hi);
-         } else if (f->kind == K_STRING && (f->n_enums || f->has_minlength)) {
+         } else if (f->kind == K_STRING && f->has_minlength) {
             t[n++] = fmt ("o->%s", m);
+         } else if (f->kind == K_STRING && f->n_enums) {
+            /* a listed value passes; the lengths of a listed value are the spec's business */
+            buf_t b = {0};
+            size_t k;
+            out (&b, "(o->%s && !(", m);
+            for (k = 0; k < f->n_enums; k++) {
+               char *lit = cstr (f->enums[k]);
+               out (&b, "%sstrcmp (o->%s, %s) == 0", k ? " ||\n              " : "", m, lit);
+               bson_free (lit);
+            }
+            out (&b, "))");
+            if (f->has_maxlength) out (&b, " ||\n       (o->%s && strlen (o->%s) > %ld)", m, m, f->maxlength);
+            t[n++] = b.s;
          } else if (f->kind == K_STRING && f->has_maxlength) {
             /* UTF-16 code units never outnumber UTF-8 bytes: within the byte count, within the limit */
             t[n++] = fmt ("(o->%s && strlen (o->%s) > %ld)", m, m, f->maxlength);
