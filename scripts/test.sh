@@ -46,7 +46,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   scripts/live-tests.sh build-asan
 
 step "valgrind (memcheck, leaks are errors)"
-for suite in codec rules schema hooks update view; do
+for suite in codec rules schema hooks update view gencode; do
   CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
     ./build/tests/odm_tests "$suite"
 done
