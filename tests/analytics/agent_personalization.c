@@ -135,17 +135,6 @@ group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *k1, const 
 }
 
 /* $addToSet of strings */
-static void
-set_add (const char **set, size_t *n, const char *s)
-{
-   size_t k;
-   for (k = 0; k < *n && strcmp (set[k], s); k++) {
-   }
-   if (k == *n) {
-      set[(*n)++] = s;
-   }
-}
-
 static int
 by_count_then_oid (const void *a, const void *b)
 {
@@ -272,10 +261,10 @@ expect_user_engagement (const void *params, bson_t *rows)
       x->count++;
       x->a += (double) d->quickActions.count;
       if (mode_of (d)) { /* a missing or null mode or style is not a value */
-         set_add (x->modes, &x->nmodes, d->settings.mode);
+         odm_ax_str_set_add (x->modes, &x->nmodes, d->settings.mode);
       }
       if (d->conversationStyle) {
-         set_add (x->styles, &x->nstyles, d->conversationStyle);
+         odm_ax_str_set_add (x->styles, &x->nstyles, d->conversationStyle);
       }
       x->first = d->createdAt < x->first ? d->createdAt : x->first;
       x->last = d->createdAt > x->last ? d->createdAt : x->last;

@@ -112,18 +112,6 @@ group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *skey)
 }
 
 static void
-set_add (bson_oid_t *set, size_t *n, const bson_oid_t *oid)
-{
-   size_t k;
-   for (k = 0; k < *n; k++) {
-      if (bson_oid_equal (&set[k], oid)) {
-         return;
-      }
-   }
-   bson_oid_copy (oid, &set[(*n)++]);
-}
-
-static void
 add (group_t *g, const odm_agent_subscription_t *d)
 {
    bool active = !strcmp (d->status, "active");
@@ -138,8 +126,8 @@ add (group_t *g, const odm_agent_subscription_t *d)
       g->days_n++;
       g->days_sum += (double) (d->metadata.cancelledAt - d->startDate) / 86400000.0;
    }
-   set_add (g->users, &g->nusers, &d->userId);
-   set_add (g->agents, &g->nagents, &d->agentId);
+   odm_ax_oid_set_add (g->users, &g->nusers, &d->userId);
+   odm_ax_oid_set_add (g->agents, &g->nagents, &d->agentId);
 }
 
 static int

@@ -151,18 +151,6 @@ group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *skey)
 }
 
 static void
-set_add (group_t *g, const bson_oid_t *oid)
-{
-   size_t i;
-   for (i = 0; i < g->nset; i++) {
-      if (bson_oid_equal (&g->set[i], oid)) {
-         return;
-      }
-   }
-   bson_oid_copy (oid, &g->set[g->nset++]);
-}
-
-static void
 add (group_t *g, const odm_chat_session_t *d)
 {
    g->count++;
@@ -261,7 +249,7 @@ expect_user_session_history (const void *params, bson_t *rows)
           oid_ok (p->has_agentId, &p->agentId, &d->agentId)) {
          group_t *x = group_for (g, &ng, &d->userId, NULL);
          add (x, d);
-         set_add (x, &d->agentId);
+         odm_ax_oid_set_add (x->set, &x->nset, &d->agentId);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_last_then_oid);
@@ -303,7 +291,7 @@ expect_agent_usage (const void *params, bson_t *rows)
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) && oid_ok (p->has_userId, &p->userId, &d->userId)) {
          group_t *x = group_for (g, &ng, &d->agentId, NULL);
          add (x, d);
-         set_add (x, &d->userId);
+         odm_ax_oid_set_add (x->set, &x->nset, &d->userId);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_oid);

@@ -131,18 +131,6 @@ group_for (group_t *g, size_t *ng, const bson_oid_t *key)
    return &g[(*ng)++];
 }
 
-static void
-set_add (group_t *g, const bson_oid_t *oid)
-{
-   size_t i;
-   for (i = 0; i < g->nset; i++) {
-      if (bson_oid_equal (&g->set[i], oid)) {
-         return;
-      }
-   }
-   bson_oid_copy (oid, &g->set[g->nset++]);
-}
-
 /* ------------------------------------------------------------ engagement */
 
 typedef odm_community_comment_engagement_params_t en_t;
@@ -174,7 +162,7 @@ expect_engagement (const void *params, bson_t *rows)
       x->n++;
       x->replies += d->has_parentId == ODM_PRESENT;
       x->likes += d->stats.likes;
-      set_add (x, &d->authorId);
+      odm_ax_oid_set_add (x->set, &x->nset, &d->authorId);
       x->latest = d->createdAt > x->latest ? d->createdAt : x->latest;
    }
    odm_ax_sort (g, ng, sizeof g[0], by_comments_likes_oid);
@@ -273,7 +261,7 @@ expect_user_participation (const void *params, bson_t *rows)
       x = group_for (g, &ng, &d->authorId);
       x->n++;
       x->replies += d->has_parentId == ODM_PRESENT;
-      set_add (x, &d->postId);
+      odm_ax_oid_set_add (x->set, &x->nset, &d->postId);
       x->published += odm_str_eq (d->status, "published");
       x->spam += odm_str_eq (d->status, "spam");
       x->likes += d->stats.likes;

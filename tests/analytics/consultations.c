@@ -147,17 +147,6 @@ avg_add (group_t *g, double v)
    g->min = v < g->min ? v : g->min;
 }
 
-static void
-set_add (group_t *g, const bson_oid_t *oid)
-{
-   size_t k;
-   for (k = 0; k < g->nset && !bson_oid_equal (&g->set[k], oid); k++) {
-   }
-   if (k == g->nset) {
-      bson_oid_copy (oid, &g->set[g->nset++]);
-   }
-}
-
 /* $avg: null when no value was averaged. */
 static void
 append_avg (bson_t *row, const char *key, const group_t *g)
@@ -339,7 +328,7 @@ expect_category_popularity (const void *params, bson_t *rows)
       }
       x = group_for (g, &ng, NULL, d->category, NULL);
       x->count++;
-      set_add (x, &d->clientId);
+      odm_ax_oid_set_add (x->set, &x->nset, &d->clientId);
       x->a += d->duration;
       avg_add (x, d->pricing.amount);
       x->b += !strcmp (d->status, "cancelled");

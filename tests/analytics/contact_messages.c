@@ -106,18 +106,6 @@ group_for (group_t *g, size_t *ng, const char *key)
    return &g[(*ng)++];
 }
 
-static void
-set_add (group_t *g, const char *s)
-{
-   size_t i;
-   for (i = 0; i < g->nset; i++) {
-      if (!strcmp (g->set[i], s)) {
-         return;
-      }
-   }
-   g->set[g->nset++] = s;
-}
-
 static int
 by_key (const void *a, const void *b)
 {
@@ -280,7 +268,7 @@ expect_agent_inquiries (const void *params, bson_t *rows)
       }
       x = group_for (g, &ng, d->agentName);
       x->n++;
-      set_add (x, d->email);
+      odm_ax_str_set_add (x->set, &x->nset, d->email);
       x->b += odm_str_eq (d->status, "pending");
       x->c += answered (d);
       x->latest = d->createdAt > x->latest ? d->createdAt : x->latest;

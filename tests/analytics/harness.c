@@ -265,3 +265,27 @@ odm_ax_run_case (odm_client_t *client, const odm_analytics_module_t *m, const od
    bson_destroy (&want);
    bson_destroy (&got);
 }
+
+void
+odm_ax_oid_set_add (bson_oid_t *set, size_t *n, const bson_oid_t *oid)
+{
+   size_t k;
+   for (k = 0; k < *n; k++) {
+      if (bson_oid_equal (&set[k], oid)) {
+         return;
+      }
+   }
+   bson_oid_copy (oid, &set[(*n)++]);
+}
+
+void
+odm_ax_str_set_add (const char **set, size_t *n, const char *s)
+{
+   size_t k;
+   for (k = 0; k < *n; k++) {
+      if (!strcmp (set[k], s)) {
+         return;
+      }
+   }
+   set[(*n)++] = s;
+}

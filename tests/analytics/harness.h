@@ -101,6 +101,14 @@ odm_ax_set_string (char **field, const char *value);
 void
 odm_ax_unset_string (char **field, uint8_t *has, uint8_t state);
 
+/* $addToSet over ObjectIds: adds OID to the *N ids at SET unless it is there (SET has room). */
+void
+odm_ax_oid_set_add (bson_oid_t *set, size_t *n, const bson_oid_t *oid);
+
+/* The same over strings (the pointers are kept, not copied). */
+void
+odm_ax_str_set_add (const char **set, size_t *n, const char *s);
+
 /* $dateToString formats of the periods, computed in C (UTC). */
 void
 odm_ax_period (int64_t ms, const char *period, char *buf, size_t size);

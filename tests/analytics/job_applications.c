@@ -201,17 +201,6 @@ avg_add (group_t *g, double v)
 }
 
 static void
-set_add (group_t *g, const bson_oid_t *oid)
-{
-   size_t k;
-   for (k = 0; k < g->nset && !bson_oid_equal (&g->set[k], oid); k++) {
-   }
-   if (k == g->nset) {
-      bson_oid_copy (oid, &g->set[g->nset++]);
-   }
-}
-
-static void
 append_ratio (bson_t *row, const char *key, double num, double den)
 {
    if (den > 0) {
@@ -354,7 +343,7 @@ expect_candidate_quality (const void *params, bson_t *rows)
          }
          x = group_for (g, &ng, &d->jobId, NULL);
          x->count++;
-         set_add (x, &d->applicantId);
+         odm_ax_oid_set_add (x->set, &x->nset, &d->applicantId);
          avg_add (x, v->rating);
          x->a += v->rating >= 4;
       }

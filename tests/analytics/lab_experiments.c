@@ -157,17 +157,6 @@ group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *key)
    return &g[(*ng)++];
 }
 
-static void
-set_add (group_t *g, const bson_oid_t *oid)
-{
-   size_t k;
-   for (k = 0; k < g->nset && !bson_oid_equal (&g->set[k], oid); k++) {
-   }
-   if (k == g->nset) {
-      bson_oid_copy (oid, &g->set[g->nset++]);
-   }
-}
-
 /* SUM / N, or null when N is 0 ($avg of nothing, a guarded $divide). */
 static void
 append_ratio (bson_t *row, const char *key, double sum, double n)
@@ -357,7 +346,7 @@ expect_category_performance (const void *params, bson_t *rows)
       }
       x = group_for (g, &ng, NULL, d->category);
       x->count++;
-      set_add (x, &d->researcherId);
+      odm_ax_oid_set_add (x->set, &x->nset, &d->researcherId);
       x->a += !strcmp (d->status, "completed");
       x->b += (double) d->results.artifacts.count;
       if (d->budget.has_allocated == ODM_PRESENT) {

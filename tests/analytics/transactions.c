@@ -157,17 +157,6 @@ avg_add (group_t *g, double v)
    g->max = v > g->max ? v : g->max;
 }
 
-static void
-set_add (group_t *g, const bson_oid_t *oid)
-{
-   size_t k;
-   for (k = 0; k < g->nset && !bson_oid_equal (&g->set[k], oid); k++) {
-   }
-   if (k == g->nset) {
-      bson_oid_copy (oid, &g->set[g->nset++]);
-   }
-}
-
 static int
 by_keys (const void *a, const void *b)
 {
@@ -302,7 +291,7 @@ expect_payment_methods (const void *params, bson_t *rows)
       }
       x = group_for (g, &ng, d->paymentMethod.type ? d->paymentMethod.type : "unknown", "");
       x->count++;
-      set_add (x, &d->userId);
+      odm_ax_oid_set_add (x->set, &x->nset, &d->userId);
       x->a += d->amount;
       x->b += !strcmp (d->status, "completed");
    }
@@ -343,7 +332,7 @@ expect_refunds (const void *params, bson_t *rows)
          x->count++;
          x->a += f->amount;
          avg_add (x, f->amount);
-         set_add (x, &d->_id);
+         odm_ax_oid_set_add (x->set, &x->nset, &d->_id);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_a_then_k1);

@@ -109,18 +109,6 @@ group_for (group_t *g, size_t *ng, const char *key)
    return &g[(*ng)++];
 }
 
-static void
-set_add (group_t *g, const char *s)
-{
-   size_t i;
-   for (i = 0; i < g->nset; i++) {
-      if (!strcmp (g->set[i], s)) {
-         return;
-      }
-   }
-   g->set[g->nset++] = s;
-}
-
 /* null sorts before every string */
 static int
 cmp_key (const group_t *a, const group_t *b)
@@ -177,7 +165,7 @@ expect_demographics (const void *params, bson_t *rows)
       x->a += d->emailVerified;
       x->b += odm_str_eq (d->role, "admin") || odm_str_eq (d->role, "moderator"); /* a null role is no staff */
       if (d->preferences.language) { /* a missing or null language is not a language */
-         set_add (x, d->preferences.language);
+         odm_ax_str_set_add (x->set, &x->nset, d->preferences.language);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_n_then_key);

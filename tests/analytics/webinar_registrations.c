@@ -176,17 +176,6 @@ avg_add (group_t *g, double v)
    g->max = v > g->max ? v : g->max;
 }
 
-static void
-set_add (group_t *g, const bson_oid_t *oid)
-{
-   size_t k;
-   for (k = 0; k < g->nset && !bson_oid_equal (&g->set[k], oid); k++) {
-   }
-   if (k == g->nset) {
-      bson_oid_copy (oid, &g->set[g->nset++]);
-   }
-}
-
 /* $avg: null when no value was averaged. */
 static void
 append_avg (bson_t *row, const char *key, double sum, double n)
@@ -289,7 +278,7 @@ expect_demographics (const void *params, bson_t *rows)
       x = group_for (g, &ng, NULL, d->registrationType,
                      d->registrationData.experience ? d->registrationData.experience : "unspecified");
       x->count++;
-      set_add (x, &d->registrantId);
+      odm_ax_oid_set_add (x->set, &x->nset, &d->registrantId);
       x->a += d->registrationData.company != NULL;
       x->b += !strcmp (d->status, "attended");
    }
