@@ -343,6 +343,47 @@ START_TEST (test_generated_matches_tables)
 }
 END_TEST
 
+/* What the generated tables say of themselves agrees: the timestamps the schema points to
+ * are the root fields flagged so, and each object's minimize list is exactly its nested
+ * objects and mixed values. */
+static void
+check_minimize_lists (const odm_object_desc_t *d)
+{
+   uint32_t i, k = 0;
+   bool any = false;
+   for (i = 0; i < d->field_count; i++) {
+      const odm_field_t *f = &d->fields[i];
+      if (f->kind == ODM_KIND_OBJECT || f->kind == ODM_KIND_MIXED) {
+         any = true;
+         ck_assert_msg (d->minimize && k < d->minimize_count && d->minimize[k] == i,
+                        "%s: field %s is missing from the minimize list", d->c_type, f->name);
+         k++;
+      }
+      if (f->object) {
+         check_minimize_lists (f->object);
+      }
+   }
+   ck_assert_uint_eq (k, d->minimize_count);
+   ck_assert_msg (!any || (d->flags & ODM_O_MINIMIZE), "%s: nested objects but no ODM_O_MINIMIZE", d->c_type);
+}
+
+START_TEST (test_tables_agree)
+{
+   size_t n, i;
+   const odm_schema_t *const *all = odm_schemas (&n);
+   for (i = 0; i < n; i++) {
+      const odm_object_desc_t *r = all[i]->root;
+      uint32_t k;
+      for (k = 0; k < r->field_count; k++) {
+         const odm_field_t *f = &r->fields[k];
+         ck_assert_int_eq ((f->flags & ODM_F_CREATED_AT) != 0, all[i]->created_at == f);
+         ck_assert_int_eq ((f->flags & ODM_F_UPDATED_AT) != 0, all[i]->updated_at == f);
+      }
+      check_minimize_lists (r);
+   }
+}
+END_TEST
+
 Suite *
 gencode_suite (void)
 {
@@ -350,6 +391,7 @@ gencode_suite (void)
    TCase *tc = tcase_create ("gencode");
    tcase_set_timeout (tc, 120);
    tcase_add_test (tc, test_generated_matches_tables);
+   tcase_add_test (tc, test_tables_agree);
    suite_add_tcase (s, tc);
    return s;
 }
