@@ -7,7 +7,8 @@
 #
 # --baseline: also time another build's odm_bench (one that has --sets, e.g. main before a
 # change, built in Release elsewhere) on the same dumped documents, for the issue's "against
-# today's main in the same run" targets.
+# today's main in the same run" targets; and its per-collection decode against this build's
+# zero-copy read (odm_bench_view, bench/view-report.js).
 # --out DIR: keep the dumped sets and the JSON lines of every bench there (re-print the
 # tables with: node bench/mongoose/report.js DIR/sets.jsonl DIR/mongoose.jsonl DIR/scaling.jsonl).
 # Needs node (>= 16.20) and, the first time, the npm registry (npm ci in bench/mongoose).
@@ -65,3 +66,11 @@ node "$root/bench/mongoose/bench.js" --json $quick "${sets[@]}" > "$tmp/mongoose
 echo "# scaling..." >&2
 "$bench" --scaling --json $quick > "$tmp/scaling.jsonl"
 node "$root/bench/mongoose/report.js" "$tmp/sets.jsonl" "$tmp/mongoose.jsonl" "$tmp/scaling.jsonl"
+if [ -n "$base" ] && [ -x "$build/bench/odm_bench_view" ]; then
+  # the zero-copy read per collection, against the baseline build's copying decode
+  echo "# the zero-copy read per collection..." >&2
+  "$base" --json $quick > "$tmp/baseline-codec.jsonl" 2>/dev/null
+  "$build/bench/odm_bench_view" --json ${quick:+--ms 2} > "$tmp/view.jsonl"
+  echo
+  node "$root/bench/view-report.js" "$tmp/baseline-codec.jsonl" "$tmp/view.jsonl"
+fi

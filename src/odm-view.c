@@ -102,26 +102,87 @@ ascii_no_nul (const uint8_t *s, uint32_t len)
    return true;
 }
 
+/* Whether the key at K (AVAIL bytes up to the end of its object) is F's name. */
+static inline bool
+key_is (const odm_field_t *f, const uint8_t *k, uint32_t avail)
+{
+   uint32_t i = 0, n = f->name_len;
+   const uint8_t *name = (const uint8_t *) f->name;
+   if (n >= avail) {
+      return false;
+   }
+   for (; i + 8 <= n; i += 8) { /* eight bytes at a time; names are NUL-terminated too */
+      uint64_t a, b;
+      memcpy (&a, k + i, 8);
+      memcpy (&b, name + i, 8);
+      if (a != b) {
+         return false;
+      }
+   }
+   for (; i < n; i++) {
+      if (k[i] != name[i]) {
+         return false;
+      }
+   }
+   return k[n] == 0;
+}
+
+/* The field of D whose name is the key at K (AVAIL bytes to the end of its object), trying
+ * *NEXT first (documents come in spec order), or NULL; *NEXT moves past it. */
+static inline const odm_field_t *
+field_at_key (const odm_object_desc_t *d, uint32_t *next, const uint8_t *k, uint32_t avail)
+{
+   uint32_t i;
+   if (*next < d->field_count && key_is (&d->fields[*next], k, avail)) {
+      return &d->fields[(*next)++];
+   }
+   /* then the fields after it (the ones between were absent), then those before it */
+   for (i = *next + 1; i < d->field_count; i++) {
+      if (key_is (&d->fields[i], k, avail)) {
+         *next = i + 1;
+         return &d->fields[i];
+      }
+   }
+   for (i = 0; i < *next && i < d->field_count; i++) {
+      if (key_is (&d->fields[i], k, avail)) {
+         *next = i + 1;
+         return &d->fields[i];
+      }
+   }
+   return NULL;
+}
+
 /* Points VIEW at checked bytes and fills its table in one walk over the elements. */
 static void
 view_fill (odm_view_t *v, const odm_object_desc_t *d, const uint8_t *data, uint32_t len)
 {
-   uint32_t o = 4, next = 0, i, n = d->field_count < ODM_VIEW_MAX_FIELDS ? d->field_count : ODM_VIEW_MAX_FIELDS;
+   uint32_t o = 4, next = 0, seen = 0, i, n = d->field_count < ODM_VIEW_MAX_FIELDS ? d->field_count : ODM_VIEW_MAX_FIELDS;
    v->desc = d;
    v->data = data;
    v->len = len;
-   memset (v->at, 0, n * sizeof v->at[0]); /* absent until seen */
    while (o < len - 1) {
       uint8_t t = data[o];
       const char *key = (const char *) data + o + 1;
-      size_t kl = strlen (key); /* checked bytes: the key ends inside them */
-      const odm_field_t *f = odm_find_field (d, &next, key, (uint32_t) kl);
-      i = f ? next - 1 : ODM_VIEW_MAX_FIELDS;
+      size_t kl;
+      const odm_field_t *f = NULL;
+      if ((f = field_at_key (d, &next, data + o + 1, len - o - 1))) {
+         kl = f->name_len;
+         i = next - 1;
+      } else {
+         kl = strlen (key);
+         i = ODM_VIEW_MAX_FIELDS;
+      }
       if (i < ODM_VIEW_MAX_FIELDS) {
          v->at[i] = o;
+         seen |= UINT32_C (1) << i;
       }
       o += 1 + (uint32_t) kl + 1;
       o += value_size (t, data + o);
+   }
+   for (i = 0; i < n; i++) { /* absent fields (no memset of the whole table: it is small work) */
+      if (!(seen & (UINT32_C (1) << i))) {
+         v->at[i] = 0;
+      }
    }
 }
 
@@ -508,7 +569,7 @@ fast_mixed (uint8_t t, const uint8_t *p, uint32_t avail, int depth, vctx_t *c, u
          return FAST_SLOW;
       }
       *size = 4 + l;
-      return odm_utf8_valid ((const char *) p + 4, l - 1) ? FAST_OK : FAST_SLOW;
+      return ascii_no_nul (p + 4, l - 1) || odm_utf8_valid ((const char *) p + 4, l - 1) ? FAST_OK : FAST_SLOW;
    case BSON_TYPE_DOCUMENT:
    case BSON_TYPE_ARRAY:
       if (!frame_ok (p, avail, &l)) {
@@ -567,7 +628,7 @@ fast_value (const odm_field_t *f, uint8_t t, const uint8_t *p, uint32_t avail, i
          return FAST_SLOW;
       }
       *size = 4 + l;
-      return odm_utf8_valid ((const char *) p + 4, l - 1) ? FAST_OK : FAST_SLOW;
+      return ascii_no_nul (p + 4, l - 1) || odm_utf8_valid ((const char *) p + 4, l - 1) ? FAST_OK : FAST_SLOW;
    case BSON_TYPE_DOCUMENT:
       if (f->kind != ODM_KIND_OBJECT || depth + 1 > ODM_MAX_DEPTH || !frame_ok (p, avail, &l)) {
          return FAST_SLOW;
@@ -609,25 +670,25 @@ fast_array (const odm_field_t *f, const uint8_t *p, uint32_t avail, int depth, v
 static int
 fast_object (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int depth, uint32_t *at, vctx_t *c)
 {
-   uint32_t o = 4, end = len - 1, next = 0, nunknown = 0, seen = 0;
+   uint32_t o = 4, end = len - 1, next = 0, nunknown = 0, seen = 0, i;
    const uint8_t *unknown[FAST_UNKNOWN_MAX];
-
-   if (at) { /* absent until seen */
-      memset (at, 0, (d->field_count < ODM_VIEW_MAX_FIELDS ? d->field_count : ODM_VIEW_MAX_FIELDS) * sizeof *at);
-   }
 
    while (o < end) {
       uint32_t start = o, kl, vs = 0, idx;
       uint8_t t = data[o++];
-      const uint8_t *key = data + o, *nul = memchr (key, 0, end - o);
+      const uint8_t *key = data + o, *nul;
       const odm_field_t *f = NULL;
       int r;
-      if (!nul) {
-         return FAST_SLOW;
+      if ((f = field_at_key (d, &next, key, end - o))) {
+         kl = f->name_len;
+         idx = next - 1;
+      } else {
+         if (!(nul = memchr (key, 0, end - o))) {
+            return FAST_SLOW;
+         }
+         kl = (uint32_t) (nul - key);
+         idx = 0;
       }
-      kl = (uint32_t) (nul - key);
-      f = odm_find_field (d, &next, (const char *) key, kl);
-      idx = f ? next - 1 : 0;
       o += kl + 1;
       if (!f) {
          /* an unknown number (the version key __v): nothing in its bytes to check */
@@ -682,6 +743,11 @@ fast_object (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int 
    }
    if (o != end) {
       return FAST_SLOW;
+   }
+   for (i = 0; at && i < d->field_count && i < ODM_VIEW_MAX_FIELDS; i++) {
+      if (!(seen & (UINT32_C (1) << i))) {
+         at[i] = 0;
+      }
    }
    return FAST_OK;
 }
