@@ -33,6 +33,47 @@ kind_const (const field_t *f)
    return k[f->kind];
 }
 
+static bool minimize_needed (const object_t *o);
+
+/* Whether the pre-save path's minimize step (an empty nested object or mixed value is
+ * dropped) has anything to do at field F. A nested object one of whose fields always gets
+ * a value from the defaults (a default, or an array, which becomes []) is never empty
+ * when minimize runs, after them: it is left out, unless something below it needs the
+ * step. */
+static bool
+minimize_field (const field_t *f)
+{
+   size_t i;
+   if (f->kind == K_MIXED) {
+      return true;
+   }
+   if (f->kind != K_OBJECT) {
+      return false;
+   }
+   if (f->array || minimize_needed (f->object)) {
+      return minimize_needed (f->object);
+   }
+   for (i = 0; i < f->object->n; i++) {
+      const field_t *g = &f->object->fields[i];
+      if (g->array || (g->dflt != D_NONE && g->kind != K_OBJECT)) {
+         return false; /* filled by the defaults: never empty */
+      }
+   }
+   return true;
+}
+
+static bool
+minimize_needed (const object_t *o)
+{
+   size_t i;
+   for (i = 0; i < o->n; i++) {
+      if (minimize_field (&o->fields[i])) {
+         return true;
+      }
+   }
+   return false;
+}
+
 /* What a field asks of the pre-save walk and of the validator, as ODM_O_* bits for the
  * object that holds it (nested objects and array elements add theirs). */
 static unsigned
@@ -50,9 +91,9 @@ object_flags (const object_t *o)
           f->null_is_zero || f->kind == K_NUMBER) {
          fl |= 4u; /* ODM_O_VALUE_RULES */
       }
-      if (f->kind == K_OBJECT || f->kind == K_MIXED) fl |= 8u; /* ODM_O_MINIMIZE */
-      if (f->kind == K_OBJECT) fl |= object_flags (f->object);
+      if (f->kind == K_OBJECT) fl |= object_flags (f->object) & ~8u;
    }
+   if (minimize_needed (o)) fl |= 8u; /* ODM_O_MINIMIZE */
    return fl;
 }
 
@@ -318,14 +359,14 @@ emit_desc (buf_t *c, const object_t *o)
    {
       size_t n_min = 0;
       for (i = 0; i < o->n; i++) {
-         n_min += o->fields[i].kind == K_OBJECT || o->fields[i].kind == K_MIXED;
+         n_min += minimize_field (&o->fields[i]);
       }
       if (n_min) {
          out (c, "   .minimize = (const uint32_t[]) {");
          for (i = 0, j = 0; i < o->n; i++) {
-            if (o->fields[i].kind == K_OBJECT || o->fields[i].kind == K_MIXED) out (c, "%s%zu", j++ ? ", " : "", i);
+            if (minimize_field (&o->fields[i])) out (c, "%s%zu", j++ ? ", " : "", i);
          }
-         out (c, "}, /* the nested objects and mixed values */\n   .minimize_count = %zu,\n", n_min);
+         out (c, "}, /* the fields minimize may drop when empty, or that hold such fields */\n   .minimize_count = %zu,\n", n_min);
       }
    }
    out (c, "   .validate = %s_validate_fields,\n", o->stem);

@@ -123,8 +123,9 @@ struct odm_object_desc {
    odm_object_defaults_fn defaults; /* the defaults of this object and below, or NULL: none,
                                      * or (a hand-made table) odm_prepare walks FIELDS */
    const uint32_t *minimize;        /* the indexes in FIELDS of the nested objects and mixed
-                                     * values (what the pre-save path may drop when empty), or
-                                     * NULL: all fields are looked at */
+                                     * values the pre-save path may find empty (a nested object
+                                     * that its defaults always fill is not one), or of objects
+                                     * that hold such; NULL: all fields are looked at */
    uint32_t minimize_count;
 };
 
@@ -133,8 +134,8 @@ struct odm_object_desc {
 #define ODM_O_LOWERCASE (1u << 0)   /* a lowercase field */
 #define ODM_O_DEFAULTS (1u << 1)    /* a field prepare may fill: a default, an auto _id, a timestamp, an array */
 #define ODM_O_VALUE_RULES (1u << 2) /* a single-field rule: required, min, max, length, enum, a number */
-#define ODM_O_MINIMIZE (1u << 3)    /* a nested object or a mixed value, which the pre-save path
-                                     * drops when empty (Mongoose's minimize) */
+#define ODM_O_MINIMIZE (1u << 3)    /* a nested object or a mixed value that the pre-save path
+                                     * may find empty and drop (Mongoose's minimize) */
 
 typedef struct {
    const char *keys_json; /* {"userId": 1, "updatedAt": -1} as canonical JSON (for messages) */
