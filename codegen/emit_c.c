@@ -44,14 +44,16 @@ static bool
 minimize_field (const field_t *f)
 {
    size_t i;
+   bool below;
    if (f->kind == K_MIXED) {
       return true;
    }
    if (f->kind != K_OBJECT) {
       return false;
    }
-   if (f->array || minimize_needed (f->object)) {
-      return minimize_needed (f->object);
+   below = minimize_needed (f->object); /* once: twice per level would double per level */
+   if (f->array || below) {
+      return below;
    }
    for (i = 0; i < f->object->n; i++) {
       const field_t *g = &f->object->fields[i];
@@ -176,7 +178,8 @@ emit_validate (buf_t *c, const object_t *o)
          } else if (f->kind == K_STRING && f->has_minlength) {
             t[n++] = fmt ("o->%s", m);
          } else if (f->kind == K_STRING && f->n_enums) {
-            /* a listed value passes; the lengths of a listed value are the spec's business */
+            /* a listed value passes the enum (a maxlength is tested beside it; a minlength
+             * sends every value to the walker, above) */
             buf_t b = {0};
             size_t k;
             out (&b, "(o->%s && !(", m);
