@@ -6,7 +6,7 @@
 #   bench/run-all.sh [--quick] [--baseline OTHER_BUILD_DIR] [--out DIR] [BUILD_DIR]   (BUILD_DIR: build-rel)
 #
 # --baseline: also time another build's odm_bench (one that has --sets, e.g. main before a
-# change, built in Release elsewhere) on the same dumped documents, for the issue's "against
+# change, built in Release elsewhere) on the same dumped documents, for the targets "against
 # today's main in the same run" targets; and its per-collection decode against this build's
 # zero-copy read (odm_bench_view, bench/view-report.js).
 # --out DIR: keep the dumped sets and the JSON lines of every bench there (re-print the

@@ -1,7 +1,7 @@
 'use strict';
 // The zero-copy read of each collection's fixtures against the baseline build's copying
 // decode of the same fixtures: joins `odm_bench_view --json` (this build) with the decode
-// rows of `odm_bench --json` (the baseline build) and prints a Markdown table, the issue's
+// rows of `odm_bench --json` (the baseline build) and prints a Markdown table, the
 // target being "at least 10x, with zero allocations" for the full documents.
 //
 // Usage: node bench/view-report.js BASELINE.jsonl VIEW.jsonl

@@ -60,7 +60,7 @@ for (const set of ['full', 'min', 'mixed']) {
   }
 }
 
-// ---------------------------------------------------------------- issue 14's targets
+// ---------------------------------------------------------------- the targets
 const ratio = (set, op, a, bImpl, bOp = op) => {
   const p = get(set, 'all', op, a), q = get(set, 'all', bOp, bImpl);
   return p && q ? p.ns_per_doc / q.ns_per_doc : undefined;
