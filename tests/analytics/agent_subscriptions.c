@@ -87,7 +87,8 @@ oid_ok (uint8_t has, const bson_oid_t *want, const bson_oid_t *v)
 typedef struct {
    bson_oid_t oid;
    char skey[32];
-   double count, revenue, active_revenue, active, expired, cancelled, auto_renew, days_n, days_sum;
+   double count, revenue, active_revenue, active, expired, cancelled, auto_renew;
+   odm_ax_acc_t days; /* from the start to the cancellation */
    bson_oid_t users[N], agents[N];
    size_t nusers, nagents;
 } group_t;
@@ -123,8 +124,7 @@ add (group_t *g, const odm_agent_subscription_t *d)
    g->cancelled += !strcmp (d->status, "cancelled");
    g->auto_renew += d->autoRenew;
    if (d->metadata.has_cancelledAt == ODM_PRESENT) {
-      g->days_n++;
-      g->days_sum += (double) (d->metadata.cancelledAt - d->startDate) / 86400000.0;
+      odm_ax_acc_add (&g->days, (double) (d->metadata.cancelledAt - d->startDate) / 86400000.0);
    }
    odm_ax_oid_set_add (g->users, &g->nusers, &d->userId);
    odm_ax_oid_set_add (g->agents, &g->nagents, &d->agentId);
@@ -259,11 +259,7 @@ expect_churn (const void *params, bson_t *rows)
       BSON_APPEND_DOUBLE (&row, "expiredCount", g[i].expired);
       BSON_APPEND_DOUBLE (&row, "churnRate", churn_rate (&g[i]));
       BSON_APPEND_DOUBLE (&row, "autoRenewOffCount", g[i].count - g[i].auto_renew);
-      if (g[i].days_n) {
-         BSON_APPEND_DOUBLE (&row, "averageDaysToCancel", g[i].days_sum / g[i].days_n);
-      } else {
-         BSON_APPEND_NULL (&row, "averageDaysToCancel");
-      }
+      odm_ax_append_avg (&row, "averageDaysToCancel", &g[i].days);
       odm_ax_append_row (rows, &row);
       bson_destroy (&row);
    }

@@ -93,22 +93,13 @@ dataset (size_t *n)
    return docs;
 }
 
-static void
-append_num_or_null (bson_t *row, const char *key, bool has, double v)
-{
-   if (has) {
-      BSON_APPEND_DOUBLE (row, key, v);
-   } else {
-      BSON_APPEND_NULL (row, key);
-   }
-}
-
 /* ------------------------------------------------------------ groups by string key */
 
 typedef struct {
    bool null_key;
    char key[32];
-   double n, rated, rsum, rmin, rmax, sessions, users, price, priced;
+   double n, sessions, users;
+   odm_ax_acc_t rating, price;
 } group_t;
 
 static group_t *
@@ -125,8 +116,6 @@ group_for (group_t *g, size_t *ng, const char *key)
    if (key) {
       bson_strncpy (g[*ng].key, key, sizeof g[*ng].key);
    }
-   g[*ng].rmin = 1e300;
-   g[*ng].rmax = -1e300;
    return &g[(*ng)++];
 }
 
@@ -185,8 +174,8 @@ expect_popularity (const void *params, bson_t *rows)
       BSON_APPEND_UTF8 (&row, "name", d->name);
       BSON_APPEND_DOUBLE (&row, "totalUsers", d->stats.totalUsers);
       BSON_APPEND_DOUBLE (&row, "totalSessions", d->stats.totalSessions);
-      append_num_or_null (&row, "sessionsPerUser", d->stats.totalUsers > 0,
-                          d->stats.totalSessions / d->stats.totalUsers);
+      odm_ax_append_num_or_null (&row, "sessionsPerUser", d->stats.totalUsers > 0,
+                                 d->stats.totalSessions / d->stats.totalUsers);
       BSON_APPEND_DOUBLE (&row, "averageRating", d->stats.averageRating);
       odm_ax_append_row (rows, &row);
       bson_destroy (&row);
@@ -208,10 +197,10 @@ by_avg_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c;
-   if (!x->rated || !y->rated) {
-      c = (int) (x->rated == 0) - (int) (y->rated == 0);
+   if (!x->rating.n || !y->rating.n) {
+      c = (int) (x->rating.n == 0) - (int) (y->rating.n == 0);
    } else {
-      c = odm_ax_cmp_double_desc (x->rsum / x->rated, y->rsum / y->rated);
+      c = odm_ax_cmp_double_desc (x->rating.sum / x->rating.n, y->rating.sum / y->rating.n);
    }
    return c ? c : cmp_key (x, y);
 }
@@ -233,10 +222,7 @@ expect_performance (const void *params, bson_t *rows)
       x->n++;
       x->sessions += d->stats.totalSessions;
       if (rt > 0) {
-         x->rated++;
-         x->rsum += rt;
-         x->rmin = rt < x->rmin ? rt : x->rmin;
-         x->rmax = rt > x->rmax ? rt : x->rmax;
+         odm_ax_acc_add (&x->rating, rt);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_avg_then_key);
@@ -244,10 +230,10 @@ expect_performance (const void *params, bson_t *rows)
       bson_t row = BSON_INITIALIZER;
       append_key (&row, &g[i]);
       BSON_APPEND_DOUBLE (&row, "agents", g[i].n);
-      BSON_APPEND_DOUBLE (&row, "rated", g[i].rated);
-      append_num_or_null (&row, "averageRating", g[i].rated > 0, g[i].rsum / g[i].rated);
-      append_num_or_null (&row, "lowestRating", g[i].rated > 0, g[i].rmin);
-      append_num_or_null (&row, "highestRating", g[i].rated > 0, g[i].rmax);
+      BSON_APPEND_DOUBLE (&row, "rated", g[i].rating.n);
+      odm_ax_append_avg (&row, "averageRating", &g[i].rating);
+      odm_ax_append_num_or_null (&row, "lowestRating", g[i].rating.n > 0, g[i].rating.min);
+      odm_ax_append_num_or_null (&row, "highestRating", g[i].rating.n > 0, g[i].rating.max);
       BSON_APPEND_DOUBLE (&row, "averageSessions", g[i].sessions / g[i].n);
       odm_ax_append_row (rows, &row);
       bson_destroy (&row);
@@ -293,8 +279,7 @@ expect_usage (const void *params, bson_t *rows)
          x->users += d->stats.totalUsers;
          x->sessions += d->stats.totalSessions;
          if (d->pricing.has_monthly == ODM_PRESENT) {
-            x->price += d->pricing.monthly;
-            x->priced++;
+            odm_ax_acc_add (&x->price, d->pricing.monthly);
          }
       }
    }
@@ -305,7 +290,7 @@ expect_usage (const void *params, bson_t *rows)
       BSON_APPEND_DOUBLE (&row, "agents", g[i].n);
       BSON_APPEND_DOUBLE (&row, "totalUsers", g[i].users);
       BSON_APPEND_DOUBLE (&row, "totalSessions", g[i].sessions);
-      append_num_or_null (&row, "averageMonthlyPrice", g[i].priced > 0, g[i].price / g[i].priced);
+      odm_ax_append_avg (&row, "averageMonthlyPrice", &g[i].price);
       odm_ax_append_row (rows, &row);
       bson_destroy (&row);
    }

@@ -70,7 +70,8 @@ in_window (const odm_chat_canvas_file_t *d, uint8_t has_from, int64_t from, uint
 
 typedef struct {
    char skey[32];
-   double count, total, min, max;
+   double count;
+   odm_ax_acc_t size;
    const char *types[7];
    size_t ntypes;
 } group_t;
@@ -93,10 +94,8 @@ static void
 add (group_t *g, const odm_chat_canvas_file_t *d)
 {
    size_t k;
-   g->min = !g->count || d->size < g->min ? d->size : g->min;
-   g->max = !g->count || d->size > g->max ? d->size : g->max;
    g->count++;
-   g->total += d->size;
+   odm_ax_acc_add (&g->size, d->size);
    for (k = 0; k < g->ntypes && strcmp (g->types[k], d->type); k++) {
    }
    if (k == g->ntypes) {
@@ -136,8 +135,8 @@ expect_type_distribution (const void *params, bson_t *rows)
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_skey);
    for (i = 0; i < ng; i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "fileCount", BCON_DOUBLE (g[i].count), "totalSize",
-                              BCON_DOUBLE (g[i].total), "averageSize", BCON_DOUBLE (g[i].total / g[i].count), "largestSize",
-                              BCON_DOUBLE (g[i].max));
+                              BCON_DOUBLE (g[i].size.sum), "averageSize", BCON_DOUBLE (g[i].size.sum / g[i].count), "largestSize",
+                              BCON_DOUBLE (g[i].size.max));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -166,8 +165,8 @@ expect_project_file_counts (const void *params, bson_t *rows)
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_skey);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "fileCount", BCON_DOUBLE (g[i].count), "typeCount",
-                              BCON_DOUBLE ((double) g[i].ntypes), "totalSize", BCON_DOUBLE (g[i].total), "largestSize",
-                              BCON_DOUBLE (g[i].max));
+                              BCON_DOUBLE ((double) g[i].ntypes), "totalSize", BCON_DOUBLE (g[i].size.sum), "largestSize",
+                              BCON_DOUBLE (g[i].size.max));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -202,8 +201,8 @@ expect_size_analytics (const void *params, bson_t *rows)
    odm_ax_sort (g, ng, sizeof g[0], by_skey);
    for (i = 0; i < ng; i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "fileCount", BCON_DOUBLE (g[i].count), "totalSize",
-                              BCON_DOUBLE (g[i].total), "averageSize", BCON_DOUBLE (g[i].total / g[i].count), "smallestSize",
-                              BCON_DOUBLE (g[i].min), "largestSize", BCON_DOUBLE (g[i].max));
+                              BCON_DOUBLE (g[i].size.sum), "averageSize", BCON_DOUBLE (g[i].size.sum / g[i].count),
+                              "smallestSize", BCON_DOUBLE (g[i].size.min), "largestSize", BCON_DOUBLE (g[i].size.max));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }

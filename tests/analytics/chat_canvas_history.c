@@ -81,39 +81,15 @@ in_window (const odm_chat_canvas_history_t *d, uint8_t has_from, int64_t from, u
 
 /* ------------------------------------------------------------ groups */
 
-/* N values of one measure (missing ones not counted), their sum, min and max. */
-typedef struct {
-   double n, sum, min, max;
-} acc_t;
-
 typedef struct {
    const char *skey; /* NULL: the null key */
    const char *skey2;
    char period[32];
    double count, completed, failed, in_progress, files;
-   acc_t duration, tokens, created;
+   odm_ax_acc_t duration, tokens, created;
    const char *projects[N];
    size_t nprojects;
 } group_t;
-
-static void
-acc_add (acc_t *a, double v)
-{
-   a->min = !a->n || v < a->min ? v : a->min;
-   a->max = !a->n || v > a->max ? v : a->max;
-   a->n++;
-   a->sum += v;
-}
-
-static void
-append_acc (bson_t *row, const char *key, const acc_t *a, char what)
-{
-   if (!a->n) {
-      BSON_APPEND_NULL (row, key);
-   } else {
-      BSON_APPEND_DOUBLE (row, key, what == 'a' ? a->sum / a->n : what == 'l' ? a->min : a->max);
-   }
-}
 
 static bool
 same_key (const char *a, const char *b)
@@ -146,12 +122,12 @@ add (group_t *g, const odm_chat_canvas_history_t *d)
    g->in_progress += !strcmp (d->status, "pending") || !strcmp (d->status, "processing");
    g->files += d->result.filesGenerated;
    if (d->metadata.has_duration) {
-      acc_add (&g->duration, d->metadata.duration);
+      odm_ax_acc_add (&g->duration, d->metadata.duration);
    }
    if (d->metadata.has_tokensUsed) {
-      acc_add (&g->tokens, d->metadata.tokensUsed);
+      odm_ax_acc_add (&g->tokens, d->metadata.tokensUsed);
    }
-   acc_add (&g->created, (double) d->createdAt);
+   odm_ax_acc_add (&g->created, (double) d->createdAt);
    for (k = 0; k < g->nprojects && strcmp (g->projects[k], d->projectId); k++) {
    }
    if (k == g->nprojects) {
@@ -243,10 +219,10 @@ expect_performance_metrics (const void *params, bson_t *rows)
       BSON_APPEND_UTF8 (&id, "model", g[i].skey2);
       bson_append_document_end (&row, &id);
       BSON_APPEND_DOUBLE (&row, "generations", g[i].count);
-      append_acc (&row, "averageDuration", &g[i].duration, 'a');
-      append_acc (&row, "minDuration", &g[i].duration, 'l');
-      append_acc (&row, "maxDuration", &g[i].duration, 'h');
-      append_acc (&row, "averageTokens", &g[i].tokens, 'a');
+      odm_ax_append_avg (&row, "averageDuration", &g[i].duration);
+      odm_ax_append_num_or_null (&row, "minDuration", g[i].duration.n > 0, g[i].duration.min);
+      odm_ax_append_num_or_null (&row, "maxDuration", g[i].duration.n > 0, g[i].duration.max);
+      odm_ax_append_avg (&row, "averageTokens", &g[i].tokens);
       BSON_APPEND_DOUBLE (&row, "totalFiles", g[i].files);
       odm_ax_append_row (rows, &row);
       bson_destroy (&row);
@@ -287,7 +263,7 @@ expect_error_analysis (const void *params, bson_t *rows)
       BSON_APPEND_DOUBLE (&row, "failures", g[i].count);
       BSON_APPEND_DOUBLE (&row, "projectCount", (double) g[i].nprojects);
       BSON_APPEND_DATE_TIME (&row, "lastFailureAt", (int64_t) g[i].created.max);
-      append_acc (&row, "averageDuration", &g[i].duration, 'a');
+      odm_ax_append_avg (&row, "averageDuration", &g[i].duration);
       odm_ax_append_row (rows, &row);
       bson_destroy (&row);
    }

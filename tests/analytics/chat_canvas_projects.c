@@ -73,37 +73,14 @@ in_window (const odm_chat_canvas_project_t *d, uint8_t has_from, int64_t from, u
 
 /* ------------------------------------------------------------ groups */
 
-/* N values of one measure (missing ones not counted), their sum and max. */
-typedef struct {
-   double n, sum, max;
-} acc_t;
-
 typedef struct {
    bson_oid_t oid;
    char skey[32];
    double count, active, archived, deleted;
-   acc_t files, size, modified;
+   odm_ax_acc_t files, size, modified;
    bson_oid_t users[N];
    size_t nusers;
 } group_t;
-
-static void
-acc_add (acc_t *a, double v)
-{
-   a->max = !a->n || v > a->max ? v : a->max;
-   a->n++;
-   a->sum += v;
-}
-
-static void
-append_avg (bson_t *row, const char *key, const acc_t *a)
-{
-   if (a->n) {
-      BSON_APPEND_DOUBLE (row, key, a->sum / a->n);
-   } else {
-      BSON_APPEND_NULL (row, key);
-   }
-}
 
 static group_t *
 group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *skey)
@@ -133,9 +110,9 @@ add (group_t *g, const odm_chat_canvas_project_t *d)
    g->archived += !strcmp (d->status, "archived");
    g->deleted += !strcmp (d->status, "deleted");
    if (d->has_stats != ODM_NULL) {
-      acc_add (&g->files, d->stats.filesGenerated);
-      acc_add (&g->size, d->stats.totalSize);
-      acc_add (&g->modified, (double) d->stats.lastModified);
+      odm_ax_acc_add (&g->files, d->stats.filesGenerated);
+      odm_ax_acc_add (&g->size, d->stats.totalSize);
+      odm_ax_acc_add (&g->modified, (double) d->stats.lastModified);
    }
    for (k = 0; k < g->nusers && !bson_oid_equal (&g->users[k], &d->userId); k++) {
    }
@@ -193,7 +170,7 @@ expect_user_project_stats (const void *params, bson_t *rows)
       BSON_APPEND_DOUBLE (&row, "deletedCount", g[i].deleted);
       BSON_APPEND_DOUBLE (&row, "totalFiles", g[i].files.sum);
       BSON_APPEND_DOUBLE (&row, "totalSize", g[i].size.sum);
-      append_avg (&row, "averageSize", &g[i].size);
+      odm_ax_append_avg (&row, "averageSize", &g[i].size);
       if (g[i].modified.n) {
          BSON_APPEND_DATE_TIME (&row, "lastModified", (int64_t) g[i].modified.max);
       } else {
@@ -234,8 +211,8 @@ expect_template_usage (const void *params, bson_t *rows)
       BSON_APPEND_UTF8 (&row, "_id", g[i].skey);
       BSON_APPEND_DOUBLE (&row, "projectCount", g[i].count);
       BSON_APPEND_DOUBLE (&row, "userCount", (double) g[i].nusers);
-      append_avg (&row, "averageFiles", &g[i].files);
-      append_avg (&row, "averageSize", &g[i].size);
+      odm_ax_append_avg (&row, "averageFiles", &g[i].files);
+      odm_ax_append_avg (&row, "averageSize", &g[i].size);
       odm_ax_append_row (rows, &row);
       bson_destroy (&row);
    }
@@ -274,12 +251,8 @@ expect_file_generation (const void *params, bson_t *rows)
       BSON_APPEND_DOUBLE (&row, "projectCount", g[i].count);
       BSON_APPEND_DOUBLE (&row, "totalFiles", g[i].files.sum);
       BSON_APPEND_DOUBLE (&row, "totalSize", g[i].size.sum);
-      append_avg (&row, "averageFiles", &g[i].files);
-      if (g[i].files.n) {
-         BSON_APPEND_DOUBLE (&row, "maxFiles", g[i].files.max);
-      } else {
-         BSON_APPEND_NULL (&row, "maxFiles");
-      }
+      odm_ax_append_avg (&row, "averageFiles", &g[i].files);
+      odm_ax_append_num_or_null (&row, "maxFiles", g[i].files.n > 0, g[i].files.max);
       odm_ax_append_row (rows, &row);
       bson_destroy (&row);
    }

@@ -73,7 +73,8 @@ in_window (const odm_chat_feedback_t *d, uint8_t has_from, int64_t from, uint8_t
 typedef struct {
    bson_oid_t key;
    char skey[32];
-   double count, sum, min, max, positive;
+   double count, positive;
+   odm_ax_acc_t rating;
 } group_t;
 
 static group_t *
@@ -92,8 +93,6 @@ group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *skey)
    if (skey) {
       bson_strncpy (g[*ng].skey, skey, sizeof g[*ng].skey);
    }
-   g[*ng].min = 1e300;
-   g[*ng].max = -1e300;
    return &g[(*ng)++];
 }
 
@@ -101,9 +100,7 @@ static void
 add (group_t *g, double rating)
 {
    g->count++;
-   g->sum += rating;
-   g->min = rating < g->min ? rating : g->min;
-   g->max = rating > g->max ? rating : g->max;
+   odm_ax_acc_add (&g->rating, rating);
    g->positive += rating >= 4;
 }
 
@@ -111,7 +108,7 @@ static int
 by_avg_then_oid (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
-   int c = odm_ax_cmp_double_desc (x->sum / x->count, y->sum / y->count);
+   int c = odm_ax_cmp_double_desc (x->rating.sum / x->count, y->rating.sum / y->count);
    return c ? c : odm_ax_cmp_oid (&x->key, &y->key);
 }
 
@@ -147,8 +144,8 @@ expect_agent_performance (const void *params, bson_t *rows)
    odm_ax_sort (g, ng, sizeof g[0], by_avg_then_oid);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key), "feedbackCount", BCON_DOUBLE (g[i].count), "averageRating",
-                              BCON_DOUBLE (g[i].sum / g[i].count), "lowestRating", BCON_DOUBLE (g[i].min),
-                              "highestRating", BCON_DOUBLE (g[i].max), "positiveCount", BCON_DOUBLE (g[i].positive));
+                              BCON_DOUBLE (g[i].rating.sum / g[i].count), "lowestRating", BCON_DOUBLE (g[i].rating.min),
+                              "highestRating", BCON_DOUBLE (g[i].rating.max), "positiveCount", BCON_DOUBLE (g[i].positive));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -181,7 +178,7 @@ expect_feedback_trend (const void *params, bson_t *rows)
    odm_ax_sort (g, ng, sizeof g[0], by_skey);
    for (i = 0; i < ng; i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "feedbackCount", BCON_DOUBLE (g[i].count),
-                              "averageRating", BCON_DOUBLE (g[i].sum / g[i].count));
+                              "averageRating", BCON_DOUBLE (g[i].rating.sum / g[i].count));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -210,7 +207,7 @@ expect_user_satisfaction (const void *params, bson_t *rows)
    odm_ax_sort (g, ng, sizeof g[0], by_avg_then_oid);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key), "feedbackCount", BCON_DOUBLE (g[i].count), "averageRating",
-                              BCON_DOUBLE (g[i].sum / g[i].count), "satisfiedCount", BCON_DOUBLE (g[i].positive),
+                              BCON_DOUBLE (g[i].rating.sum / g[i].count), "satisfiedCount", BCON_DOUBLE (g[i].positive),
                               "satisfactionRate", BCON_DOUBLE (g[i].positive / g[i].count));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
@@ -247,7 +244,7 @@ expect_category_insights (const void *params, bson_t *rows)
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_skey);
    for (i = 0; i < ng; i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "mentions", BCON_DOUBLE (g[i].count), "averageRating",
-                              BCON_DOUBLE (g[i].sum / g[i].count));
+                              BCON_DOUBLE (g[i].rating.sum / g[i].count));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }

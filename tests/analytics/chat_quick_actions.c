@@ -136,7 +136,8 @@ static const au_t au_inactive_window = {.isActive = false, .has_isActive = 1, .f
 typedef struct {
    bson_oid_t oid;
    const char *skey;
-   double count, defaults, active, usage, max;
+   double count, defaults, active;
+   odm_ax_acc_t usage;
    const char *cats[NCAT];
    size_t ncats;
 } group_t;
@@ -162,11 +163,10 @@ static void
 add (group_t *g, const odm_chat_quick_action_t *d)
 {
    size_t k;
-   g->max = !g->count || d->usageCount > g->max ? d->usageCount : g->max;
    g->count++;
    g->defaults += d->isDefault;
    g->active += d->isActive;
-   g->usage += d->usageCount;
+   odm_ax_acc_add (&g->usage, d->usageCount);
    for (k = 0; k < g->ncats && strcmp (g->cats[k], d->category); k++) {
    }
    if (k == g->ncats) {
@@ -182,7 +182,7 @@ static int
 by_usage_then_skey (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
-   int c = odm_ax_cmp_double_desc (x->usage, y->usage);
+   int c = odm_ax_cmp_double_desc (x->usage.sum, y->usage.sum);
    return c ? c : strcmp (x->skey, y->skey);
 }
 
@@ -202,8 +202,8 @@ expect_category_popularity (const void *params, bson_t *rows)
    odm_ax_sort (g, ng, sizeof g[0], by_usage_then_skey);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "actionCount", BCON_DOUBLE (g[i].count), "defaultCount",
-                              BCON_DOUBLE (g[i].defaults), "totalUsage", BCON_DOUBLE (g[i].usage), "averageUsage",
-                              BCON_DOUBLE (g[i].usage / g[i].count), "maxUsage", BCON_DOUBLE (g[i].max));
+                              BCON_DOUBLE (g[i].defaults), "totalUsage", BCON_DOUBLE (g[i].usage.sum), "averageUsage",
+                              BCON_DOUBLE (g[i].usage.sum / g[i].count), "maxUsage", BCON_DOUBLE (g[i].usage.max));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -244,7 +244,7 @@ expect_user_customization (const void *params, bson_t *rows)
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "actionCount", BCON_DOUBLE (g[i].count), "activeCount",
                               BCON_DOUBLE (g[i].active), "categoryCount", BCON_DOUBLE ((double) g[i].ncats), "totalUsage",
-                              BCON_DOUBLE (g[i].usage), "averageUsage", BCON_DOUBLE (g[i].usage / g[i].count));
+                              BCON_DOUBLE (g[i].usage.sum), "averageUsage", BCON_DOUBLE (g[i].usage.sum / g[i].count));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }

@@ -98,38 +98,14 @@ has_stats (const odm_chat_session_t *d)
 
 /* ------------------------------------------------------------ groups */
 
-/* N values of one measure (missing ones not counted), their sum, min and max. */
-typedef struct {
-   double n, sum, min, max;
-} acc_t;
-
 typedef struct {
    bson_oid_t oid;
    char skey[32];
    double count;
-   acc_t messages, tokens, duration, temperature, created, last;
+   odm_ax_acc_t messages, tokens, duration, temperature, created, last;
    bson_oid_t set[N];
    size_t nset;
 } group_t;
-
-static void
-acc_add (acc_t *a, double v)
-{
-   a->min = !a->n || v < a->min ? v : a->min;
-   a->max = !a->n || v > a->max ? v : a->max;
-   a->n++;
-   a->sum += v;
-}
-
-static void
-append_avg (bson_t *row, const char *key, const acc_t *a)
-{
-   if (a->n) {
-      BSON_APPEND_DOUBLE (row, key, a->sum / a->n);
-   } else {
-      BSON_APPEND_NULL (row, key);
-   }
-}
 
 static group_t *
 group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *skey)
@@ -155,13 +131,13 @@ add (group_t *g, const odm_chat_session_t *d)
 {
    g->count++;
    if (has_stats (d)) {
-      acc_add (&g->messages, d->stats.messageCount);
-      acc_add (&g->tokens, d->stats.totalTokens);
-      acc_add (&g->duration, d->stats.durationMs);
-      acc_add (&g->last, (double) d->stats.lastMessageAt);
+      odm_ax_acc_add (&g->messages, d->stats.messageCount);
+      odm_ax_acc_add (&g->tokens, d->stats.totalTokens);
+      odm_ax_acc_add (&g->duration, d->stats.durationMs);
+      odm_ax_acc_add (&g->last, (double) d->stats.lastMessageAt);
    }
-   acc_add (&g->temperature, d->settings.temperature);
-   acc_add (&g->created, (double) d->createdAt);
+   odm_ax_acc_add (&g->temperature, d->settings.temperature);
+   odm_ax_acc_add (&g->created, (double) d->createdAt);
 }
 
 static int
@@ -218,11 +194,11 @@ expect_session_stats (const void *params, bson_t *rows)
       BSON_APPEND_UTF8 (&row, "_id", g[i].skey);
       BSON_APPEND_DOUBLE (&row, "sessionCount", g[i].count);
       BSON_APPEND_DOUBLE (&row, "totalMessages", g[i].messages.sum);
-      append_avg (&row, "averageMessages", &g[i].messages);
+      odm_ax_append_avg (&row, "averageMessages", &g[i].messages);
       BSON_APPEND_DOUBLE (&row, "totalTokens", g[i].tokens.sum);
-      append_avg (&row, "averageTokens", &g[i].tokens);
-      append_avg (&row, "averageDurationMs", &g[i].duration);
-      append_avg (&row, "averageTemperature", &g[i].temperature);
+      odm_ax_append_avg (&row, "averageTokens", &g[i].tokens);
+      odm_ax_append_avg (&row, "averageDurationMs", &g[i].duration);
+      odm_ax_append_avg (&row, "averageTemperature", &g[i].temperature);
       odm_ax_append_row (rows, &row);
       bson_destroy (&row);
    }
@@ -302,8 +278,8 @@ expect_agent_usage (const void *params, bson_t *rows)
       BSON_APPEND_DOUBLE (&row, "userCount", (double) g[i].nset);
       BSON_APPEND_DOUBLE (&row, "totalMessages", g[i].messages.sum);
       BSON_APPEND_DOUBLE (&row, "totalTokens", g[i].tokens.sum);
-      append_avg (&row, "averageMessages", &g[i].messages);
-      append_avg (&row, "averageDurationMs", &g[i].duration);
+      odm_ax_append_avg (&row, "averageMessages", &g[i].messages);
+      odm_ax_append_avg (&row, "averageDurationMs", &g[i].duration);
       odm_ax_append_row (rows, &row);
       bson_destroy (&row);
    }
@@ -342,12 +318,8 @@ expect_message_rollup (const void *params, bson_t *rows)
       BSON_APPEND_DOUBLE (&row, "sessionCount", g[i].count);
       BSON_APPEND_DOUBLE (&row, "totalMessages", g[i].messages.sum);
       BSON_APPEND_DOUBLE (&row, "totalTokens", g[i].tokens.sum);
-      append_avg (&row, "averageMessages", &g[i].messages);
-      if (g[i].messages.n) {
-         BSON_APPEND_DOUBLE (&row, "maxMessages", g[i].messages.max);
-      } else {
-         BSON_APPEND_NULL (&row, "maxMessages");
-      }
+      odm_ax_append_avg (&row, "averageMessages", &g[i].messages);
+      odm_ax_append_num_or_null (&row, "maxMessages", g[i].messages.n > 0, g[i].messages.max);
       odm_ax_append_row (rows, &row);
       bson_destroy (&row);
    }

@@ -93,7 +93,8 @@ selected (const odm_community_content_t *d, uint8_t has_from, int64_t from, uint
 
 typedef struct {
    char skey[32], format[16];
-   double count, thumbnails, sized, size_sum, size_max, duration_sum, duration_n, pixels_sum, pixels_n;
+   double count, thumbnails;
+   odm_ax_acc_t size, duration, pixels;
    bson_oid_t posts[N];
    size_t nposts;
 } group_t;
@@ -112,7 +113,6 @@ group_for (group_t *g, size_t *ng, const char *skey, const char *format)
    if (format) {
       bson_strncpy (g[*ng].format, format, sizeof g[*ng].format);
    }
-   g[*ng].size_max = -1;
    return &g[(*ng)++];
 }
 
@@ -124,33 +124,18 @@ add (group_t *g, const odm_community_content_t *d)
    g->count++;
    g->thumbnails += d->has_thumbnail == ODM_PRESENT;
    if (m->has_size) {
-      g->sized++;
-      g->size_sum += m->size;
-      g->size_max = m->size > g->size_max ? m->size : g->size_max;
+      odm_ax_acc_add (&g->size, m->size);
    }
    if (m->has_duration) {
-      g->duration_sum += m->duration;
-      g->duration_n++;
+      odm_ax_acc_add (&g->duration, m->duration);
    }
    if (m->has_dimensions && m->dimensions.has_width && m->dimensions.has_height) {
-      g->pixels_sum += m->dimensions.width * m->dimensions.height;
-      g->pixels_n++;
+      odm_ax_acc_add (&g->pixels, m->dimensions.width * m->dimensions.height);
    }
    for (k = 0; k < g->nposts && !bson_oid_equal (&g->posts[k], &d->postId); k++) {
    }
    if (k == g->nposts) {
       bson_oid_copy (&d->postId, &g->posts[g->nposts++]);
-   }
-}
-
-/* SUM / N, or null when N is 0 (what $avg gives when no value is there). */
-static void
-append_avg (bson_t *row, const char *key, double sum, double n)
-{
-   if (n > 0) {
-      BSON_APPEND_DOUBLE (row, key, sum / n);
-   } else {
-      BSON_APPEND_NULL (row, key);
    }
 }
 
@@ -188,7 +173,7 @@ expect_content_types (const void *params, bson_t *rows)
    for (i = 0; i < ng; i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "itemCount", BCON_DOUBLE (g[i].count), "postCount",
                               BCON_DOUBLE ((double) g[i].nposts), "thumbnailCount", BCON_DOUBLE (g[i].thumbnails));
-      append_avg (row, "averageSize", g[i].size_sum, g[i].sized);
+      odm_ax_append_avg (row, "averageSize", &g[i].size);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -219,13 +204,9 @@ expect_storage_usage (const void *params, bson_t *rows)
    odm_ax_sort (g, ng, sizeof g[0], by_skey);
    for (i = 0; i < ng; i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "itemCount", BCON_DOUBLE (g[i].count), "sizedCount",
-                              BCON_DOUBLE (g[i].sized), "totalSize", BCON_DOUBLE (g[i].size_sum));
-      append_avg (row, "averageSize", g[i].size_sum, g[i].sized);
-      if (g[i].sized > 0) {
-         BSON_APPEND_DOUBLE (row, "largestSize", g[i].size_max);
-      } else {
-         BSON_APPEND_NULL (row, "largestSize");
-      }
+                              BCON_DOUBLE (g[i].size.n), "totalSize", BCON_DOUBLE (g[i].size.sum));
+      odm_ax_append_avg (row, "averageSize", &g[i].size);
+      odm_ax_append_num_or_null (row, "largestSize", g[i].size.n > 0, g[i].size.max);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -260,9 +241,9 @@ expect_media_performance (const void *params, bson_t *rows)
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", "{", "type", BCON_UTF8 (g[i].skey), "format", BCON_UTF8 (g[i].format), "}",
                               "itemCount", BCON_DOUBLE (g[i].count));
-      append_avg (row, "averageSize", g[i].size_sum, g[i].sized);
-      append_avg (row, "averageDuration", g[i].duration_sum, g[i].duration_n);
-      append_avg (row, "averagePixels", g[i].pixels_sum, g[i].pixels_n);
+      odm_ax_append_avg (row, "averageSize", &g[i].size);
+      odm_ax_append_avg (row, "averageDuration", &g[i].duration);
+      odm_ax_append_avg (row, "averagePixels", &g[i].pixels);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }

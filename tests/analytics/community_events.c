@@ -121,7 +121,8 @@ selected (const odm_community_event_t *d, uint8_t has_from, int64_t from, uint8_
 typedef struct {
    bson_oid_t key;
    char skey[32];
-   double count, registered, capacity, fill_sum, fill_n, completed, cancelled;
+   double count, registered, capacity, completed, cancelled;
+   odm_ax_acc_t fill; /* registered / capacity, where there is a capacity */
    bson_oid_t organizers[N];
    size_t norganizers;
 } group_t;
@@ -153,8 +154,7 @@ add (group_t *g, const odm_community_event_t *d)
    g->registered += d->registeredCount;
    if (d->has_capacity) {
       g->capacity += d->capacity;
-      g->fill_sum += d->registeredCount / d->capacity;
-      g->fill_n++;
+      odm_ax_acc_add (&g->fill, d->registeredCount / d->capacity);
    }
    g->completed += !strcmp (d->status, "completed");
    g->cancelled += !strcmp (d->status, "cancelled");
@@ -162,17 +162,6 @@ add (group_t *g, const odm_community_event_t *d)
    }
    if (k == g->norganizers) {
       bson_oid_copy (&d->organizerId, &g->organizers[g->norganizers++]);
-   }
-}
-
-/* The average fill rate, or null when no event of the group has a capacity. */
-static void
-append_fill_rate (bson_t *row, const group_t *g)
-{
-   if (g->fill_n > 0) {
-      BSON_APPEND_DOUBLE (row, "averageFillRate", g->fill_sum / g->fill_n);
-   } else {
-      BSON_APPEND_NULL (row, "averageFillRate");
    }
 }
 
@@ -223,7 +212,7 @@ expect_event_attendance (const void *params, bson_t *rows)
                               "totalRegistered", BCON_DOUBLE (g[i].registered), "totalCapacity",
                               BCON_DOUBLE (g[i].capacity), "averageRegistered",
                               BCON_DOUBLE (g[i].registered / g[i].count));
-      append_fill_rate (row, &g[i]);
+      odm_ax_append_avg (row, "averageFillRate", &g[i].fill);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -291,7 +280,7 @@ expect_organizer_performance (const void *params, bson_t *rows)
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key), "eventCount", BCON_DOUBLE (g[i].count), "completedCount",
                               BCON_DOUBLE (g[i].completed), "cancelledCount", BCON_DOUBLE (g[i].cancelled),
                               "totalRegistered", BCON_DOUBLE (g[i].registered));
-      append_fill_rate (row, &g[i]);
+      odm_ax_append_avg (row, "averageFillRate", &g[i].fill);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }

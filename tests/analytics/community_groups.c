@@ -79,16 +79,6 @@ dataset (size_t *n)
    return docs;
 }
 
-static void
-append_num_or_null (bson_t *row, const char *key, bool has, double v)
-{
-   if (has) {
-      BSON_APPEND_DOUBLE (row, key, v);
-   } else {
-      BSON_APPEND_NULL (row, key);
-   }
-}
-
 /* ------------------------------------------------------------ popularity */
 
 typedef odm_community_group_popularity_params_t po_t;
@@ -126,7 +116,7 @@ expect_popularity (const void *params, bson_t *rows)
       BSON_APPEND_DOUBLE (&row, "members", d->stats.members);
       BSON_APPEND_DOUBLE (&row, "posts", d->stats.posts);
       BSON_APPEND_DOUBLE (&row, "activeToday", d->stats.activeToday);
-      append_num_or_null (&row, "postsPerMember", d->stats.members > 0, d->stats.posts / d->stats.members);
+      odm_ax_append_num_or_null (&row, "postsPerMember", d->stats.members > 0, d->stats.posts / d->stats.members);
       odm_ax_append_row (rows, &row);
       bson_destroy (&row);
    }
@@ -241,8 +231,8 @@ expect_member_engagement (const void *params, bson_t *rows)
       BSON_APPEND_DOUBLE (&row, "members", d->stats.members);
       BSON_APPEND_DOUBLE (&row, "activeToday", d->stats.activeToday);
       BSON_APPEND_DOUBLE (&row, "posts", d->stats.posts);
-      append_num_or_null (&row, "activeShare", has, d->stats.activeToday / d->stats.members);
-      append_num_or_null (&row, "postsPerMember", has, d->stats.posts / d->stats.members);
+      odm_ax_append_num_or_null (&row, "activeShare", has, d->stats.activeToday / d->stats.members);
+      odm_ax_append_num_or_null (&row, "postsPerMember", has, d->stats.posts / d->stats.members);
       BSON_APPEND_DOUBLE (&row, "moderators", (double) d->moderators.count);
       odm_ax_append_row (rows, &row);
       bson_destroy (&row);

@@ -79,7 +79,8 @@ selected (const odm_community_metrics_t *d, const char *type, uint8_t has_from, 
 typedef struct {
    char skey[32];
    double count, total_users, active_users, posts, comments, views, peak_active;
-   double rate_sum, rate_n, likes, comments_pp, views_pp;
+   double likes, comments_pp, views_pp;
+   odm_ax_acc_t rate; /* active / total users, where there are users */
    int64_t first_date, last_date;
    double first_users, last_users;
 } group_t;
@@ -113,8 +114,7 @@ add (group_t *g, const odm_community_metrics_t *d)
    g->views += m->totalViews;
    g->peak_active = m->activeUsers > g->peak_active ? m->activeUsers : g->peak_active;
    if (m->totalUsers > 0) {
-      g->rate_sum += m->activeUsers / m->totalUsers;
-      g->rate_n++;
+      odm_ax_acc_add (&g->rate, m->activeUsers / m->totalUsers);
    }
    g->likes += m->engagement.avgLikesPerPost;
    g->comments_pp += m->engagement.avgCommentsPerPost;
@@ -235,11 +235,7 @@ expect_engagement (const void *params, bson_t *rows)
                               "likesPerPost", BCON_DOUBLE (g[i].likes / g[i].count), "commentsPerPost",
                               BCON_DOUBLE (g[i].comments_pp / g[i].count), "viewsPerPost",
                               BCON_DOUBLE (g[i].views_pp / g[i].count));
-      if (g[i].rate_n > 0) {
-         BSON_APPEND_DOUBLE (row, "activeRate", g[i].rate_sum / g[i].rate_n);
-      } else {
-         BSON_APPEND_NULL (row, "activeRate");
-      }
+      odm_ax_append_avg (row, "activeRate", &g[i].rate);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }

@@ -129,7 +129,8 @@ is_removal (const odm_community_moderation_t *d)
 typedef struct {
    bson_oid_t key;
    char skey[32], reason[32];
-   double count, open, resolved, high, hours_sum, hours_n, removed, dismissed, auto_flagged, conf_sum, conf_n;
+   double count, open, resolved, high, removed, dismissed, auto_flagged;
+   odm_ax_acc_t hours, confidence; /* hours to the resolution, the flagging confidence */
    bson_oid_t items[N];
    size_t nitems;
 } group_t;
@@ -166,31 +167,18 @@ add (group_t *g, const odm_community_moderation_t *d)
    g->open += odm_str_eq (d->status, "pending") || odm_str_eq (d->status, "in_review"); /* a null status is not open */
    g->high += !strcmp (d->priority, "high") || !strcmp (d->priority, "urgent");
    if (d->has_resolvedAt) {
-      g->hours_sum += (double) (d->resolvedAt - d->createdAt) / 3600000.0;
-      g->hours_n++;
+      odm_ax_acc_add (&g->hours, (double) (d->resolvedAt - d->createdAt) / 3600000.0);
    }
    g->removed += is_removal (d);
    g->dismissed += !strcmp (d->action, "approve");
    g->auto_flagged += d->metadata.autoFlagged;
    if (d->metadata.has_confidence) {
-      g->conf_sum += d->metadata.confidence;
-      g->conf_n++;
+      odm_ax_acc_add (&g->confidence, d->metadata.confidence);
    }
    for (k = 0; k < g->nitems && !bson_oid_equal (&g->items[k], &d->contentId); k++) {
    }
    if (k == g->nitems) {
       bson_oid_copy (&d->contentId, &g->items[g->nitems++]);
-   }
-}
-
-/* SUM / N, or null when N is 0 (what $avg gives when no value is there). */
-static void
-append_avg (bson_t *row, const char *key, double sum, double n)
-{
-   if (n > 0) {
-      BSON_APPEND_DOUBLE (row, key, sum / n);
-   } else {
-      BSON_APPEND_NULL (row, key);
    }
 }
 
@@ -234,7 +222,7 @@ expect_moderator_workload (const void *params, bson_t *rows)
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key), "caseCount", BCON_DOUBLE (g[i].count), "openCount",
                               BCON_DOUBLE (g[i].open), "resolvedCount", BCON_DOUBLE (g[i].resolved),
                               "highPriorityCount", BCON_DOUBLE (g[i].high));
-      append_avg (row, "averageResolutionHours", g[i].hours_sum, g[i].hours_n);
+      odm_ax_append_avg (row, "averageResolutionHours", &g[i].hours);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -269,7 +257,7 @@ expect_content_quality (const void *params, bson_t *rows)
                               "}", "reportCount", BCON_DOUBLE (g[i].count), "contentCount",
                               BCON_DOUBLE ((double) g[i].nitems), "removedCount", BCON_DOUBLE (g[i].removed),
                               "autoFlaggedCount", BCON_DOUBLE (g[i].auto_flagged));
-      append_avg (row, "averageConfidence", g[i].conf_sum, g[i].conf_n);
+      odm_ax_append_avg (row, "averageConfidence", &g[i].confidence);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -311,7 +299,7 @@ expect_rule_effectiveness (const void *params, bson_t *rows)
                               "autoFlaggedCount", BCON_DOUBLE (g[i].auto_flagged), "upheldCount",
                               BCON_DOUBLE (g[i].removed), "dismissedCount", BCON_DOUBLE (g[i].dismissed),
                               "upheldRate", BCON_DOUBLE (g[i].removed / g[i].count));
-      append_avg (row, "averageConfidence", g[i].conf_sum, g[i].conf_n);
+      odm_ax_append_avg (row, "averageConfidence", &g[i].confidence);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }

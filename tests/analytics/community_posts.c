@@ -131,16 +131,6 @@ published_in (const odm_community_post_t *d, uint8_t has_from, int64_t from, uin
    return odm_ax_in_window (d->publishedAt, has_from, from, has_to, to);
 }
 
-static void
-append_num_or_null (bson_t *row, const char *key, bool has, double v)
-{
-   if (has) {
-      BSON_APPEND_DOUBLE (row, key, v);
-   } else {
-      BSON_APPEND_NULL (row, key);
-   }
-}
-
 static double
 engagement (const odm_community_post_t *d)
 {
@@ -152,7 +142,8 @@ engagement (const odm_community_post_t *d)
 typedef struct {
    bson_oid_t oid;
    char key[32];
-   double n, published, drafts, views, likes, comments, shares, reading, readingN, words, wordsN, featured;
+   double n, published, drafts, views, likes, comments, shares, featured;
+   odm_ax_acc_t reading, words;
    int64_t first, latest;
    const char *set[N];
    size_t nset;
@@ -191,12 +182,10 @@ add (group_t *x, const odm_community_post_t *d)
    x->comments += d->stats.comments;
    x->shares += d->stats.shares;
    if (d->metadata.has_readingTime == ODM_PRESENT) {
-      x->reading += d->metadata.readingTime;
-      x->readingN++;
+      odm_ax_acc_add (&x->reading, d->metadata.readingTime);
    }
    if (d->metadata.has_wordCount == ODM_PRESENT) {
-      x->words += d->metadata.wordCount;
-      x->wordsN++;
+      odm_ax_acc_add (&x->words, d->metadata.wordCount);
    }
    x->featured += d->metadata.featured;
    x->first = d->createdAt < x->first ? d->createdAt : x->first;
@@ -300,8 +289,8 @@ expect_category_engagement (const void *params, bson_t *rows)
       BSON_APPEND_DOUBLE (&row, "comments", g[i].comments);
       BSON_APPEND_DOUBLE (&row, "shares", g[i].shares);
       BSON_APPEND_DOUBLE (&row, "averageViews", g[i].views / g[i].n);
-      append_num_or_null (&row, "engagementRate", g[i].views > 0,
-                          (g[i].likes + g[i].comments + g[i].shares) / g[i].views);
+      odm_ax_append_num_or_null (&row, "engagementRate", g[i].views > 0,
+                                 (g[i].likes + g[i].comments + g[i].shares) / g[i].views);
       odm_ax_append_row (rows, &row);
       bson_destroy (&row);
    }
@@ -387,8 +376,8 @@ expect_content_performance (const void *params, bson_t *rows)
       BSON_APPEND_DOUBLE (&row, "averageViews", g[i].views / g[i].n);
       BSON_APPEND_DOUBLE (&row, "averageLikes", g[i].likes / g[i].n);
       BSON_APPEND_DOUBLE (&row, "averageComments", g[i].comments / g[i].n);
-      append_num_or_null (&row, "averageReadingTime", g[i].readingN > 0, g[i].reading / g[i].readingN);
-      append_num_or_null (&row, "averageWordCount", g[i].wordsN > 0, g[i].words / g[i].wordsN);
+      odm_ax_append_avg (&row, "averageReadingTime", &g[i].reading);
+      odm_ax_append_avg (&row, "averageWordCount", &g[i].words);
       BSON_APPEND_DOUBLE (&row, "featured", g[i].featured);
       odm_ax_append_row (rows, &row);
       bson_destroy (&row);

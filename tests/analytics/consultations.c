@@ -114,7 +114,7 @@ typedef struct {
    bson_oid_t oid;
    char k1[32], k2[32];
    double count, a, b, c, d;
-   double avg_sum, avg_n, min;
+   odm_ax_acc_t avg;
    bson_oid_t set[N];
    size_t nset;
 } group_t;
@@ -135,27 +135,7 @@ group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *k1, const 
       bson_strncpy (g[*ng].k1, k1, sizeof g[*ng].k1);
       bson_strncpy (g[*ng].k2, k2 ? k2 : "", sizeof g[*ng].k2);
    }
-   g[*ng].min = 1e300;
    return &g[(*ng)++];
-}
-
-static void
-avg_add (group_t *g, double v)
-{
-   g->avg_sum += v;
-   g->avg_n++;
-   g->min = v < g->min ? v : g->min;
-}
-
-/* $avg: null when no value was averaged. */
-static void
-append_avg (bson_t *row, const char *key, const group_t *g)
-{
-   if (g->avg_n > 0) {
-      BSON_APPEND_DOUBLE (row, key, g->avg_sum / g->avg_n);
-   } else {
-      BSON_APPEND_NULL (row, key);
-   }
 }
 
 static int
@@ -204,7 +184,7 @@ expect_revenue (const void *params, bson_t *rows)
       x->count++;
       if (!strcmp (d->pricing.paymentStatus, "paid")) {
          x->a += d->pricing.amount;
-         avg_add (x, d->pricing.amount);
+         odm_ax_acc_add (&x->avg, d->pricing.amount);
       } else if (!strcmp (d->pricing.paymentStatus, "refunded")) {
          x->b += d->pricing.amount;
       } else {
@@ -216,7 +196,7 @@ expect_revenue (const void *params, bson_t *rows)
       bson_t *row = BCON_NEW ("_id", "{", "period", BCON_UTF8 (g[i].k1), "currency", BCON_UTF8 (g[i].k2), "}",
                               "consultations", BCON_DOUBLE (g[i].count), "paidRevenue", BCON_DOUBLE (g[i].a),
                               "refundedAmount", BCON_DOUBLE (g[i].b), "pendingAmount", BCON_DOUBLE (g[i].c));
-      append_avg (row, "averagePaidAmount", &g[i]);
+      odm_ax_append_avg (row, "averagePaidAmount", &g[i].avg);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -252,7 +232,7 @@ expect_consultant_performance (const void *params, bson_t *rows)
       x->c += completed ? d->duration : 0;
       if (d->feedback.has_clientRating == ODM_PRESENT) {
          x->d++;
-         avg_add (x, d->feedback.clientRating);
+         odm_ax_acc_add (&x->avg, d->feedback.clientRating);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_a_then_oid);
@@ -261,7 +241,7 @@ expect_consultant_performance (const void *params, bson_t *rows)
                               BCON_DOUBLE (g[i].a), "cancelled", BCON_DOUBLE (g[i].b), "completionRate",
                               BCON_DOUBLE (g[i].a / g[i].count), "minutesDelivered", BCON_DOUBLE (g[i].c), "ratings",
                               BCON_DOUBLE (g[i].d));
-      append_avg (row, "averageClientRating", &g[i]);
+      odm_ax_append_avg (row, "averageClientRating", &g[i].avg);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -293,13 +273,13 @@ expect_client_satisfaction (const void *params, bson_t *rows)
       odm_ax_period (d->scheduledAt, p->has_period ? p->period : "month", key, sizeof key);
       x = group_for (g, &ng, NULL, key, NULL);
       x->count++;
-      avg_add (x, d->feedback.clientRating);
+      odm_ax_acc_add (&x->avg, d->feedback.clientRating);
       x->a += d->feedback.clientRating >= 4;
    }
    odm_ax_sort (g, ng, sizeof g[0], by_keys);
    for (i = 0; i < ng; i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].k1), "ratings", BCON_DOUBLE (g[i].count), "averageRating",
-                              BCON_DOUBLE (g[i].avg_sum / g[i].avg_n), "lowestRating", BCON_DOUBLE (g[i].min),
+                              BCON_DOUBLE (g[i].avg.sum / g[i].avg.n), "lowestRating", BCON_DOUBLE (g[i].avg.min),
                               "satisfied", BCON_DOUBLE (g[i].a), "satisfactionRate", BCON_DOUBLE (g[i].a / g[i].count));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
@@ -330,14 +310,14 @@ expect_category_popularity (const void *params, bson_t *rows)
       x->count++;
       odm_ax_oid_set_add (x->set, &x->nset, &d->clientId);
       x->a += d->duration;
-      avg_add (x, d->pricing.amount);
+      odm_ax_acc_add (&x->avg, d->pricing.amount);
       x->b += !strcmp (d->status, "cancelled");
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_k1);
    for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].k1), "consultations", BCON_DOUBLE (g[i].count), "uniqueClients",
                               BCON_DOUBLE ((double) g[i].nset), "minutesBooked", BCON_DOUBLE (g[i].a), "averagePrice",
-                              BCON_DOUBLE (g[i].avg_sum / g[i].avg_n), "cancelled", BCON_DOUBLE (g[i].b));
+                              BCON_DOUBLE (g[i].avg.sum / g[i].avg.n), "cancelled", BCON_DOUBLE (g[i].b));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }

@@ -83,7 +83,8 @@ answered (const odm_contact_message_t *d)
 
 typedef struct {
    char key[32];
-   double n, a, b, c, sum, min, max;
+   double n, a, b, c;
+   odm_ax_acc_t hours; /* from the message to the response */
    int64_t latest;
    const char *set[N];
    size_t nset;
@@ -100,8 +101,6 @@ group_for (group_t *g, size_t *ng, const char *key)
    }
    memset (&g[*ng], 0, sizeof g[*ng]);
    bson_strncpy (g[*ng].key, key, sizeof g[*ng].key);
-   g[*ng].min = 1e300;
-   g[*ng].max = -1e300;
    g[*ng].latest = INT64_MIN;
    return &g[(*ng)++];
 }
@@ -171,7 +170,7 @@ static int
 by_avg_asc_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
-   int c = -odm_ax_cmp_double_desc (x->sum / x->n, y->sum / y->n);
+   int c = -odm_ax_cmp_double_desc (x->hours.sum / x->hours.n, y->hours.sum / y->hours.n);
    return c ? c : strcmp (x->key, y->key);
 }
 
@@ -193,15 +192,13 @@ expect_response_times (const void *params, bson_t *rows)
       h = (double) (d->response.respondedAt - d->createdAt) / 3600000;
       x = group_for (g, &ng, d->priority);
       x->n++;
-      x->sum += h;
-      x->min = h < x->min ? h : x->min;
-      x->max = h > x->max ? h : x->max;
+      odm_ax_acc_add (&x->hours, h);
    }
    odm_ax_sort (g, ng, sizeof g[0], by_avg_asc_then_key);
    for (i = 0; i < ng; i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "answered", BCON_DOUBLE (g[i].n), "averageHours",
-                              BCON_DOUBLE (g[i].sum / g[i].n), "fastestHours", BCON_DOUBLE (g[i].min), "slowestHours",
-                              BCON_DOUBLE (g[i].max));
+                              BCON_DOUBLE (g[i].hours.sum / g[i].hours.n), "fastestHours", BCON_DOUBLE (g[i].hours.min),
+                              "slowestHours", BCON_DOUBLE (g[i].hours.max));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }

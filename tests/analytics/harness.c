@@ -289,3 +289,28 @@ odm_ax_str_set_add (const char **set, size_t *n, const char *s)
    }
    set[(*n)++] = s;
 }
+
+void
+odm_ax_acc_add (odm_ax_acc_t *a, double v)
+{
+   a->min = !a->n || v < a->min ? v : a->min;
+   a->max = !a->n || v > a->max ? v : a->max;
+   a->n++;
+   a->sum += v;
+}
+
+void
+odm_ax_append_avg (bson_t *row, const char *key, const odm_ax_acc_t *a)
+{
+   odm_ax_append_num_or_null (row, key, a->n > 0, a->sum / a->n);
+}
+
+void
+odm_ax_append_num_or_null (bson_t *row, const char *key, bool has, double v)
+{
+   if (has) {
+      BSON_APPEND_DOUBLE (row, key, v);
+   } else {
+      BSON_APPEND_NULL (row, key);
+   }
+}

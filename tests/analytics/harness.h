@@ -109,6 +109,24 @@ odm_ax_oid_set_add (bson_oid_t *set, size_t *n, const bson_oid_t *oid);
 void
 odm_ax_str_set_add (const char **set, size_t *n, const char *s);
 
+/* One measure of a group, as $sum, $avg, $min and $max see it: how many values there are
+ * (a missing or null one is not added, so N can be below the group's count), their sum,
+ * the least and the greatest (meaningful once N > 0). Zeroes are an empty one. */
+typedef struct {
+   double n, sum, min, max;
+} odm_ax_acc_t;
+
+void
+odm_ax_acc_add (odm_ax_acc_t *a, double v);
+
+/* Appends KEY to ROW: the average of A, or null when A has no values (what $avg gives). */
+void
+odm_ax_append_avg (bson_t *row, const char *key, const odm_ax_acc_t *a);
+
+/* Appends KEY to ROW: V when HAS, otherwise null (as $avg, $min or $max over no values). */
+void
+odm_ax_append_num_or_null (bson_t *row, const char *key, bool has, double v);
+
 /* $dateToString formats of the periods, computed in C (UTC). */
 void
 odm_ax_period (int64_t ms, const char *period, char *buf, size_t size);

@@ -166,7 +166,7 @@ typedef struct {
    bson_oid_t oid;
    char key[32];
    double count, a, b, c, d;
-   double avg_sum, avg_n, min, max;
+   odm_ax_acc_t avg;
    bson_oid_t set[N];
    size_t nset;
 } group_t;
@@ -186,28 +186,7 @@ group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *key)
    } else {
       bson_strncpy (g[*ng].key, key, sizeof g[*ng].key);
    }
-   g[*ng].min = 1e300;
-   g[*ng].max = -1e300;
    return &g[(*ng)++];
-}
-
-static void
-avg_add (group_t *g, double v)
-{
-   g->avg_sum += v;
-   g->avg_n++;
-   g->min = v < g->min ? v : g->min;
-   g->max = v > g->max ? v : g->max;
-}
-
-static void
-append_ratio (bson_t *row, const char *key, double num, double den)
-{
-   if (den > 0) {
-      BSON_APPEND_DOUBLE (row, key, num / den);
-   } else {
-      BSON_APPEND_NULL (row, key);
-   }
 }
 
 static int
@@ -236,7 +215,7 @@ static int
 by_avg_then_oid (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
-   int c = odm_ax_cmp_double_desc (x->avg_sum / x->avg_n, y->avg_sum / y->avg_n);
+   int c = odm_ax_cmp_double_desc (x->avg.sum / x->avg.n, y->avg.sum / y->avg.n);
    return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
 }
 
@@ -260,14 +239,14 @@ expect_funnel (const void *params, bson_t *rows)
       x = group_for (g, &ng, NULL, d->status);
       x->count++;
       x->a += d->interviews.count > 0;
-      avg_add (x, (double) d->interviews.count);
+      odm_ax_acc_add (&x->avg, (double) d->interviews.count);
       total++;
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng; i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "applications", BCON_DOUBLE (g[i].count), "share",
                               BCON_DOUBLE (g[i].count / total), "interviewed", BCON_DOUBLE (g[i].a), "averageInterviews",
-                              BCON_DOUBLE (g[i].avg_sum / g[i].avg_n));
+                              BCON_DOUBLE (g[i].avg.sum / g[i].avg.n));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -301,7 +280,7 @@ expect_hiring_success (const void *params, bson_t *rows)
       x->c += d->offer.has_status == ODM_PRESENT && !strcmp (d->offer.status, "accepted");
       x->d += !strcmp (d->status, "accepted");
       if (d->offer.has_status == ODM_PRESENT && d->offer.has_salary == ODM_PRESENT) { /* the offers' salaries */
-         avg_add (x, d->offer.salary);
+         odm_ax_acc_add (&x->avg, d->offer.salary);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_d_then_oid);
@@ -309,8 +288,8 @@ expect_hiring_success (const void *params, bson_t *rows)
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "applications", BCON_DOUBLE (g[i].count), "interviewed",
                               BCON_DOUBLE (g[i].a), "offers", BCON_DOUBLE (g[i].b), "offersAccepted", BCON_DOUBLE (g[i].c),
                               "hires", BCON_DOUBLE (g[i].d), "hireRate", BCON_DOUBLE (g[i].d / g[i].count));
-      append_ratio (row, "offerAcceptanceRate", g[i].c, g[i].b);
-      append_ratio (row, "averageOfferSalary", g[i].avg_sum, g[i].avg_n);
+      odm_ax_append_num_or_null (row, "offerAcceptanceRate", g[i].b > 0, g[i].c / g[i].b);
+      odm_ax_append_avg (row, "averageOfferSalary", &g[i].avg);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -344,15 +323,15 @@ expect_candidate_quality (const void *params, bson_t *rows)
          x = group_for (g, &ng, &d->jobId, NULL);
          x->count++;
          odm_ax_oid_set_add (x->set, &x->nset, &d->applicantId);
-         avg_add (x, v->rating);
+         odm_ax_acc_add (&x->avg, v->rating);
          x->a += v->rating >= 4;
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_avg_then_oid);
    for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "ratedInterviews", BCON_DOUBLE (g[i].count), "candidates",
-                              BCON_DOUBLE ((double) g[i].nset), "averageRating", BCON_DOUBLE (g[i].avg_sum / g[i].avg_n),
-                              "highestRating", BCON_DOUBLE (g[i].max), "strongRatings", BCON_DOUBLE (g[i].a));
+                              BCON_DOUBLE ((double) g[i].nset), "averageRating", BCON_DOUBLE (g[i].avg.sum / g[i].avg.n),
+                              "highestRating", BCON_DOUBLE (g[i].avg.max), "strongRatings", BCON_DOUBLE (g[i].a));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -384,13 +363,13 @@ expect_time_to_hire (const void *params, bson_t *rows)
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
       x = group_for (g, &ng, NULL, key);
       x->count++;
-      avg_add (x, (double) (d->offer.startDate - d->createdAt) / (double) ODM_AX_DAY);
+      odm_ax_acc_add (&x->avg, (double) (d->offer.startDate - d->createdAt) / (double) ODM_AX_DAY);
    }
    odm_ax_sort (g, ng, sizeof g[0], by_key);
    for (i = 0; i < ng; i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "hires", BCON_DOUBLE (g[i].count), "averageDays",
-                              BCON_DOUBLE (g[i].avg_sum / g[i].avg_n), "fastestDays", BCON_DOUBLE (g[i].min),
-                              "slowestDays", BCON_DOUBLE (g[i].max));
+                              BCON_DOUBLE (g[i].avg.sum / g[i].avg.n), "fastestDays", BCON_DOUBLE (g[i].avg.min),
+                              "slowestDays", BCON_DOUBLE (g[i].avg.max));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }

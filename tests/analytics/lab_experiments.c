@@ -134,7 +134,7 @@ typedef struct {
    bson_oid_t oid;
    char key[32];
    double count, a, b, c, d, e;
-   double avg_sum, avg_n, avg2_sum, avg2_n;
+   odm_ax_acc_t avg, avg2;
    bson_oid_t set[N];
    size_t nset;
 } group_t;
@@ -155,17 +155,6 @@ group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *key)
       bson_strncpy (g[*ng].key, key, sizeof g[*ng].key);
    }
    return &g[(*ng)++];
-}
-
-/* SUM / N, or null when N is 0 ($avg of nothing, a guarded $divide). */
-static void
-append_ratio (bson_t *row, const char *key, double sum, double n)
-{
-   if (n > 0) {
-      BSON_APPEND_DOUBLE (row, key, sum / n);
-   } else {
-      BSON_APPEND_NULL (row, key);
-   }
 }
 
 static int
@@ -220,15 +209,14 @@ expect_researcher_productivity (const void *params, bson_t *rows)
       x->b += !strcmp (d->status, "running");
       x->c += !strcmp (d->status, "failed");
       x->d += (double) d->results.artifacts.count;
-      x->avg_sum += (double) d->collaborators.count;
-      x->avg_n++;
+      odm_ax_acc_add (&x->avg, (double) d->collaborators.count);
    }
    odm_ax_sort (g, ng, sizeof g[0], by_a_then_oid);
    for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "experiments", BCON_DOUBLE (g[i].count), "completed",
                               BCON_DOUBLE (g[i].a), "running", BCON_DOUBLE (g[i].b), "failed", BCON_DOUBLE (g[i].c),
                               "completionRate", BCON_DOUBLE (g[i].a / g[i].count), "artifacts", BCON_DOUBLE (g[i].d),
-                              "averageCollaborators", BCON_DOUBLE (g[i].avg_sum / g[i].avg_n));
+                              "averageCollaborators", BCON_DOUBLE (g[i].avg.sum / g[i].avg.n));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -265,8 +253,7 @@ expect_success_rates (const void *params, bson_t *rows)
       /* a completed experiment without completedAt gets one on insert, but without
        * startedAt its duration is still unknown */
       if (completed && t->has_startedAt == ODM_PRESENT && t->has_completedAt == ODM_PRESENT) {
-         x->avg_sum += (double) (t->completedAt - t->startedAt) / (double) ODM_AX_DAY;
-         x->avg_n++;
+         odm_ax_acc_add (&x->avg, (double) (t->completedAt - t->startedAt) / (double) ODM_AX_DAY);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_rate_then_key);
@@ -274,7 +261,7 @@ expect_success_rates (const void *params, bson_t *rows)
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "finished", BCON_DOUBLE (g[i].count), "completed",
                               BCON_DOUBLE (g[i].a), "failed", BCON_DOUBLE (g[i].b), "successRate",
                               BCON_DOUBLE (g[i].a / g[i].count));
-      append_ratio (row, "averageDaysToComplete", g[i].avg_sum, g[i].avg_n);
+      odm_ax_append_avg (row, "averageDaysToComplete", &g[i].avg);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -308,16 +295,15 @@ expect_resource_utilization (const void *params, bson_t *rows)
       x->a += d->budget.allocated;
       if (d->budget.has_spent == ODM_PRESENT) {
          x->b += d->budget.spent;
-         x->avg_sum += d->budget.spent;
-         x->avg_n++;
+         odm_ax_acc_add (&x->avg, d->budget.spent);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_key);
    for (i = 0; i < ng; i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "experiments", BCON_DOUBLE (g[i].count), "totalAllocated",
                               BCON_DOUBLE (g[i].a), "totalSpent", BCON_DOUBLE (g[i].b));
-      append_ratio (row, "averageSpent", g[i].avg_sum, g[i].avg_n);
-      append_ratio (row, "utilization", g[i].b, g[i].a);
+      odm_ax_append_avg (row, "averageSpent", &g[i].avg);
+      odm_ax_append_num_or_null (row, "utilization", g[i].a > 0, g[i].b / g[i].a);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -350,12 +336,10 @@ expect_category_performance (const void *params, bson_t *rows)
       x->a += !strcmp (d->status, "completed");
       x->b += (double) d->results.artifacts.count;
       if (d->budget.has_allocated == ODM_PRESENT) {
-         x->avg_sum += d->budget.allocated;
-         x->avg_n++;
+         odm_ax_acc_add (&x->avg, d->budget.allocated);
       }
       if (d->budget.has_spent == ODM_PRESENT) {
-         x->avg2_sum += d->budget.spent;
-         x->avg2_n++;
+         odm_ax_acc_add (&x->avg2, d->budget.spent);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
@@ -363,8 +347,8 @@ expect_category_performance (const void *params, bson_t *rows)
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "experiments", BCON_DOUBLE (g[i].count), "researchers",
                               BCON_DOUBLE ((double) g[i].nset), "completed", BCON_DOUBLE (g[i].a), "completionRate",
                               BCON_DOUBLE (g[i].a / g[i].count), "artifacts", BCON_DOUBLE (g[i].b));
-      append_ratio (row, "averageAllocated", g[i].avg_sum, g[i].avg_n);
-      append_ratio (row, "averageSpent", g[i].avg2_sum, g[i].avg2_n);
+      odm_ax_append_avg (row, "averageAllocated", &g[i].avg);
+      odm_ax_append_avg (row, "averageSpent", &g[i].avg2);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }

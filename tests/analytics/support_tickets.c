@@ -155,7 +155,8 @@ is (const char *value, const char *a, const char *b)
 typedef struct {
    bson_oid_t key;
    char skey[32];
-   double count, open, waiting, done, high, messages, rated, rating_sum, satisfied, hours_sum, hours_min, hours_max;
+   double count, open, waiting, done, high, messages, satisfied;
+   odm_ax_acc_t rating, hours; /* hours to the resolution */
    bson_oid_t requesters[N];
    size_t nrequesters;
 } group_t;
@@ -176,8 +177,6 @@ group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *skey)
    if (skey) {
       bson_strncpy (g[*ng].skey, skey, sizeof g[*ng].skey);
    }
-   g[*ng].hours_min = 1e300;
-   g[*ng].hours_max = -1e300;
    return &g[(*ng)++];
 }
 
@@ -192,31 +191,16 @@ add (group_t *g, const odm_support_ticket_t *d)
    g->high += is (d->priority, "high", "urgent");
    g->messages += (double) d->conversation.count;
    if (d->satisfaction.has_rating == ODM_PRESENT) {
-      g->rated++;
-      g->rating_sum += d->satisfaction.rating;
+      odm_ax_acc_add (&g->rating, d->satisfaction.rating);
       g->satisfied += d->satisfaction.rating >= 4;
    }
    if (d->resolution.has_resolvedAt == ODM_PRESENT) {
-      double h = (double) (d->resolution.resolvedAt - d->createdAt) / 3600000.0;
-      g->hours_sum += h;
-      g->hours_min = h < g->hours_min ? h : g->hours_min;
-      g->hours_max = h > g->hours_max ? h : g->hours_max;
+      odm_ax_acc_add (&g->hours, (double) (d->resolution.resolvedAt - d->createdAt) / 3600000.0);
    }
    for (k = 0; k < g->nrequesters && !bson_oid_equal (&g->requesters[k], &d->requesterId); k++) {
    }
    if (k == g->nrequesters) {
       bson_oid_copy (&d->requesterId, &g->requesters[g->nrequesters++]);
-   }
-}
-
-/* The average rating, or null when no ticket of the group was rated. */
-static void
-append_rating (bson_t *row, const group_t *g)
-{
-   if (g->rated > 0) {
-      BSON_APPEND_DOUBLE (row, "averageRating", g->rating_sum / g->rated);
-   } else {
-      BSON_APPEND_NULL (row, "averageRating");
    }
 }
 
@@ -289,8 +273,8 @@ expect_resolution_time (const void *params, bson_t *rows)
    odm_ax_sort (g, ng, sizeof g[0], by_skey);
    for (i = 0; i < ng; i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "resolvedCount", BCON_DOUBLE (g[i].count),
-                              "averageHours", BCON_DOUBLE (g[i].hours_sum / g[i].count), "fastestHours",
-                              BCON_DOUBLE (g[i].hours_min), "slowestHours", BCON_DOUBLE (g[i].hours_max));
+                              "averageHours", BCON_DOUBLE (g[i].hours.sum / g[i].count), "fastestHours",
+                              BCON_DOUBLE (g[i].hours.min), "slowestHours", BCON_DOUBLE (g[i].hours.max));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -326,8 +310,8 @@ expect_customer_satisfaction (const void *params, bson_t *rows)
    odm_ax_sort (g, ng, sizeof g[0], by_skey);
    for (i = 0; i < ng; i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "ticketCount", BCON_DOUBLE (g[i].count), "ratedCount",
-                              BCON_DOUBLE (g[i].rated), "satisfiedCount", BCON_DOUBLE (g[i].satisfied));
-      append_rating (row, &g[i]);
+                              BCON_DOUBLE (g[i].rating.n), "satisfiedCount", BCON_DOUBLE (g[i].satisfied));
+      odm_ax_append_avg (row, "averageRating", &g[i].rating);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -369,7 +353,7 @@ expect_category_distribution (const void *params, bson_t *rows)
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "ticketCount", BCON_DOUBLE (g[i].count),
                               "unresolvedCount", BCON_DOUBLE (g[i].open + g[i].waiting), "highPriorityCount",
                               BCON_DOUBLE (g[i].high), "requesterCount", BCON_DOUBLE ((double) g[i].nrequesters));
-      append_rating (row, &g[i]);
+      odm_ax_append_avg (row, "averageRating", &g[i].rating);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }

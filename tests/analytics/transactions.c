@@ -128,7 +128,7 @@ in_window (const odm_transaction_t *d, uint8_t has_from, int64_t from, uint8_t h
 typedef struct {
    char k1[32], k2[32];
    double count, a, b, c, d, e;
-   double avg_sum, avg_n, max;
+   odm_ax_acc_t avg;
    bson_oid_t set[N];
    size_t nset;
 } group_t;
@@ -145,16 +145,7 @@ group_for (group_t *g, size_t *ng, const char *k1, const char *k2)
    memset (&g[*ng], 0, sizeof g[*ng]);
    bson_strncpy (g[*ng].k1, k1, sizeof g[*ng].k1);
    bson_strncpy (g[*ng].k2, k2, sizeof g[*ng].k2);
-   g[*ng].max = -1e300;
    return &g[(*ng)++];
-}
-
-static void
-avg_add (group_t *g, double v)
-{
-   g->avg_sum += v;
-   g->avg_n++;
-   g->max = v > g->max ? v : g->max;
 }
 
 static int
@@ -331,15 +322,15 @@ expect_refunds (const void *params, bson_t *rows)
          group_t *x = group_for (g, &ng, f->reason ? f->reason : "unspecified", "");
          x->count++;
          x->a += f->amount;
-         avg_add (x, f->amount);
+         odm_ax_acc_add (&x->avg, f->amount);
          odm_ax_oid_set_add (x->set, &x->nset, &d->_id);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_a_then_k1);
    for (i = 0; i < ng; i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].k1), "refunds", BCON_DOUBLE (g[i].count), "totalRefunded",
-                              BCON_DOUBLE (g[i].a), "averageRefund", BCON_DOUBLE (g[i].avg_sum / g[i].avg_n),
-                              "largestRefund", BCON_DOUBLE (g[i].max), "transactions", BCON_DOUBLE ((double) g[i].nset));
+                              BCON_DOUBLE (g[i].a), "averageRefund", BCON_DOUBLE (g[i].avg.sum / g[i].avg.n),
+                              "largestRefund", BCON_DOUBLE (g[i].avg.max), "transactions", BCON_DOUBLE ((double) g[i].nset));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }

@@ -141,7 +141,7 @@ typedef struct {
    bson_oid_t oid;
    char k1[32], k2[32];
    double count, a, b, c, d, e;
-   double avg_sum, avg_n, min, max;
+   odm_ax_acc_t avg;
    bson_oid_t set[N];
    size_t nset;
 } group_t;
@@ -162,29 +162,7 @@ group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *k1, const 
       bson_strncpy (g[*ng].k1, k1, sizeof g[*ng].k1);
       bson_strncpy (g[*ng].k2, k2, sizeof g[*ng].k2);
    }
-   g[*ng].min = 1e300;
-   g[*ng].max = -1e300;
    return &g[(*ng)++];
-}
-
-static void
-avg_add (group_t *g, double v)
-{
-   g->avg_sum += v;
-   g->avg_n++;
-   g->min = v < g->min ? v : g->min;
-   g->max = v > g->max ? v : g->max;
-}
-
-/* $avg: null when no value was averaged. */
-static void
-append_avg (bson_t *row, const char *key, double sum, double n)
-{
-   if (n > 0) {
-      BSON_APPEND_DOUBLE (row, key, sum / n);
-   } else {
-      BSON_APPEND_NULL (row, key);
-   }
 }
 
 static int
@@ -199,7 +177,7 @@ static int
 by_avg_then_oid (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
-   int c = odm_ax_cmp_double_desc (x->avg_sum / x->avg_n, y->avg_sum / y->avg_n);
+   int c = odm_ax_cmp_double_desc (x->avg.sum / x->avg.n, y->avg.sum / y->avg.n);
    return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
 }
 
@@ -237,7 +215,7 @@ expect_attendance (const void *params, bson_t *rows)
       x->c += !strcmp (d->status, "cancelled");
       x->d += d->certificate.issued;
       if (duration_of (d, &seconds)) {
-         avg_add (x, seconds);
+         odm_ax_acc_add (&x->avg, seconds);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_a_then_oid);
@@ -246,7 +224,7 @@ expect_attendance (const void *params, bson_t *rows)
                               BCON_DOUBLE (g[i].a), "noShows", BCON_DOUBLE (g[i].b), "cancelled", BCON_DOUBLE (g[i].c),
                               "attendanceRate", BCON_DOUBLE (g[i].a / g[i].count), "certificatesIssued",
                               BCON_DOUBLE (g[i].d));
-      append_avg (row, "averageDuration", g[i].avg_sum, g[i].avg_n);
+      odm_ax_append_avg (row, "averageDuration", &g[i].avg);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -323,7 +301,7 @@ expect_engagement (const void *params, bson_t *rows)
       x->b += e->pollsResponded;
       x->c += e->questionsAsked + e->pollsResponded > 0;
       if (duration_of (d, &seconds)) {
-         avg_add (x, seconds);
+         odm_ax_acc_add (&x->avg, seconds);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_a_then_oid);
@@ -332,7 +310,7 @@ expect_engagement (const void *params, bson_t *rows)
                               BCON_DOUBLE (g[i].a), "totalPolls", BCON_DOUBLE (g[i].b), "averageQuestions",
                               BCON_DOUBLE (g[i].a / g[i].count), "averagePolls", BCON_DOUBLE (g[i].b / g[i].count),
                               "activeAttendees", BCON_DOUBLE (g[i].c));
-      append_avg (row, "averageDuration", g[i].avg_sum, g[i].avg_n);
+      odm_ax_append_avg (row, "averageDuration", &g[i].avg);
       odm_ax_append_row (rows, row);
       bson_destroy (row);
    }
@@ -361,7 +339,7 @@ expect_content_effectiveness (const void *params, bson_t *rows)
       }
       x = group_for (g, &ng, &d->webinarId, NULL, NULL);
       x->count++;
-      avg_add (x, d->feedback.rating);
+      odm_ax_acc_add (&x->avg, d->feedback.rating);
       x->a += d->feedback.rating >= 4;
       x->b += d->feedback.comments != NULL;
    }
@@ -372,8 +350,8 @@ expect_content_effectiveness (const void *params, bson_t *rows)
          continue;
       }
       row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "ratings", BCON_DOUBLE (g[i].count), "averageRating",
-                      BCON_DOUBLE (g[i].avg_sum / g[i].avg_n), "lowestRating", BCON_DOUBLE (g[i].min), "highestRating",
-                      BCON_DOUBLE (g[i].max), "positive", BCON_DOUBLE (g[i].a), "positiveShare",
+                      BCON_DOUBLE (g[i].avg.sum / g[i].avg.n), "lowestRating", BCON_DOUBLE (g[i].avg.min), "highestRating",
+                      BCON_DOUBLE (g[i].avg.max), "positive", BCON_DOUBLE (g[i].a), "positiveShare",
                       BCON_DOUBLE (g[i].a / g[i].count), "withComments", BCON_DOUBLE (g[i].b));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
