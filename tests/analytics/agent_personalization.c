@@ -96,59 +96,30 @@ same_oid (uint8_t has, const bson_oid_t *want, const bson_oid_t *got)
 /* ------------------------------------------------------------ per-key groups */
 
 typedef struct {
-   bson_oid_t oid;
-   char k1[32], k2[32];
+   odm_ax_key_t key; /* an agent or a user, or a period and a mode */
    double count, a, b, c, d, temperature, tokens;
    int64_t first, last;
    const char *modes[N], *styles[N];
    size_t nmodes, nstyles;
 } group_t;
 
-/* A mode, or NULL when the document has none (missing or null): the "" key below. */
+/* A new group: its first and last dates at the ends, for the first date to replace. */
+static const group_t blank = {.first = INT64_MAX, .last = INT64_MIN};
+
+/* A mode, or NULL when the document has none (missing or null): the null key, one group. */
 static const char *
 mode_of (const odm_agent_personalization_t *d)
 {
    return d->settings.mode; /* present while set */
 }
 
-/* K2 NULL is the null group: key "" (no mode is empty), sorted first as MongoDB sorts null. */
-static group_t *
-group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *k1, const char *k2)
-{
-   size_t i;
-   k2 = k2 ? k2 : "";
-   for (i = 0; i < *ng; i++) {
-      if (oid ? bson_oid_equal (&g[i].oid, oid) : !strcmp (g[i].k1, k1) && !strcmp (g[i].k2, k2)) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   if (oid) {
-      bson_oid_copy (oid, &g[*ng].oid);
-   } else {
-      bson_strncpy (g[*ng].k1, k1, sizeof g[*ng].k1);
-      bson_strncpy (g[*ng].k2, k2, sizeof g[*ng].k2);
-   }
-   g[*ng].first = INT64_MAX;
-   g[*ng].last = INT64_MIN;
-   return &g[(*ng)++];
-}
-
 /* $addToSet of strings */
 static int
-by_count_then_oid (const void *a, const void *b)
+by_count_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
-}
-
-static int
-by_keys (const void *a, const void *b)
-{
-   const group_t *x = a, *y = b;
-   int c = strcmp (x->k1, y->k1);
-   return c ? c : strcmp (x->k2, y->k2);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ usage */
@@ -167,7 +138,7 @@ expect_usage (const void *params, bson_t *rows)
       if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !same_oid (p->has_agentId, &p->agentId, &d->agentId)) {
          continue;
       }
-      x = group_for (g, &ng, &d->agentId, NULL, NULL);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], &blank, &d->agentId, NULL, NULL);
       x->count++;
       x->a += d->customName != NULL;
       x->b += d->systemPrompt != NULL;
@@ -176,9 +147,9 @@ expect_usage (const void *params, bson_t *rows)
       x->temperature += d->settings.temperature;
       x->tokens += d->settings.maxTokens;
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "personalizations", BCON_DOUBLE (g[i].count), "customNamed",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "personalizations", BCON_DOUBLE (g[i].count), "customNamed",
                               BCON_DOUBLE (g[i].a), "customPrompts", BCON_DOUBLE (g[i].b), "withQuickActions",
                               BCON_DOUBLE (g[i].c), "notificationsEnabled", BCON_DOUBLE (g[i].d), "averageTemperature",
                               BCON_DOUBLE (g[i].temperature / g[i].count), "averageMaxTokens",
@@ -211,22 +182,18 @@ expect_customization_trends (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
-      x = group_for (g, &ng, NULL, key, mode_of (d));
+      x = odm_ax_group_for (g, &ng, sizeof g[0], &blank, NULL, key, mode_of (d));
       x->count++;
       x->temperature += d->settings.temperature;
       x->tokens += d->settings.maxTokens;
       x->a += d->systemPrompt != NULL;
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_keys);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
       bson_t *row = bson_new (), id;
       BSON_APPEND_DOCUMENT_BEGIN (row, "_id", &id);
-      BSON_APPEND_UTF8 (&id, "period", g[i].k1);
-      if (g[i].k2[0]) {
-         BSON_APPEND_UTF8 (&id, "mode", g[i].k2);
-      } else {
-         BSON_APPEND_NULL (&id, "mode");
-      }
+      BSON_APPEND_UTF8 (&id, "period", g[i].key.s);
+      odm_ax_append_str_or_null (&id, "mode", g[i].key.null2, g[i].key.s2);
       bson_append_document_end (row, &id);
       BCON_APPEND (row, "personalizations", BCON_DOUBLE (g[i].count), "averageTemperature",
                               BCON_DOUBLE (g[i].temperature / g[i].count), "averageMaxTokens",
@@ -257,7 +224,7 @@ expect_user_engagement (const void *params, bson_t *rows)
       if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !same_oid (p->has_userId, &p->userId, &d->userId)) {
          continue;
       }
-      x = group_for (g, &ng, &d->userId, NULL, NULL);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], &blank, &d->userId, NULL, NULL);
       x->count++;
       x->a += (double) d->quickActions.count;
       if (mode_of (d)) { /* a missing or null mode or style is not a value */
@@ -269,9 +236,9 @@ expect_user_engagement (const void *params, bson_t *rows)
       x->first = d->createdAt < x->first ? d->createdAt : x->first;
       x->last = d->createdAt > x->last ? d->createdAt : x->last;
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "agentsPersonalized", BCON_DOUBLE (g[i].count), "quickActions",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "agentsPersonalized", BCON_DOUBLE (g[i].count), "quickActions",
                               BCON_DOUBLE (g[i].a), "distinctModes", BCON_DOUBLE ((double) g[i].nmodes), "distinctStyles",
                               BCON_DOUBLE ((double) g[i].nstyles), "firstPersonalizedAt", BCON_DATE_TIME (g[i].first),
                               "lastPersonalizedAt", BCON_DATE_TIME (g[i].last));

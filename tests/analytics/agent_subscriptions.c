@@ -85,32 +85,12 @@ oid_ok (uint8_t has, const bson_oid_t *want, const bson_oid_t *v)
 /* ------------------------------------------------------------ groups */
 
 typedef struct {
-   bson_oid_t oid;
-   char skey[32];
+   odm_ax_key_t key; /* an agent, or a plan or a period */
    double count, revenue, active_revenue, active, expired, cancelled, auto_renew;
    odm_ax_acc_t days; /* from the start to the cancellation */
    bson_oid_t users[N], agents[N];
    size_t nusers, nagents;
 } group_t;
-
-static group_t *
-group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *skey)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if ((oid && bson_oid_equal (&g[i].oid, oid)) || (skey && !strcmp (g[i].skey, skey))) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   if (oid) {
-      bson_oid_copy (oid, &g[*ng].oid);
-   }
-   if (skey) {
-      bson_strncpy (g[*ng].skey, skey, sizeof g[*ng].skey);
-   }
-   return &g[(*ng)++];
-}
 
 static void
 add (group_t *g, const odm_agent_subscription_t *d)
@@ -131,19 +111,11 @@ add (group_t *g, const odm_agent_subscription_t *d)
 }
 
 static int
-by_count_then_oid (const void *a, const void *b)
+by_count_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
-}
-
-static int
-by_count_then_skey (const void *a, const void *b)
-{
-   const group_t *x = a, *y = b;
-   int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : strcmp (x->skey, y->skey);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static double
@@ -153,17 +125,11 @@ churn_rate (const group_t *g)
 }
 
 static int
-by_churn_then_skey (const void *a, const void *b)
+by_churn_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (churn_rate (x), churn_rate (y));
-   return c ? c : strcmp (x->skey, y->skey);
-}
-
-static int
-by_skey (const void *a, const void *b)
-{
-   return strcmp (((const group_t *) a)->skey, ((const group_t *) b)->skey);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ revenue */
@@ -184,11 +150,11 @@ expect_revenue (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
-      add (group_for (g, &ng, NULL, key), d);
+      add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, key, NULL), d);
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_skey);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "subscriptionCount", BCON_DOUBLE (g[i].count), "revenue",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "subscriptionCount", BCON_DOUBLE (g[i].count), "revenue",
                               BCON_DOUBLE (g[i].revenue), "averagePrice", BCON_DOUBLE (g[i].revenue / g[i].count),
                               "activeRevenue", BCON_DOUBLE (g[i].active_revenue), "autoRenewCount", BCON_DOUBLE (g[i].auto_renew));
       odm_ax_append_row (rows, row);
@@ -215,12 +181,12 @@ expect_subscription_metrics (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_agent_subscription_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) && oid_ok (p->has_agentId, &p->agentId, &d->agentId)) {
-         add (group_for (g, &ng, &d->agentId, NULL), d);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->agentId, NULL, NULL), d);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "subscriptionCount", BCON_DOUBLE (g[i].count), "activeCount",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "subscriptionCount", BCON_DOUBLE (g[i].count), "activeCount",
                               BCON_DOUBLE (g[i].active), "expiredCount", BCON_DOUBLE (g[i].expired), "cancelledCount",
                               BCON_DOUBLE (g[i].cancelled), "autoRenewCount", BCON_DOUBLE (g[i].auto_renew), "revenue",
                               BCON_DOUBLE (g[i].revenue));
@@ -247,13 +213,13 @@ expect_churn (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_agent_subscription_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) && oid_ok (p->has_agentId, &p->agentId, &d->agentId)) {
-         add (group_for (g, &ng, NULL, d->plan), d);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->plan, NULL), d);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_churn_then_skey);
+   odm_ax_sort (g, ng, sizeof g[0], by_churn_then_key);
    for (i = 0; i < ng; i++) {
       bson_t row = BSON_INITIALIZER;
-      BSON_APPEND_UTF8 (&row, "_id", g[i].skey);
+      BSON_APPEND_UTF8 (&row, "_id", g[i].key.s);
       BSON_APPEND_DOUBLE (&row, "subscriptionCount", g[i].count);
       BSON_APPEND_DOUBLE (&row, "cancelledCount", g[i].cancelled);
       BSON_APPEND_DOUBLE (&row, "expiredCount", g[i].expired);
@@ -283,12 +249,12 @@ expect_plan_popularity (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_agent_subscription_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) && odm_ax_str_ok (p->has_status, p->status, d->status)) {
-         add (group_for (g, &ng, NULL, d->plan), d);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->plan, NULL), d);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_skey);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "subscriptionCount", BCON_DOUBLE (g[i].count), "userCount",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "subscriptionCount", BCON_DOUBLE (g[i].count), "userCount",
                               BCON_DOUBLE ((double) g[i].nusers), "agentCount", BCON_DOUBLE ((double) g[i].nagents),
                               "averagePrice", BCON_DOUBLE (g[i].revenue / g[i].count), "revenue", BCON_DOUBLE (g[i].revenue));
       odm_ax_append_row (rows, row);

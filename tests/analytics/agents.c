@@ -96,48 +96,10 @@ dataset (size_t *n)
 /* ------------------------------------------------------------ groups by string key */
 
 typedef struct {
-   bool null_key;
-   char key[32];
+   odm_ax_key_t key; /* a provider or a specialty (null: none) */
    double n, sessions, users;
    odm_ax_acc_t rating, price;
 } group_t;
-
-static group_t *
-group_for (group_t *g, size_t *ng, const char *key)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if ((!key && g[i].null_key) || (key && !g[i].null_key && !strcmp (g[i].key, key))) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   g[*ng].null_key = !key;
-   if (key) {
-      bson_strncpy (g[*ng].key, key, sizeof g[*ng].key);
-   }
-   return &g[(*ng)++];
-}
-
-/* null sorts before every string */
-static int
-cmp_key (const group_t *a, const group_t *b)
-{
-   if (a->null_key || b->null_key) {
-      return (int) b->null_key - (int) a->null_key;
-   }
-   return strcmp (a->key, b->key);
-}
-
-static void
-append_key (bson_t *row, const group_t *g)
-{
-   if (g->null_key) {
-      BSON_APPEND_NULL (row, "_id");
-   } else {
-      BSON_APPEND_UTF8 (row, "_id", g->key);
-   }
-}
 
 /* ------------------------------------------------------------ popularity */
 
@@ -202,7 +164,7 @@ by_avg_then_key (const void *a, const void *b)
    } else {
       c = odm_ax_cmp_double_desc (x->rating.sum / x->rating.n, y->rating.sum / y->rating.n);
    }
-   return c ? c : cmp_key (x, y);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static void
@@ -218,7 +180,7 @@ expect_performance (const void *params, bson_t *rows)
       if (p->has_status && !odm_str_eq (d->status, p->status)) {
          continue;
       }
-      x = group_for (g, &ng, d->aiProvider.primary);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->aiProvider.primary, NULL);
       x->n++;
       x->sessions += d->stats.totalSessions;
       if (rt > 0) {
@@ -228,7 +190,7 @@ expect_performance (const void *params, bson_t *rows)
    odm_ax_sort (g, ng, sizeof g[0], by_avg_then_key);
    for (i = 0; i < ng; i++) {
       bson_t row = BSON_INITIALIZER;
-      append_key (&row, &g[i]);
+      odm_ax_append_str_or_null (&row, "_id", g[i].key.null, g[i].key.s);
       BSON_APPEND_DOUBLE (&row, "agents", g[i].n);
       BSON_APPEND_DOUBLE (&row, "rated", g[i].rating.n);
       odm_ax_append_avg (&row, "averageRating", &g[i].rating);
@@ -252,7 +214,7 @@ by_sessions_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->sessions, y->sessions);
-   return c ? c : cmp_key (x, y);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static void
@@ -274,7 +236,7 @@ expect_usage (const void *params, bson_t *rows)
          if (j < k) {
             continue; /* an agent counts once per distinct specialty */
          }
-         x = group_for (g, &ng, d->specialties.items[k]);
+         x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->specialties.items[k], NULL);
          x->n++;
          x->users += d->stats.totalUsers;
          x->sessions += d->stats.totalSessions;
@@ -286,7 +248,7 @@ expect_usage (const void *params, bson_t *rows)
    odm_ax_sort (g, ng, sizeof g[0], by_sessions_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
       bson_t row = BSON_INITIALIZER;
-      append_key (&row, &g[i]);
+      odm_ax_append_str_or_null (&row, "_id", g[i].key.null, g[i].key.s);
       BSON_APPEND_DOUBLE (&row, "agents", g[i].n);
       BSON_APPEND_DOUBLE (&row, "totalUsers", g[i].users);
       BSON_APPEND_DOUBLE (&row, "totalSessions", g[i].sessions);

@@ -69,26 +69,12 @@ in_window (const odm_chat_canvas_file_t *d, uint8_t has_from, int64_t from, uint
 /* ------------------------------------------------------------ groups */
 
 typedef struct {
-   char skey[32];
+   odm_ax_key_t key; /* a type, a project or a period */
    double count;
    odm_ax_acc_t size;
    const char *types[7];
    size_t ntypes;
 } group_t;
-
-static group_t *
-group_for (group_t *g, size_t *ng, const char *skey)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if (!strcmp (g[i].skey, skey)) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   bson_strncpy (g[*ng].skey, skey, sizeof g[*ng].skey);
-   return &g[(*ng)++];
-}
 
 static void
 add (group_t *g, const odm_chat_canvas_file_t *d)
@@ -104,17 +90,11 @@ add (group_t *g, const odm_chat_canvas_file_t *d)
 }
 
 static int
-by_count_then_skey (const void *a, const void *b)
+by_count_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : strcmp (x->skey, y->skey);
-}
-
-static int
-by_skey (const void *a, const void *b)
-{
-   return strcmp (((const group_t *) a)->skey, ((const group_t *) b)->skey);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ type_distribution */
@@ -129,12 +109,12 @@ expect_type_distribution (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       if (in_window (&docs[i], p->has_from, p->from, p->has_to, p->to) && odm_ax_str_ok (p->has_projectId, p->projectId, docs[i].projectId)) {
-         add (group_for (g, &ng, docs[i].type), &docs[i]);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, docs[i].type, NULL), &docs[i]);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_skey);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "fileCount", BCON_DOUBLE (g[i].count), "totalSize",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "fileCount", BCON_DOUBLE (g[i].count), "totalSize",
                               BCON_DOUBLE (g[i].size.sum), "averageSize", BCON_DOUBLE (g[i].size.sum / g[i].count), "largestSize",
                               BCON_DOUBLE (g[i].size.max));
       odm_ax_append_row (rows, row);
@@ -159,12 +139,12 @@ expect_project_file_counts (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       if (in_window (&docs[i], p->has_from, p->from, p->has_to, p->to) && odm_ax_str_ok (p->has_type, p->type, docs[i].type)) {
-         add (group_for (g, &ng, docs[i].projectId), &docs[i]);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, docs[i].projectId, NULL), &docs[i]);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_skey);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "fileCount", BCON_DOUBLE (g[i].count), "typeCount",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "fileCount", BCON_DOUBLE (g[i].count), "typeCount",
                               BCON_DOUBLE ((double) g[i].ntypes), "totalSize", BCON_DOUBLE (g[i].size.sum), "largestSize",
                               BCON_DOUBLE (g[i].size.max));
       odm_ax_append_row (rows, row);
@@ -196,11 +176,11 @@ expect_size_analytics (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
-      add (group_for (g, &ng, key), d);
+      add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, key, NULL), d);
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_skey);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "fileCount", BCON_DOUBLE (g[i].count), "totalSize",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "fileCount", BCON_DOUBLE (g[i].count), "totalSize",
                               BCON_DOUBLE (g[i].size.sum), "averageSize", BCON_DOUBLE (g[i].size.sum / g[i].count),
                               "smallestSize", BCON_DOUBLE (g[i].size.min), "largestSize", BCON_DOUBLE (g[i].size.max));
       odm_ax_append_row (rows, row);

@@ -82,35 +82,12 @@ in_window (const odm_chat_canvas_history_t *d, uint8_t has_from, int64_t from, u
 /* ------------------------------------------------------------ groups */
 
 typedef struct {
-   const char *skey; /* NULL: the null key */
-   const char *skey2;
-   char period[32];
+   odm_ax_key_t key; /* a period, a provider and a model, or an error (null: none) */
    double count, completed, failed, in_progress, files;
    odm_ax_acc_t duration, tokens, created;
    const char *projects[N];
    size_t nprojects;
 } group_t;
-
-static bool
-same_key (const char *a, const char *b)
-{
-   return a && b ? !strcmp (a, b) : a == b;
-}
-
-static group_t *
-group_for (group_t *g, size_t *ng, const char *skey, const char *skey2)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if (same_key (g[i].skey, skey) && same_key (g[i].skey2, skey2)) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   g[*ng].skey = skey;
-   g[*ng].skey2 = skey2;
-   return &g[(*ng)++];
-}
 
 static void
 add (group_t *g, const odm_chat_canvas_history_t *d)
@@ -135,41 +112,28 @@ add (group_t *g, const odm_chat_canvas_history_t *d)
    }
 }
 
-/* MongoDB's order: null before any string. */
-static int
-cmp_key (const char *a, const char *b)
-{
-   return a && b ? strcmp (a, b) : a ? 1 : b ? -1 : 0;
-}
-
 /* ------------------------------------------------------------ success_rates */
 
 typedef odm_chat_canvas_history_success_rates_params_t sr_t;
-
-static int
-by_skey (const void *a, const void *b)
-{
-   return cmp_key (((const group_t *) a)->skey, ((const group_t *) b)->skey);
-}
 
 static void
 expect_success_rates (const void *params, bson_t *rows)
 {
    const sr_t *p = params;
    group_t g[N];
-   char keys[N][32];
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       const odm_chat_canvas_history_t *d = &docs[i];
+      char key[32];
       if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !odm_ax_str_ok (p->has_projectId, p->projectId, d->projectId)) {
          continue;
       }
-      odm_ax_period (d->createdAt, p->has_period ? p->period : "month", keys[i], sizeof keys[i]);
-      add (group_for (g, &ng, keys[i], NULL), d);
+      odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
+      add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, key, NULL), d);
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_skey);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "attempts", BCON_DOUBLE (g[i].count), "completedCount",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "attempts", BCON_DOUBLE (g[i].count), "completedCount",
                               BCON_DOUBLE (g[i].completed), "failedCount", BCON_DOUBLE (g[i].failed), "inProgressCount",
                               BCON_DOUBLE (g[i].in_progress), "successRate", BCON_DOUBLE (g[i].completed / g[i].count));
       odm_ax_append_row (rows, row);
@@ -189,12 +153,11 @@ static const sr_t sr_project_window = {.projectId = "canvas-02", .has_projectId 
 typedef odm_chat_canvas_history_performance_metrics_params_t pm_t;
 
 static int
-by_count_then_keys (const void *a, const void *b)
+by_count_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   c = c ? c : cmp_key (x->skey, y->skey);
-   return c ? c : cmp_key (x->skey2, y->skey2);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static void
@@ -206,17 +169,17 @@ expect_performance_metrics (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_chat_canvas_history_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) && odm_ax_str_ok (p->has_status, p->status, d->status)) {
-         add (group_for (g, &ng, d->metadata.provider ? d->metadata.provider : "unknown",
-                         d->metadata.model ? d->metadata.model : "unknown"),
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->metadata.provider ? d->metadata.provider : "unknown",
+                                d->metadata.model ? d->metadata.model : "unknown"),
               d);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_keys);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
       bson_t row = BSON_INITIALIZER, id;
       BSON_APPEND_DOCUMENT_BEGIN (&row, "_id", &id);
-      BSON_APPEND_UTF8 (&id, "provider", g[i].skey);
-      BSON_APPEND_UTF8 (&id, "model", g[i].skey2);
+      BSON_APPEND_UTF8 (&id, "provider", g[i].key.s);
+      BSON_APPEND_UTF8 (&id, "model", g[i].key.s2);
       bson_append_document_end (&row, &id);
       BSON_APPEND_DOUBLE (&row, "generations", g[i].count);
       odm_ax_append_avg (&row, "averageDuration", &g[i].duration);
@@ -249,17 +212,13 @@ expect_error_analysis (const void *params, bson_t *rows)
       const odm_chat_canvas_history_t *d = &docs[i];
       if (!strcmp (d->status, "failed") && in_window (d, p->has_from, p->from, p->has_to, p->to) &&
           odm_ax_str_ok (p->has_projectId, p->projectId, d->projectId)) {
-         add (group_for (g, &ng, d->result.error, NULL), d);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->result.error, NULL), d);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_keys);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
       bson_t row = BSON_INITIALIZER;
-      if (g[i].skey) {
-         BSON_APPEND_UTF8 (&row, "_id", g[i].skey);
-      } else {
-         BSON_APPEND_NULL (&row, "_id");
-      }
+      odm_ax_append_str_or_null (&row, "_id", g[i].key.null, g[i].key.s);
       BSON_APPEND_DOUBLE (&row, "failures", g[i].count);
       BSON_APPEND_DOUBLE (&row, "projectCount", (double) g[i].nprojects);
       BSON_APPEND_DATE_TIME (&row, "lastFailureAt", (int64_t) g[i].created.max);

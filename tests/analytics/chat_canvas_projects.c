@@ -74,32 +74,12 @@ in_window (const odm_chat_canvas_project_t *d, uint8_t has_from, int64_t from, u
 /* ------------------------------------------------------------ groups */
 
 typedef struct {
-   bson_oid_t oid;
-   char skey[32];
+   odm_ax_key_t key; /* a user, or a template or a period */
    double count, active, archived, deleted;
    odm_ax_acc_t files, size, modified;
    bson_oid_t users[N];
    size_t nusers;
 } group_t;
-
-static group_t *
-group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *skey)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if ((oid && bson_oid_equal (&g[i].oid, oid)) || (skey && !strcmp (g[i].skey, skey))) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   if (oid) {
-      bson_oid_copy (oid, &g[*ng].oid);
-   }
-   if (skey) {
-      bson_strncpy (g[*ng].skey, skey, sizeof g[*ng].skey);
-   }
-   return &g[(*ng)++];
-}
 
 static void
 add (group_t *g, const odm_chat_canvas_project_t *d)
@@ -122,25 +102,11 @@ add (group_t *g, const odm_chat_canvas_project_t *d)
 }
 
 static int
-by_count_then_oid (const void *a, const void *b)
+by_count_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
-}
-
-static int
-by_count_then_skey (const void *a, const void *b)
-{
-   const group_t *x = a, *y = b;
-   int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : strcmp (x->skey, y->skey);
-}
-
-static int
-by_skey (const void *a, const void *b)
-{
-   return strcmp (((const group_t *) a)->skey, ((const group_t *) b)->skey);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ user_project_stats */
@@ -157,13 +123,13 @@ expect_user_project_stats (const void *params, bson_t *rows)
       const odm_chat_canvas_project_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) && odm_ax_str_ok (p->has_status, p->status, d->status) &&
           (!p->has_userId || bson_oid_equal (&p->userId, &d->userId))) {
-         add (group_for (g, &ng, &d->userId, NULL), d);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->userId, NULL, NULL), d);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
       bson_t row = BSON_INITIALIZER;
-      BSON_APPEND_OID (&row, "_id", &g[i].oid);
+      BSON_APPEND_OID (&row, "_id", &g[i].key.oid);
       BSON_APPEND_DOUBLE (&row, "projectCount", g[i].count);
       BSON_APPEND_DOUBLE (&row, "activeCount", g[i].active);
       BSON_APPEND_DOUBLE (&row, "archivedCount", g[i].archived);
@@ -202,13 +168,13 @@ expect_template_usage (const void *params, bson_t *rows)
       const odm_chat_canvas_project_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) && odm_ax_str_ok (p->has_status, p->status, d->status) &&
           odm_ax_str_ok (p->has_category, p->category, d->category)) {
-         add (group_for (g, &ng, NULL, d->template_), d);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->template_, NULL), d);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_skey);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
       bson_t row = BSON_INITIALIZER;
-      BSON_APPEND_UTF8 (&row, "_id", g[i].skey);
+      BSON_APPEND_UTF8 (&row, "_id", g[i].key.s);
       BSON_APPEND_DOUBLE (&row, "projectCount", g[i].count);
       BSON_APPEND_DOUBLE (&row, "userCount", (double) g[i].nusers);
       odm_ax_append_avg (&row, "averageFiles", &g[i].files);
@@ -242,12 +208,12 @@ expect_file_generation (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
-      add (group_for (g, &ng, NULL, key), d);
+      add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, key, NULL), d);
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_skey);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
       bson_t row = BSON_INITIALIZER;
-      BSON_APPEND_UTF8 (&row, "_id", g[i].skey);
+      BSON_APPEND_UTF8 (&row, "_id", g[i].key.s);
       BSON_APPEND_DOUBLE (&row, "projectCount", g[i].count);
       BSON_APPEND_DOUBLE (&row, "totalFiles", g[i].files.sum);
       BSON_APPEND_DOUBLE (&row, "totalSize", g[i].size.sum);

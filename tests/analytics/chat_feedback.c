@@ -71,30 +71,10 @@ in_window (const odm_chat_feedback_t *d, uint8_t has_from, int64_t from, uint8_t
 /* ------------------------------------------------------------ per-key groups */
 
 typedef struct {
-   bson_oid_t key;
-   char skey[32];
+   odm_ax_key_t key; /* an agent or a user, or a category or a period */
    double count, positive;
    odm_ax_acc_t rating;
 } group_t;
-
-static group_t *
-group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *skey)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if ((oid && bson_oid_equal (&g[i].key, oid)) || (skey && !strcmp (g[i].skey, skey))) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   if (oid) {
-      bson_oid_copy (oid, &g[*ng].key);
-   }
-   if (skey) {
-      bson_strncpy (g[*ng].skey, skey, sizeof g[*ng].skey);
-   }
-   return &g[(*ng)++];
-}
 
 static void
 add (group_t *g, double rating)
@@ -105,25 +85,19 @@ add (group_t *g, double rating)
 }
 
 static int
-by_avg_then_oid (const void *a, const void *b)
+by_avg_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->rating.sum / x->count, y->rating.sum / y->count);
-   return c ? c : odm_ax_cmp_oid (&x->key, &y->key);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static int
-by_skey (const void *a, const void *b)
-{
-   return strcmp (((const group_t *) a)->skey, ((const group_t *) b)->skey);
-}
-
-static int
-by_count_then_skey (const void *a, const void *b)
+by_count_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : strcmp (x->skey, y->skey);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ agent_performance */
@@ -138,12 +112,12 @@ expect_agent_performance (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       if (in_window (&docs[i], p->has_from, p->from, p->has_to, p->to)) {
-         add (group_for (g, &ng, &docs[i].agentId, NULL), docs[i].rating);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, &docs[i].agentId, NULL, NULL), docs[i].rating);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_avg_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_avg_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key), "feedbackCount", BCON_DOUBLE (g[i].count), "averageRating",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "feedbackCount", BCON_DOUBLE (g[i].count), "averageRating",
                               BCON_DOUBLE (g[i].rating.sum / g[i].count), "lowestRating", BCON_DOUBLE (g[i].rating.min),
                               "highestRating", BCON_DOUBLE (g[i].rating.max), "positiveCount", BCON_DOUBLE (g[i].positive));
       odm_ax_append_row (rows, row);
@@ -173,11 +147,11 @@ expect_feedback_trend (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (docs[i].createdAt, p->has_period ? p->period : "month", key, sizeof key);
-      add (group_for (g, &ng, NULL, key), docs[i].rating);
+      add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, key, NULL), docs[i].rating);
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_skey);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "feedbackCount", BCON_DOUBLE (g[i].count),
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "feedbackCount", BCON_DOUBLE (g[i].count),
                               "averageRating", BCON_DOUBLE (g[i].rating.sum / g[i].count));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
@@ -201,12 +175,12 @@ expect_user_satisfaction (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       if (in_window (&docs[i], p->has_from, p->from, p->has_to, p->to)) {
-         add (group_for (g, &ng, &docs[i].userId, NULL), docs[i].rating);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, &docs[i].userId, NULL, NULL), docs[i].rating);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_avg_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_avg_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key), "feedbackCount", BCON_DOUBLE (g[i].count), "averageRating",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "feedbackCount", BCON_DOUBLE (g[i].count), "averageRating",
                               BCON_DOUBLE (g[i].rating.sum / g[i].count), "satisfiedCount", BCON_DOUBLE (g[i].positive),
                               "satisfactionRate", BCON_DOUBLE (g[i].positive / g[i].count));
       odm_ax_append_row (rows, row);
@@ -237,13 +211,13 @@ expect_category_insights (const void *params, bson_t *rows)
          for (j = 0; j < k && strcmp (docs[i].categories.items[j], docs[i].categories.items[k]); j++) {
          }
          if (j == k) { /* once per distinct category */
-            add (group_for (g, &ng, NULL, docs[i].categories.items[k]), docs[i].rating);
+            add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, docs[i].categories.items[k], NULL), docs[i].rating);
          }
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_skey);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "mentions", BCON_DOUBLE (g[i].count), "averageRating",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "mentions", BCON_DOUBLE (g[i].count), "averageRating",
                               BCON_DOUBLE (g[i].rating.sum / g[i].count));
       odm_ax_append_row (rows, row);
       bson_destroy (row);

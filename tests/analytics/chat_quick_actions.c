@@ -134,30 +134,12 @@ static const au_t au_inactive_window = {.isActive = false, .has_isActive = 1, .f
 /* ------------------------------------------------------------ groups */
 
 typedef struct {
-   bson_oid_t oid;
-   const char *skey;
+   odm_ax_key_t key; /* a creator, or a category */
    double count, defaults, active;
    odm_ax_acc_t usage;
    const char *cats[NCAT];
    size_t ncats;
 } group_t;
-
-static group_t *
-group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *skey)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if ((oid && bson_oid_equal (&g[i].oid, oid)) || (skey && !strcmp (g[i].skey, skey))) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   if (oid) {
-      bson_oid_copy (oid, &g[*ng].oid);
-   }
-   g[*ng].skey = skey;
-   return &g[(*ng)++];
-}
 
 static void
 add (group_t *g, const odm_chat_quick_action_t *d)
@@ -179,11 +161,11 @@ add (group_t *g, const odm_chat_quick_action_t *d)
 typedef odm_chat_quick_action_category_popularity_params_t cp_t;
 
 static int
-by_usage_then_skey (const void *a, const void *b)
+by_usage_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->usage.sum, y->usage.sum);
-   return c ? c : strcmp (x->skey, y->skey);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static void
@@ -196,12 +178,12 @@ expect_category_popularity (const void *params, bson_t *rows)
       const odm_chat_quick_action_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) && (!p->has_isActive || p->isActive == d->isActive) &&
           (!p->has_isDefault || p->isDefault == d->isDefault)) {
-         add (group_for (g, &ng, NULL, d->category), d);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->category, NULL), d);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_usage_then_skey);
+   odm_ax_sort (g, ng, sizeof g[0], by_usage_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "actionCount", BCON_DOUBLE (g[i].count), "defaultCount",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "actionCount", BCON_DOUBLE (g[i].count), "defaultCount",
                               BCON_DOUBLE (g[i].defaults), "totalUsage", BCON_DOUBLE (g[i].usage.sum), "averageUsage",
                               BCON_DOUBLE (g[i].usage.sum / g[i].count), "maxUsage", BCON_DOUBLE (g[i].usage.max));
       odm_ax_append_row (rows, row);
@@ -220,11 +202,11 @@ static const cp_t cp_window = {.from = ODM_AX_EPOCH + 31 * ODM_AX_DAY, .has_from
 typedef odm_chat_quick_action_user_customization_params_t uc_t;
 
 static int
-by_count_then_oid (const void *a, const void *b)
+by_count_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static void
@@ -237,12 +219,12 @@ expect_user_customization (const void *params, bson_t *rows)
       const odm_chat_quick_action_t *d = &docs[i];
       if (d->has_createdBy == ODM_PRESENT && in_window (d, p->has_from, p->from, p->has_to, p->to) &&
           (!p->has_createdBy || bson_oid_equal (&p->createdBy, &d->createdBy))) {
-         add (group_for (g, &ng, &d->createdBy, NULL), d);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->createdBy, NULL, NULL), d);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "actionCount", BCON_DOUBLE (g[i].count), "activeCount",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "actionCount", BCON_DOUBLE (g[i].count), "activeCount",
                               BCON_DOUBLE (g[i].active), "categoryCount", BCON_DOUBLE ((double) g[i].ncats), "totalUsage",
                               BCON_DOUBLE (g[i].usage.sum), "averageUsage", BCON_DOUBLE (g[i].usage.sum / g[i].count));
       odm_ax_append_row (rows, row);

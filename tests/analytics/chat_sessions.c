@@ -99,32 +99,12 @@ has_stats (const odm_chat_session_t *d)
 /* ------------------------------------------------------------ groups */
 
 typedef struct {
-   bson_oid_t oid;
-   char skey[32];
+   odm_ax_key_t key; /* a user or an agent, or a mode or a period */
    double count;
    odm_ax_acc_t messages, tokens, duration, temperature, created, last;
    bson_oid_t set[N];
    size_t nset;
 } group_t;
-
-static group_t *
-group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *skey)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if ((oid && bson_oid_equal (&g[i].oid, oid)) || (skey && !strcmp (g[i].skey, skey))) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   if (oid) {
-      bson_oid_copy (oid, &g[*ng].oid);
-   }
-   if (skey) {
-      bson_strncpy (g[*ng].skey, skey, sizeof g[*ng].skey);
-   }
-   return &g[(*ng)++];
-}
 
 static void
 add (group_t *g, const odm_chat_session_t *d)
@@ -141,19 +121,11 @@ add (group_t *g, const odm_chat_session_t *d)
 }
 
 static int
-by_count_then_skey (const void *a, const void *b)
+by_count_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : strcmp (x->skey, y->skey);
-}
-
-static int
-by_count_then_oid (const void *a, const void *b)
-{
-   const group_t *x = a, *y = b;
-   int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* Latest activity first; a group without any (null) sorts below every date. */
@@ -162,13 +134,7 @@ by_last_then_oid (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = x->last.n && y->last.n ? odm_ax_cmp_double_desc (x->last.max, y->last.max) : x->last.n ? -1 : y->last.n ? 1 : 0;
-   return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
-}
-
-static int
-by_skey (const void *a, const void *b)
-{
-   return strcmp (((const group_t *) a)->skey, ((const group_t *) b)->skey);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ session_stats */
@@ -185,13 +151,13 @@ expect_session_stats (const void *params, bson_t *rows)
       const odm_chat_session_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) && oid_ok (p->has_userId, &p->userId, &d->userId) &&
           oid_ok (p->has_agentId, &p->agentId, &d->agentId)) {
-         add (group_for (g, &ng, NULL, d->settings.mode), d);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->settings.mode, NULL), d);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_skey);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng; i++) {
       bson_t row = BSON_INITIALIZER;
-      BSON_APPEND_UTF8 (&row, "_id", g[i].skey);
+      BSON_APPEND_UTF8 (&row, "_id", g[i].key.s);
       BSON_APPEND_DOUBLE (&row, "sessionCount", g[i].count);
       BSON_APPEND_DOUBLE (&row, "totalMessages", g[i].messages.sum);
       odm_ax_append_avg (&row, "averageMessages", &g[i].messages);
@@ -223,7 +189,7 @@ expect_user_session_history (const void *params, bson_t *rows)
       const odm_chat_session_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) && oid_ok (p->has_userId, &p->userId, &d->userId) &&
           oid_ok (p->has_agentId, &p->agentId, &d->agentId)) {
-         group_t *x = group_for (g, &ng, &d->userId, NULL);
+         group_t *x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->userId, NULL, NULL);
          add (x, d);
          odm_ax_oid_set_add (x->set, &x->nset, &d->agentId);
       }
@@ -231,7 +197,7 @@ expect_user_session_history (const void *params, bson_t *rows)
    odm_ax_sort (g, ng, sizeof g[0], by_last_then_oid);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
       bson_t row = BSON_INITIALIZER;
-      BSON_APPEND_OID (&row, "_id", &g[i].oid);
+      BSON_APPEND_OID (&row, "_id", &g[i].key.oid);
       BSON_APPEND_DOUBLE (&row, "sessionCount", g[i].count);
       BSON_APPEND_DOUBLE (&row, "agentCount", (double) g[i].nset);
       BSON_APPEND_DOUBLE (&row, "totalMessages", g[i].messages.sum);
@@ -265,15 +231,15 @@ expect_agent_usage (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_chat_session_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) && oid_ok (p->has_userId, &p->userId, &d->userId)) {
-         group_t *x = group_for (g, &ng, &d->agentId, NULL);
+         group_t *x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->agentId, NULL, NULL);
          add (x, d);
          odm_ax_oid_set_add (x->set, &x->nset, &d->userId);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
       bson_t row = BSON_INITIALIZER;
-      BSON_APPEND_OID (&row, "_id", &g[i].oid);
+      BSON_APPEND_OID (&row, "_id", &g[i].key.oid);
       BSON_APPEND_DOUBLE (&row, "sessionCount", g[i].count);
       BSON_APPEND_DOUBLE (&row, "userCount", (double) g[i].nset);
       BSON_APPEND_DOUBLE (&row, "totalMessages", g[i].messages.sum);
@@ -309,12 +275,12 @@ expect_message_rollup (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
-      add (group_for (g, &ng, NULL, key), d);
+      add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, key, NULL), d);
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_skey);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
       bson_t row = BSON_INITIALIZER;
-      BSON_APPEND_UTF8 (&row, "_id", g[i].skey);
+      BSON_APPEND_UTF8 (&row, "_id", g[i].key.s);
       BSON_APPEND_DOUBLE (&row, "sessionCount", g[i].count);
       BSON_APPEND_DOUBLE (&row, "totalMessages", g[i].messages.sum);
       BSON_APPEND_DOUBLE (&row, "totalTokens", g[i].tokens.sum);

@@ -115,33 +115,12 @@ enum { AUTO_SAVE, QUICK_ACTIONS, MSG_NOTIF, AGENT_NOTIF, SYSTEM_NOTIF, SAVE_HIST
        SCREEN_READER, NCOUNTERS };
 
 typedef struct {
-   char skey[32];
-   char skey2[32];
+   odm_ax_key_t key; /* a theme, a theme and a font size (missing or null ones: null), or a period */
    double count;
    double c[NCOUNTERS];
    double favorites;
    int64_t first, last;
 } group_t;
-
-/* A missing or null theme or font size is the key "" (no value is empty): the null group,
- * which sorts first as MongoDB sorts null before strings. */
-static group_t *
-group_for (group_t *g, size_t *ng, const char *skey, const char *skey2)
-{
-   size_t i;
-   skey = skey ? skey : "";
-   for (i = 0; i < *ng; i++) {
-      if (!strcmp (g[i].skey, skey) && (!skey2 || !strcmp (g[i].skey2, skey2))) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   bson_strncpy (g[*ng].skey, skey, sizeof g[*ng].skey);
-   if (skey2) {
-      bson_strncpy (g[*ng].skey2, skey2, sizeof g[*ng].skey2);
-   }
-   return &g[(*ng)++];
-}
 
 static void
 add (group_t *g, const odm_chat_setting_t *d)
@@ -162,29 +141,12 @@ add (group_t *g, const odm_chat_setting_t *d)
    g->favorites += d->has_quickActions == ODM_NULL ? 0 : (double) d->quickActions.favorites.count;
 }
 
-static void
-key_or_null (bson_t *doc, const char *name, const char *key)
-{
-   if (*key) {
-      BSON_APPEND_UTF8 (doc, name, key);
-   } else {
-      BSON_APPEND_NULL (doc, name);
-   }
-}
-
 static int
 by_count_then_keys (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   c = c ? c : strcmp (x->skey, y->skey);
-   return c ? c : strcmp (x->skey2, y->skey2);
-}
-
-static int
-by_skey (const void *a, const void *b)
-{
-   return strcmp (((const group_t *) a)->skey, ((const group_t *) b)->skey);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ preference_breakdown */
@@ -200,15 +162,15 @@ expect_preference_breakdown (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_chat_setting_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) && analytics_ok (d, p->has_allowAnalytics, p->allowAnalytics)) {
-         add (group_for (g, &ng, d->theme, d->fontSize ? d->fontSize : ""), d);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->theme, d->fontSize), d);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_keys);
    for (i = 0; i < ng; i++) {
       bson_t *row = bson_new (), id;
       BSON_APPEND_DOCUMENT_BEGIN (row, "_id", &id);
-      key_or_null (&id, "theme", g[i].skey);
-      key_or_null (&id, "fontSize", g[i].skey2);
+      odm_ax_append_str_or_null (&id, "theme", g[i].key.null, g[i].key.s);
+      odm_ax_append_str_or_null (&id, "fontSize", g[i].key.null2, g[i].key.s2);
       bson_append_document_end (row, &id);
       BCON_APPEND (row, "userCount", BCON_DOUBLE (g[i].count), "autoSaveCount", BCON_DOUBLE (g[i].c[AUTO_SAVE]),
                               "highContrastCount", BCON_DOUBLE (g[i].c[HIGH_CONTRAST]), "reducedMotionCount",
@@ -238,14 +200,14 @@ expect_theme_popularity (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_chat_setting_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) && analytics_ok (d, p->has_allowAnalytics, p->allowAnalytics)) {
-         add (group_for (g, &ng, d->theme, NULL), d);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->theme, NULL), d);
          total++;
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_keys);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
       bson_t *row = bson_new ();
-      key_or_null (row, "_id", g[i].skey);
+      odm_ax_append_str_or_null (row, "_id", g[i].key.null, g[i].key.s);
       BCON_APPEND (row, "userCount", BCON_DOUBLE (g[i].count), "share",
                               BCON_DOUBLE (g[i].count / total), "highContrastCount", BCON_DOUBLE (g[i].c[HIGH_CONTRAST]),
                               "firstChosenAt", BCON_DATE_TIME (g[i].first), "lastChosenAt", BCON_DATE_TIME (g[i].last));
@@ -278,12 +240,12 @@ expect_feature_usage (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
-      add (group_for (g, &ng, key, NULL), d);
+      add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, key, NULL), d);
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_skey);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
       bson_t *row = BCON_NEW (
-         "_id", BCON_UTF8 (g[i].skey), "userCount", BCON_DOUBLE (g[i].count), "autoSaveCount", BCON_DOUBLE (g[i].c[AUTO_SAVE]),
+         "_id", BCON_UTF8 (g[i].key.s), "userCount", BCON_DOUBLE (g[i].count), "autoSaveCount", BCON_DOUBLE (g[i].c[AUTO_SAVE]),
          "quickActionsCount", BCON_DOUBLE (g[i].c[QUICK_ACTIONS]), "messageNotificationsCount", BCON_DOUBLE (g[i].c[MSG_NOTIF]),
          "agentNotificationsCount", BCON_DOUBLE (g[i].c[AGENT_NOTIF]), "systemNotificationsCount",
          BCON_DOUBLE (g[i].c[SYSTEM_NOTIF]), "saveHistoryCount", BCON_DOUBLE (g[i].c[SAVE_HISTORY]),

@@ -109,27 +109,15 @@ depth (size_t i)
 /* ------------------------------------------------------------ groups by ObjectId */
 
 typedef struct {
-   bson_oid_t key;
+   odm_ax_key_t key; /* a post or an author */
    double n, replies, likes, mentions, published, spam, depth_sum, max_depth;
    int64_t latest;
    bson_oid_t set[N];
    size_t nset;
 } group_t;
 
-static group_t *
-group_for (group_t *g, size_t *ng, const bson_oid_t *key)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if (bson_oid_equal (&g[i].key, key)) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   bson_oid_copy (key, &g[*ng].key);
-   g[*ng].latest = INT64_MIN;
-   return &g[(*ng)++];
-}
+/* A new group: no latest date yet. */
+static const group_t blank = {.latest = INT64_MIN};
 
 /* ------------------------------------------------------------ engagement */
 
@@ -141,7 +129,7 @@ by_comments_likes_oid (const void *a, const void *b)
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->n, y->n);
    c = c ? c : odm_ax_cmp_double_desc (x->likes, y->likes);
-   return c ? c : odm_ax_cmp_oid (&x->key, &y->key);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static void
@@ -158,7 +146,7 @@ expect_engagement (const void *params, bson_t *rows)
           (p->has_postId && !bson_oid_equal (&d->postId, &p->postId))) {
          continue;
       }
-      x = group_for (g, &ng, &d->postId);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], &blank, &d->postId, NULL, NULL);
       x->n++;
       x->replies += d->has_parentId == ODM_PRESENT;
       x->likes += d->stats.likes;
@@ -167,7 +155,7 @@ expect_engagement (const void *params, bson_t *rows)
    }
    odm_ax_sort (g, ng, sizeof g[0], by_comments_likes_oid);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key), "comments", BCON_DOUBLE (g[i].n), "replies",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "comments", BCON_DOUBLE (g[i].n), "replies",
                               BCON_DOUBLE (g[i].replies), "likes", BCON_DOUBLE (g[i].likes), "averageLikes",
                               BCON_DOUBLE (g[i].likes / g[i].n), "commenters", BCON_DOUBLE ((double) g[i].nset),
                               "latestAt", BCON_DATE_TIME (g[i].latest));
@@ -192,7 +180,7 @@ by_depth_comments_oid (const void *a, const void *b)
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->max_depth, y->max_depth);
    c = c ? c : odm_ax_cmp_double_desc (x->n, y->n);
-   return c ? c : odm_ax_cmp_oid (&x->key, &y->key);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static void
@@ -210,7 +198,7 @@ expect_thread_depth (const void *params, bson_t *rows)
           (p->has_postId && !bson_oid_equal (&d->postId, &p->postId))) {
          continue;
       }
-      x = group_for (g, &ng, &d->postId);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], &blank, &d->postId, NULL, NULL);
       x->n++;
       x->replies += d->has_parentId == ODM_PRESENT;
       x->depth_sum += dp;
@@ -218,7 +206,7 @@ expect_thread_depth (const void *params, bson_t *rows)
    }
    odm_ax_sort (g, ng, sizeof g[0], by_depth_comments_oid);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key), "comments", BCON_DOUBLE (g[i].n), "threads",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "comments", BCON_DOUBLE (g[i].n), "threads",
                               BCON_DOUBLE (g[i].n - g[i].replies), "replies", BCON_DOUBLE (g[i].replies), "maxDepth",
                               BCON_DOUBLE (g[i].max_depth), "averageDepth", BCON_DOUBLE (g[i].depth_sum / g[i].n));
       odm_ax_append_row (rows, row);
@@ -242,7 +230,7 @@ by_comments_oid (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->n, y->n);
-   return c ? c : odm_ax_cmp_oid (&x->key, &y->key);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static void
@@ -258,7 +246,7 @@ expect_user_participation (const void *params, bson_t *rows)
           (p->has_authorId && !bson_oid_equal (&d->authorId, &p->authorId))) {
          continue;
       }
-      x = group_for (g, &ng, &d->authorId);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], &blank, &d->authorId, NULL, NULL);
       x->n++;
       x->replies += d->has_parentId == ODM_PRESENT;
       odm_ax_oid_set_add (x->set, &x->nset, &d->postId);
@@ -269,7 +257,7 @@ expect_user_participation (const void *params, bson_t *rows)
    }
    odm_ax_sort (g, ng, sizeof g[0], by_comments_oid);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key), "comments", BCON_DOUBLE (g[i].n), "replies",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "comments", BCON_DOUBLE (g[i].n), "replies",
                               BCON_DOUBLE (g[i].replies), "posts", BCON_DOUBLE ((double) g[i].nset), "published",
                               BCON_DOUBLE (g[i].published), "spam", BCON_DOUBLE (g[i].spam), "likes",
                               BCON_DOUBLE (g[i].likes), "mentions", BCON_DOUBLE (g[i].mentions));

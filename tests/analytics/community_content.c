@@ -92,29 +92,12 @@ selected (const odm_community_content_t *d, uint8_t has_from, int64_t from, uint
 /* ------------------------------------------------------------ per-key groups */
 
 typedef struct {
-   char skey[32], format[16];
+   odm_ax_key_t key; /* a type, or a type and a format, or a period */
    double count, thumbnails;
    odm_ax_acc_t size, duration, pixels;
    bson_oid_t posts[N];
    size_t nposts;
 } group_t;
-
-static group_t *
-group_for (group_t *g, size_t *ng, const char *skey, const char *format)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if (!strcmp (g[i].skey, skey) && (!format || !strcmp (g[i].format, format))) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   bson_strncpy (g[*ng].skey, skey, sizeof g[*ng].skey);
-   if (format) {
-      bson_strncpy (g[*ng].format, format, sizeof g[*ng].format);
-   }
-   return &g[(*ng)++];
-}
 
 static void
 add (group_t *g, const odm_community_content_t *d)
@@ -140,18 +123,11 @@ add (group_t *g, const odm_community_content_t *d)
 }
 
 static int
-by_skey (const void *a, const void *b)
-{
-   return strcmp (((const group_t *) a)->skey, ((const group_t *) b)->skey);
-}
-
-static int
 by_count_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   c = c ? c : strcmp (x->skey, y->skey);
-   return c ? c : strcmp (x->format, y->format);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ content_types */
@@ -166,12 +142,12 @@ expect_content_types (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       if (selected (&docs[i], p->has_from, p->from, p->has_to, p->to, NULL)) {
-         add (group_for (g, &ng, docs[i].type, NULL), &docs[i]);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, docs[i].type, NULL), &docs[i]);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "itemCount", BCON_DOUBLE (g[i].count), "postCount",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "itemCount", BCON_DOUBLE (g[i].count), "postCount",
                               BCON_DOUBLE ((double) g[i].nposts), "thumbnailCount", BCON_DOUBLE (g[i].thumbnails));
       odm_ax_append_avg (row, "averageSize", &g[i].size);
       odm_ax_append_row (rows, row);
@@ -199,11 +175,11 @@ expect_storage_usage (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (docs[i].createdAt, p->has_period ? p->period : "month", key, sizeof key);
-      add (group_for (g, &ng, key, NULL), &docs[i]);
+      add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, key, NULL), &docs[i]);
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_skey);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "itemCount", BCON_DOUBLE (g[i].count), "sizedCount",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "itemCount", BCON_DOUBLE (g[i].count), "sizedCount",
                               BCON_DOUBLE (g[i].size.n), "totalSize", BCON_DOUBLE (g[i].size.sum));
       odm_ax_append_avg (row, "averageSize", &g[i].size);
       odm_ax_append_num_or_null (row, "largestSize", g[i].size.n > 0, g[i].size.max);
@@ -234,12 +210,14 @@ expect_media_performance (const void *params, bson_t *rows)
       const odm_community_content_t *d = &docs[i];
       if ((!strcmp (d->type, "image") || !strcmp (d->type, "video")) &&
           selected (d, p->has_from, p->from, p->has_to, p->to, p->has_type ? p->type : NULL)) {
-         add (group_for (g, &ng, d->type, d->metadata.has_format ? d->metadata.format : "unknown"), d);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->type,
+                                d->metadata.has_format ? d->metadata.format : "unknown"),
+              d);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", "{", "type", BCON_UTF8 (g[i].skey), "format", BCON_UTF8 (g[i].format), "}",
+      bson_t *row = BCON_NEW ("_id", "{", "type", BCON_UTF8 (g[i].key.s), "format", BCON_UTF8 (g[i].key.s2), "}",
                               "itemCount", BCON_DOUBLE (g[i].count));
       odm_ax_append_avg (row, "averageSize", &g[i].size);
       odm_ax_append_avg (row, "averageDuration", &g[i].duration);

@@ -119,32 +119,12 @@ selected (const odm_community_event_t *d, uint8_t has_from, int64_t from, uint8_
 /* ------------------------------------------------------------ per-key groups */
 
 typedef struct {
-   bson_oid_t key;
-   char skey[32];
+   odm_ax_key_t key; /* an organizer, or an event type or a period */
    double count, registered, capacity, completed, cancelled;
    odm_ax_acc_t fill; /* registered / capacity, where there is a capacity */
    bson_oid_t organizers[N];
    size_t norganizers;
 } group_t;
-
-static group_t *
-group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *skey)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if ((oid && bson_oid_equal (&g[i].key, oid)) || (skey && !strcmp (g[i].skey, skey))) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   if (oid) {
-      bson_oid_copy (oid, &g[*ng].key);
-   }
-   if (skey) {
-      bson_strncpy (g[*ng].skey, skey, sizeof g[*ng].skey);
-   }
-   return &g[(*ng)++];
-}
 
 static void
 add (group_t *g, const odm_community_event_t *d)
@@ -166,25 +146,11 @@ add (group_t *g, const odm_community_event_t *d)
 }
 
 static int
-by_skey (const void *a, const void *b)
-{
-   return strcmp (((const group_t *) a)->skey, ((const group_t *) b)->skey);
-}
-
-static int
-by_registered_then_skey (const void *a, const void *b)
+by_registered_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->registered, y->registered);
-   return c ? c : strcmp (x->skey, y->skey);
-}
-
-static int
-by_registered_then_oid (const void *a, const void *b)
-{
-   const group_t *x = a, *y = b;
-   int c = odm_ax_cmp_double_desc (x->registered, y->registered);
-   return c ? c : odm_ax_cmp_oid (&x->key, &y->key);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ event_attendance */
@@ -204,11 +170,11 @@ expect_event_attendance (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (docs[i].startDate, p->has_period ? p->period : "month", key, sizeof key);
-      add (group_for (g, &ng, NULL, key), &docs[i]);
+      add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, key, NULL), &docs[i]);
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_skey);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "eventCount", BCON_DOUBLE (g[i].count),
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "eventCount", BCON_DOUBLE (g[i].count),
                               "totalRegistered", BCON_DOUBLE (g[i].registered), "totalCapacity",
                               BCON_DOUBLE (g[i].capacity), "averageRegistered",
                               BCON_DOUBLE (g[i].registered / g[i].count));
@@ -239,12 +205,12 @@ expect_popular_event_types (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       if (selected (&docs[i], p->has_from, p->from, p->has_to, p->to, p->has_status ? p->status : NULL, NULL,
                     p->has_groupId ? &p->groupId : NULL)) {
-         add (group_for (g, &ng, NULL, docs[i].eventType), &docs[i]);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, docs[i].eventType, NULL), &docs[i]);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_registered_then_skey);
+   odm_ax_sort (g, ng, sizeof g[0], by_registered_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "eventCount", BCON_DOUBLE (g[i].count),
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "eventCount", BCON_DOUBLE (g[i].count),
                               "totalRegistered", BCON_DOUBLE (g[i].registered), "averageRegistered",
                               BCON_DOUBLE (g[i].registered / g[i].count), "organizerCount",
                               BCON_DOUBLE ((double) g[i].norganizers));
@@ -272,12 +238,12 @@ expect_organizer_performance (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       if (selected (&docs[i], p->has_from, p->from, p->has_to, p->to, NULL, p->has_eventType ? p->eventType : NULL,
                     NULL)) {
-         add (group_for (g, &ng, &docs[i].organizerId, NULL), &docs[i]);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, &docs[i].organizerId, NULL, NULL), &docs[i]);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_registered_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_registered_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key), "eventCount", BCON_DOUBLE (g[i].count), "completedCount",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "eventCount", BCON_DOUBLE (g[i].count), "completedCount",
                               BCON_DOUBLE (g[i].completed), "cancelledCount", BCON_DOUBLE (g[i].cancelled),
                               "totalRegistered", BCON_DOUBLE (g[i].registered));
       odm_ax_append_avg (row, "averageFillRate", &g[i].fill);

@@ -133,7 +133,7 @@ static const po_t po_science_all = {.category = "Science", .has_category = 1, .l
 typedef odm_community_group_category_distribution_params_t cd_t;
 
 typedef struct {
-   char key[32];
+   odm_ax_key_t key; /* a category */
    double n, pub, priv, invite, approval, members;
 } group_t;
 
@@ -142,7 +142,7 @@ by_n_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->n, y->n);
-   return c ? c : strcmp (x->key, y->key);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static void
@@ -150,7 +150,7 @@ expect_category_distribution (const void *params, bson_t *rows)
 {
    const cd_t *p = params;
    group_t g[8];
-   size_t ng = 0, i, k;
+   size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       const odm_community_group_t *d = &docs[i];
       group_t *x;
@@ -158,13 +158,7 @@ expect_category_distribution (const void *params, bson_t *rows)
           (p->has_privacy && !odm_str_eq (d->privacy, p->privacy))) {
          continue;
       }
-      for (k = 0; k < ng && strcmp (g[k].key, d->category); k++) {
-      }
-      if (k == ng) {
-         memset (&g[ng], 0, sizeof g[ng]);
-         bson_strncpy (g[ng++].key, d->category, sizeof g[k].key);
-      }
-      x = &g[k];
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->category, NULL);
       x->n++;
       x->pub += odm_str_eq (d->privacy, "public");
       x->priv += odm_str_eq (d->privacy, "private");
@@ -174,7 +168,7 @@ expect_category_distribution (const void *params, bson_t *rows)
    }
    odm_ax_sort (g, ng, sizeof g[0], by_n_then_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "groups", BCON_DOUBLE (g[i].n), "public",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "groups", BCON_DOUBLE (g[i].n), "public",
                               BCON_DOUBLE (g[i].pub), "private", BCON_DOUBLE (g[i].priv), "inviteOnly",
                               BCON_DOUBLE (g[i].invite), "requireApproval", BCON_DOUBLE (g[i].approval), "members",
                               BCON_DOUBLE (g[i].members), "averageMembers", BCON_DOUBLE (g[i].members / g[i].n));

@@ -70,34 +70,15 @@ positive (const odm_community_like_t *d)
 /* ------------------------------------------------------------ groups */
 
 typedef struct {
-   char key[32]; /* a period, or the target type */
-   bson_oid_t oid;
+   odm_ax_key_t key; /* a period, a target (its type and id) or a user */
    double n, like, love, laugh, dislike, angry, pos, neg, posts, comments;
    int64_t first, latest;
    const void *set[N];
    size_t nset;
 } group_t;
 
-static group_t *
-group_for (group_t *g, size_t *ng, const char *key, const bson_oid_t *oid)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if ((!key || !strcmp (g[i].key, key)) && (!oid || bson_oid_equal (&g[i].oid, oid))) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   if (key) {
-      bson_strncpy (g[*ng].key, key, sizeof g[*ng].key);
-   }
-   if (oid) {
-      bson_oid_copy (oid, &g[*ng].oid);
-   }
-   g[*ng].first = INT64_MAX;
-   g[*ng].latest = INT64_MIN;
-   return &g[(*ng)++];
-}
+/* A new group: its first and last dates at the ends, for the first date to replace. */
+static const group_t blank = {.first = INT64_MAX, .latest = INT64_MIN};
 
 static void
 add (group_t *x, const odm_community_like_t *d, bool users)
@@ -131,12 +112,6 @@ add (group_t *x, const odm_community_like_t *d, bool users)
 
 typedef odm_community_like_engagement_params_t en_t;
 
-static int
-by_key (const void *a, const void *b)
-{
-   return strcmp (((const group_t *) a)->key, ((const group_t *) b)->key);
-}
-
 static void
 expect_engagement (const void *params, bson_t *rows)
 {
@@ -151,11 +126,11 @@ expect_engagement (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
-      add (group_for (g, &ng, key, NULL), d, true);
+      add (odm_ax_group_for (g, &ng, sizeof g[0], &blank, NULL, key, NULL), d, true);
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_key);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "reactions", BCON_DOUBLE (g[i].n), "likes",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "reactions", BCON_DOUBLE (g[i].n), "likes",
                               BCON_DOUBLE (g[i].like), "loves", BCON_DOUBLE (g[i].love), "laughs",
                               BCON_DOUBLE (g[i].laugh), "dislikes", BCON_DOUBLE (g[i].dislike), "angry",
                               BCON_DOUBLE (g[i].angry), "users", BCON_DOUBLE ((double) g[i].nset));
@@ -181,8 +156,9 @@ by_score_reactions_target (const void *a, const void *b)
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->pos - x->neg, y->pos - y->neg);
    c = c ? c : odm_ax_cmp_double_desc (x->n, y->n);
-   c = c ? c : strcmp (x->key, y->key);
-   return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
+   /* the _id is {type, id}: type first, unlike odm_ax_key_cmp */
+   c = c ? c : strcmp (x->key.s, y->key.s);
+   return c ? c : odm_ax_cmp_oid (&x->key.oid, &y->key.oid);
 }
 
 static void
@@ -197,11 +173,11 @@ expect_content_popularity (const void *params, bson_t *rows)
           (p->has_targetType && !odm_str_eq (d->targetType, p->targetType))) {
          continue;
       }
-      add (group_for (g, &ng, d->targetType, &d->targetId), d, true);
+      add (odm_ax_group_for (g, &ng, sizeof g[0], &blank, &d->targetId, d->targetType, NULL), d, true);
    }
    odm_ax_sort (g, ng, sizeof g[0], by_score_reactions_target);
    for (i = 0; i < ng && i < limit; i++) {
-      bson_t *row = BCON_NEW ("_id", "{", "targetType", BCON_UTF8 (g[i].key), "targetId", BCON_OID (&g[i].oid), "}",
+      bson_t *row = BCON_NEW ("_id", "{", "targetType", BCON_UTF8 (g[i].key.s), "targetId", BCON_OID (&g[i].key.oid), "}",
                               "reactions", BCON_DOUBLE (g[i].n), "positive", BCON_DOUBLE (g[i].pos), "negative",
                               BCON_DOUBLE (g[i].neg), "score", BCON_DOUBLE (g[i].pos - g[i].neg));
       odm_ax_append_row (rows, row);
@@ -226,7 +202,7 @@ by_reactions_user (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->n, y->n);
-   return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static void
@@ -241,11 +217,11 @@ expect_user_interactions (const void *params, bson_t *rows)
           (p->has_userId && !bson_oid_equal (&d->userId, &p->userId))) {
          continue;
       }
-      add (group_for (g, &ng, NULL, &d->userId), d, false);
+      add (odm_ax_group_for (g, &ng, sizeof g[0], &blank, &d->userId, NULL, NULL), d, false);
    }
    odm_ax_sort (g, ng, sizeof g[0], by_reactions_user);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "reactions", BCON_DOUBLE (g[i].n), "onPosts",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "reactions", BCON_DOUBLE (g[i].n), "onPosts",
                               BCON_DOUBLE (g[i].posts), "onComments", BCON_DOUBLE (g[i].comments), "kinds",
                               BCON_DOUBLE ((double) g[i].nset), "firstAt", BCON_DATE_TIME (g[i].first), "latestAt",
                               BCON_DATE_TIME (g[i].latest));

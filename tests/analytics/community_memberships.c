@@ -76,34 +76,15 @@ in_window (const odm_community_membership_t *d, uint8_t has_from, int64_t from, 
 /* ------------------------------------------------------------ per-key groups */
 
 typedef struct {
-   bson_oid_t key;
-   char skey[32];
+   odm_ax_key_t key; /* a group or a user, or a role */
    double count, active, pending, suspended, left, staff, invited, can_post, can_moderate;
    int64_t first, last;
    bson_oid_t groups[N];
    size_t ngroups;
 } group_t;
 
-static group_t *
-group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *skey)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if ((oid && bson_oid_equal (&g[i].key, oid)) || (skey && !strcmp (g[i].skey, skey))) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   if (oid) {
-      bson_oid_copy (oid, &g[*ng].key);
-   }
-   if (skey) {
-      bson_strncpy (g[*ng].skey, skey, sizeof g[*ng].skey);
-   }
-   g[*ng].first = INT64_MAX;
-   g[*ng].last = INT64_MIN;
-   return &g[(*ng)++];
-}
+/* A new group: its first and last dates at the ends, for the first date to replace. */
+static const group_t blank = {.first = INT64_MAX, .last = INT64_MIN};
 
 static void
 add (group_t *g, const odm_community_membership_t *d)
@@ -129,27 +110,19 @@ add (group_t *g, const odm_community_membership_t *d)
 }
 
 static int
-by_active_then_oid (const void *a, const void *b)
+by_active_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->active, y->active);
-   return c ? c : odm_ax_cmp_oid (&x->key, &y->key);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static int
-by_count_then_oid (const void *a, const void *b)
+by_count_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : odm_ax_cmp_oid (&x->key, &y->key);
-}
-
-static int
-by_count_then_skey (const void *a, const void *b)
-{
-   const group_t *x = a, *y = b;
-   int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : strcmp (x->skey, y->skey);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ group_membership */
@@ -165,12 +138,12 @@ expect_group_membership (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       if (in_window (&docs[i], p->has_from, p->from, p->has_to, p->to) &&
           (!p->has_groupId || bson_oid_equal (&p->groupId, &docs[i].groupId))) {
-         add (group_for (g, &ng, &docs[i].groupId, NULL), &docs[i]);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], &blank, &docs[i].groupId, NULL, NULL), &docs[i]);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_active_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_active_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key), "memberCount", BCON_DOUBLE (g[i].count), "activeCount",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "memberCount", BCON_DOUBLE (g[i].count), "activeCount",
                               BCON_DOUBLE (g[i].active), "pendingCount", BCON_DOUBLE (g[i].pending), "suspendedCount",
                               BCON_DOUBLE (g[i].suspended), "leftCount", BCON_DOUBLE (g[i].left), "staffCount",
                               BCON_DOUBLE (g[i].staff));
@@ -198,12 +171,12 @@ expect_user_participation (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       if (in_window (&docs[i], p->has_from, p->from, p->has_to, p->to) &&
           (!p->has_status || !strcmp (p->status, docs[i].status))) {
-         add (group_for (g, &ng, &docs[i].userId, NULL), &docs[i]);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], &blank, &docs[i].userId, NULL, NULL), &docs[i]);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key), "groupCount", BCON_DOUBLE (g[i].count), "activeCount",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "groupCount", BCON_DOUBLE (g[i].count), "activeCount",
                               BCON_DOUBLE (g[i].active), "staffCount", BCON_DOUBLE (g[i].staff), "invitedCount",
                               BCON_DOUBLE (g[i].invited), "firstJoinedAt", BCON_DATE_TIME (g[i].first),
                               "lastJoinedAt", BCON_DATE_TIME (g[i].last));
@@ -231,17 +204,13 @@ expect_role_distribution (const void *params, bson_t *rows)
       if (in_window (&docs[i], p->has_from, p->from, p->has_to, p->to) &&
           (!p->has_groupId || bson_oid_equal (&p->groupId, &docs[i].groupId)) &&
           (!p->has_status || !strcmp (p->status, docs[i].status))) {
-         add (group_for (g, &ng, NULL, docs[i].role ? docs[i].role : ""), &docs[i]); /* "": the null role */
+         add (odm_ax_group_for (g, &ng, sizeof g[0], &blank, NULL, docs[i].role, NULL), &docs[i]);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_skey);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng; i++) {
       bson_t *row = bson_new ();
-      if (g[i].skey[0]) {
-         BSON_APPEND_UTF8 (row, "_id", g[i].skey);
-      } else {
-         BSON_APPEND_NULL (row, "_id");
-      }
+      odm_ax_append_str_or_null (row, "_id", g[i].key.null, g[i].key.s);
       BCON_APPEND (row, "memberCount", BCON_DOUBLE (g[i].count), "groupCount",
                               BCON_DOUBLE ((double) g[i].ngroups), "canPostCount", BCON_DOUBLE (g[i].can_post),
                               "canModerateCount", BCON_DOUBLE (g[i].can_moderate));

@@ -77,7 +77,7 @@ selected (const odm_community_metrics_t *d, const char *type, uint8_t has_from, 
 /* ------------------------------------------------------------ per-period groups */
 
 typedef struct {
-   char skey[32];
+   odm_ax_key_t key; /* a period */
    double count, total_users, active_users, posts, comments, views, peak_active;
    double likes, comments_pp, views_pp;
    odm_ax_acc_t rate; /* active / total users, where there are users */
@@ -85,22 +85,9 @@ typedef struct {
    double first_users, last_users;
 } group_t;
 
-static group_t *
-group_for (group_t *g, size_t *ng, const char *skey)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if (!strcmp (g[i].skey, skey)) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   bson_strncpy (g[*ng].skey, skey, sizeof g[*ng].skey);
-   g[*ng].first_date = INT64_MAX;
-   g[*ng].last_date = INT64_MIN;
-   g[*ng].peak_active = -1;
-   return &g[(*ng)++];
-}
+/* A new group: its first and last dates at the ends, for the first snapshot to replace;
+ * no peak yet. */
+static const group_t blank = {.first_date = INT64_MAX, .last_date = INT64_MIN, .peak_active = -1};
 
 static void
 add (group_t *g, const odm_community_metrics_t *d)
@@ -129,12 +116,6 @@ add (group_t *g, const odm_community_metrics_t *d)
    }
 }
 
-static int
-by_skey (const void *a, const void *b)
-{
-   return strcmp (((const group_t *) a)->skey, ((const group_t *) b)->skey);
-}
-
 /* Groups the snapshots of TYPE dated in the window by PERIOD; returns how many groups. */
 static size_t
 collect (group_t *g, const char *type, const char *period, uint8_t has_from, int64_t from, uint8_t has_to,
@@ -145,10 +126,10 @@ collect (group_t *g, const char *type, const char *period, uint8_t has_from, int
       char key[32];
       if (selected (&docs[i], type, has_from, from, has_to, to)) {
          odm_ax_period (docs[i].date, period, key, sizeof key);
-         add (group_for (g, &ng, key), &docs[i]);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], &blank, NULL, key, NULL), &docs[i]);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_skey);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    return ng;
 }
 
@@ -165,7 +146,7 @@ expect_trend (const void *params, bson_t *rows)
    ng = collect (g, p->has_type ? p->type : "daily", p->has_period ? p->period : "month", p->has_from, p->from,
                  p->has_to, p->to);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "snapshotCount", BCON_DOUBLE (g[i].count),
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "snapshotCount", BCON_DOUBLE (g[i].count),
                               "averageTotalUsers", BCON_DOUBLE (g[i].total_users / g[i].count),
                               "averageActiveUsers", BCON_DOUBLE (g[i].active_users / g[i].count), "newPosts",
                               BCON_DOUBLE (g[i].posts), "newComments", BCON_DOUBLE (g[i].comments), "totalViews",
@@ -196,7 +177,7 @@ expect_growth (const void *params, bson_t *rows)
    ng = collect (g, p->has_type ? p->type : "daily", p->has_period ? p->period : "month", p->has_from, p->from,
                  p->has_to, p->to);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "snapshotCount", BCON_DOUBLE (g[i].count), "startUsers",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "snapshotCount", BCON_DOUBLE (g[i].count), "startUsers",
                               BCON_DOUBLE (g[i].first_users), "endUsers", BCON_DOUBLE (g[i].last_users),
                               "userGrowth", BCON_DOUBLE (g[i].last_users - g[i].first_users), "peakActiveUsers",
                               BCON_DOUBLE (g[i].peak_active), "newPosts", BCON_DOUBLE (g[i].posts));
@@ -231,7 +212,7 @@ expect_engagement (const void *params, bson_t *rows)
    ng = collect (g, p->has_type ? p->type : "daily", p->has_period ? p->period : "month", p->has_from, p->from,
                  p->has_to, p->to);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "snapshotCount", BCON_DOUBLE (g[i].count),
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "snapshotCount", BCON_DOUBLE (g[i].count),
                               "likesPerPost", BCON_DOUBLE (g[i].likes / g[i].count), "commentsPerPost",
                               BCON_DOUBLE (g[i].comments_pp / g[i].count), "viewsPerPost",
                               BCON_DOUBLE (g[i].views_pp / g[i].count));

@@ -127,36 +127,12 @@ is_removal (const odm_community_moderation_t *d)
 /* ------------------------------------------------------------ per-key groups */
 
 typedef struct {
-   bson_oid_t key;
-   char skey[32], reason[32];
+   odm_ax_key_t key; /* a moderator, or a content type and a reason, or a rule */
    double count, open, resolved, high, removed, dismissed, auto_flagged;
    odm_ax_acc_t hours, confidence; /* hours to the resolution, the flagging confidence */
    bson_oid_t items[N];
    size_t nitems;
 } group_t;
-
-static group_t *
-group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *skey, const char *reason)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if ((oid && bson_oid_equal (&g[i].key, oid)) ||
-          (skey && !strcmp (g[i].skey, skey) && (!reason || !strcmp (g[i].reason, reason)))) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   if (oid) {
-      bson_oid_copy (oid, &g[*ng].key);
-   }
-   if (skey) {
-      bson_strncpy (g[*ng].skey, skey, sizeof g[*ng].skey);
-   }
-   if (reason) {
-      bson_strncpy (g[*ng].reason, reason, sizeof g[*ng].reason);
-   }
-   return &g[(*ng)++];
-}
 
 static void
 add (group_t *g, const odm_community_moderation_t *d)
@@ -183,20 +159,11 @@ add (group_t *g, const odm_community_moderation_t *d)
 }
 
 static int
-by_count_then_oid (const void *a, const void *b)
-{
-   const group_t *x = a, *y = b;
-   int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : odm_ax_cmp_oid (&x->key, &y->key);
-}
-
-static int
 by_count_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   c = c ? c : strcmp (x->skey, y->skey);
-   return c ? c : strcmp (x->reason, y->reason);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ moderator_workload */
@@ -214,12 +181,12 @@ expect_moderator_workload (const void *params, bson_t *rows)
       if (d->has_moderatorId == ODM_PRESENT && in_window (d, p->has_from, p->from, p->has_to, p->to) &&
           (!p->has_moderatorId || bson_oid_equal (&p->moderatorId, &d->moderatorId)) &&
           (!p->has_status || odm_str_eq (d->status, p->status))) {
-         add (group_for (g, &ng, &d->moderatorId, NULL, NULL), d);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->moderatorId, NULL, NULL), d);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key), "caseCount", BCON_DOUBLE (g[i].count), "openCount",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "caseCount", BCON_DOUBLE (g[i].count), "openCount",
                               BCON_DOUBLE (g[i].open), "resolvedCount", BCON_DOUBLE (g[i].resolved),
                               "highPriorityCount", BCON_DOUBLE (g[i].high));
       odm_ax_append_avg (row, "averageResolutionHours", &g[i].hours);
@@ -248,12 +215,13 @@ expect_content_quality (const void *params, bson_t *rows)
       const odm_community_moderation_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) &&
           (!p->has_contentType || !strcmp (p->contentType, d->contentType))) {
-         add (group_for (g, &ng, NULL, d->contentType, d->has_reason ? d->reason : "unspecified"), d);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->contentType, d->has_reason ? d->reason : "unspecified"),
+              d);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", "{", "contentType", BCON_UTF8 (g[i].skey), "reason", BCON_UTF8 (g[i].reason),
+      bson_t *row = BCON_NEW ("_id", "{", "contentType", BCON_UTF8 (g[i].key.s), "reason", BCON_UTF8 (g[i].key.s2),
                               "}", "reportCount", BCON_DOUBLE (g[i].count), "contentCount",
                               BCON_DOUBLE ((double) g[i].nitems), "removedCount", BCON_DOUBLE (g[i].removed),
                               "autoFlaggedCount", BCON_DOUBLE (g[i].auto_flagged));
@@ -289,13 +257,13 @@ expect_rule_effectiveness (const void *params, bson_t *rows)
          for (j = 0; j < k && strcmp (d->metadata.rulesTriggered.items[j], d->metadata.rulesTriggered.items[k]); j++) {
          }
          if (j == k) {
-            add (group_for (g, &ng, NULL, d->metadata.rulesTriggered.items[k], NULL), d);
+            add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->metadata.rulesTriggered.items[k], NULL), d);
          }
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "triggerCount", BCON_DOUBLE (g[i].count),
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "triggerCount", BCON_DOUBLE (g[i].count),
                               "autoFlaggedCount", BCON_DOUBLE (g[i].auto_flagged), "upheldCount",
                               BCON_DOUBLE (g[i].removed), "dismissedCount", BCON_DOUBLE (g[i].dismissed),
                               "upheldRate", BCON_DOUBLE (g[i].removed / g[i].count));

@@ -140,8 +140,7 @@ engagement (const odm_community_post_t *d)
 /* ------------------------------------------------------------ groups */
 
 typedef struct {
-   bson_oid_t oid;
-   char key[32];
+   odm_ax_key_t key; /* an author, or a category or a period */
    double n, published, drafts, views, likes, comments, shares, featured;
    odm_ax_acc_t reading, words;
    int64_t first, latest;
@@ -149,26 +148,8 @@ typedef struct {
    size_t nset;
 } group_t;
 
-static group_t *
-group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *key)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if ((oid && bson_oid_equal (&g[i].oid, oid)) || (key && !strcmp (g[i].key, key))) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   if (oid) {
-      bson_oid_copy (oid, &g[*ng].oid);
-   }
-   if (key) {
-      bson_strncpy (g[*ng].key, key, sizeof g[*ng].key);
-   }
-   g[*ng].first = INT64_MAX;
-   g[*ng].latest = INT64_MIN;
-   return &g[(*ng)++];
-}
+/* A new group: its first and last dates at the ends, for the first date to replace. */
+static const group_t blank = {.first = INT64_MAX, .latest = INT64_MIN};
 
 static void
 add (group_t *x, const odm_community_post_t *d)
@@ -195,12 +176,6 @@ add (group_t *x, const odm_community_post_t *d)
    if (i == x->nset) {
       x->set[x->nset++] = d->category;
    }
-}
-
-static int
-by_key (const void *a, const void *b)
-{
-   return strcmp (((const group_t *) a)->key, ((const group_t *) b)->key);
 }
 
 /* ------------------------------------------------------------ popular_posts */
@@ -262,7 +237,7 @@ by_views_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->views, y->views);
-   return c ? c : strcmp (x->key, y->key);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static void
@@ -277,12 +252,12 @@ expect_category_engagement (const void *params, bson_t *rows)
           !odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to)) {
          continue;
       }
-      add (group_for (g, &ng, NULL, d->category), d);
+      add (odm_ax_group_for (g, &ng, sizeof g[0], &blank, NULL, d->category, NULL), d);
    }
    odm_ax_sort (g, ng, sizeof g[0], by_views_then_key);
    for (i = 0; i < ng; i++) {
       bson_t row = BSON_INITIALIZER;
-      BSON_APPEND_UTF8 (&row, "_id", g[i].key);
+      BSON_APPEND_UTF8 (&row, "_id", g[i].key.s);
       BSON_APPEND_DOUBLE (&row, "posts", g[i].n);
       BSON_APPEND_DOUBLE (&row, "views", g[i].views);
       BSON_APPEND_DOUBLE (&row, "likes", g[i].likes);
@@ -310,7 +285,7 @@ by_posts_published_oid (const void *a, const void *b)
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->n, y->n);
    c = c ? c : odm_ax_cmp_double_desc (x->published, y->published);
-   return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static void
@@ -326,11 +301,11 @@ expect_author_contributions (const void *params, bson_t *rows)
           (p->has_category && !odm_str_eq (d->category, p->category))) {
          continue;
       }
-      add (group_for (g, &ng, &d->authorId, NULL), d);
+      add (odm_ax_group_for (g, &ng, sizeof g[0], &blank, &d->authorId, NULL, NULL), d);
    }
    odm_ax_sort (g, ng, sizeof g[0], by_posts_published_oid);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "posts", BCON_DOUBLE (g[i].n), "published",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "posts", BCON_DOUBLE (g[i].n), "published",
                               BCON_DOUBLE (g[i].published), "drafts", BCON_DOUBLE (g[i].drafts), "views",
                               BCON_DOUBLE (g[i].views), "likes", BCON_DOUBLE (g[i].likes), "categories",
                               BCON_DOUBLE ((double) g[i].nset), "firstPostAt", BCON_DATE_TIME (g[i].first),
@@ -366,12 +341,12 @@ expect_content_performance (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (d->publishedAt, p->has_period ? p->period : "month", key, sizeof key);
-      add (group_for (g, &ng, NULL, key), d);
+      add (odm_ax_group_for (g, &ng, sizeof g[0], &blank, NULL, key, NULL), d);
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_key);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
       bson_t row = BSON_INITIALIZER;
-      BSON_APPEND_UTF8 (&row, "_id", g[i].key);
+      BSON_APPEND_UTF8 (&row, "_id", g[i].key.s);
       BSON_APPEND_DOUBLE (&row, "posts", g[i].n);
       BSON_APPEND_DOUBLE (&row, "averageViews", g[i].views / g[i].n);
       BSON_APPEND_DOUBLE (&row, "averageLikes", g[i].likes / g[i].n);

@@ -150,29 +150,9 @@ static const ps_t ps_one_doc = {.from = APR1, .has_from = 1, .to = APR1 + 1, .ha
 /* ------------------------------------------------------------ per-key groups */
 
 typedef struct {
-   bson_oid_t key;
-   char skey[16];
+   odm_ax_key_t key; /* an author, or a priority */
    double count, awaiting, progress, completed, declined, assigned, votes, comments, accepted;
 } group_t;
-
-static group_t *
-group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *skey)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if ((oid && bson_oid_equal (&g[i].key, oid)) || (skey && !strcmp (g[i].skey, skey))) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   if (oid) {
-      bson_oid_copy (oid, &g[*ng].key);
-   }
-   if (skey) {
-      bson_strncpy (g[*ng].skey, skey, sizeof g[*ng].skey);
-   }
-   return &g[(*ng)++];
-}
 
 static void
 add (group_t *g, const odm_community_suggestion_t *d)
@@ -193,11 +173,11 @@ add (group_t *g, const odm_community_suggestion_t *d)
 typedef odm_community_suggestion_implementation_priority_params_t ip_t;
 
 static int
-by_count_then_skey (const void *a, const void *b)
+by_count_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : strcmp (x->skey, y->skey);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static void
@@ -209,12 +189,12 @@ expect_implementation_priority (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       if (selected (&docs[i], p->has_from, p->from, p->has_to, p->to, p->has_category ? p->category : NULL) &&
           (!p->has_assignedTo || (docs[i].has_assignedTo && bson_oid_equal (&p->assignedTo, &docs[i].assignedTo)))) {
-         add (group_for (g, &ng, NULL, docs[i].priority), &docs[i]);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, docs[i].priority, NULL), &docs[i]);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_skey);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "suggestionCount", BCON_DOUBLE (g[i].count),
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "suggestionCount", BCON_DOUBLE (g[i].count),
                               "awaitingReviewCount", BCON_DOUBLE (g[i].awaiting), "inProgressCount",
                               BCON_DOUBLE (g[i].progress), "completedCount", BCON_DOUBLE (g[i].completed),
                               "declinedCount", BCON_DOUBLE (g[i].declined), "assignedCount",
@@ -235,11 +215,11 @@ static ip_t ip_assignee;
 typedef odm_community_suggestion_user_engagement_params_t ue_t;
 
 static int
-by_votes_then_oid (const void *a, const void *b)
+by_votes_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->votes, y->votes);
-   return c ? c : odm_ax_cmp_oid (&x->key, &y->key);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static void
@@ -250,12 +230,12 @@ expect_user_engagement (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       if (selected (&docs[i], p->has_from, p->from, p->has_to, p->to, p->has_category ? p->category : NULL)) {
-         add (group_for (g, &ng, &docs[i].authorId, NULL), &docs[i]);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, &docs[i].authorId, NULL, NULL), &docs[i]);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_votes_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_votes_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key), "suggestionCount", BCON_DOUBLE (g[i].count),
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "suggestionCount", BCON_DOUBLE (g[i].count),
                               "votesReceived", BCON_DOUBLE (g[i].votes), "commentsReceived",
                               BCON_DOUBLE (g[i].comments), "acceptedCount", BCON_DOUBLE (g[i].accepted));
       odm_ax_append_row (rows, row);

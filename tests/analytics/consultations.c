@@ -111,55 +111,27 @@ in_window (const odm_consultation_t *d, uint8_t has_from, int64_t from, uint8_t 
 /* ------------------------------------------------------------ per-key groups */
 
 typedef struct {
-   bson_oid_t oid;
-   char k1[32], k2[32];
+   odm_ax_key_t key; /* a consultant, or a period and a currency, a period or a category */
    double count, a, b, c, d;
    odm_ax_acc_t avg;
    bson_oid_t set[N];
    size_t nset;
 } group_t;
 
-static group_t *
-group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *k1, const char *k2)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if (oid ? bson_oid_equal (&g[i].oid, oid) : !strcmp (g[i].k1, k1) && (!k2 || !strcmp (g[i].k2, k2))) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   if (oid) {
-      bson_oid_copy (oid, &g[*ng].oid);
-   } else {
-      bson_strncpy (g[*ng].k1, k1, sizeof g[*ng].k1);
-      bson_strncpy (g[*ng].k2, k2 ? k2 : "", sizeof g[*ng].k2);
-   }
-   return &g[(*ng)++];
-}
-
 static int
-by_keys (const void *a, const void *b)
-{
-   const group_t *x = a, *y = b;
-   int c = strcmp (x->k1, y->k1);
-   return c ? c : strcmp (x->k2, y->k2);
-}
-
-static int
-by_a_then_oid (const void *a, const void *b)
+by_a_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->a, y->a);
-   return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static int
-by_count_then_k1 (const void *a, const void *b)
+by_count_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : strcmp (x->k1, y->k1);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ revenue */
@@ -180,7 +152,7 @@ expect_revenue (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (d->scheduledAt, p->has_period ? p->period : "month", key, sizeof key);
-      x = group_for (g, &ng, NULL, key, d->pricing.currency);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, key, d->pricing.currency);
       x->count++;
       if (!strcmp (d->pricing.paymentStatus, "paid")) {
          x->a += d->pricing.amount;
@@ -191,9 +163,9 @@ expect_revenue (const void *params, bson_t *rows)
          x->c += d->pricing.amount;
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_keys);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", "{", "period", BCON_UTF8 (g[i].k1), "currency", BCON_UTF8 (g[i].k2), "}",
+      bson_t *row = BCON_NEW ("_id", "{", "period", BCON_UTF8 (g[i].key.s), "currency", BCON_UTF8 (g[i].key.s2), "}",
                               "consultations", BCON_DOUBLE (g[i].count), "paidRevenue", BCON_DOUBLE (g[i].a),
                               "refundedAmount", BCON_DOUBLE (g[i].b), "pendingAmount", BCON_DOUBLE (g[i].c));
       odm_ax_append_avg (row, "averagePaidAmount", &g[i].avg);
@@ -225,7 +197,7 @@ expect_consultant_performance (const void *params, bson_t *rows)
       if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || (p->has_category && strcmp (p->category, d->category))) {
          continue;
       }
-      x = group_for (g, &ng, &d->consultantId, NULL, NULL);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->consultantId, NULL, NULL);
       x->count++;
       x->a += completed;
       x->b += !strcmp (d->status, "cancelled");
@@ -235,9 +207,9 @@ expect_consultant_performance (const void *params, bson_t *rows)
          odm_ax_acc_add (&x->avg, d->feedback.clientRating);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_a_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_a_then_key);
    for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "consultations", BCON_DOUBLE (g[i].count), "completed",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "consultations", BCON_DOUBLE (g[i].count), "completed",
                               BCON_DOUBLE (g[i].a), "cancelled", BCON_DOUBLE (g[i].b), "completionRate",
                               BCON_DOUBLE (g[i].a / g[i].count), "minutesDelivered", BCON_DOUBLE (g[i].c), "ratings",
                               BCON_DOUBLE (g[i].d));
@@ -271,14 +243,14 @@ expect_client_satisfaction (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (d->scheduledAt, p->has_period ? p->period : "month", key, sizeof key);
-      x = group_for (g, &ng, NULL, key, NULL);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, key, NULL);
       x->count++;
       odm_ax_acc_add (&x->avg, d->feedback.clientRating);
       x->a += d->feedback.clientRating >= 4;
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_keys);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].k1), "ratings", BCON_DOUBLE (g[i].count), "averageRating",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "ratings", BCON_DOUBLE (g[i].count), "averageRating",
                               BCON_DOUBLE (g[i].avg.sum / g[i].avg.n), "lowestRating", BCON_DOUBLE (g[i].avg.min),
                               "satisfied", BCON_DOUBLE (g[i].a), "satisfactionRate", BCON_DOUBLE (g[i].a / g[i].count));
       odm_ax_append_row (rows, row);
@@ -306,16 +278,16 @@ expect_category_popularity (const void *params, bson_t *rows)
       if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || (p->has_type && strcmp (p->type, d->type))) {
          continue;
       }
-      x = group_for (g, &ng, NULL, d->category, NULL);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->category, NULL);
       x->count++;
       odm_ax_oid_set_add (x->set, &x->nset, &d->clientId);
       x->a += d->duration;
       odm_ax_acc_add (&x->avg, d->pricing.amount);
       x->b += !strcmp (d->status, "cancelled");
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_k1);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].k1), "consultations", BCON_DOUBLE (g[i].count), "uniqueClients",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "consultations", BCON_DOUBLE (g[i].count), "uniqueClients",
                               BCON_DOUBLE ((double) g[i].nset), "minutesBooked", BCON_DOUBLE (g[i].a), "averagePrice",
                               BCON_DOUBLE (g[i].avg.sum / g[i].avg.n), "cancelled", BCON_DOUBLE (g[i].b));
       odm_ax_append_row (rows, row);

@@ -82,7 +82,7 @@ answered (const odm_contact_message_t *d)
 /* ------------------------------------------------------------ groups by string key */
 
 typedef struct {
-   char key[32];
+   odm_ax_key_t key; /* a period, a priority, a category or an agent */
    double n, a, b, c;
    odm_ax_acc_t hours; /* from the message to the response */
    int64_t latest;
@@ -90,33 +90,15 @@ typedef struct {
    size_t nset;
 } group_t;
 
-static group_t *
-group_for (group_t *g, size_t *ng, const char *key)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if (!strcmp (g[i].key, key)) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   bson_strncpy (g[*ng].key, key, sizeof g[*ng].key);
-   g[*ng].latest = INT64_MIN;
-   return &g[(*ng)++];
-}
-
-static int
-by_key (const void *a, const void *b)
-{
-   return strcmp (((const group_t *) a)->key, ((const group_t *) b)->key);
-}
+/* A new group: no latest date yet. */
+static const group_t blank = {.latest = INT64_MIN};
 
 static int
 by_n_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->n, y->n);
-   return c ? c : strcmp (x->key, y->key);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ volume */
@@ -139,15 +121,15 @@ expect_volume (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
-      x = group_for (g, &ng, key);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], &blank, NULL, key, NULL);
       x->n++;
       x->a += odm_str_eq (d->priority, "urgent");
       x->b += odm_str_eq (d->status, "pending");
       x->c += answered (d);
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_key);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "messages", BCON_DOUBLE (g[i].n), "urgent",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "messages", BCON_DOUBLE (g[i].n), "urgent",
                               BCON_DOUBLE (g[i].a), "pending", BCON_DOUBLE (g[i].b), "answered", BCON_DOUBLE (g[i].c));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
@@ -171,7 +153,7 @@ by_avg_asc_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = -odm_ax_cmp_double_desc (x->hours.sum / x->hours.n, y->hours.sum / y->hours.n);
-   return c ? c : strcmp (x->key, y->key);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static void
@@ -190,13 +172,13 @@ expect_response_times (const void *params, bson_t *rows)
          continue;
       }
       h = (double) (d->response.respondedAt - d->createdAt) / 3600000;
-      x = group_for (g, &ng, d->priority);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], &blank, NULL, d->priority, NULL);
       x->n++;
       odm_ax_acc_add (&x->hours, h);
    }
    odm_ax_sort (g, ng, sizeof g[0], by_avg_asc_then_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "answered", BCON_DOUBLE (g[i].n), "averageHours",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "answered", BCON_DOUBLE (g[i].n), "averageHours",
                               BCON_DOUBLE (g[i].hours.sum / g[i].hours.n), "fastestHours", BCON_DOUBLE (g[i].hours.min),
                               "slowestHours", BCON_DOUBLE (g[i].hours.max));
       odm_ax_append_row (rows, row);
@@ -227,7 +209,7 @@ expect_category_distribution (const void *params, bson_t *rows)
           (p->has_status && !odm_str_eq (d->status, p->status))) {
          continue;
       }
-      x = group_for (g, &ng, d->category);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], &blank, NULL, d->category, NULL);
       x->n++;
       x->a += odm_str_eq (d->priority, "high") || odm_str_eq (d->priority, "urgent");
       x->b += odm_str_eq (d->status, "pending");
@@ -235,7 +217,7 @@ expect_category_distribution (const void *params, bson_t *rows)
    }
    odm_ax_sort (g, ng, sizeof g[0], by_n_then_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "messages", BCON_DOUBLE (g[i].n), "highPriority",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "messages", BCON_DOUBLE (g[i].n), "highPriority",
                               BCON_DOUBLE (g[i].a), "pending", BCON_DOUBLE (g[i].b), "answered", BCON_DOUBLE (g[i].c));
       odm_ax_append_row (rows, row);
       bson_destroy (row);
@@ -263,7 +245,7 @@ expect_agent_inquiries (const void *params, bson_t *rows)
           (p->has_status && !odm_str_eq (d->status, p->status))) {
          continue;
       }
-      x = group_for (g, &ng, d->agentName);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], &blank, NULL, d->agentName, NULL);
       x->n++;
       odm_ax_str_set_add (x->set, &x->nset, d->email);
       x->b += odm_str_eq (d->status, "pending");
@@ -272,7 +254,7 @@ expect_agent_inquiries (const void *params, bson_t *rows)
    }
    odm_ax_sort (g, ng, sizeof g[0], by_n_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "inquiries", BCON_DOUBLE (g[i].n), "senders",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "inquiries", BCON_DOUBLE (g[i].n), "senders",
                               BCON_DOUBLE ((double) g[i].nset), "pending", BCON_DOUBLE (g[i].b), "answered",
                               BCON_DOUBLE (g[i].c), "latestAt", BCON_DATE_TIME (g[i].latest));
       odm_ax_append_row (rows, row);

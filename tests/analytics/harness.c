@@ -314,3 +314,78 @@ odm_ax_append_num_or_null (bson_t *row, const char *key, bool has, double v)
       BSON_APPEND_NULL (row, key);
    }
 }
+
+static bool
+same_part (bool null_a, const char *a, bool null_b, const char *b)
+{
+   return null_a || null_b ? null_a == null_b : !strcmp (a, b);
+}
+
+static int
+cmp_part (bool null_a, const char *a, bool null_b, const char *b)
+{
+   return null_a || null_b ? (int) null_b - (int) null_a : strcmp (a, b);
+}
+
+static void
+set_part (char *part, size_t size, bool *null, const char *s)
+{
+   /* a longer key would be cut, and two keys could become one */
+   ck_assert_msg (!s || strlen (s) < size, "group key too long: %s", s);
+   *null = !s;
+   bson_strncpy (part, s ? s : "", size);
+}
+
+void *
+odm_ax_group_for (void *groups, size_t *n, size_t size, const void *blank, const bson_oid_t *oid, const char *s,
+                  const char *s2)
+{
+   odm_ax_key_t want;
+   char *g = groups;
+   size_t i;
+   memset (&want, 0, sizeof want);
+   if (oid) {
+      bson_oid_copy (oid, &want.oid);
+   }
+   set_part (want.s, sizeof want.s, &want.null, s);
+   set_part (want.s2, sizeof want.s2, &want.null2, s2);
+   for (i = 0; i < *n; i++) {
+      const odm_ax_key_t *k = (const odm_ax_key_t *) (g + i * size);
+      if (bson_oid_equal (&k->oid, &want.oid) && same_part (k->null, k->s, want.null, want.s) &&
+          same_part (k->null2, k->s2, want.null2, want.s2)) {
+         return g + i * size;
+      }
+   }
+   g += (*n)++ * size;
+   if (blank) {
+      memcpy (g, blank, size);
+   } else {
+      memset (g, 0, size);
+   }
+   memcpy (g, &want, sizeof want);
+   return g;
+}
+
+int
+odm_ax_key_cmp (const odm_ax_key_t *a, const odm_ax_key_t *b)
+{
+   int c = bson_oid_compare (&a->oid, &b->oid);
+   c = c ? c : cmp_part (a->null, a->s, b->null, b->s);
+   return c ? c : cmp_part (a->null2, a->s2, b->null2, b->s2);
+}
+
+int
+odm_ax_by_key (const void *a, const void *b)
+{
+   return odm_ax_key_cmp (a, b);
+}
+
+void
+odm_ax_append_str_or_null (bson_t *doc, const char *name, bool null, const char *s)
+{
+   if (null) {
+      BSON_APPEND_NULL (doc, name);
+   } else {
+      BSON_APPEND_UTF8 (doc, name, s);
+   }
+}

@@ -127,6 +127,38 @@ odm_ax_append_avg (bson_t *row, const char *key, const odm_ax_acc_t *a);
 void
 odm_ax_append_num_or_null (bson_t *row, const char *key, bool has, double v);
 
+/* The key of a group of an expectation ($group's _id): an ObjectId, a string, two strings
+ * (an _id object of two fields), or an ObjectId and a string. It is the first member of
+ * each module's group struct, so that one find-or-add and one order serve every module.
+ * A part the grouping does not use is the same in all its groups: the zero id, or null. */
+typedef struct {
+   bson_oid_t oid;
+   char s[32], s2[32];
+   /* S (S2) is null, as a missing or null field groups: not a string, so apart from "" */
+   bool null, null2;
+} odm_ax_key_t;
+
+/* The group keyed OID, S and S2 (a NULL OID: the zero id; a NULL string: null) among the
+ * *N groups of SIZE bytes at GROUPS, each starting with its odm_ax_key_t. When there is
+ * none, a new one is added (GROUPS has room for it): a copy of BLANK with that key, or
+ * zeroes with that key when BLANK is NULL. A BLANK is for groups that do not start at
+ * zero, e.g. a first date at INT64_MAX for the first document's date to replace. */
+void *
+odm_ax_group_for (void *groups, size_t *n, size_t size, const void *blank, const bson_oid_t *oid, const char *s,
+                  const char *s2);
+
+/* MongoDB's order of two keys: by the id, then by each string, null before any string. */
+int
+odm_ax_key_cmp (const odm_ax_key_t *a, const odm_ax_key_t *b);
+
+/* odm_ax_key_cmp over groups (each starting with its key), for odm_ax_sort. */
+int
+odm_ax_by_key (const void *a, const void *b);
+
+/* Appends NAME to DOC: a key part, null when NULL is set (see odm_ax_key_t), else S. */
+void
+odm_ax_append_str_or_null (bson_t *doc, const char *name, bool null, const char *s);
+
 /* $dateToString formats of the periods, computed in C (UTC). */
 void
 odm_ax_period (int64_t ms, const char *period, char *buf, size_t size);

@@ -163,60 +163,35 @@ in_window (const odm_job_application_t *d, uint8_t has_from, int64_t from, uint8
 /* ------------------------------------------------------------ per-key groups */
 
 typedef struct {
-   bson_oid_t oid;
-   char key[32];
+   odm_ax_key_t key; /* a job, or a status or a period */
    double count, a, b, c, d;
    odm_ax_acc_t avg;
    bson_oid_t set[N];
    size_t nset;
 } group_t;
 
-static group_t *
-group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *key)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if (oid ? bson_oid_equal (&g[i].oid, oid) : !strcmp (g[i].key, key)) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   if (oid) {
-      bson_oid_copy (oid, &g[*ng].oid);
-   } else {
-      bson_strncpy (g[*ng].key, key, sizeof g[*ng].key);
-   }
-   return &g[(*ng)++];
-}
-
-static int
-by_key (const void *a, const void *b)
-{
-   return strcmp (((const group_t *) a)->key, ((const group_t *) b)->key);
-}
-
 static int
 by_count_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : strcmp (x->key, y->key);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static int
-by_d_then_oid (const void *a, const void *b)
+by_d_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->d, y->d);
-   return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static int
-by_avg_then_oid (const void *a, const void *b)
+by_avg_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->avg.sum / x->avg.n, y->avg.sum / y->avg.n);
-   return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ funnel */
@@ -236,7 +211,7 @@ expect_funnel (const void *params, bson_t *rows)
       if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || (p->has_jobId && !bson_oid_equal (&p->jobId, &d->jobId))) {
          continue;
       }
-      x = group_for (g, &ng, NULL, d->status);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->status, NULL);
       x->count++;
       x->a += d->interviews.count > 0;
       odm_ax_acc_add (&x->avg, (double) d->interviews.count);
@@ -244,7 +219,7 @@ expect_funnel (const void *params, bson_t *rows)
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "applications", BCON_DOUBLE (g[i].count), "share",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "applications", BCON_DOUBLE (g[i].count), "share",
                               BCON_DOUBLE (g[i].count / total), "interviewed", BCON_DOUBLE (g[i].a), "averageInterviews",
                               BCON_DOUBLE (g[i].avg.sum / g[i].avg.n));
       odm_ax_append_row (rows, row);
@@ -273,7 +248,7 @@ expect_hiring_success (const void *params, bson_t *rows)
       if (!in_window (d, p->has_from, p->from, p->has_to, p->to)) {
          continue;
       }
-      x = group_for (g, &ng, &d->jobId, NULL);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->jobId, NULL, NULL);
       x->count++;
       x->a += d->interviews.count > 0;
       x->b += d->offer.has_status == ODM_PRESENT;
@@ -283,9 +258,9 @@ expect_hiring_success (const void *params, bson_t *rows)
          odm_ax_acc_add (&x->avg, d->offer.salary);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_d_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_d_then_key);
    for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "applications", BCON_DOUBLE (g[i].count), "interviewed",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "applications", BCON_DOUBLE (g[i].count), "interviewed",
                               BCON_DOUBLE (g[i].a), "offers", BCON_DOUBLE (g[i].b), "offersAccepted", BCON_DOUBLE (g[i].c),
                               "hires", BCON_DOUBLE (g[i].d), "hireRate", BCON_DOUBLE (g[i].d / g[i].count));
       odm_ax_append_num_or_null (row, "offerAcceptanceRate", g[i].b > 0, g[i].c / g[i].b);
@@ -320,16 +295,16 @@ expect_candidate_quality (const void *params, bson_t *rows)
          if (v->has_rating != ODM_PRESENT || (p->has_round && v->round != p->round)) {
             continue;
          }
-         x = group_for (g, &ng, &d->jobId, NULL);
+         x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->jobId, NULL, NULL);
          x->count++;
          odm_ax_oid_set_add (x->set, &x->nset, &d->applicantId);
          odm_ax_acc_add (&x->avg, v->rating);
          x->a += v->rating >= 4;
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_avg_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_avg_then_key);
    for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "ratedInterviews", BCON_DOUBLE (g[i].count), "candidates",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "ratedInterviews", BCON_DOUBLE (g[i].count), "candidates",
                               BCON_DOUBLE ((double) g[i].nset), "averageRating", BCON_DOUBLE (g[i].avg.sum / g[i].avg.n),
                               "highestRating", BCON_DOUBLE (g[i].avg.max), "strongRatings", BCON_DOUBLE (g[i].a));
       odm_ax_append_row (rows, row);
@@ -361,13 +336,13 @@ expect_time_to_hire (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
-      x = group_for (g, &ng, NULL, key);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, key, NULL);
       x->count++;
       odm_ax_acc_add (&x->avg, (double) (d->offer.startDate - d->createdAt) / (double) ODM_AX_DAY);
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_key);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "hires", BCON_DOUBLE (g[i].count), "averageDays",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "hires", BCON_DOUBLE (g[i].count), "averageDays",
                               BCON_DOUBLE (g[i].avg.sum / g[i].avg.n), "fastestDays", BCON_DOUBLE (g[i].avg.min),
                               "slowestDays", BCON_DOUBLE (g[i].avg.max));
       odm_ax_append_row (rows, row);

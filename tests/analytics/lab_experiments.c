@@ -131,44 +131,19 @@ in_window (const odm_lab_experiment_t *d, uint8_t has_from, int64_t from, uint8_
 /* ------------------------------------------------------------ per-key groups */
 
 typedef struct {
-   bson_oid_t oid;
-   char key[32];
+   odm_ax_key_t key; /* a researcher, or a category or a period */
    double count, a, b, c, d, e;
    odm_ax_acc_t avg, avg2;
    bson_oid_t set[N];
    size_t nset;
 } group_t;
 
-static group_t *
-group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *key)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if (oid ? bson_oid_equal (&g[i].oid, oid) : !strcmp (g[i].key, key)) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   if (oid) {
-      bson_oid_copy (oid, &g[*ng].oid);
-   } else {
-      bson_strncpy (g[*ng].key, key, sizeof g[*ng].key);
-   }
-   return &g[(*ng)++];
-}
-
 static int
-by_key (const void *a, const void *b)
-{
-   return strcmp (((const group_t *) a)->key, ((const group_t *) b)->key);
-}
-
-static int
-by_a_then_oid (const void *a, const void *b)
+by_a_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->a, y->a);
-   return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static int
@@ -176,7 +151,7 @@ by_rate_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->a / x->count, y->a / y->count);
-   return c ? c : strcmp (x->key, y->key);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static int
@@ -184,7 +159,7 @@ by_count_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : strcmp (x->key, y->key);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ researcher_productivity */
@@ -203,7 +178,7 @@ expect_researcher_productivity (const void *params, bson_t *rows)
       if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || (p->has_category && strcmp (p->category, d->category))) {
          continue;
       }
-      x = group_for (g, &ng, &d->researcherId, NULL);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->researcherId, NULL, NULL);
       x->count++;
       x->a += !strcmp (d->status, "completed");
       x->b += !strcmp (d->status, "running");
@@ -211,9 +186,9 @@ expect_researcher_productivity (const void *params, bson_t *rows)
       x->d += (double) d->results.artifacts.count;
       odm_ax_acc_add (&x->avg, (double) d->collaborators.count);
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_a_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_a_then_key);
    for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "experiments", BCON_DOUBLE (g[i].count), "completed",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "experiments", BCON_DOUBLE (g[i].count), "completed",
                               BCON_DOUBLE (g[i].a), "running", BCON_DOUBLE (g[i].b), "failed", BCON_DOUBLE (g[i].c),
                               "completionRate", BCON_DOUBLE (g[i].a / g[i].count), "artifacts", BCON_DOUBLE (g[i].d),
                               "averageCollaborators", BCON_DOUBLE (g[i].avg.sum / g[i].avg.n));
@@ -246,7 +221,7 @@ expect_success_rates (const void *params, bson_t *rows)
           (p->has_researcherId && !bson_oid_equal (&p->researcherId, &d->researcherId))) {
          continue;
       }
-      x = group_for (g, &ng, NULL, d->category);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->category, NULL);
       x->count++;
       x->a += completed;
       x->b += !completed;
@@ -258,7 +233,7 @@ expect_success_rates (const void *params, bson_t *rows)
    }
    odm_ax_sort (g, ng, sizeof g[0], by_rate_then_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "finished", BCON_DOUBLE (g[i].count), "completed",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "finished", BCON_DOUBLE (g[i].count), "completed",
                               BCON_DOUBLE (g[i].a), "failed", BCON_DOUBLE (g[i].b), "successRate",
                               BCON_DOUBLE (g[i].a / g[i].count));
       odm_ax_append_avg (row, "averageDaysToComplete", &g[i].avg);
@@ -290,7 +265,7 @@ expect_resource_utilization (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
-      x = group_for (g, &ng, NULL, key);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, key, NULL);
       x->count++;
       x->a += d->budget.allocated;
       if (d->budget.has_spent == ODM_PRESENT) {
@@ -298,9 +273,9 @@ expect_resource_utilization (const void *params, bson_t *rows)
          odm_ax_acc_add (&x->avg, d->budget.spent);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_key);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "experiments", BCON_DOUBLE (g[i].count), "totalAllocated",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "experiments", BCON_DOUBLE (g[i].count), "totalAllocated",
                               BCON_DOUBLE (g[i].a), "totalSpent", BCON_DOUBLE (g[i].b));
       odm_ax_append_avg (row, "averageSpent", &g[i].avg);
       odm_ax_append_num_or_null (row, "utilization", g[i].a > 0, g[i].b / g[i].a);
@@ -330,7 +305,7 @@ expect_category_performance (const void *params, bson_t *rows)
       if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || (p->has_status && strcmp (p->status, d->status))) {
          continue;
       }
-      x = group_for (g, &ng, NULL, d->category);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->category, NULL);
       x->count++;
       odm_ax_oid_set_add (x->set, &x->nset, &d->researcherId);
       x->a += !strcmp (d->status, "completed");
@@ -344,7 +319,7 @@ expect_category_performance (const void *params, bson_t *rows)
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "experiments", BCON_DOUBLE (g[i].count), "researchers",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "experiments", BCON_DOUBLE (g[i].count), "researchers",
                               BCON_DOUBLE ((double) g[i].nset), "completed", BCON_DOUBLE (g[i].a), "completionRate",
                               BCON_DOUBLE (g[i].a / g[i].count), "artifacts", BCON_DOUBLE (g[i].b));
       odm_ax_append_avg (row, "averageAllocated", &g[i].avg);

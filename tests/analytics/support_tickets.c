@@ -153,32 +153,12 @@ is (const char *value, const char *a, const char *b)
 /* ------------------------------------------------------------ per-key groups */
 
 typedef struct {
-   bson_oid_t key;
-   char skey[32];
+   odm_ax_key_t key; /* an assignee, or a period or a category */
    double count, open, waiting, done, high, messages, satisfied;
    odm_ax_acc_t rating, hours; /* hours to the resolution */
    bson_oid_t requesters[N];
    size_t nrequesters;
 } group_t;
-
-static group_t *
-group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *skey)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if ((oid && bson_oid_equal (&g[i].key, oid)) || (skey && !strcmp (g[i].skey, skey))) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   if (oid) {
-      bson_oid_copy (oid, &g[*ng].key);
-   }
-   if (skey) {
-      bson_strncpy (g[*ng].skey, skey, sizeof g[*ng].skey);
-   }
-   return &g[(*ng)++];
-}
 
 static void
 add (group_t *g, const odm_support_ticket_t *d)
@@ -204,22 +184,16 @@ add (group_t *g, const odm_support_ticket_t *d)
    }
 }
 
-static int
-by_skey (const void *a, const void *b)
-{
-   return strcmp (((const group_t *) a)->skey, ((const group_t *) b)->skey);
-}
-
 /* ------------------------------------------------------------ support_workload */
 
 typedef odm_support_ticket_support_workload_params_t sw_t;
 
 static int
-by_open_then_oid (const void *a, const void *b)
+by_open_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->open, y->open);
-   return c ? c : odm_ax_cmp_oid (&x->key, &y->key);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static void
@@ -231,12 +205,12 @@ expect_support_workload (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       if (docs[i].has_assigneeId == ODM_PRESENT && selected (&docs[i], p->has_from, p->from, p->has_to, p->to) &&
           (!p->has_category || !strcmp (p->category, docs[i].category))) {
-         add (group_for (g, &ng, &docs[i].assigneeId, NULL), &docs[i]);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, &docs[i].assigneeId, NULL, NULL), &docs[i]);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_open_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_open_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key), "ticketCount", BCON_DOUBLE (g[i].count), "openCount",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "ticketCount", BCON_DOUBLE (g[i].count), "openCount",
                               BCON_DOUBLE (g[i].open), "waitingCount", BCON_DOUBLE (g[i].waiting), "doneCount",
                               BCON_DOUBLE (g[i].done), "highPriorityCount", BCON_DOUBLE (g[i].high), "messageCount",
                               BCON_DOUBLE (g[i].messages));
@@ -268,11 +242,11 @@ expect_resolution_time (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (docs[i].createdAt, p->has_period ? p->period : "month", key, sizeof key);
-      add (group_for (g, &ng, NULL, key), &docs[i]);
+      add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, key, NULL), &docs[i]);
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_skey);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "resolvedCount", BCON_DOUBLE (g[i].count),
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "resolvedCount", BCON_DOUBLE (g[i].count),
                               "averageHours", BCON_DOUBLE (g[i].hours.sum / g[i].count), "fastestHours",
                               BCON_DOUBLE (g[i].hours.min), "slowestHours", BCON_DOUBLE (g[i].hours.max));
       odm_ax_append_row (rows, row);
@@ -305,11 +279,11 @@ expect_customer_satisfaction (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (docs[i].createdAt, p->has_period ? p->period : "month", key, sizeof key);
-      add (group_for (g, &ng, NULL, key), &docs[i]);
+      add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, key, NULL), &docs[i]);
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_skey);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "ticketCount", BCON_DOUBLE (g[i].count), "ratedCount",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "ticketCount", BCON_DOUBLE (g[i].count), "ratedCount",
                               BCON_DOUBLE (g[i].rating.n), "satisfiedCount", BCON_DOUBLE (g[i].satisfied));
       odm_ax_append_avg (row, "averageRating", &g[i].rating);
       odm_ax_append_row (rows, row);
@@ -329,11 +303,11 @@ static cs_t cs_assignee;
 typedef odm_support_ticket_category_distribution_params_t cd_t;
 
 static int
-by_count_then_skey (const void *a, const void *b)
+by_count_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : strcmp (x->skey, y->skey);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static void
@@ -345,12 +319,12 @@ expect_category_distribution (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       if (selected (&docs[i], p->has_from, p->from, p->has_to, p->to) &&
           (!p->has_status || odm_str_eq (docs[i].status, p->status))) {
-         add (group_for (g, &ng, NULL, docs[i].category), &docs[i]);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, docs[i].category, NULL), &docs[i]);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_skey);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].skey), "ticketCount", BCON_DOUBLE (g[i].count),
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "ticketCount", BCON_DOUBLE (g[i].count),
                               "unresolvedCount", BCON_DOUBLE (g[i].open + g[i].waiting), "highPriorityCount",
                               BCON_DOUBLE (g[i].high), "requesterCount", BCON_DOUBLE ((double) g[i].nrequesters));
       odm_ax_append_avg (row, "averageRating", &g[i].rating);

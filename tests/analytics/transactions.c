@@ -126,50 +126,27 @@ in_window (const odm_transaction_t *d, uint8_t has_from, int64_t from, uint8_t h
 /* ------------------------------------------------------------ per-key groups */
 
 typedef struct {
-   char k1[32], k2[32];
+   odm_ax_key_t key; /* a period and a currency, a type, a payment method or a reason */
    double count, a, b, c, d, e;
    odm_ax_acc_t avg;
    bson_oid_t set[N];
    size_t nset;
 } group_t;
 
-static group_t *
-group_for (group_t *g, size_t *ng, const char *k1, const char *k2)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if (!strcmp (g[i].k1, k1) && !strcmp (g[i].k2, k2)) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   bson_strncpy (g[*ng].k1, k1, sizeof g[*ng].k1);
-   bson_strncpy (g[*ng].k2, k2, sizeof g[*ng].k2);
-   return &g[(*ng)++];
-}
-
 static int
-by_keys (const void *a, const void *b)
-{
-   const group_t *x = a, *y = b;
-   int c = strcmp (x->k1, y->k1);
-   return c ? c : strcmp (x->k2, y->k2);
-}
-
-static int
-by_count_then_k1 (const void *a, const void *b)
+by_count_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   return c ? c : strcmp (x->k1, y->k1);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static int
-by_a_then_k1 (const void *a, const void *b)
+by_a_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->a, y->a);
-   return c ? c : strcmp (x->k1, y->k1);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ revenue */
@@ -191,7 +168,7 @@ expect_revenue (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
-      x = group_for (g, &ng, key, d->currency);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, key, d->currency);
       x->count++;
       x->a += d->amount;
       x->b += d->tax.has_amount == ODM_PRESENT ? d->tax.amount : 0;
@@ -204,9 +181,9 @@ expect_revenue (const void *params, bson_t *rows)
          }
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_keys);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", "{", "period", BCON_UTF8 (g[i].k1), "currency", BCON_UTF8 (g[i].k2), "}",
+      bson_t *row = BCON_NEW ("_id", "{", "period", BCON_UTF8 (g[i].key.s), "currency", BCON_UTF8 (g[i].key.s2), "}",
                               "transactions", BCON_DOUBLE (g[i].count), "grossRevenue", BCON_DOUBLE (g[i].a),
                               "taxCollected", BCON_DOUBLE (g[i].b), "processingFees", BCON_DOUBLE (g[i].c),
                               "platformFees", BCON_DOUBLE (g[i].d), "refunded", BCON_DOUBLE (g[i].e), "netRevenue",
@@ -240,7 +217,7 @@ expect_success_rates (const void *params, bson_t *rows)
           (p->has_paymentMethod && (!d->paymentMethod.type || strcmp (p->paymentMethod, d->paymentMethod.type)))) {
          continue;
       }
-      x = group_for (g, &ng, d->type, "");
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->type, NULL);
       x->count++;
       x->a += !strcmp (d->status, "completed");
       x->b += !strcmp (d->status, "failed");
@@ -248,9 +225,9 @@ expect_success_rates (const void *params, bson_t *rows)
       x->d += !strcmp (d->status, "refunded");
       x->e += !strcmp (d->status, "disputed");
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_k1);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].k1), "transactions", BCON_DOUBLE (g[i].count), "completed",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "transactions", BCON_DOUBLE (g[i].count), "completed",
                               BCON_DOUBLE (g[i].a), "failed", BCON_DOUBLE (g[i].b), "pending", BCON_DOUBLE (g[i].c),
                               "refunded", BCON_DOUBLE (g[i].d), "disputed", BCON_DOUBLE (g[i].e), "successRate",
                               BCON_DOUBLE (g[i].a / g[i].count), "failureRate", BCON_DOUBLE (g[i].b / g[i].count));
@@ -280,15 +257,16 @@ expect_payment_methods (const void *params, bson_t *rows)
       if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || (p->has_type && strcmp (p->type, d->type))) {
          continue;
       }
-      x = group_for (g, &ng, d->paymentMethod.type ? d->paymentMethod.type : "unknown", "");
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->paymentMethod.type ? d->paymentMethod.type : "unknown",
+                            NULL);
       x->count++;
       odm_ax_oid_set_add (x->set, &x->nset, &d->userId);
       x->a += d->amount;
       x->b += !strcmp (d->status, "completed");
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_k1);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].k1), "transactions", BCON_DOUBLE (g[i].count), "uniqueUsers",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "transactions", BCON_DOUBLE (g[i].count), "uniqueUsers",
                               BCON_DOUBLE ((double) g[i].nset), "totalAmount", BCON_DOUBLE (g[i].a), "averageAmount",
                               BCON_DOUBLE (g[i].a / g[i].count), "completed", BCON_DOUBLE (g[i].b), "successRate",
                               BCON_DOUBLE (g[i].b / g[i].count));
@@ -319,16 +297,16 @@ expect_refunds (const void *params, bson_t *rows)
       }
       for (k = 0; k < d->refunds.count; k++) {
          const odm_transaction_refund_t *f = &d->refunds.items[k];
-         group_t *x = group_for (g, &ng, f->reason ? f->reason : "unspecified", "");
+         group_t *x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, f->reason ? f->reason : "unspecified", NULL);
          x->count++;
          x->a += f->amount;
          odm_ax_acc_add (&x->avg, f->amount);
          odm_ax_oid_set_add (x->set, &x->nset, &d->_id);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_a_then_k1);
+   odm_ax_sort (g, ng, sizeof g[0], by_a_then_key);
    for (i = 0; i < ng; i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].k1), "refunds", BCON_DOUBLE (g[i].count), "totalRefunded",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "refunds", BCON_DOUBLE (g[i].count), "totalRefunded",
                               BCON_DOUBLE (g[i].a), "averageRefund", BCON_DOUBLE (g[i].avg.sum / g[i].avg.n),
                               "largestRefund", BCON_DOUBLE (g[i].avg.max), "transactions", BCON_DOUBLE ((double) g[i].nset));
       odm_ax_append_row (rows, row);

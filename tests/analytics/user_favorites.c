@@ -100,32 +100,15 @@ matches (const odm_user_favorite_t *d, uint8_t has_user, const bson_oid_t *user,
 /* ------------------------------------------------------------ per-key groups */
 
 typedef struct {
-   bson_oid_t oid;
-   char key[32];
+   odm_ax_key_t key; /* a user and an item type, an item (its id and type) or a category */
    double count, accesses, never;
    int64_t first, last;
    bson_oid_t set[N];
    size_t nset;
 } group_t;
 
-static group_t *
-group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *key)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if ((!oid || bson_oid_equal (&g[i].oid, oid)) && !strcmp (g[i].key, key)) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   if (oid) {
-      bson_oid_copy (oid, &g[*ng].oid);
-   }
-   bson_strncpy (g[*ng].key, key, sizeof g[*ng].key);
-   g[*ng].first = INT64_MAX;
-   g[*ng].last = INT64_MIN;
-   return &g[(*ng)++];
-}
+/* A new group: its first and last dates at the ends, for the first date to replace. */
+static const group_t blank = {.first = INT64_MAX, .last = INT64_MIN};
 
 static void
 add (group_t *g, const odm_user_favorite_t *d, int64_t first, int64_t last)
@@ -148,8 +131,7 @@ by_count_oid_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   c = c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
-   return c ? c : strcmp (x->key, y->key);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static int
@@ -158,8 +140,9 @@ by_count_accesses_key_oid (const void *a, const void *b)
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
    c = c ? c : odm_ax_cmp_double_desc (x->accesses, y->accesses);
-   c = c ? c : strcmp (x->key, y->key);
-   return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
+   /* the _id is {type, id}: type first, unlike odm_ax_key_cmp */
+   c = c ? c : strcmp (x->key.s, y->key.s);
+   return c ? c : odm_ax_cmp_oid (&x->key.oid, &y->key.oid);
 }
 
 static int
@@ -167,7 +150,7 @@ by_accesses_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->accesses, y->accesses);
-   return c ? c : strcmp (x->key, y->key);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ user_preferences */
@@ -184,12 +167,13 @@ expect_user_preferences (const void *params, bson_t *rows)
       const odm_user_favorite_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) &&
           matches (d, p->has_userId, &p->userId, p->has_itemType, p->itemType)) {
-         add (group_for (g, &ng, &d->userId, d->itemType), d, d->addedAt, d->addedAt);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], &blank, &d->userId, d->itemType, NULL), d, d->addedAt,
+              d->addedAt);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_oid_key);
    for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", "{", "userId", BCON_OID (&g[i].oid), "itemType", BCON_UTF8 (g[i].key), "}",
+      bson_t *row = BCON_NEW ("_id", "{", "userId", BCON_OID (&g[i].key.oid), "itemType", BCON_UTF8 (g[i].key.s), "}",
                               "favorites", BCON_DOUBLE (g[i].count), "totalAccesses", BCON_DOUBLE (g[i].accesses),
                               "lastAddedAt", BCON_DATE_TIME (g[i].last));
       odm_ax_append_row (rows, row);
@@ -215,12 +199,13 @@ expect_content_popularity (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_user_favorite_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) && matches (d, 0, NULL, p->has_itemType, p->itemType)) {
-         add (group_for (g, &ng, &d->itemId, d->itemType), d, d->addedAt, d->lastAccessed);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], &blank, &d->itemId, d->itemType, NULL), d, d->addedAt,
+              d->lastAccessed);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_accesses_key_oid);
    for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", "{", "itemType", BCON_UTF8 (g[i].key), "itemId", BCON_OID (&g[i].oid), "}",
+      bson_t *row = BCON_NEW ("_id", "{", "itemType", BCON_UTF8 (g[i].key.s), "itemId", BCON_OID (&g[i].key.oid), "}",
                               "favorites", BCON_DOUBLE (g[i].count), "totalAccesses", BCON_DOUBLE (g[i].accesses),
                               "firstAddedAt", BCON_DATE_TIME (g[i].first), "lastAccessed", BCON_DATE_TIME (g[i].last));
       odm_ax_append_row (rows, row);
@@ -247,12 +232,13 @@ expect_engagement (const void *params, bson_t *rows)
       const odm_user_favorite_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) &&
           matches (d, p->has_userId, &p->userId, p->has_itemType, p->itemType)) {
-         add (group_for (g, &ng, NULL, d->category ? d->category : "uncategorized"), d, d->addedAt, d->lastAccessed);
+         add (odm_ax_group_for (g, &ng, sizeof g[0], &blank, NULL, d->category ? d->category : "uncategorized", NULL),
+              d, d->addedAt, d->lastAccessed);
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_accesses_then_key);
    for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key), "favorites", BCON_DOUBLE (g[i].count), "uniqueUsers",
+      bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "favorites", BCON_DOUBLE (g[i].count), "uniqueUsers",
                               BCON_DOUBLE ((double) g[i].nset), "totalAccesses", BCON_DOUBLE (g[i].accesses),
                               "averageAccesses", BCON_DOUBLE (g[i].accesses / g[i].count), "neverOpened",
                               BCON_DOUBLE (g[i].never), "lastAccessed", BCON_DATE_TIME (g[i].last));

@@ -85,62 +85,18 @@ dataset (size_t *n)
 /* ------------------------------------------------------------ groups by string key */
 
 typedef struct {
-   bool null_key;
-   char key[32];
+   odm_ax_key_t key; /* a location (null: none), or a period */
    double n, a, b;
    const char *set[N];
    size_t nset;
 } group_t;
-
-static group_t *
-group_for (group_t *g, size_t *ng, const char *key)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if ((!key && g[i].null_key) || (key && !g[i].null_key && !strcmp (g[i].key, key))) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   g[*ng].null_key = !key;
-   if (key) {
-      bson_strncpy (g[*ng].key, key, sizeof g[*ng].key);
-   }
-   return &g[(*ng)++];
-}
-
-/* null sorts before every string */
-static int
-cmp_key (const group_t *a, const group_t *b)
-{
-   if (a->null_key || b->null_key) {
-      return (int) b->null_key - (int) a->null_key;
-   }
-   return strcmp (a->key, b->key);
-}
-
-static int
-by_key (const void *a, const void *b)
-{
-   return cmp_key (a, b);
-}
 
 static int
 by_n_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->n, y->n);
-   return c ? c : cmp_key (x, y);
-}
-
-static void
-append_key (bson_t *row, const group_t *g)
-{
-   if (g->null_key) {
-      BSON_APPEND_NULL (row, "_id");
-   } else {
-      BSON_APPEND_UTF8 (row, "_id", g->key);
-   }
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ demographics */
@@ -160,7 +116,7 @@ expect_demographics (const void *params, bson_t *rows)
           (p->has_status && !odm_str_eq (d->status, p->status)) || (p->has_role && !odm_str_eq (d->role, p->role))) {
          continue;
       }
-      x = group_for (g, &ng, d->profile.location);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->profile.location, NULL);
       x->n++;
       x->a += d->emailVerified;
       x->b += odm_str_eq (d->role, "admin") || odm_str_eq (d->role, "moderator"); /* a null role is no staff */
@@ -171,7 +127,7 @@ expect_demographics (const void *params, bson_t *rows)
    odm_ax_sort (g, ng, sizeof g[0], by_n_then_key);
    for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
       bson_t row = BSON_INITIALIZER;
-      append_key (&row, &g[i]);
+      odm_ax_append_str_or_null (&row, "_id", g[i].key.null, g[i].key.s);
       BSON_APPEND_DOUBLE (&row, "users", g[i].n);
       BSON_APPEND_DOUBLE (&row, "verified", g[i].a);
       BSON_APPEND_DOUBLE (&row, "staff", g[i].b);
@@ -207,15 +163,15 @@ expect_activity (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (d->lastLogin, p->has_period ? p->period : "month", key, sizeof key);
-      x = group_for (g, &ng, key);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, key, NULL);
       x->n++;
       x->a += d->emailVerified;
       x->b += odm_str_eq (d->status, "active");
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_key);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
       bson_t row = BSON_INITIALIZER;
-      append_key (&row, &g[i]);
+      odm_ax_append_str_or_null (&row, "_id", g[i].key.null, g[i].key.s);
       BSON_APPEND_DOUBLE (&row, "users", g[i].n);
       BSON_APPEND_DOUBLE (&row, "verified", g[i].a);
       BSON_APPEND_DOUBLE (&row, "active", g[i].b);
@@ -250,15 +206,15 @@ expect_registration_trends (const void *params, bson_t *rows)
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
-      x = group_for (g, &ng, key);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, key, NULL);
       x->n++;
       x->a += d->emailVerified;
       x->b += d->has_lastLogin == ODM_PRESENT;
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_key);
+   odm_ax_sort (g, ng, sizeof g[0], odm_ax_by_key);
    for (i = 0; i < ng; i++) {
       bson_t row = BSON_INITIALIZER;
-      append_key (&row, &g[i]);
+      odm_ax_append_str_or_null (&row, "_id", g[i].key.null, g[i].key.s);
       BSON_APPEND_DOUBLE (&row, "registrations", g[i].n);
       BSON_APPEND_DOUBLE (&row, "verified", g[i].a);
       BSON_APPEND_DOUBLE (&row, "loggedIn", g[i].b);

@@ -138,56 +138,35 @@ duration_of (const odm_webinar_registration_t *d, double *seconds)
 /* ------------------------------------------------------------ per-key groups */
 
 typedef struct {
-   bson_oid_t oid;
-   char k1[32], k2[32];
+   odm_ax_key_t key; /* a webinar, or a registration type and an experience */
    double count, a, b, c, d, e;
    odm_ax_acc_t avg;
    bson_oid_t set[N];
    size_t nset;
 } group_t;
 
-static group_t *
-group_for (group_t *g, size_t *ng, const bson_oid_t *oid, const char *k1, const char *k2)
-{
-   size_t i;
-   for (i = 0; i < *ng; i++) {
-      if (oid ? bson_oid_equal (&g[i].oid, oid) : !strcmp (g[i].k1, k1) && !strcmp (g[i].k2, k2)) {
-         return &g[i];
-      }
-   }
-   memset (&g[*ng], 0, sizeof g[*ng]);
-   if (oid) {
-      bson_oid_copy (oid, &g[*ng].oid);
-   } else {
-      bson_strncpy (g[*ng].k1, k1, sizeof g[*ng].k1);
-      bson_strncpy (g[*ng].k2, k2, sizeof g[*ng].k2);
-   }
-   return &g[(*ng)++];
-}
-
 static int
-by_a_then_oid (const void *a, const void *b)
+by_a_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->a, y->a);
-   return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static int
-by_avg_then_oid (const void *a, const void *b)
+by_avg_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->avg.sum / x->avg.n, y->avg.sum / y->avg.n);
-   return c ? c : odm_ax_cmp_oid (&x->oid, &y->oid);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 static int
-by_count_then_keys (const void *a, const void *b)
+by_count_then_key (const void *a, const void *b)
 {
    const group_t *x = a, *y = b;
    int c = odm_ax_cmp_double_desc (x->count, y->count);
-   c = c ? c : strcmp (x->k1, y->k1);
-   return c ? c : strcmp (x->k2, y->k2);
+   return c ? c : odm_ax_key_cmp (&x->key, &y->key);
 }
 
 /* ------------------------------------------------------------ attendance */
@@ -208,7 +187,7 @@ expect_attendance (const void *params, bson_t *rows)
           (p->has_registrationType && strcmp (p->registrationType, d->registrationType))) {
          continue;
       }
-      x = group_for (g, &ng, &d->webinarId, NULL, NULL);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->webinarId, NULL, NULL);
       x->count++;
       x->a += !strcmp (d->status, "attended");
       x->b += !strcmp (d->status, "no_show");
@@ -218,9 +197,9 @@ expect_attendance (const void *params, bson_t *rows)
          odm_ax_acc_add (&x->avg, seconds);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_a_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_a_then_key);
    for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "registrations", BCON_DOUBLE (g[i].count), "attended",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "registrations", BCON_DOUBLE (g[i].count), "attended",
                               BCON_DOUBLE (g[i].a), "noShows", BCON_DOUBLE (g[i].b), "cancelled", BCON_DOUBLE (g[i].c),
                               "attendanceRate", BCON_DOUBLE (g[i].a / g[i].count), "certificatesIssued",
                               BCON_DOUBLE (g[i].d));
@@ -253,16 +232,16 @@ expect_demographics (const void *params, bson_t *rows)
       if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !is_webinar (d, p->has_webinarId, &p->webinarId)) {
          continue;
       }
-      x = group_for (g, &ng, NULL, d->registrationType,
-                     d->registrationData.experience ? d->registrationData.experience : "unspecified");
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->registrationType,
+                            d->registrationData.experience ? d->registrationData.experience : "unspecified");
       x->count++;
       odm_ax_oid_set_add (x->set, &x->nset, &d->registrantId);
       x->a += d->registrationData.company != NULL;
       x->b += !strcmp (d->status, "attended");
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_count_then_keys);
+   odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
    for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", "{", "registrationType", BCON_UTF8 (g[i].k1), "experience", BCON_UTF8 (g[i].k2), "}",
+      bson_t *row = BCON_NEW ("_id", "{", "registrationType", BCON_UTF8 (g[i].key.s), "experience", BCON_UTF8 (g[i].key.s2), "}",
                               "registrations", BCON_DOUBLE (g[i].count), "uniqueRegistrants",
                               BCON_DOUBLE ((double) g[i].nset), "withCompany", BCON_DOUBLE (g[i].a), "attended",
                               BCON_DOUBLE (g[i].b));
@@ -295,7 +274,7 @@ expect_engagement (const void *params, bson_t *rows)
           strcmp (d->status, "attended")) {
          continue;
       }
-      x = group_for (g, &ng, &d->webinarId, NULL, NULL);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->webinarId, NULL, NULL);
       x->count++;
       x->a += e->questionsAsked;
       x->b += e->pollsResponded;
@@ -304,9 +283,9 @@ expect_engagement (const void *params, bson_t *rows)
          odm_ax_acc_add (&x->avg, seconds);
       }
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_a_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_a_then_key);
    for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
-      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "attendees", BCON_DOUBLE (g[i].count), "totalQuestions",
+      bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "attendees", BCON_DOUBLE (g[i].count), "totalQuestions",
                               BCON_DOUBLE (g[i].a), "totalPolls", BCON_DOUBLE (g[i].b), "averageQuestions",
                               BCON_DOUBLE (g[i].a / g[i].count), "averagePolls", BCON_DOUBLE (g[i].b / g[i].count),
                               "activeAttendees", BCON_DOUBLE (g[i].c));
@@ -337,19 +316,19 @@ expect_content_effectiveness (const void *params, bson_t *rows)
           d->feedback.has_rating != ODM_PRESENT) {
          continue;
       }
-      x = group_for (g, &ng, &d->webinarId, NULL, NULL);
+      x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->webinarId, NULL, NULL);
       x->count++;
       odm_ax_acc_add (&x->avg, d->feedback.rating);
       x->a += d->feedback.rating >= 4;
       x->b += d->feedback.comments != NULL;
    }
-   odm_ax_sort (g, ng, sizeof g[0], by_avg_then_oid);
+   odm_ax_sort (g, ng, sizeof g[0], by_avg_then_key);
    for (i = 0; i < ng && odm_ax_within_limit (out, p->has_limit, p->limit); i++) {
       bson_t *row;
       if (p->has_minRatings && g[i].count < p->minRatings) {
          continue;
       }
-      row = BCON_NEW ("_id", BCON_OID (&g[i].oid), "ratings", BCON_DOUBLE (g[i].count), "averageRating",
+      row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "ratings", BCON_DOUBLE (g[i].count), "averageRating",
                       BCON_DOUBLE (g[i].avg.sum / g[i].avg.n), "lowestRating", BCON_DOUBLE (g[i].avg.min), "highestRating",
                       BCON_DOUBLE (g[i].avg.max), "positive", BCON_DOUBLE (g[i].a), "positiveShare",
                       BCON_DOUBLE (g[i].a / g[i].count), "withComments", BCON_DOUBLE (g[i].b));
