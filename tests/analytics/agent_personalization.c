@@ -113,7 +113,6 @@ mode_of (const odm_agent_personalization_t *d)
    return d->settings.mode; /* present while set */
 }
 
-/* $addToSet of strings */
 static int
 by_count_then_key (const void *a, const void *b)
 {

@@ -79,14 +79,9 @@ typedef struct {
 static void
 add (group_t *g, const odm_chat_canvas_file_t *d)
 {
-   size_t k;
    g->count++;
    odm_ax_acc_add (&g->size, d->size);
-   for (k = 0; k < g->ntypes && strcmp (g->types[k], d->type); k++) {
-   }
-   if (k == g->ntypes) {
-      g->types[g->ntypes++] = d->type;
-   }
+   odm_ax_str_set_add (g->types, &g->ntypes, d->type);
 }
 
 static int

@@ -92,7 +92,6 @@ typedef struct {
 static void
 add (group_t *g, const odm_chat_canvas_history_t *d)
 {
-   size_t k;
    g->count++;
    g->completed += !strcmp (d->status, "completed");
    g->failed += !strcmp (d->status, "failed");
@@ -105,11 +104,7 @@ add (group_t *g, const odm_chat_canvas_history_t *d)
       odm_ax_acc_add (&g->tokens, d->metadata.tokensUsed);
    }
    odm_ax_acc_add (&g->created, (double) d->createdAt);
-   for (k = 0; k < g->nprojects && strcmp (g->projects[k], d->projectId); k++) {
-   }
-   if (k == g->nprojects) {
-      g->projects[g->nprojects++] = d->projectId;
-   }
+   odm_ax_str_set_add (g->projects, &g->nprojects, d->projectId);
 }
 
 /* ------------------------------------------------------------ success_rates */

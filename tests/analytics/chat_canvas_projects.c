@@ -84,7 +84,6 @@ typedef struct {
 static void
 add (group_t *g, const odm_chat_canvas_project_t *d)
 {
-   size_t k;
    g->count++;
    g->active += !strcmp (d->status, "active");
    g->archived += !strcmp (d->status, "archived");
@@ -94,11 +93,7 @@ add (group_t *g, const odm_chat_canvas_project_t *d)
       odm_ax_acc_add (&g->size, d->stats.totalSize);
       odm_ax_acc_add (&g->modified, (double) d->stats.lastModified);
    }
-   for (k = 0; k < g->nusers && !bson_oid_equal (&g->users[k], &d->userId); k++) {
-   }
-   if (k == g->nusers) {
-      bson_oid_copy (&d->userId, &g->users[g->nusers++]);
-   }
+   odm_ax_oid_set_add (g->users, &g->nusers, &d->userId);
 }
 
 static int

@@ -144,16 +144,11 @@ typedef struct {
 static void
 add (group_t *g, const odm_chat_quick_action_t *d)
 {
-   size_t k;
    g->count++;
    g->defaults += d->isDefault;
    g->active += d->isActive;
    odm_ax_acc_add (&g->usage, d->usageCount);
-   for (k = 0; k < g->ncats && strcmp (g->cats[k], d->category); k++) {
-   }
-   if (k == g->ncats) {
-      g->cats[g->ncats++] = d->category;
-   }
+   odm_ax_str_set_add (g->cats, &g->ncats, d->category);
 }
 
 /* ------------------------------------------------------------ category_popularity */

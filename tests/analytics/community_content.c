@@ -103,7 +103,6 @@ static void
 add (group_t *g, const odm_community_content_t *d)
 {
    const odm_community_content_metadata_t *m = &d->metadata;
-   size_t k;
    g->count++;
    g->thumbnails += d->has_thumbnail == ODM_PRESENT;
    if (m->has_size) {
@@ -115,11 +114,7 @@ add (group_t *g, const odm_community_content_t *d)
    if (m->has_dimensions && m->dimensions.has_width && m->dimensions.has_height) {
       odm_ax_acc_add (&g->pixels, m->dimensions.width * m->dimensions.height);
    }
-   for (k = 0; k < g->nposts && !bson_oid_equal (&g->posts[k], &d->postId); k++) {
-   }
-   if (k == g->nposts) {
-      bson_oid_copy (&d->postId, &g->posts[g->nposts++]);
-   }
+   odm_ax_oid_set_add (g->posts, &g->nposts, &d->postId);
 }
 
 static int

@@ -129,7 +129,6 @@ typedef struct {
 static void
 add (group_t *g, const odm_community_event_t *d)
 {
-   size_t k;
    g->count++;
    g->registered += d->registeredCount;
    if (d->has_capacity) {
@@ -138,11 +137,7 @@ add (group_t *g, const odm_community_event_t *d)
    }
    g->completed += !strcmp (d->status, "completed");
    g->cancelled += !strcmp (d->status, "cancelled");
-   for (k = 0; k < g->norganizers && !bson_oid_equal (&g->organizers[k], &d->organizerId); k++) {
-   }
-   if (k == g->norganizers) {
-      bson_oid_copy (&d->organizerId, &g->organizers[g->norganizers++]);
-   }
+   odm_ax_oid_set_add (g->organizers, &g->norganizers, &d->organizerId);
 }
 
 static int

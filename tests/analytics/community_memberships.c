@@ -89,7 +89,6 @@ static const group_t blank = {.first = INT64_MAX, .last = INT64_MIN};
 static void
 add (group_t *g, const odm_community_membership_t *d)
 {
-   size_t k;
    g->count++;
    g->active += !strcmp (d->status, "active");
    g->pending += !strcmp (d->status, "pending");
@@ -102,11 +101,7 @@ add (group_t *g, const odm_community_membership_t *d)
    g->can_moderate += d->permissions.canModerate || odm_str_eq (d->role, "admin");
    g->first = d->joinedAt < g->first ? d->joinedAt : g->first;
    g->last = d->joinedAt > g->last ? d->joinedAt : g->last;
-   for (k = 0; k < g->ngroups && !bson_oid_equal (&g->groups[k], &d->groupId); k++) {
-   }
-   if (k == g->ngroups) {
-      bson_oid_copy (&d->groupId, &g->groups[g->ngroups++]);
-   }
+   odm_ax_oid_set_add (g->groups, &g->ngroups, &d->groupId);
 }
 
 static int

@@ -137,7 +137,6 @@ typedef struct {
 static void
 add (group_t *g, const odm_community_moderation_t *d)
 {
-   size_t k;
    g->count++;
    g->resolved += odm_str_eq (d->status, "resolved");
    g->open += odm_str_eq (d->status, "pending") || odm_str_eq (d->status, "in_review"); /* a null status is not open */
@@ -151,11 +150,7 @@ add (group_t *g, const odm_community_moderation_t *d)
    if (d->metadata.has_confidence) {
       odm_ax_acc_add (&g->confidence, d->metadata.confidence);
    }
-   for (k = 0; k < g->nitems && !bson_oid_equal (&g->items[k], &d->contentId); k++) {
-   }
-   if (k == g->nitems) {
-      bson_oid_copy (&d->contentId, &g->items[g->nitems++]);
-   }
+   odm_ax_oid_set_add (g->items, &g->nitems, &d->contentId);
 }
 
 static int

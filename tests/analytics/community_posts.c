@@ -154,7 +154,6 @@ static const group_t blank = {.first = INT64_MAX, .latest = INT64_MIN};
 static void
 add (group_t *x, const odm_community_post_t *d)
 {
-   size_t i;
    x->n++;
    x->published += odm_str_eq (d->status, "published");
    x->drafts += odm_str_eq (d->status, "draft");
@@ -171,11 +170,7 @@ add (group_t *x, const odm_community_post_t *d)
    x->featured += d->metadata.featured;
    x->first = d->createdAt < x->first ? d->createdAt : x->first;
    x->latest = d->createdAt > x->latest ? d->createdAt : x->latest;
-   for (i = 0; i < x->nset && strcmp (x->set[i], d->category); i++) {
-   }
-   if (i == x->nset) {
-      x->set[x->nset++] = d->category;
-   }
+   odm_ax_str_set_add (x->set, &x->nset, d->category);
 }
 
 /* ------------------------------------------------------------ popular_posts */

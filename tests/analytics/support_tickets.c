@@ -163,7 +163,6 @@ typedef struct {
 static void
 add (group_t *g, const odm_support_ticket_t *d)
 {
-   size_t k;
    g->count++;
    g->open += is (d->status, "open", "in_progress");
    g->waiting += is (d->status, "waiting_for_customer", NULL);
@@ -177,11 +176,7 @@ add (group_t *g, const odm_support_ticket_t *d)
    if (d->resolution.has_resolvedAt == ODM_PRESENT) {
       odm_ax_acc_add (&g->hours, (double) (d->resolution.resolvedAt - d->createdAt) / 3600000.0);
    }
-   for (k = 0; k < g->nrequesters && !bson_oid_equal (&g->requesters[k], &d->requesterId); k++) {
-   }
-   if (k == g->nrequesters) {
-      bson_oid_copy (&d->requesterId, &g->requesters[g->nrequesters++]);
-   }
+   odm_ax_oid_set_add (g->requesters, &g->nrequesters, &d->requesterId);
 }
 
 /* ------------------------------------------------------------ support_workload */

@@ -113,17 +113,12 @@ static const group_t blank = {.first = INT64_MAX, .last = INT64_MIN};
 static void
 add (group_t *g, const odm_user_favorite_t *d, int64_t first, int64_t last)
 {
-   size_t k;
    g->count++;
    g->accesses += d->accessCount;
    g->never += d->accessCount == 0;
    g->first = first < g->first ? first : g->first;
    g->last = last > g->last ? last : g->last;
-   for (k = 0; k < g->nset && !bson_oid_equal (&g->set[k], &d->userId); k++) {
-   }
-   if (k == g->nset) {
-      bson_oid_copy (&d->userId, &g->set[g->nset++]);
-   }
+   odm_ax_oid_set_add (g->set, &g->nset, &d->userId);
 }
 
 static int
