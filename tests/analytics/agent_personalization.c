@@ -87,12 +87,6 @@ in_window (const odm_agent_personalization_t *d, uint8_t has_from, int64_t from,
    return odm_ax_in_window (d->createdAt, has_from, from, has_to, to);
 }
 
-static bool
-same_oid (uint8_t has, const bson_oid_t *want, const bson_oid_t *got)
-{
-   return !has || bson_oid_equal (want, got);
-}
-
 /* ------------------------------------------------------------ per-key groups */
 
 typedef struct {
@@ -134,7 +128,7 @@ expect_usage (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_agent_personalization_t *d = &docs[i];
       group_t *x;
-      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !same_oid (p->has_agentId, &p->agentId, &d->agentId)) {
+      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !odm_ax_oid_ok (p->has_agentId, &p->agentId, &d->agentId)) {
          continue;
       }
       x = odm_ax_group_for (g, &ng, sizeof g[0], &blank, &d->agentId, NULL, NULL);
@@ -177,7 +171,7 @@ expect_customization_trends (const void *params, bson_t *rows)
       const odm_agent_personalization_t *d = &docs[i];
       char key[32];
       group_t *x;
-      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !same_oid (p->has_agentId, &p->agentId, &d->agentId)) {
+      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !odm_ax_oid_ok (p->has_agentId, &p->agentId, &d->agentId)) {
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);
@@ -220,7 +214,7 @@ expect_user_engagement (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_agent_personalization_t *d = &docs[i];
       group_t *x;
-      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !same_oid (p->has_userId, &p->userId, &d->userId)) {
+      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !odm_ax_oid_ok (p->has_userId, &p->userId, &d->userId)) {
          continue;
       }
       x = odm_ax_group_for (g, &ng, sizeof g[0], &blank, &d->userId, NULL, NULL);

@@ -76,12 +76,6 @@ in_window (const odm_agent_subscription_t *d, uint8_t has_from, int64_t from, ui
    return odm_ax_in_window (d->createdAt, has_from, from, has_to, to);
 }
 
-static bool
-oid_ok (uint8_t has, const bson_oid_t *want, const bson_oid_t *v)
-{
-   return !has || bson_oid_equal (want, v);
-}
-
 /* ------------------------------------------------------------ groups */
 
 typedef struct {
@@ -145,7 +139,7 @@ expect_revenue (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_agent_subscription_t *d = &docs[i];
       char key[32];
-      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !oid_ok (p->has_agentId, &p->agentId, &d->agentId) ||
+      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !odm_ax_oid_ok (p->has_agentId, &p->agentId, &d->agentId) ||
           !odm_ax_str_ok (p->has_plan, p->plan, d->plan)) {
          continue;
       }
@@ -180,7 +174,7 @@ expect_subscription_metrics (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       const odm_agent_subscription_t *d = &docs[i];
-      if (in_window (d, p->has_from, p->from, p->has_to, p->to) && oid_ok (p->has_agentId, &p->agentId, &d->agentId)) {
+      if (in_window (d, p->has_from, p->from, p->has_to, p->to) && odm_ax_oid_ok (p->has_agentId, &p->agentId, &d->agentId)) {
          add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->agentId, NULL, NULL), d);
       }
    }
@@ -212,7 +206,7 @@ expect_churn (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       const odm_agent_subscription_t *d = &docs[i];
-      if (in_window (d, p->has_from, p->from, p->has_to, p->to) && oid_ok (p->has_agentId, &p->agentId, &d->agentId)) {
+      if (in_window (d, p->has_from, p->from, p->has_to, p->to) && odm_ax_oid_ok (p->has_agentId, &p->agentId, &d->agentId)) {
          add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->plan, NULL), d);
       }
    }

@@ -117,7 +117,7 @@ expect_user_project_stats (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_chat_canvas_project_t *d = &docs[i];
       if (in_window (d, p->has_from, p->from, p->has_to, p->to) && odm_ax_str_ok (p->has_status, p->status, d->status) &&
-          (!p->has_userId || bson_oid_equal (&p->userId, &d->userId))) {
+          odm_ax_oid_ok (p->has_userId, &p->userId, &d->userId)) {
          add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->userId, NULL, NULL), d);
       }
    }
@@ -199,7 +199,7 @@ expect_file_generation (const void *params, bson_t *rows)
       const odm_chat_canvas_project_t *d = &docs[i];
       char key[32];
       if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !odm_ax_str_ok (p->has_category, p->category, d->category) ||
-          (p->has_userId && !bson_oid_equal (&p->userId, &d->userId))) {
+          !odm_ax_oid_ok (p->has_userId, &p->userId, &d->userId)) {
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);

@@ -143,7 +143,7 @@ expect_feedback_trend (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       char key[32];
       if (!in_window (&docs[i], p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_agentId && !bson_oid_equal (&p->agentId, &docs[i].agentId))) {
+          !odm_ax_oid_ok (p->has_agentId, &p->agentId, &docs[i].agentId)) {
          continue;
       }
       odm_ax_period (docs[i].createdAt, p->has_period ? p->period : "month", key, sizeof key);
@@ -203,7 +203,7 @@ expect_category_insights (const void *params, bson_t *rows)
    size_t ng = 0, i, k;
    for (i = 0; i < N; i++) {
       if (!in_window (&docs[i], p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_agentId && !bson_oid_equal (&p->agentId, &docs[i].agentId))) {
+          !odm_ax_oid_ok (p->has_agentId, &p->agentId, &docs[i].agentId)) {
          continue;
       }
       for (k = 0; k < docs[i].categories.count; k++) {

@@ -213,7 +213,7 @@ expect_user_customization (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_chat_quick_action_t *d = &docs[i];
       if (d->has_createdBy == ODM_PRESENT && in_window (d, p->has_from, p->from, p->has_to, p->to) &&
-          (!p->has_createdBy || bson_oid_equal (&p->createdBy, &d->createdBy))) {
+          odm_ax_oid_ok (p->has_createdBy, &p->createdBy, &d->createdBy)) {
          add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->createdBy, NULL, NULL), d);
       }
    }

@@ -85,12 +85,6 @@ in_window (const odm_chat_session_t *d, uint8_t has_from, int64_t from, uint8_t 
 }
 
 static bool
-oid_ok (uint8_t has, const bson_oid_t *want, const bson_oid_t *v)
-{
-   return !has || bson_oid_equal (want, v);
-}
-
-static bool
 has_stats (const odm_chat_session_t *d)
 {
    return d->has_stats != ODM_NULL;
@@ -149,8 +143,8 @@ expect_session_stats (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       const odm_chat_session_t *d = &docs[i];
-      if (in_window (d, p->has_from, p->from, p->has_to, p->to) && oid_ok (p->has_userId, &p->userId, &d->userId) &&
-          oid_ok (p->has_agentId, &p->agentId, &d->agentId)) {
+      if (in_window (d, p->has_from, p->from, p->has_to, p->to) && odm_ax_oid_ok (p->has_userId, &p->userId, &d->userId) &&
+          odm_ax_oid_ok (p->has_agentId, &p->agentId, &d->agentId)) {
          add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->settings.mode, NULL), d);
       }
    }
@@ -187,8 +181,8 @@ expect_user_session_history (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       const odm_chat_session_t *d = &docs[i];
-      if (in_window (d, p->has_from, p->from, p->has_to, p->to) && oid_ok (p->has_userId, &p->userId, &d->userId) &&
-          oid_ok (p->has_agentId, &p->agentId, &d->agentId)) {
+      if (in_window (d, p->has_from, p->from, p->has_to, p->to) && odm_ax_oid_ok (p->has_userId, &p->userId, &d->userId) &&
+          odm_ax_oid_ok (p->has_agentId, &p->agentId, &d->agentId)) {
          group_t *x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->userId, NULL, NULL);
          add (x, d);
          odm_ax_oid_set_add (x->set, &x->nset, &d->agentId);
@@ -230,7 +224,7 @@ expect_agent_usage (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       const odm_chat_session_t *d = &docs[i];
-      if (in_window (d, p->has_from, p->from, p->has_to, p->to) && oid_ok (p->has_userId, &p->userId, &d->userId)) {
+      if (in_window (d, p->has_from, p->from, p->has_to, p->to) && odm_ax_oid_ok (p->has_userId, &p->userId, &d->userId)) {
          group_t *x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->agentId, NULL, NULL);
          add (x, d);
          odm_ax_oid_set_add (x->set, &x->nset, &d->userId);
@@ -270,8 +264,8 @@ expect_message_rollup (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_chat_session_t *d = &docs[i];
       char key[32];
-      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !oid_ok (p->has_userId, &p->userId, &d->userId) ||
-          !oid_ok (p->has_agentId, &p->agentId, &d->agentId)) {
+      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !odm_ax_oid_ok (p->has_userId, &p->userId, &d->userId) ||
+          !odm_ax_oid_ok (p->has_agentId, &p->agentId, &d->agentId)) {
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);

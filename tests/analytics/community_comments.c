@@ -143,7 +143,7 @@ expect_engagement (const void *params, bson_t *rows)
       group_t *x;
       if (!odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
           !odm_str_eq (d->status, p->has_status ? p->status : "published") ||
-          (p->has_postId && !bson_oid_equal (&d->postId, &p->postId))) {
+          !odm_ax_oid_ok (p->has_postId, &p->postId, &d->postId)) {
          continue;
       }
       x = odm_ax_group_for (g, &ng, sizeof g[0], &blank, &d->postId, NULL, NULL);
@@ -195,7 +195,7 @@ expect_thread_depth (const void *params, bson_t *rows)
       int dp = depth (i);
       if (!odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
           (p->has_status && !odm_str_eq (d->status, p->status)) ||
-          (p->has_postId && !bson_oid_equal (&d->postId, &p->postId))) {
+          !odm_ax_oid_ok (p->has_postId, &p->postId, &d->postId)) {
          continue;
       }
       x = odm_ax_group_for (g, &ng, sizeof g[0], &blank, &d->postId, NULL, NULL);
@@ -243,7 +243,7 @@ expect_user_participation (const void *params, bson_t *rows)
       const odm_community_comment_t *d = &docs[i];
       group_t *x;
       if (!odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_authorId && !bson_oid_equal (&d->authorId, &p->authorId))) {
+          !odm_ax_oid_ok (p->has_authorId, &p->authorId, &d->authorId)) {
          continue;
       }
       x = odm_ax_group_for (g, &ng, sizeof g[0], &blank, &d->authorId, NULL, NULL);

@@ -214,7 +214,7 @@ expect_user_interactions (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_community_like_t *d = &docs[i];
       if (!odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_userId && !bson_oid_equal (&d->userId, &p->userId))) {
+          !odm_ax_oid_ok (p->has_userId, &p->userId, &d->userId)) {
          continue;
       }
       add (odm_ax_group_for (g, &ng, sizeof g[0], &blank, &d->userId, NULL, NULL), d, false);

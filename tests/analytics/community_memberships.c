@@ -132,7 +132,7 @@ expect_group_membership (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       if (in_window (&docs[i], p->has_from, p->from, p->has_to, p->to) &&
-          (!p->has_groupId || bson_oid_equal (&p->groupId, &docs[i].groupId))) {
+          odm_ax_oid_ok (p->has_groupId, &p->groupId, &docs[i].groupId)) {
          add (odm_ax_group_for (g, &ng, sizeof g[0], &blank, &docs[i].groupId, NULL, NULL), &docs[i]);
       }
    }
@@ -197,7 +197,7 @@ expect_role_distribution (const void *params, bson_t *rows)
    size_t ng = 0, i;
    for (i = 0; i < N; i++) {
       if (in_window (&docs[i], p->has_from, p->from, p->has_to, p->to) &&
-          (!p->has_groupId || bson_oid_equal (&p->groupId, &docs[i].groupId)) &&
+          odm_ax_oid_ok (p->has_groupId, &p->groupId, &docs[i].groupId) &&
           (!p->has_status || !strcmp (p->status, docs[i].status))) {
          add (odm_ax_group_for (g, &ng, sizeof g[0], &blank, NULL, docs[i].role, NULL), &docs[i]);
       }

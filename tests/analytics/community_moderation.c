@@ -174,7 +174,7 @@ expect_moderator_workload (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_community_moderation_t *d = &docs[i];
       if (d->has_moderatorId == ODM_PRESENT && in_window (d, p->has_from, p->from, p->has_to, p->to) &&
-          (!p->has_moderatorId || bson_oid_equal (&p->moderatorId, &d->moderatorId)) &&
+          odm_ax_oid_ok (p->has_moderatorId, &p->moderatorId, &d->moderatorId) &&
           (!p->has_status || odm_str_eq (d->status, p->status))) {
          add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->moderatorId, NULL, NULL), d);
       }

@@ -292,7 +292,7 @@ expect_author_contributions (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_community_post_t *d = &docs[i];
       if (!odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
-          (p->has_authorId && !bson_oid_equal (&d->authorId, &p->authorId)) ||
+          !odm_ax_oid_ok (p->has_authorId, &p->authorId, &d->authorId) ||
           (p->has_category && !odm_str_eq (d->category, p->category))) {
          continue;
       }

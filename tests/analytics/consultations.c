@@ -239,7 +239,7 @@ expect_client_satisfaction (const void *params, bson_t *rows)
       char key[32];
       group_t *x;
       if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || d->feedback.has_clientRating != ODM_PRESENT ||
-          (p->has_consultantId && !bson_oid_equal (&p->consultantId, &d->consultantId))) {
+          !odm_ax_oid_ok (p->has_consultantId, &p->consultantId, &d->consultantId)) {
          continue;
       }
       odm_ax_period (d->scheduledAt, p->has_period ? p->period : "month", key, sizeof key);

@@ -168,7 +168,7 @@ expect_response_times (const void *params, bson_t *rows)
       double h;
       if (!answered (d) || !odm_ax_in_window (d->createdAt, p->has_from, p->from, p->has_to, p->to) ||
           (p->has_category && !odm_str_eq (d->category, p->category)) ||
-          (p->has_respondedBy && !bson_oid_equal (&d->response.respondedBy, &p->respondedBy))) {
+          !odm_ax_oid_ok (p->has_respondedBy, &p->respondedBy, &d->response.respondedBy)) {
          continue;
       }
       h = (double) (d->response.respondedAt - d->createdAt) / 3600000;

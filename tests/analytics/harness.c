@@ -90,6 +90,12 @@ odm_ax_str_ok (uint8_t has, const char *want, const char *v)
    return !has || !strcmp (want, v);
 }
 
+bool
+odm_ax_oid_ok (uint8_t has, const bson_oid_t *want, const bson_oid_t *v)
+{
+   return !has || bson_oid_equal (want, v);
+}
+
 void
 odm_ax_set_string (char **field, const char *value)
 {

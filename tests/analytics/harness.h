@@ -92,6 +92,9 @@ odm_ax_within_limit (size_t i, uint8_t has_limit, double limit);
 /* A string parameter filter: unset passes, set must equal V. */
 bool
 odm_ax_str_ok (uint8_t has, const char *want, const char *v);
+/* The same for an ObjectId parameter. */
+bool
+odm_ax_oid_ok (uint8_t has, const bson_oid_t *want, const bson_oid_t *v);
 /* Replaces the owned string *FIELD (e.g. a default put there by init) by a copy of VALUE. */
 void
 odm_ax_set_string (char **field, const char *value);

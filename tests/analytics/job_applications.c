@@ -208,7 +208,7 @@ expect_funnel (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_job_application_t *d = &docs[i];
       group_t *x;
-      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || (p->has_jobId && !bson_oid_equal (&p->jobId, &d->jobId))) {
+      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !odm_ax_oid_ok (p->has_jobId, &p->jobId, &d->jobId)) {
          continue;
       }
       x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->status, NULL);
@@ -332,7 +332,7 @@ expect_time_to_hire (const void *params, bson_t *rows)
       char key[32];
       group_t *x;
       if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || strcmp (d->status, "accepted") ||
-          d->offer.has_startDate != ODM_PRESENT || (p->has_jobId && !bson_oid_equal (&p->jobId, &d->jobId))) {
+          d->offer.has_startDate != ODM_PRESENT || !odm_ax_oid_ok (p->has_jobId, &p->jobId, &d->jobId)) {
          continue;
       }
       odm_ax_period (d->createdAt, p->has_period ? p->period : "month", key, sizeof key);

@@ -218,7 +218,7 @@ expect_success_rates (const void *params, bson_t *rows)
       bool completed = !strcmp (d->status, "completed");
       group_t *x;
       if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || (!completed && strcmp (d->status, "failed")) ||
-          (p->has_researcherId && !bson_oid_equal (&p->researcherId, &d->researcherId))) {
+          !odm_ax_oid_ok (p->has_researcherId, &p->researcherId, &d->researcherId)) {
          continue;
       }
       x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->category, NULL);

@@ -117,12 +117,6 @@ in_window (const odm_webinar_registration_t *d, uint8_t has_from, int64_t from, 
    return odm_ax_in_window (d->createdAt, has_from, from, has_to, to);
 }
 
-static bool
-is_webinar (const odm_webinar_registration_t *d, uint8_t has_id, const bson_oid_t *id)
-{
-   return !has_id || bson_oid_equal (id, &d->webinarId);
-}
-
 /* attendance.duration as the derivation stores it: whole seconds, when left after joined. */
 static bool
 duration_of (const odm_webinar_registration_t *d, double *seconds)
@@ -183,7 +177,8 @@ expect_attendance (const void *params, bson_t *rows)
       const odm_webinar_registration_t *d = &docs[i];
       group_t *x;
       double seconds;
-      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !is_webinar (d, p->has_webinarId, &p->webinarId) ||
+      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) ||
+          !odm_ax_oid_ok (p->has_webinarId, &p->webinarId, &d->webinarId) ||
           (p->has_registrationType && strcmp (p->registrationType, d->registrationType))) {
          continue;
       }
@@ -229,7 +224,8 @@ expect_demographics (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_webinar_registration_t *d = &docs[i];
       group_t *x;
-      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !is_webinar (d, p->has_webinarId, &p->webinarId)) {
+      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) ||
+          !odm_ax_oid_ok (p->has_webinarId, &p->webinarId, &d->webinarId)) {
          continue;
       }
       x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->registrationType,
@@ -270,8 +266,8 @@ expect_engagement (const void *params, bson_t *rows)
       const odm_webinar_registration_attendance_engagement_t *e = &d->attendance.engagement;
       group_t *x;
       double seconds;
-      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !is_webinar (d, p->has_webinarId, &p->webinarId) ||
-          strcmp (d->status, "attended")) {
+      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) ||
+          !odm_ax_oid_ok (p->has_webinarId, &p->webinarId, &d->webinarId) || strcmp (d->status, "attended")) {
          continue;
       }
       x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->webinarId, NULL, NULL);
@@ -312,8 +308,8 @@ expect_content_effectiveness (const void *params, bson_t *rows)
    for (i = 0; i < N; i++) {
       const odm_webinar_registration_t *d = &docs[i];
       group_t *x;
-      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) || !is_webinar (d, p->has_webinarId, &p->webinarId) ||
-          d->feedback.has_rating != ODM_PRESENT) {
+      if (!in_window (d, p->has_from, p->from, p->has_to, p->to) ||
+          !odm_ax_oid_ok (p->has_webinarId, &p->webinarId, &d->webinarId) || d->feedback.has_rating != ODM_PRESENT) {
          continue;
       }
       x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, &d->webinarId, NULL, NULL);
