@@ -179,7 +179,7 @@ expect_subscription_metrics (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "subscriptionCount", BCON_DOUBLE (g[i].count), "activeCount",
                               BCON_DOUBLE (g[i].active), "expiredCount", BCON_DOUBLE (g[i].expired), "cancelledCount",
                               BCON_DOUBLE (g[i].cancelled), "autoRenewCount", BCON_DOUBLE (g[i].auto_renew), "revenue",
@@ -247,7 +247,7 @@ expect_plan_popularity (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "subscriptionCount", BCON_DOUBLE (g[i].count), "userCount",
                               BCON_DOUBLE ((double) g[i].nusers), "agentCount", BCON_DOUBLE ((double) g[i].nagents),
                               "averagePrice", BCON_DOUBLE (g[i].revenue / g[i].count), "revenue", BCON_DOUBLE (g[i].revenue));

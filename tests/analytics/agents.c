@@ -246,7 +246,7 @@ expect_usage (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_sessions_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t row = BSON_INITIALIZER;
       odm_ax_append_str_or_null (&row, "_id", g[i].key.null, g[i].key.s);
       BSON_APPEND_DOUBLE (&row, "agents", g[i].n);

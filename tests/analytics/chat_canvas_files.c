@@ -138,7 +138,7 @@ expect_project_file_counts (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "fileCount", BCON_DOUBLE (g[i].count), "typeCount",
                               BCON_DOUBLE ((double) g[i].ntypes), "totalSize", BCON_DOUBLE (g[i].size.sum), "largestSize",
                               BCON_DOUBLE (g[i].size.max));

@@ -170,7 +170,7 @@ expect_performance_metrics (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t row = BSON_INITIALIZER, id;
       BSON_APPEND_DOCUMENT_BEGIN (&row, "_id", &id);
       BSON_APPEND_UTF8 (&id, "provider", g[i].key.s);
@@ -211,7 +211,7 @@ expect_error_analysis (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t row = BSON_INITIALIZER;
       odm_ax_append_str_or_null (&row, "_id", g[i].key.null, g[i].key.s);
       BSON_APPEND_DOUBLE (&row, "failures", g[i].count);

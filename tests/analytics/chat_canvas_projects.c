@@ -122,7 +122,7 @@ expect_user_project_stats (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t row = BSON_INITIALIZER;
       BSON_APPEND_OID (&row, "_id", &g[i].key.oid);
       BSON_APPEND_DOUBLE (&row, "projectCount", g[i].count);
@@ -167,7 +167,7 @@ expect_template_usage (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t row = BSON_INITIALIZER;
       BSON_APPEND_UTF8 (&row, "_id", g[i].key.s);
       BSON_APPEND_DOUBLE (&row, "projectCount", g[i].count);

@@ -116,7 +116,7 @@ expect_agent_performance (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_avg_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "feedbackCount", BCON_DOUBLE (g[i].count), "averageRating",
                               BCON_DOUBLE (g[i].rating.sum / g[i].count), "lowestRating", BCON_DOUBLE (g[i].rating.min),
                               "highestRating", BCON_DOUBLE (g[i].rating.max), "positiveCount", BCON_DOUBLE (g[i].positive));
@@ -179,7 +179,7 @@ expect_user_satisfaction (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_avg_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "feedbackCount", BCON_DOUBLE (g[i].count), "averageRating",
                               BCON_DOUBLE (g[i].rating.sum / g[i].count), "satisfiedCount", BCON_DOUBLE (g[i].positive),
                               "satisfactionRate", BCON_DOUBLE (g[i].positive / g[i].count));

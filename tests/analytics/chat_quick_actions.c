@@ -177,7 +177,7 @@ expect_category_popularity (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_usage_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "actionCount", BCON_DOUBLE (g[i].count), "defaultCount",
                               BCON_DOUBLE (g[i].defaults), "totalUsage", BCON_DOUBLE (g[i].usage.sum), "averageUsage",
                               BCON_DOUBLE (g[i].usage.sum / g[i].count), "maxUsage", BCON_DOUBLE (g[i].usage.max));
@@ -218,7 +218,7 @@ expect_user_customization (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "actionCount", BCON_DOUBLE (g[i].count), "activeCount",
                               BCON_DOUBLE (g[i].active), "categoryCount", BCON_DOUBLE ((double) g[i].ncats), "totalUsage",
                               BCON_DOUBLE (g[i].usage.sum), "averageUsage", BCON_DOUBLE (g[i].usage.sum / g[i].count));

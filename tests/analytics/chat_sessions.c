@@ -189,7 +189,7 @@ expect_user_session_history (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_last_then_oid);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t row = BSON_INITIALIZER;
       BSON_APPEND_OID (&row, "_id", &g[i].key.oid);
       BSON_APPEND_DOUBLE (&row, "sessionCount", g[i].count);
@@ -231,7 +231,7 @@ expect_agent_usage (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t row = BSON_INITIALIZER;
       BSON_APPEND_OID (&row, "_id", &g[i].key.oid);
       BSON_APPEND_DOUBLE (&row, "sessionCount", g[i].count);

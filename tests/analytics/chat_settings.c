@@ -205,7 +205,7 @@ expect_theme_popularity (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_keys);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = bson_new ();
       odm_ax_append_str_or_null (row, "_id", g[i].key.null, g[i].key.s);
       BCON_APPEND (row, "userCount", BCON_DOUBLE (g[i].count), "share",

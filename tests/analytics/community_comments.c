@@ -154,7 +154,7 @@ expect_engagement (const void *params, bson_t *rows)
       x->latest = d->createdAt > x->latest ? d->createdAt : x->latest;
    }
    odm_ax_sort (g, ng, sizeof g[0], by_comments_likes_oid);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "comments", BCON_DOUBLE (g[i].n), "replies",
                               BCON_DOUBLE (g[i].replies), "likes", BCON_DOUBLE (g[i].likes), "averageLikes",
                               BCON_DOUBLE (g[i].likes / g[i].n), "commenters", BCON_DOUBLE ((double) g[i].nset),
@@ -205,7 +205,7 @@ expect_thread_depth (const void *params, bson_t *rows)
       x->max_depth = dp > x->max_depth ? dp : x->max_depth;
    }
    odm_ax_sort (g, ng, sizeof g[0], by_depth_comments_oid);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "comments", BCON_DOUBLE (g[i].n), "threads",
                               BCON_DOUBLE (g[i].n - g[i].replies), "replies", BCON_DOUBLE (g[i].replies), "maxDepth",
                               BCON_DOUBLE (g[i].max_depth), "averageDepth", BCON_DOUBLE (g[i].depth_sum / g[i].n));
@@ -256,7 +256,7 @@ expect_user_participation (const void *params, bson_t *rows)
       x->mentions += (double) d->mentions.count;
    }
    odm_ax_sort (g, ng, sizeof g[0], by_comments_oid);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "comments", BCON_DOUBLE (g[i].n), "replies",
                               BCON_DOUBLE (g[i].replies), "posts", BCON_DOUBLE ((double) g[i].nset), "published",
                               BCON_DOUBLE (g[i].published), "spam", BCON_DOUBLE (g[i].spam), "likes",

@@ -211,7 +211,7 @@ expect_media_performance (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", "{", "type", BCON_UTF8 (g[i].key.s), "format", BCON_UTF8 (g[i].key.s2), "}",
                               "itemCount", BCON_DOUBLE (g[i].count));
       odm_ax_append_avg (row, "averageSize", &g[i].size);

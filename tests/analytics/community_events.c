@@ -204,7 +204,7 @@ expect_popular_event_types (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_registered_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "eventCount", BCON_DOUBLE (g[i].count),
                               "totalRegistered", BCON_DOUBLE (g[i].registered), "averageRegistered",
                               BCON_DOUBLE (g[i].registered / g[i].count), "organizerCount",
@@ -237,7 +237,7 @@ expect_organizer_performance (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_registered_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "eventCount", BCON_DOUBLE (g[i].count), "completedCount",
                               BCON_DOUBLE (g[i].completed), "cancelledCount", BCON_DOUBLE (g[i].cancelled),
                               "totalRegistered", BCON_DOUBLE (g[i].registered));

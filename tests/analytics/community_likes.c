@@ -220,7 +220,7 @@ expect_user_interactions (const void *params, bson_t *rows)
       add (odm_ax_group_for (g, &ng, sizeof g[0], &blank, &d->userId, NULL, NULL), d, false);
    }
    odm_ax_sort (g, ng, sizeof g[0], by_reactions_user);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "reactions", BCON_DOUBLE (g[i].n), "onPosts",
                               BCON_DOUBLE (g[i].posts), "onComments", BCON_DOUBLE (g[i].comments), "kinds",
                               BCON_DOUBLE ((double) g[i].nset), "firstAt", BCON_DATE_TIME (g[i].first), "latestAt",

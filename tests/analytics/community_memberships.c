@@ -137,7 +137,7 @@ expect_group_membership (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_active_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "memberCount", BCON_DOUBLE (g[i].count), "activeCount",
                               BCON_DOUBLE (g[i].active), "pendingCount", BCON_DOUBLE (g[i].pending), "suspendedCount",
                               BCON_DOUBLE (g[i].suspended), "leftCount", BCON_DOUBLE (g[i].left), "staffCount",
@@ -170,7 +170,7 @@ expect_user_participation (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "groupCount", BCON_DOUBLE (g[i].count), "activeCount",
                               BCON_DOUBLE (g[i].active), "staffCount", BCON_DOUBLE (g[i].staff), "invitedCount",
                               BCON_DOUBLE (g[i].invited), "firstJoinedAt", BCON_DATE_TIME (g[i].first),

@@ -180,7 +180,7 @@ expect_moderator_workload (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "caseCount", BCON_DOUBLE (g[i].count), "openCount",
                               BCON_DOUBLE (g[i].open), "resolvedCount", BCON_DOUBLE (g[i].resolved),
                               "highPriorityCount", BCON_DOUBLE (g[i].high));
@@ -257,7 +257,7 @@ expect_rule_effectiveness (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "triggerCount", BCON_DOUBLE (g[i].count),
                               "autoFlaggedCount", BCON_DOUBLE (g[i].auto_flagged), "upheldCount",
                               BCON_DOUBLE (g[i].removed), "dismissedCount", BCON_DOUBLE (g[i].dismissed),

@@ -299,7 +299,7 @@ expect_author_contributions (const void *params, bson_t *rows)
       add (odm_ax_group_for (g, &ng, sizeof g[0], &blank, &d->authorId, NULL, NULL), d);
    }
    odm_ax_sort (g, ng, sizeof g[0], by_posts_published_oid);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "posts", BCON_DOUBLE (g[i].n), "published",
                               BCON_DOUBLE (g[i].published), "drafts", BCON_DOUBLE (g[i].drafts), "views",
                               BCON_DOUBLE (g[i].views), "likes", BCON_DOUBLE (g[i].likes), "categories",

@@ -234,7 +234,7 @@ expect_user_engagement (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_votes_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "suggestionCount", BCON_DOUBLE (g[i].count),
                               "votesReceived", BCON_DOUBLE (g[i].votes), "commentsReceived",
                               BCON_DOUBLE (g[i].comments), "acceptedCount", BCON_DOUBLE (g[i].accepted));

@@ -253,7 +253,7 @@ expect_agent_inquiries (const void *params, bson_t *rows)
       x->latest = d->createdAt > x->latest ? d->createdAt : x->latest;
    }
    odm_ax_sort (g, ng, sizeof g[0], by_n_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "inquiries", BCON_DOUBLE (g[i].n), "senders",
                               BCON_DOUBLE ((double) g[i].nset), "pending", BCON_DOUBLE (g[i].b), "answered",
                               BCON_DOUBLE (g[i].c), "latestAt", BCON_DATE_TIME (g[i].latest));

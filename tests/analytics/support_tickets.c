@@ -204,7 +204,7 @@ expect_support_workload (const void *params, bson_t *rows)
       }
    }
    odm_ax_sort (g, ng, sizeof g[0], by_open_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_OID (&g[i].key.oid), "ticketCount", BCON_DOUBLE (g[i].count), "openCount",
                               BCON_DOUBLE (g[i].open), "waitingCount", BCON_DOUBLE (g[i].waiting), "doneCount",
                               BCON_DOUBLE (g[i].done), "highPriorityCount", BCON_DOUBLE (g[i].high), "messageCount",

@@ -265,7 +265,7 @@ expect_payment_methods (const void *params, bson_t *rows)
       x->b += !strcmp (d->status, "completed");
    }
    odm_ax_sort (g, ng, sizeof g[0], by_count_then_key);
-   for (i = 0; i < ng && (!p->has_limit || i < (size_t) p->limit); i++) {
+   for (i = 0; i < ng && odm_ax_within_limit (i, p->has_limit, p->limit); i++) {
       bson_t *row = BCON_NEW ("_id", BCON_UTF8 (g[i].key.s), "transactions", BCON_DOUBLE (g[i].count), "uniqueUsers",
                               BCON_DOUBLE ((double) g[i].nset), "totalAmount", BCON_DOUBLE (g[i].a), "averageAmount",
                               BCON_DOUBLE (g[i].a / g[i].count), "completed", BCON_DOUBLE (g[i].b), "successRate",
