@@ -230,10 +230,7 @@ expect_usage (const void *params, bson_t *rows)
       }
       for (k = 0; k < d->specialties.count; k++) {
          group_t *x;
-         size_t j;
-         for (j = 0; j < k && strcmp (d->specialties.items[j], d->specialties.items[k]); j++) {
-         }
-         if (j < k) {
+         if (!odm_ax_first_of (d->specialties.items, k)) {
             continue; /* an agent counts once per distinct specialty */
          }
          x = odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->specialties.items[k], NULL);

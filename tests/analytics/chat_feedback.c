@@ -207,10 +207,7 @@ expect_category_insights (const void *params, bson_t *rows)
          continue;
       }
       for (k = 0; k < docs[i].categories.count; k++) {
-         size_t j;
-         for (j = 0; j < k && strcmp (docs[i].categories.items[j], docs[i].categories.items[k]); j++) {
-         }
-         if (j == k) { /* once per distinct category */
+         if (odm_ax_first_of (docs[i].categories.items, k)) { /* once per distinct category */
             add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, docs[i].categories.items[k], NULL), docs[i].rating);
          }
       }

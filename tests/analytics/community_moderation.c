@@ -248,10 +248,7 @@ expect_rule_effectiveness (const void *params, bson_t *rows)
          continue;
       }
       for (k = 0; k < d->metadata.rulesTriggered.count; k++) { /* each distinct rule once */
-         size_t j;
-         for (j = 0; j < k && strcmp (d->metadata.rulesTriggered.items[j], d->metadata.rulesTriggered.items[k]); j++) {
-         }
-         if (j == k) {
+         if (odm_ax_first_of (d->metadata.rulesTriggered.items, k)) {
             add (odm_ax_group_for (g, &ng, sizeof g[0], NULL, NULL, d->metadata.rulesTriggered.items[k], NULL), d);
          }
       }

@@ -296,6 +296,15 @@ odm_ax_str_set_add (const char **set, size_t *n, const char *s)
    set[(*n)++] = s;
 }
 
+bool
+odm_ax_first_of (char *const *items, size_t k)
+{
+   size_t j;
+   for (j = 0; j < k && strcmp (items[j], items[k]); j++) {
+   }
+   return j == k;
+}
+
 void
 odm_ax_acc_add (odm_ax_acc_t *a, double v)
 {

@@ -112,6 +112,11 @@ odm_ax_oid_set_add (bson_oid_t *set, size_t *n, const bson_oid_t *oid);
 void
 odm_ax_str_set_add (const char **set, size_t *n, const char *s);
 
+/* Whether ITEMS[K] is the first of its value in the list ITEMS: a list that repeats a value
+ * counts it once where the pipeline takes the list as a set. */
+bool
+odm_ax_first_of (char *const *items, size_t k);
+
 /* One measure of a group, as $sum, $avg, $min and $max see it: how many values there are
  * (a missing or null one is not added, so N can be below the group's count), their sum,
  * the least and the greatest (meaningful once N > 0). Zeroes are an empty one. */
