@@ -130,7 +130,8 @@ wb_finish (wbuf_t *w, bson_t *out)
  * strings, dates, mixed values and the unknown fields kept beside the struct's own, as
  * decode checks them. The keys it writes itself (field names, array indexes) need none. */
 typedef struct {
-   odm_path_t path;
+   odm_path_t path;   /* kept only when TRACK: see odm_to_bson */
+   bool track;
    bson_error_t *error;
    bool failed;
    int depth; /* of the document being written: the top-level one is 1 */
@@ -262,7 +263,7 @@ encode_value (const odm_field_t *f, const void *p, wbuf_t *w, const char *key, s
    case ODM_KIND_MIXED:
       return put_mixed (w, p, key, key_len, e);
    case ODM_KIND_OBJECT: {
-      size_t old = e ? odm_path_push (&e->path, key, key_len) : 0, at;
+      size_t old = e && e->track ? odm_path_push (&e->path, key, key_len) : 0, at;
       bool ok;
       if (!wb_head (w, BSON_TYPE_DOCUMENT, key, key_len, 4)) {
          return false;
@@ -275,7 +276,7 @@ encode_value (const odm_field_t *f, const void *p, wbuf_t *w, const char *key, s
       if (e) {
          e->depth--;
       }
-      if (e && ok) {
+      if (e && e->track && ok) {
          odm_path_pop (&e->path, old);
       }
       return ok;
@@ -328,7 +329,27 @@ encode_object (const odm_object_desc_t *d, const void *base, wbuf_t *w, encode_c
 
    for (i = 0; i < d->field_count; i++) {
       const odm_field_t *f = &d->fields[i];
-      uint8_t state = odm_field_state_fast (f, base);
+      uint8_t state;
+
+      if (f->kind == ODM_KIND_OBJECT && !(f->flags & ODM_F_ARRAY)) {
+         /* Written first, then taken back when it holds nothing and its flag does not ask
+          * for it (odm_field_state's rule, without reading the object twice). */
+         size_t start = w->len;
+         const void *sub = ODM_AT_CONST (base, f->offset);
+         uint8_t has = odm_has_get (base, f);
+         if (!encode_value (f, sub, w, f->name, f->name_len, e)) {
+            return false;
+         }
+         if (w->len == start + 2 + f->name_len + 5 && has != ODM_PRESENT &&
+             !*(bson_t *const *) ODM_AT_CONST (sub, f->object->extra)) {
+            w->len = start;
+            if (has == ODM_NULL && !wb_head (w, BSON_TYPE_NULL, f->name, f->name_len, 0)) {
+               return false;
+            }
+         }
+         continue;
+      }
+      state = odm_field_state_fast (f, base);
 
       if (state == ODM_ABSENT) {
          continue;
@@ -342,7 +363,7 @@ encode_object (const odm_object_desc_t *d, const void *base, wbuf_t *w, encode_c
       if (f->flags & ODM_F_ARRAY) {
          odm_array_view_t a = odm_array_get (base, f);
          size_t k, at;
-         size_t old = e ? odm_path_push (&e->path, f->name, f->name_len) : 0;
+         size_t old = e && e->track ? odm_path_push (&e->path, f->name, f->name_len) : 0;
          bool ok = wb_head (w, BSON_TYPE_ARRAY, f->name, f->name_len, 4);
          if (!ok) {
             return false;
@@ -363,7 +384,7 @@ encode_object (const odm_object_desc_t *d, const void *base, wbuf_t *w, encode_c
          if (!ok || !wb_end (w, at)) {
             return false;
          }
-         if (e) {
+         if (e && e->track) {
             odm_path_pop (&e->path, old);
          }
       } else if (!encode_value (f, ODM_AT_CONST (base, f->offset), w, f->name, f->name_len, e)) {
@@ -425,7 +446,19 @@ odm_to_bson (const odm_schema_t *schema, const void *doc, bson_t *out, bson_erro
       odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "schema or document is NULL");
       return false;
    }
+   /* The first pass keeps no path (a valid document needs none); a document that fails is
+    * written again keeping it, and fails at the same place, which its error names. */
    odm_path_init (&e.path);
+   e.track = false;
+   e.error = &local;
+   e.failed = false;
+   e.depth = 1;
+   if (encode_root (schema->root, doc, out, &e)) {
+      return true;
+   }
+   bson_reinit (out);
+   odm_path_init (&e.path);
+   e.track = true;
    e.error = error ? error : &local;
    e.failed = false;
    e.depth = 1;

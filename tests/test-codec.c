@@ -750,6 +750,87 @@ START_TEST (test_depth_bounded)
 END_TEST
 
 /* The encoder refuses exactly what the decoder refuses, with the path (issue 10 s5). */
+/* The encoder writes a nested object once and takes it back when it holds nothing, and keeps
+ * no path until a document fails: the object rule (content, else the presence flag) and
+ * the full path of an error inside arrays of subdocuments must come out as before. */
+static bool
+encoded_json_is (const odm_support_ticket_t *t, const char *want)
+{
+   bson_t out;
+   bson_error_t err;
+   char *json;
+   bool ok;
+   ck_assert_msg (odm_support_ticket_to_bson (t, &out, &err), "%s", err.message);
+   json = bson_as_canonical_extended_json (&out, NULL);
+   ok = strcmp (json, want) == 0;
+   if (!ok) {
+      fprintf (stderr, "encoded %s\n   want %s\n", json, want);
+   }
+   bson_free (json);
+   bson_destroy (&out);
+   return ok;
+}
+
+START_TEST (test_encode_nested_presence_and_paths)
+{
+   odm_support_ticket_t t;
+   odm_support_ticket_message_t *m;
+   bson_t out;
+   bson_error_t err;
+
+   memset (&t, 0, sizeof t);
+   t.ticketId = bson_strdup ("T");
+   ck_assert (encoded_json_is (&t, "{ \"ticketId\" : \"T\" }"));
+   t.has_metadata = ODM_NULL;
+   ck_assert (encoded_json_is (&t, "{ \"ticketId\" : \"T\", \"metadata\" : null }"));
+   t.has_metadata = ODM_PRESENT;
+   ck_assert (encoded_json_is (&t, "{ \"ticketId\" : \"T\", \"metadata\" : {  } }"));
+   t.has_metadata = ODM_ABSENT;
+   t.metadata._extra = bson_new (); /* unknown fields, even none, make it present */
+   ck_assert (encoded_json_is (&t, "{ \"ticketId\" : \"T\", \"metadata\" : {  } }"));
+   bson_destroy (t.metadata._extra);
+   t.metadata._extra = NULL;
+   t.has_metadata = ODM_NULL; /* content wins over the flag */
+   t.metadata.browser = bson_strdup ("b");
+   ck_assert (encoded_json_is (&t, "{ \"ticketId\" : \"T\", \"metadata\" : { \"browser\" : \"b\" } }"));
+   t.has_resolution = ODM_NULL;
+   t.resolution.has_resolvedAt = ODM_NULL;
+   ck_assert (encoded_json_is (&t, "{ \"ticketId\" : \"T\", \"metadata\" : { \"browser\" : \"b\" }, "
+                                   "\"resolution\" : { \"resolvedAt\" : null } }"));
+   t.resolution.has_resolvedAt = ODM_ABSENT;
+   t.has_resolution = ODM_ABSENT;
+
+   /* A string that is not UTF-8 two arrays down: the error names the whole path, OUT is empty. */
+   t.conversation.items = bson_malloc0 (2 * sizeof *t.conversation.items);
+   t.conversation.count = 2;
+   m = &t.conversation.items[1];
+   m->message = bson_strdup ("hello");
+   m->attachments.items = bson_malloc0 (2 * sizeof *m->attachments.items);
+   m->attachments.count = 2;
+   m->attachments.items[0].name = bson_strdup ("a.txt");
+   m->attachments.items[1].name = bson_strdup ("bad\xff");
+   ck_assert (!odm_support_ticket_to_bson (&t, &out, &err));
+   ck_assert_str_eq (err.message, "conversation.1.attachments.1.name: string is not valid UTF-8");
+   ck_assert_uint_eq (out.len, 5);
+   bson_destroy (&out);
+   /* and a date out of range in a nested object after it is fixed */
+   bson_free (m->attachments.items[1].name);
+   m->attachments.items[1].name = bson_strdup ("b.txt");
+   t.satisfaction.has_rating = ODM_PRESENT;
+   t.satisfaction.rating = 5;
+   t.resolution.resolvedAt = INT64_MIN;
+   t.resolution.has_resolvedAt = ODM_PRESENT;
+   ck_assert (!odm_support_ticket_to_bson (&t, &out, &err));
+   ck_assert_uint_eq (err.code, ODM_ERROR_RANGE);
+   ck_assert_msg (!strncmp (err.message, "resolution.resolvedAt: ", 23), "%s", err.message);
+   bson_destroy (&out);
+   t.resolution.has_resolvedAt = ODM_ABSENT;
+   ck_assert (odm_support_ticket_to_bson (&t, &out, &err));
+   bson_destroy (&out);
+   odm_support_ticket_cleanup (&t);
+}
+END_TEST
+
 START_TEST (test_encoder_refuses_what_decoder_refuses)
 {
    size_t i;
@@ -1152,6 +1233,7 @@ codec_suite (void)
    tcase_add_test (tc, test_conformance_malformed_refused);
    tcase_add_test (tc, test_depth_bounded);
    tcase_add_test (tc, test_encoder_refuses_what_decoder_refuses);
+   tcase_add_test (tc, test_encode_nested_presence_and_paths);
    tcase_add_test (tc, test_decode_keys);
    tcase_add_test (tc, test_messages_whole_characters);
    tcase_add_test (tc, test_json_reader);
