@@ -812,7 +812,11 @@ odm_view_init (odm_view_t *view, const odm_schema_t *schema, const uint8_t *data
       return false;
    }
    c.flags = flags;
-   memset (&c.error, 0, sizeof c.error);
+   /* the error a refusal sets (a bson_error_t is half a kilobyte: zeroing it all cost a
+    * tenth of a small document's check) */
+   c.error.domain = 0;
+   c.error.code = 0;
+   c.error.message[0] = '\0';
    if (len < 5 || len > INT32_MAX || rd32 (data) != len || data[len - 1] != 0 ||
        !check_any (schema->root, data, (uint32_t) len, 1, view->at, &c)) {
       view_empty (view, schema->root);
