@@ -40,6 +40,18 @@ rdd (const uint8_t *p)
    return d;
 }
 
+/* The length of the key at K, in bytes that odm_view_init has checked (so it ends): keys
+ * are a few bytes (array indexes a few digits): a loop costs less than a call to strlen. */
+static inline uint32_t
+checked_key_len (const uint8_t *k)
+{
+   uint32_t n = 0;
+   while (k[n]) {
+      n++;
+   }
+   return n;
+}
+
 /* The size of a value of type T at P, in bytes that odm_view_init has checked. */
 static uint32_t
 value_size (uint8_t t, const uint8_t *p)
@@ -169,7 +181,7 @@ view_fill (odm_view_t *v, const odm_object_desc_t *d, const uint8_t *data, uint3
          kl = f->name_len;
          i = next - 1;
       } else {
-         kl = strlen (key);
+         kl = checked_key_len ((const uint8_t *) key);
          i = ODM_VIEW_MAX_FIELDS;
       }
       if (i < ODM_VIEW_MAX_FIELDS) {
@@ -990,7 +1002,7 @@ odm_view_array_count (const odm_view_array_t *a)
    }
    while (o < a->len - 1) {
       uint8_t t = a->data[o];
-      o += 1 + (uint32_t) strlen ((const char *) a->data + o + 1) + 1;
+      o += 1 + checked_key_len (a->data + o + 1) + 1;
       o += value_size (t, a->data + o);
       n++;
    }
@@ -1008,7 +1020,7 @@ next_elem (odm_view_array_t *a, uint32_t kind, const uint8_t **val, uint8_t *typ
    }
    o = a->next;
    *type = a->data[o];
-   kl = (uint32_t) strlen ((const char *) a->data + o + 1);
+   kl = checked_key_len (a->data + o + 1);
    *val = a->data + o + 1 + kl + 1;
    a->next = o + 1 + kl + 1 + value_size (*type, *val);
    if (start) {
