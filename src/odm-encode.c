@@ -331,25 +331,13 @@ encode_object (const odm_object_desc_t *d, const void *base, wbuf_t *w, encode_c
       const odm_field_t *f = &d->fields[i];
       uint8_t state;
 
-      if (f->kind == ODM_KIND_OBJECT && !(f->flags & ODM_F_ARRAY)) {
-         /* Written first, then taken back when it holds nothing and its flag does not ask
-          * for it (odm_field_state's rule, without reading the object twice). */
-         size_t start = w->len;
-         const void *sub = ODM_AT_CONST (base, f->offset);
-         uint8_t has = odm_has_get (base, f);
-         if (!encode_value (f, sub, w, f->name, f->name_len, e)) {
-            return false;
-         }
-         if (w->len == start + 2 + f->name_len + 5 && has != ODM_PRESENT &&
-             !*(bson_t *const *) ODM_AT_CONST (sub, f->object->extra)) {
-            w->len = start;
-            if (has == ODM_NULL && !wb_head (w, BSON_TYPE_NULL, f->name, f->name_len, 0)) {
-               return false;
-            }
-         }
-         continue;
+      /* A nested object that decode or the code marked present is written without first
+       * looking for content in it (odm_field_state's walk over its fields). */
+      if (f->kind == ODM_KIND_OBJECT && odm_has_get (base, f) == ODM_PRESENT) {
+         state = ODM_PRESENT;
+      } else {
+         state = odm_field_state_fast (f, base);
       }
-      state = odm_field_state_fast (f, base);
 
       if (state == ODM_ABSENT) {
          continue;

@@ -750,9 +750,9 @@ START_TEST (test_depth_bounded)
 END_TEST
 
 /* The encoder refuses exactly what the decoder refuses, with the path (issue 10 s5). */
-/* The encoder writes a nested object once and takes it back when it holds nothing, and keeps
- * no path until a document fails: the object rule (content, else the presence flag) and
- * the full path of an error inside arrays of subdocuments must come out as before. */
+/* The encoder writes a nested object marked present without looking for content in it, and
+ * keeps no path until a document fails: the object rule (content, else the presence flag)
+ * and the full path of an error inside arrays of subdocuments must come out as before. */
 static bool
 encoded_json_is (const odm_support_ticket_t *t, const char *want)
 {
