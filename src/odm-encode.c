@@ -419,6 +419,24 @@ odm_encode_desc (const odm_object_desc_t *d, const void *doc, bson_t *out)
    return encode_root (d, doc, out, NULL);
 }
 
+/* One pass of odm_to_bson over DOC into OUT (left empty when it fails), keeping the path
+ * of what is being written when TRACK. */
+static bool
+encode_pass (const odm_schema_t *schema, const void *doc, bson_t *out, encode_ctx_t *e, bool track,
+             bson_error_t *error)
+{
+   odm_path_init (&e->path);
+   e->track = track;
+   e->error = error;
+   e->failed = false;
+   e->depth = 1;
+   if (encode_root (schema->root, doc, out, e)) {
+      return true;
+   }
+   bson_reinit (out);
+   return false;
+}
+
 bool
 odm_to_bson (const odm_schema_t *schema, const void *doc, bson_t *out, bson_error_t *error)
 {
@@ -436,27 +454,13 @@ odm_to_bson (const odm_schema_t *schema, const void *doc, bson_t *out, bson_erro
    }
    /* The first pass keeps no path (a valid document needs none); a document that fails is
     * written again keeping it, and fails at the same place, which its error names. */
-   odm_path_init (&e.path);
-   e.track = false;
-   e.error = &local;
-   e.failed = false;
-   e.depth = 1;
-   if (encode_root (schema->root, doc, out, &e)) {
+   if (encode_pass (schema, doc, out, &e, false, &local) ||
+       encode_pass (schema, doc, out, &e, true, error ? error : &local)) {
       return true;
    }
-   bson_reinit (out);
-   odm_path_init (&e.path);
-   e.track = true;
-   e.error = error ? error : &local;
-   e.failed = false;
-   e.depth = 1;
-   if (!encode_root (schema->root, doc, out, &e)) {
-      bson_reinit (out);
-      if (!e.failed) {
-         odm_set_error (error, ODM_ERROR_ENCODE, e.path.len ? e.path.buf : schema->collection,
-                        "document exceeds the maximum BSON size");
-      }
-      return false;
+   if (!e.failed) {
+      odm_set_error (error, ODM_ERROR_ENCODE, e.path.len ? e.path.buf : schema->collection,
+                     "document exceeds the maximum BSON size");
    }
-   return true;
+   return false;
 }

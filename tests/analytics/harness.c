@@ -317,7 +317,7 @@ odm_ax_acc_add (odm_ax_acc_t *a, double v)
 void
 odm_ax_append_avg (bson_t *row, const char *key, const odm_ax_acc_t *a)
 {
-   odm_ax_append_num_or_null (row, key, a->n > 0, a->sum / a->n);
+   odm_ax_append_num_or_null (row, key, a->n > 0, a->n > 0 ? a->sum / a->n : 0);
 }
 
 void
