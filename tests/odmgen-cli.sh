@@ -42,6 +42,21 @@ expect 1 "rules[1]: \"regex\": /^ORD-(\\d{6}\$/ does not compile at offset 12: m
 sed 's/"regex": /"flags": "ig", "regex": /' "$tmp/a.json" >"$tmp/fl.json"
 expect 1 'rules[1]: "flags": "ig": only i, m, s and u, each once' "$tmp/o" "$tmp/fl.json"
 
+# a spec of objects nested 30 levels deep, a mixed value at the bottom (the JSON reader
+# takes about that many), is generated at once: a decision that read each nested object
+# twice per level once doubled per level (hours at 30: a bound of 60 s says "does not
+# end", not "slow")
+deep='{ "name": "m", "type": "mixed" }'
+for i in $(seq 30); do
+  deep="{ \"name\": \"n$i\", \"type\": \"object\", \"fields\": [ $deep ] }"
+done
+printf '{ "collection": "deep_docs", "model": "DeepDoc", "c_name": "deep_doc", "fields": [ %s ] }\n' "$deep" >"$tmp/deep.json"
+rc=0
+timeout 60 "$odmgen" --set deep "$tmp/deep" "$tmp/deep.json" 2>"$tmp/err" || rc=$?
+[ "$rc" = 124 ] && fail "a spec 30 levels deep: odmgen did not end within 60 s"
+[ "$rc" = 0 ] || fail "a spec 30 levels deep: status $rc: $(cat "$tmp/err")"
+grep -q 'ODM_O_MINIMIZE' "$tmp/deep/deep_docs.c" || fail "a spec 30 levels deep: no minimize flag above its mixed value"
+
 # a set: its header, its registration, its collection files
 "$odmgen" --set shop "$tmp/shop" "$tmp/a.json"
 for f in shop.h shop.c orders.c shop/orders.h; do
