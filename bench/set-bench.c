@@ -31,6 +31,8 @@ static struct {
    bool quick;
    int rounds;
    double min_round_ms;
+   const char *only_op;     /* --op NAME: time just that operation (for a profiler) */
+   const char *only_subset; /* --subset all|hand: just those documents */
    odm_prepare_opts_t opts;
 } scfg;
 
@@ -228,10 +230,17 @@ bench_set (const odm_bench_set_t *set)
    int subset, op;
    for (subset = 0; subset < 2; subset++) {
       jobs_t js;
+      if (scfg.only_subset && strcmp (scfg.only_subset, subset ? "hand" : "all") != 0) {
+         continue;
+      }
       jobs_of_set (set, subset == 1, &js);
       if (js.count) {
          for (op = 0; op < SOP_COUNT; op++) {
-            double ns = time_jobs (&js, (sop_t) op);
+            double ns;
+            if (scfg.only_op && strcmp (scfg.only_op, sop_names[op]) != 0) {
+               continue;
+            }
+            ns = time_jobs (&js, (sop_t) op);
             row ("sets", set->name, subset ? "hand" : "all", "libodm", sop_names[op], js.count,
                  (double) js.bytes / (double) js.count, ns, NULL);
             if (subset == 1 && (op == SOP_DECODE || op == SOP_DPE)) {
@@ -479,7 +488,8 @@ usage (void)
 {
    fprintf (stderr, "usage: odm_bench --dump-set full|min|mixed FILE\n"
                     "       odm_bench --dump-prepared SET.jsonl FILE\n"
-                    "       odm_bench --sets [--json] [--quick] [--rounds N] [SET.jsonl ...]\n"
+                    "       odm_bench --sets [--json] [--quick] [--rounds N] [--op decode|dpe|arena|view]\n"
+                    "                         [--subset all|hand] [SET.jsonl ...]\n"
                     "       odm_bench --scaling [--json] [--quick] [--rounds N]\n");
    return 2;
 }
@@ -552,6 +562,10 @@ odm_bench_set_main (int argc, char **argv, const char *data_dir)
          scfg.json = true;
       } else if (strcmp (argv[a], "--quick") == 0) {
          scfg.quick = true;
+      } else if (strcmp (argv[a], "--op") == 0 && a + 1 < argc) {
+         scfg.only_op = argv[++a];
+      } else if (strcmp (argv[a], "--subset") == 0 && a + 1 < argc) {
+         scfg.only_subset = argv[++a];
       } else if (strcmp (argv[a], "--rounds") == 0 && a + 1 < argc && atoi (argv[a + 1]) > 0) {
          scfg.rounds = atoi (argv[++a]);
       } else {
