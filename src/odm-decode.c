@@ -75,68 +75,51 @@ odm_utf8_valid (const char *str, size_t len)
 {
    const unsigned char *s = (const unsigned char *) str;
    size_t i = 0;
-   unsigned state = U8_OK;
 
-   while (i < len) {
-      if (state == U8_OK) {
-         /* between characters: skip ASCII 32 bytes at a time (SSE2), then a word or two
-          * at a time */
+   for (;;) {
+      unsigned state;
+      /* ASCII (01-7F) runs: 32 bytes at a time (SSE2), stopping on the first byte that is
+       * not ASCII; then a word at a time; then byte by byte */
 #if defined(__SSE2__)
-         while (len - i >= 32) {
-            const __m128i zero = _mm_setzero_si128 ();
-            __m128i x = _mm_loadu_si128 ((const __m128i *) (const void *) (s + i));
-            __m128i y = _mm_loadu_si128 ((const __m128i *) (const void *) (s + i + 16));
-            int m = _mm_movemask_epi8 (_mm_or_si128 (x, y)) |
-                    _mm_movemask_epi8 (_mm_or_si128 (_mm_cmpeq_epi8 (x, zero), _mm_cmpeq_epi8 (y, zero)));
-            if (m) {
-               break;
-            }
-            i += 32;
+      while (len - i >= 32) {
+         const __m128i zero = _mm_setzero_si128 ();
+         __m128i x = _mm_loadu_si128 ((const __m128i *) (const void *) (s + i));
+         __m128i y = _mm_loadu_si128 ((const __m128i *) (const void *) (s + i + 16));
+         uint32_t m = (uint32_t) (_mm_movemask_epi8 (x) | _mm_movemask_epi8 (_mm_cmpeq_epi8 (x, zero))) |
+                      (uint32_t) (_mm_movemask_epi8 (y) | _mm_movemask_epi8 (_mm_cmpeq_epi8 (y, zero))) << 16;
+         if (m) {
+            i += (size_t) __builtin_ctz (m);
+            goto other;
          }
+         i += 32;
+      }
 #endif
-         while (len - i >= 16) {
-            uint64_t a, b;
-            memcpy (&a, s + i, 8);
-            memcpy (&b, s + i + 8, 8);
-            if (!u8_word_ascii (a)) {
-               break;
-            }
-            if (!u8_word_ascii (b)) {
-               i += 8;
-               break;
-            }
-            i += 16;
+      while (len - i >= 8) {
+         uint64_t w;
+         memcpy (&w, s + i, 8);
+         if (!u8_word_ascii (w)) {
+            break;
          }
-         if (len - i >= 8) {
-            uint64_t a;
-            memcpy (&a, s + i, 8);
-            if (u8_word_ascii (a)) {
-               i += 8;
-               continue;
-            }
-         }
+         i += 8;
       }
-      if (state == U8_OK && len - i < 8) {
-         /* a short tail (most keys and many values): ASCII byte by byte */
-         while (i < len && (unsigned char) (s[i] - 1) < 0x7F) {
-            i++;
-         }
-         if (i == len) {
-            return true;
-         }
+      while (i < len && (unsigned char) (s[i] - 1) < 0x7F) {
+         i++;
       }
-      /* one word's worth through the automaton (or what is left) */
-      {
-         size_t stop = len - i > 8 ? i + 8 : len;
-         for (; i < stop; i++) {
-            state = u8_next[state][u8_class[s[i]]];
-         }
-         if (state == U8_BAD) {
+      if (i == len) {
+         return true;
+      }
+#if defined(__SSE2__)
+   other:
+#endif
+      /* one character that is not ASCII (or a NUL) through the automaton */
+      state = u8_next[U8_OK][u8_class[s[i++]]];
+      while (state != U8_OK) {
+         if (state == U8_BAD || i == len) {
             return false;
          }
+         state = u8_next[state][u8_class[s[i++]]];
       }
    }
-   return state == U8_OK;
 }
 
 /* --------------------------------------------------------------------- decode */
