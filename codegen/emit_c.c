@@ -90,7 +90,7 @@ object_flags (const object_t *o)
          fl |= 2u; /* ODM_O_DEFAULTS */
       }
       if (f->required || f->has_min || f->has_max || f->has_minlength || f->has_maxlength || f->n_enums ||
-          f->null_is_zero || f->kind == K_NUMBER) {
+          f->null_is_zero || f->kind == K_NUMBER || (f->array && f->kind == K_STRING)) {
          fl |= 4u; /* ODM_O_VALUE_RULES */
       }
       if (f->kind == K_OBJECT) fl |= object_flags (f->object) & ~8u;
@@ -113,11 +113,12 @@ emit_object_flags (buf_t *c, const object_t *o)
 }
 
 /* Whether the validator has a value rule to check on each value of F (odm-validate.c's
- * has_value_rules, from the model). */
+ * has_value_rules, from the model; an element of an array of strings must not be NULL). */
 static bool
 value_rules (const field_t *f)
 {
-   return f->kind == K_OBJECT || f->kind == K_NUMBER || f->n_enums || f->has_minlength || f->has_maxlength;
+   return f->kind == K_OBJECT || f->kind == K_NUMBER || f->n_enums || f->has_minlength || f->has_maxlength ||
+          (f->array && f->kind == K_STRING);
 }
 
 /* One object's field rules as straight-line code: per field, a test that is true whenever

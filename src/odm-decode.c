@@ -956,8 +956,15 @@ bool
 odm_copy (const odm_schema_t *schema, const void *src, void *dst)
 {
    bson_t tmp;
-   bool ok = odm_to_bson (schema, src, &tmp, NULL) &&
-             odm_from_bson (schema, &tmp, dst, ODM_DECODE_DEFAULT, NULL);
+   bool ok;
+   if (!schema || schema->magic != ODM_SCHEMA_MAGIC || !dst) {
+      return false;
+   }
+   /* DST is initialised on failure too: empty when SRC cannot be written */
+   ok = odm_to_bson (schema, src, &tmp, NULL) && odm_from_bson (schema, &tmp, dst, ODM_DECODE_DEFAULT, NULL);
+   if (!ok) {
+      memset (dst, 0, schema->root->size); /* a failed decode left it empty; a failed encode, untouched */
+   }
    bson_destroy (&tmp);
    return ok;
 }

@@ -221,7 +221,11 @@ encode_value (const odm_field_t *f, const void *p, wbuf_t *w, const char *key, s
    switch (f->kind) {
    case ODM_KIND_STRING: {
       const char *s = *(char *const *) p;
-      size_t n = strlen (s);
+      size_t n;
+      if (!s) { /* an element (a NULL field is absent): decode would refuse it as null */
+         return e ? encode_fail (e, ODM_ERROR_TYPE, key, key_len, "expected string, got NULL") : false;
+      }
+      n = strlen (s);
       if (e && !odm_utf8_valid (s, n)) {
          return encode_fail (e, ODM_ERROR_CORRUPT_BSON, key, key_len, "string is not valid UTF-8");
       }

@@ -140,7 +140,11 @@ odm_violations_append_bson (const odm_violations_t *v, bson_t *doc, const char *
 {
    bson_t arr, item;
    size_t i;
-   bool ok = bson_append_array_begin (doc, key, -1, &arr);
+   bool ok;
+   if (!doc || !key) {
+      return false;
+   }
+   ok = bson_append_array_begin (doc, key, -1, &arr);
    for (i = 0; ok && v && i < v->count; i++) {
       char buf[16];
       const char *k;
@@ -616,6 +620,9 @@ validate_value (const odm_field_t *f, const void *p, const frame_t *path, odm_vi
       const char *s = *(char *const *) p;
       size_t len;
       if (!s) {
+         /* only an element can be NULL here (a NULL field is absent): decode refuses a null
+          * element of a typed array, so the encoder refuses to write one */
+         add_fmt (out, PATH (path), "type", NULL, "is NULL: an array of strings holds strings");
          return;
       }
       if (f->flags & ODM_F_ENUM) {
@@ -675,12 +682,14 @@ validate_value (const odm_field_t *f, const void *p, const frame_t *path, odm_vi
    }
 }
 
-/* Whether validate_value has anything to check on a value of F. */
+/* Whether validate_value has anything to check on a value of F (an element of an array
+ * of strings is checked for being NULL, whatever the rules). */
 static bool
 has_value_rules (const odm_field_t *f)
 {
    return f->kind == ODM_KIND_OBJECT || f->kind == ODM_KIND_NUMBER ||
-          (f->flags & (ODM_F_ENUM | ODM_F_MINLENGTH | ODM_F_MAXLENGTH));
+          (f->flags & (ODM_F_ENUM | ODM_F_MINLENGTH | ODM_F_MAXLENGTH)) ||
+          (f->kind == ODM_KIND_STRING && (f->flags & ODM_F_ARRAY));
 }
 
 /* Whether a scalar field (number, boolean, date, ObjectId) holds a non-zero value: with

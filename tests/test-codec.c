@@ -771,6 +771,64 @@ encoded_json_is (const odm_support_ticket_t *t, const char *want)
    return ok;
 }
 
+/* A NULL element in an array of strings (set through the struct: the setters append
+ * none) cannot be stored, since decode refuses a null element of a typed array: validate
+ * and prepare name it (rule "type"), encode refuses it with its path, odm_copy fails and
+ * leaves its copy empty. Before, encode and odm_copy passed it to strlen. Both kinds of
+ * array: one with rules (chat_sessions.tags, maxlength) and one with none, in a nested
+ * object (agents.aiProvider.fallbacks), whose generated checks used to skip it. */
+START_TEST (test_null_string_element)
+{
+   odm_chat_session_t s, copy;
+   odm_agent_t a;
+   odm_violations_t v;
+   bson_t out, *in;
+   bson_error_t err;
+   odm_prepare_opts_t opts = {0};
+
+   opts.now_ms = INT64_C (1750000000000);
+   in = odm_test_load_json ("chat_sessions.full.json");
+   ck_assert (odm_chat_session_from_bson (in, &s, 0, &err));
+   bson_destroy (in);
+   ck_assert_uint_ge (s.tags.count, 2);
+   bson_free (s.tags.items[1]);
+   s.tags.items[1] = NULL;
+   ck_assert (!odm_chat_session_validate (&s, &opts, &v));
+   ck_assert (odm_test_has_violation (&v, "tags.1", "type", "is NULL: an array of strings holds strings"));
+   ck_assert_uint_eq (v.count, 1);
+   odm_violations_cleanup (&v);
+   ck_assert (!odm_chat_session_prepare (&s, &opts, &v));
+   ck_assert (odm_test_has_violation (&v, "tags.1", "type", NULL));
+   odm_violations_cleanup (&v);
+   ck_assert (!odm_chat_session_to_bson (&s, &out, &err));
+   ck_assert_str_eq (err.message, "tags.1: expected string, got NULL");
+   ck_assert_uint_eq (err.code, ODM_ERROR_TYPE);
+   ck_assert_uint_eq (out.len, 5);
+   bson_destroy (&out);
+   memset (&copy, 0xAB, sizeof copy);
+   ck_assert (!odm_copy (&odm_chat_session_schema, &s, &copy));
+   ck_assert (!copy.sessionId && !copy.tags.items && copy.tags.count == 0); /* empty, safe to clean up */
+   odm_chat_session_cleanup (&copy);
+   odm_chat_session_cleanup (&s);
+
+   in = odm_test_load_json ("agents.full.json");
+   ck_assert (odm_agent_from_bson (in, &a, 0, &err));
+   bson_destroy (in);
+   odm_agent_aiProvider_add_fallbacks (&a.aiProvider, "x");
+   odm_agent_aiProvider_add_fallbacks (&a.aiProvider, NULL); /* appends nothing */
+   ck_assert (a.aiProvider.fallbacks.count >= 1);
+   bson_free (a.aiProvider.fallbacks.items[0]);
+   a.aiProvider.fallbacks.items[0] = NULL;
+   ck_assert (!odm_agent_validate (&a, &opts, &v));
+   ck_assert (odm_test_has_violation (&v, "aiProvider.fallbacks.0", "type", NULL));
+   odm_violations_cleanup (&v);
+   ck_assert (!odm_agent_to_bson (&a, &out, &err));
+   ck_assert_str_eq (err.message, "aiProvider.fallbacks.0: expected string, got NULL");
+   bson_destroy (&out);
+   odm_agent_cleanup (&a);
+}
+END_TEST
+
 START_TEST (test_encode_nested_presence_and_paths)
 {
    odm_support_ticket_t t;
@@ -1234,6 +1292,7 @@ codec_suite (void)
    tcase_add_test (tc, test_depth_bounded);
    tcase_add_test (tc, test_encoder_refuses_what_decoder_refuses);
    tcase_add_test (tc, test_encode_nested_presence_and_paths);
+   tcase_add_test (tc, test_null_string_element);
    tcase_add_test (tc, test_decode_keys);
    tcase_add_test (tc, test_messages_whole_characters);
    tcase_add_test (tc, test_json_reader);

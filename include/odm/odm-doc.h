@@ -141,7 +141,9 @@ odm_prepare (const odm_schema_t *schema,
              odm_violations_t *out);
 
 /* Copies SRC into DST (initialised here), which owns all it points to (also when SRC was
- * decoded into an arena). Returns false only when out of memory. */
+ * decoded into an arena). The copy goes through the encoder: false, with DST left empty,
+ * when SRC holds what odm_to_bson refuses (a string that is not UTF-8, a NULL element in
+ * an array of strings, a date out of range). */
 ODM_API bool
 odm_copy (const odm_schema_t *schema, const void *src, void *dst);
 
