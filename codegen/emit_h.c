@@ -157,10 +157,17 @@ emit_setters (buf_t *h, const object_t *o)
             emit_setters (h, f->object);
             continue;
          }
-         out (h, "/* Appends a copy of VALUE to %s. */\n", f->name);
+         if (f->kind == K_STRING || f->kind == K_OID || f->kind == K_MIXED) {
+            out (h, "/* Appends a copy of VALUE to %s (NULL: nothing is appended). */\n", f->name);
+         } else {
+            out (h, "/* Appends a copy of VALUE to %s. */\n", f->name);
+         }
          out (h, "static inline void\n%s_add_%s (%s *obj, %s%svalue)\n{\n", st, fn, ct,
               f->kind == K_STRING ? "const char *" : f->kind == K_OID ? "const bson_oid_t *" : f->kind == K_MIXED ? "const bson_value_t *" : c_type_of (f),
               "");
+         if (f->kind == K_STRING || f->kind == K_OID || f->kind == K_MIXED) {
+            out (h, "   if (!value) {\n      return;\n   }\n");
+         }
          out (h, "   obj->%s.items = (%s%s*) bson_realloc (obj->%s.items, (obj->%s.count + 1) * sizeof *obj->%s.items);\n",
               fn, c_type_of (f), f->kind == K_STRING ? "" : "", fn, fn, fn);
          switch (f->kind) {
@@ -191,7 +198,10 @@ emit_setters (buf_t *h, const object_t *o)
          out (h, "   obj->%s = copy;\n   obj->has_%s = value ? ODM_PRESENT : ODM_ABSENT;\n}\n\n", fn, fn);
          break;
       case K_OID:
+         out (h, "/* Sets %s to a copy of *VALUE (NULL: absent). */\n", f->name);
          out (h, "static inline void\n%s_set_%s (%s *obj, const bson_oid_t *value)\n{\n", st, fn, ct);
+         out (h, "   if (!value) {\n      memset (&obj->%s, 0, sizeof obj->%s);\n      obj->has_%s = ODM_ABSENT;\n      return;\n   }\n",
+              fn, fn, fn);
          out (h, "   bson_oid_copy (value, &obj->%s);\n   obj->has_%s = ODM_PRESENT;\n}\n\n", fn, fn);
          break;
       default:
@@ -357,13 +367,13 @@ emit_view_accessors (buf_t *h, const object_t *o, const char *st)
       out (h,
            "/* Checks DOC (borrowed: it must outlive VIEW) and makes VIEW read it; see odm_view_init. */\n"
            "static inline bool\n%s_view (%s_view_t *view, const bson_t *doc, uint32_t flags, bson_error_t *error)\n{\n"
-           "   return odm_view_init_bson (&view->v, &%s_schema, doc, flags, error);\n}\n\n",
+           "   return odm_view_init_bson (view ? &view->v : NULL, &%s_schema, doc, flags, error);\n}\n\n",
            st, vs, st);
       out (h,
            "/* The next document of CURSOR as a view (valid until the next call on CURSOR); see "
            "odm_cursor_next_view. */\n"
            "static inline bool\n%s_cursor_next_view (odm_cursor_t *cursor, %s_view_t *view)\n{\n"
-           "   return odm_cursor_next_view (cursor, &view->v);\n}\n\n",
+           "   return odm_cursor_next_view (cursor, view ? &view->v : NULL);\n}\n\n",
            st, vs);
    }
    for (i = 0; i < o->n; i++) {
@@ -373,12 +383,12 @@ emit_view_accessors (buf_t *h, const object_t *o, const char *st)
          out (h, "/* %s: an iterator over its elements (odm_view_next_*). */\n", f->name);
          out (h,
               "static inline uint8_t\n%s_view_%s (const %s_view_t *view, odm_view_array_t *array)\n{\n"
-              "   return odm_view_array (&view->v, %zu, array);\n}\n\n",
+              "   return odm_view_array (view ? &view->v : NULL, %zu, array);\n}\n\n",
               vs, fn, vs, i);
          if (f->kind == K_OBJECT) {
             out (h,
                  "static inline bool\n%s_view_next_%s (odm_view_array_t *array, %s_view_t *elem)\n{\n"
-                 "   return odm_view_next_object (array, &elem->v);\n}\n\n",
+                 "   return odm_view_next_object (array, elem ? &elem->v : NULL);\n}\n\n",
                  vs, fn, f->object->stem);
          }
          continue;
@@ -387,43 +397,43 @@ emit_view_accessors (buf_t *h, const object_t *o, const char *st)
       case K_STRING:
          out (h,
               "static inline uint8_t\n%s_view_%s (const %s_view_t *view, const char **str, uint32_t *len)\n{\n"
-              "   return odm_view_string (&view->v, %zu, str, len);\n}\n\n",
+              "   return odm_view_string (view ? &view->v : NULL, %zu, str, len);\n}\n\n",
               vs, fn, vs, i);
          break;
       case K_NUMBER:
          out (h,
               "static inline uint8_t\n%s_view_%s (const %s_view_t *view, double *value)\n{\n"
-              "   return odm_view_number (&view->v, %zu, value);\n}\n\n",
+              "   return odm_view_number (view ? &view->v : NULL, %zu, value);\n}\n\n",
               vs, fn, vs, i);
          break;
       case K_BOOL:
          out (h,
               "static inline uint8_t\n%s_view_%s (const %s_view_t *view, bool *value)\n{\n"
-              "   return odm_view_bool (&view->v, %zu, value);\n}\n\n",
+              "   return odm_view_bool (view ? &view->v : NULL, %zu, value);\n}\n\n",
               vs, fn, vs, i);
          break;
       case K_DATE:
          out (h,
               "static inline uint8_t\n%s_view_%s (const %s_view_t *view, int64_t *ms)\n{\n"
-              "   return odm_view_date (&view->v, %zu, ms);\n}\n\n",
+              "   return odm_view_date (view ? &view->v : NULL, %zu, ms);\n}\n\n",
               vs, fn, vs, i);
          break;
       case K_OID:
          out (h,
               "static inline uint8_t\n%s_view_%s (const %s_view_t *view, const bson_oid_t **oid)\n{\n"
-              "   return odm_view_oid (&view->v, %zu, oid);\n}\n\n",
+              "   return odm_view_oid (view ? &view->v : NULL, %zu, oid);\n}\n\n",
               vs, fn, vs, i);
          break;
       case K_OBJECT:
          out (h,
               "static inline uint8_t\n%s_view_%s (const %s_view_t *view, %s_view_t *sub)\n{\n"
-              "   return odm_view_object (&view->v, %zu, &sub->v);\n}\n\n",
+              "   return odm_view_object (view ? &view->v : NULL, %zu, sub ? &sub->v : NULL);\n}\n\n",
               vs, fn, vs, f->object->stem, i);
          break;
       default: /* K_MIXED */
          out (h,
               "static inline uint8_t\n%s_view_%s (const %s_view_t *view, bson_iter_t *it)\n{\n"
-              "   return odm_view_mixed (&view->v, %zu, it);\n}\n\n",
+              "   return odm_view_mixed (view ? &view->v : NULL, %zu, it);\n}\n\n",
               vs, fn, vs, i);
          break;
       }

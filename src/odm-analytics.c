@@ -260,7 +260,7 @@ odm_parse_date (const char *text, int64_t *ms)
    int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, oh = 0, om = 0, sign = 0;
    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
    int64_t t;
-   if (!text || !*text) {
+   if (!text || !*text || !ms) {
       return false;
    }
    /* milliseconds since the epoch: an optional sign and digits only */
@@ -553,6 +553,10 @@ odm_aggregation_pipeline (const odm_aggregation_t *agg, const void *params, bson
    bson_iter_t it;
    uint32_t k = 0;
 
+   if (!out) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "out is NULL");
+      return false;
+   }
    bson_init (out);
    if (!agg) {
       odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "aggregation is NULL");
@@ -638,6 +642,10 @@ odm_aggregate_with_opts (odm_client_t *client, const odm_schema_t *schema, const
    char *items = NULL;
    bool ok = true;
 
+   if (!rows || !n) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "rows or n is NULL");
+      return false;
+   }
    *rows = NULL;
    *n = 0;
    if (!client || !schema || !agg) {
@@ -706,6 +714,9 @@ odm_aggregation_find (const odm_schema_t *schema, const char *name)
 bool
 odm_row_to_bson (const odm_aggregation_t *agg, const void *row, bson_t *out)
 {
+   if (!out) {
+      return false;
+   }
    bson_init (out);
    return agg && row && odm_encode_desc (agg->row, row, out);
 }

@@ -84,27 +84,32 @@ odm_client_destroy (odm_client_t *client)
 const char *
 odm_client_db_name (const odm_client_t *client)
 {
-   return client->db;
+   return client ? client->db : NULL;
 }
 
 mongoc_client_pool_t *
 odm_client_pool (odm_client_t *client)
 {
-   return client->pool;
+   return client ? client->pool : NULL;
 }
 
 const mongoc_uri_t *
 odm_client_uri (const odm_client_t *client)
 {
-   return client->uri;
+   return client ? client->uri : NULL;
 }
 
 bool
 odm_client_ping (odm_client_t *client, bson_error_t *error)
 {
-   mongoc_client_t *mc = mongoc_client_pool_pop (client->pool);
+   mongoc_client_t *mc;
    bson_t cmd = BSON_INITIALIZER;
    bool ok;
+   if (!client) {
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "client is NULL");
+      return false;
+   }
+   mc = mongoc_client_pool_pop (client->pool);
    BSON_APPEND_INT32 (&cmd, "ping", 1);
    ok = mongoc_client_command_simple (mc, client->db, &cmd, NULL, NULL, error);
    bson_destroy (&cmd);
@@ -445,6 +450,10 @@ odm_check_keys (const bson_t *doc, odm_violations_t *violations)
 {
    odm_path_t path;
    bool ok = true;
+   if (!doc) {
+      odm_violations_add (violations, "", "argument", "document is NULL");
+      return false;
+   }
    odm_path_init (&path);
    check_keys_rec (doc, &path, violations, &ok);
    return ok;
@@ -943,6 +952,9 @@ build_after (const bson_t *sort, const bson_t *doc, bson_t *out)
 bool
 odm_cursor_after (const odm_cursor_t *c, bson_t *out)
 {
+   if (!out) {
+      return false;
+   }
    if (!c || !c->last_after) {
       bson_init (out);
       return false;
@@ -1032,6 +1044,13 @@ odm_find_by_id (odm_client_t *client, const odm_schema_t *schema, const bson_oid
 {
    bson_t filter = BSON_INITIALIZER;
    bool ok;
+   if (!id) {
+      if (found) {
+         *found = false;
+      }
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "id is NULL");
+      return false;
+   }
    BSON_APPEND_OID (&filter, "_id", id);
    ok = odm_find_one (client, schema, &filter, out, found, error);
    bson_destroy (&filter);

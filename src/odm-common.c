@@ -158,7 +158,12 @@ odm_array_items (const void *base, const odm_field_t *f, size_t *count)
 uint8_t
 odm_field_state (const odm_field_t *f, const void *base)
 {
-   uint8_t has = odm_has_get (base, f);
+   uint8_t has;
+
+   if (!f || !base) {
+      return ODM_ABSENT;
+   }
+   has = odm_has_get (base, f);
 
    if (f->flags & ODM_F_ARRAY) {
       if (odm_array_get (base, f).count > 0) {
@@ -206,14 +211,19 @@ object_has_content (const odm_object_desc_t *d, const void *base)
 const void *
 odm_field_value (const odm_field_t *f, const void *obj)
 {
-   return ODM_AT_CONST (obj, f->offset);
+   return f && obj ? ODM_AT_CONST (obj, f->offset) : NULL;
 }
 
 const void *
 odm_field_array (const odm_field_t *f, const void *obj, size_t *count)
 {
-   odm_array_view_t a = odm_array_get (obj, f);
-   *count = a.count;
+   odm_array_view_t a = {NULL, 0};
+   if (f && obj && (f->flags & ODM_F_ARRAY)) {
+      a = odm_array_get (obj, f);
+   }
+   if (count) {
+      *count = a.count;
+   }
    return a.items;
 }
 

@@ -82,7 +82,9 @@ odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids
 void
 odm_init_at (const odm_schema_t *schema, void *doc, int64_t now_ms)
 {
-   BSON_ASSERT (schema && schema->magic == ODM_SCHEMA_MAGIC);
+   if (!schema || schema->magic != ODM_SCHEMA_MAGIC || !doc) {
+      return; /* nothing to initialise, or no size to know it by */
+   }
    memset (doc, 0, schema->root->size);
    odm_fill_defaults (schema->root, doc, now_ms, false);
 }

@@ -1221,7 +1221,18 @@ odm_update_apply (const odm_schema_t *schema, const bson_t *stored, const bson_t
    char **changed = NULL;
    size_t nchanged = 0;
    odm_update_opts_t o, *opts = &o;
+   bson_error_t scratch;
 
+   if (!error) {
+      error = &scratch; /* the options' error is kept across start() below */
+   }
+   if (!out) {
+      if (violations) {
+         odm_violations_init (violations);
+      }
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "out is NULL");
+      return false;
+   }
    bson_init (out);
    if (!odm_opts_load (&o, sizeof o, opts_in, ODM_UPDATE_OPTS_MIN, "odm_update_opts_t", error)) {
       opts = NULL; /* start() fails below with the options error kept */

@@ -203,6 +203,102 @@ START_TEST (test_generated_bson_matches_json)
 }
 END_TEST
 
+/* A NULL where the API wants a pointer is refused, never dereferenced: false, NULL, 0 or
+ * absent comes back, with ODM_ERROR_INVALID_ARGUMENT when the function reports errors,
+ * and the cleanup functions take NULL as nothing to do. One call per public function that
+ * crashed (or aborted in libbson) on a NULL before, and the generated wrappers'. */
+START_TEST (test_null_arguments)
+{
+   const odm_schema_t *s = &odm_chat_session_schema;
+   const odm_aggregation_t *agg = s->analytics_count ? s->analytics[0] : NULL;
+   odm_chat_session_t doc;
+   odm_chat_session_view_t cv;
+   odm_violations_t v;
+   bson_error_t e;
+   bson_t b = BSON_INITIALIZER, upd = BSON_INITIALIZER;
+   void *rows = (void *) &b;
+   size_t n = 7;
+   int64_t ms = 5;
+   bool found = true;
+
+   ck_assert_ptr_nonnull (agg);
+   memset (&e, 0, sizeof e);
+   ck_assert (!odm_aggregation_pipeline (agg, NULL, NULL, &e));
+   ck_assert_uint_eq (e.code, ODM_ERROR_INVALID_ARGUMENT);
+   ck_assert (!odm_aggregate (NULL, s, agg, NULL, NULL, NULL, &e));
+   ck_assert_uint_eq (e.code, ODM_ERROR_INVALID_ARGUMENT);
+   ck_assert (!odm_aggregate (NULL, s, agg, NULL, &rows, &n, &e));
+   ck_assert_ptr_null (rows);
+   ck_assert_uint_eq (n, 0);
+   ck_assert (!odm_row_to_bson (agg, &doc, NULL));
+   ck_assert (!odm_parse_date ("2024-01-02", NULL));
+   ck_assert (odm_parse_date ("2024-01-02", &ms) && ms == INT64_C (1704153600000));
+
+   ck_assert_ptr_null (odm_client_db_name (NULL));
+   ck_assert_ptr_null (odm_client_pool (NULL));
+   ck_assert_ptr_null (odm_client_uri (NULL));
+   e.code = 0;
+   ck_assert (!odm_client_ping (NULL, &e));
+   ck_assert_uint_eq (e.code, ODM_ERROR_INVALID_ARGUMENT);
+   e.code = 0;
+   ck_assert (!odm_find_by_id (NULL, s, NULL, &doc, &found, &e));
+   ck_assert (!found);
+   ck_assert_uint_eq (e.code, ODM_ERROR_INVALID_ARGUMENT);
+   ck_assert (!odm_cursor_after (NULL, NULL));
+
+   e.code = 0;
+   ck_assert (!odm_update_apply (s, &b, &upd, NULL, NULL, &v, &e));
+   ck_assert_uint_eq (e.code, ODM_ERROR_INVALID_ARGUMENT);
+   ck_assert_uint_eq (v.count, 0);
+   odm_violations_cleanup (&v);
+   {
+      /* options the size check refuses, with no ERROR to keep the reason in */
+      odm_update_opts_t bad;
+      bson_t out;
+      memset (&bad, 0, sizeof bad);
+      ck_assert (!odm_update_apply (s, &b, &upd, &bad, &out, NULL, NULL));
+      bson_destroy (&out);
+   }
+
+   odm_violations_init (&v);
+   ck_assert (!odm_check_keys (NULL, &v));
+   ck_assert_uint_eq (v.count, 1);
+   ck_assert_str_eq (v.items[0].rule, "argument");
+   ck_assert (!odm_violations_append_bson (&v, NULL, "v"));
+   ck_assert (!odm_violations_append_bson (&v, &b, NULL));
+   ck_assert (odm_violations_append_bson (NULL, &b, "none")); /* no violations: an empty array */
+   odm_violations_cleanup (&v);
+
+   odm_init (NULL, &doc);
+   odm_init (s, NULL);
+   odm_init_at (NULL, NULL, 0);
+   ck_assert_uint_eq (odm_field_state (NULL, &doc), ODM_ABSENT);
+   ck_assert_uint_eq (odm_field_state (&s->root->fields[0], NULL), ODM_ABSENT);
+   ck_assert_ptr_null (odm_field_value (NULL, &doc));
+   ck_assert_ptr_null (odm_field_array (NULL, NULL, NULL));
+   n = 7;
+   ck_assert_ptr_null (odm_field_array (&s->root->fields[4], &doc, &n)); /* name: not an array */
+   ck_assert_uint_eq (n, 0);
+   ck_assert (!odm_copy (s, NULL, &doc));
+   ck_assert (!odm_copy (s, &doc, NULL));
+
+   /* generated wrappers: a NULL view, value or element */
+   ck_assert (!odm_chat_session_view (NULL, &b, 0, &e));
+   ck_assert_uint_eq (odm_chat_session_view_name (NULL, NULL, NULL), ODM_ABSENT);
+   ck_assert_uint_eq (odm_chat_session_view_settings (NULL, NULL), ODM_ABSENT);
+   ck_assert (odm_chat_session_view (&cv, &b, 0, &e));
+   ck_assert_uint_eq (odm_chat_session_view_settings (&cv, NULL), ODM_ABSENT);
+   odm_chat_session_init (&doc);
+   odm_chat_session_set_userId (&doc, NULL);
+   ck_assert_uint_eq (doc.has_userId, ODM_ABSENT);
+   odm_chat_session_add_tags (&doc, NULL);
+   ck_assert_uint_eq (doc.tags.count, 0);
+   odm_chat_session_cleanup (&doc);
+   bson_destroy (&b);
+   bson_destroy (&upd);
+}
+END_TEST
+
 Suite *
 schema_suite (void)
 {
@@ -211,6 +307,7 @@ schema_suite (void)
    size_t n;
    odm_schemas (&n);
    tcase_add_test (tc, test_registry);
+   tcase_add_test (tc, test_null_arguments);
    tcase_add_test (tc, test_seed_counts);
    tcase_add_test (tc, test_index_merge);
    tcase_add_test (tc, test_spec_json_embedded);

@@ -130,9 +130,15 @@ widget_tag_check (const bson_value_t *value, void *user);
 
 /* Setters: <type>_set_<field> frees the old value (a default too) and sets has_<field>;
  * <type>_unset_<field> makes it absent; <type>_add_<array> appends. */
+/* Sets _id to a copy of *VALUE (NULL: absent). */
 static inline void
 odm_widget_set__id (odm_widget_t *obj, const bson_oid_t *value)
 {
+   if (!value) {
+      memset (&obj->_id, 0, sizeof obj->_id);
+      obj->has__id = ODM_ABSENT;
+      return;
+   }
    bson_oid_copy (value, &obj->_id);
    obj->has__id = ODM_PRESENT;
 }
@@ -226,9 +232,15 @@ odm_widget_unset_madeAt (odm_widget_t *obj)
    obj->has_madeAt = ODM_ABSENT;
 }
 
+/* Sets owner to a copy of *VALUE (NULL: absent). */
 static inline void
 odm_widget_set_owner (odm_widget_t *obj, const bson_oid_t *value)
 {
+   if (!value) {
+      memset (&obj->owner, 0, sizeof obj->owner);
+      obj->has_owner = ODM_ABSENT;
+      return;
+   }
    bson_oid_copy (value, &obj->owner);
    obj->has_owner = ODM_PRESENT;
 }
@@ -284,9 +296,15 @@ odm_widget_add_parts (odm_widget_t *obj)
    return e;
 }
 
+/* Sets _id to a copy of *VALUE (NULL: absent). */
 static inline void
 odm_widget_part_set__id (odm_widget_part_t *obj, const bson_oid_t *value)
 {
+   if (!value) {
+      memset (&obj->_id, 0, sizeof obj->_id);
+      obj->has__id = ODM_ABSENT;
+      return;
+   }
    bson_oid_copy (value, &obj->_id);
    obj->has__id = ODM_PRESENT;
 }
@@ -330,10 +348,13 @@ odm_widget_part_unset_count (odm_widget_part_t *obj)
    obj->has_count = ODM_ABSENT;
 }
 
-/* Appends a copy of VALUE to tags. */
+/* Appends a copy of VALUE to tags (NULL: nothing is appended). */
 static inline void
 odm_widget_add_tags (odm_widget_t *obj, const char *value)
 {
+   if (!value) {
+      return;
+   }
    obj->tags.items = (char **) bson_realloc (obj->tags.items, (obj->tags.count + 1) * sizeof *obj->tags.items);
    obj->tags.items[obj->tags.count++] = bson_strdup (value);
    obj->has_tags = ODM_PRESENT;
@@ -455,13 +476,13 @@ typedef struct {
 static inline uint8_t
 odm_widget_size_view_width (const odm_widget_size_view_t *view, double *value)
 {
-   return odm_view_number (&view->v, 0, value);
+   return odm_view_number (view ? &view->v : NULL, 0, value);
 }
 
 static inline uint8_t
 odm_widget_size_view_unit (const odm_widget_size_view_t *view, const char **str, uint32_t *len)
 {
-   return odm_view_string (&view->v, 1, str, len);
+   return odm_view_string (view ? &view->v : NULL, 1, str, len);
 }
 
 /* A view of part. */
@@ -472,19 +493,19 @@ typedef struct {
 static inline uint8_t
 odm_widget_part_view__id (const odm_widget_part_view_t *view, const bson_oid_t **oid)
 {
-   return odm_view_oid (&view->v, 0, oid);
+   return odm_view_oid (view ? &view->v : NULL, 0, oid);
 }
 
 static inline uint8_t
 odm_widget_part_view_name (const odm_widget_part_view_t *view, const char **str, uint32_t *len)
 {
-   return odm_view_string (&view->v, 1, str, len);
+   return odm_view_string (view ? &view->v : NULL, 1, str, len);
 }
 
 static inline uint8_t
 odm_widget_part_view_count (const odm_widget_part_view_t *view, double *value)
 {
-   return odm_view_number (&view->v, 2, value);
+   return odm_view_number (view ? &view->v : NULL, 2, value);
 }
 
 /* A view of a document. */
@@ -496,106 +517,106 @@ typedef struct {
 static inline bool
 odm_widget_view (odm_widget_view_t *view, const bson_t *doc, uint32_t flags, bson_error_t *error)
 {
-   return odm_view_init_bson (&view->v, &odm_widget_schema, doc, flags, error);
+   return odm_view_init_bson (view ? &view->v : NULL, &odm_widget_schema, doc, flags, error);
 }
 
 /* The next document of CURSOR as a view (valid until the next call on CURSOR); see odm_cursor_next_view. */
 static inline bool
 odm_widget_cursor_next_view (odm_cursor_t *cursor, odm_widget_view_t *view)
 {
-   return odm_cursor_next_view (cursor, &view->v);
+   return odm_cursor_next_view (cursor, view ? &view->v : NULL);
 }
 
 static inline uint8_t
 odm_widget_view__id (const odm_widget_view_t *view, const bson_oid_t **oid)
 {
-   return odm_view_oid (&view->v, 0, oid);
+   return odm_view_oid (view ? &view->v : NULL, 0, oid);
 }
 
 static inline uint8_t
 odm_widget_view_code (const odm_widget_view_t *view, const char **str, uint32_t *len)
 {
-   return odm_view_string (&view->v, 1, str, len);
+   return odm_view_string (view ? &view->v : NULL, 1, str, len);
 }
 
 static inline uint8_t
 odm_widget_view_kind (const odm_widget_view_t *view, const char **str, uint32_t *len)
 {
-   return odm_view_string (&view->v, 2, str, len);
+   return odm_view_string (view ? &view->v : NULL, 2, str, len);
 }
 
 static inline uint8_t
 odm_widget_view_weight (const odm_widget_view_t *view, double *value)
 {
-   return odm_view_number (&view->v, 3, value);
+   return odm_view_number (view ? &view->v : NULL, 3, value);
 }
 
 static inline uint8_t
 odm_widget_view_class_ (const odm_widget_view_t *view, const char **str, uint32_t *len)
 {
-   return odm_view_string (&view->v, 4, str, len);
+   return odm_view_string (view ? &view->v : NULL, 4, str, len);
 }
 
 static inline uint8_t
 odm_widget_view_madeAt (const odm_widget_view_t *view, int64_t *ms)
 {
-   return odm_view_date (&view->v, 5, ms);
+   return odm_view_date (view ? &view->v : NULL, 5, ms);
 }
 
 static inline uint8_t
 odm_widget_view_owner (const odm_widget_view_t *view, const bson_oid_t **oid)
 {
-   return odm_view_oid (&view->v, 6, oid);
+   return odm_view_oid (view ? &view->v : NULL, 6, oid);
 }
 
 static inline uint8_t
 odm_widget_view_size (const odm_widget_view_t *view, odm_widget_size_view_t *sub)
 {
-   return odm_view_object (&view->v, 7, &sub->v);
+   return odm_view_object (view ? &view->v : NULL, 7, sub ? &sub->v : NULL);
 }
 
 /* parts: an iterator over its elements (odm_view_next_*). */
 static inline uint8_t
 odm_widget_view_parts (const odm_widget_view_t *view, odm_view_array_t *array)
 {
-   return odm_view_array (&view->v, 8, array);
+   return odm_view_array (view ? &view->v : NULL, 8, array);
 }
 
 static inline bool
 odm_widget_view_next_parts (odm_view_array_t *array, odm_widget_part_view_t *elem)
 {
-   return odm_view_next_object (array, &elem->v);
+   return odm_view_next_object (array, elem ? &elem->v : NULL);
 }
 
 /* tags: an iterator over its elements (odm_view_next_*). */
 static inline uint8_t
 odm_widget_view_tags (const odm_widget_view_t *view, odm_view_array_t *array)
 {
-   return odm_view_array (&view->v, 9, array);
+   return odm_view_array (view ? &view->v : NULL, 9, array);
 }
 
 static inline uint8_t
 odm_widget_view_extra (const odm_widget_view_t *view, bson_iter_t *it)
 {
-   return odm_view_mixed (&view->v, 10, it);
+   return odm_view_mixed (view ? &view->v : NULL, 10, it);
 }
 
 static inline uint8_t
 odm_widget_view_active (const odm_widget_view_t *view, bool *value)
 {
-   return odm_view_bool (&view->v, 11, value);
+   return odm_view_bool (view ? &view->v : NULL, 11, value);
 }
 
 static inline uint8_t
 odm_widget_view_createdAt (const odm_widget_view_t *view, int64_t *ms)
 {
-   return odm_view_date (&view->v, 12, ms);
+   return odm_view_date (view ? &view->v : NULL, 12, ms);
 }
 
 static inline uint8_t
 odm_widget_view_updatedAt (const odm_widget_view_t *view, int64_t *ms)
 {
-   return odm_view_date (&view->v, 13, ms);
+   return odm_view_date (view ? &view->v : NULL, 13, ms);
 }
 
 /* Live layer (odm-client.h): typed CRUD; every write runs the pre-save path. */
