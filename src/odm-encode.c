@@ -170,6 +170,27 @@ put_number (wbuf_t *w, const char *key, size_t key_len, double v)
    return true;
 }
 
+/* Whether the pointers of mixed value V that libbson reads are set: a bson_value_t filled
+ * by hand (or zeroed, with only its type set) may hold NULL where bytes are due. */
+static bool
+mixed_pointers_set (const bson_value_t *v)
+{
+   switch (v->value_type) {
+   case BSON_TYPE_UTF8: return v->value.v_utf8.str != NULL;
+   case BSON_TYPE_DOCUMENT:
+   case BSON_TYPE_ARRAY: return v->value.v_doc.data != NULL;
+   case BSON_TYPE_BINARY: return v->value.v_binary.data != NULL || v->value.v_binary.data_len == 0;
+   case BSON_TYPE_REGEX: return v->value.v_regex.regex != NULL && v->value.v_regex.options != NULL;
+   case BSON_TYPE_DBPOINTER: return v->value.v_dbpointer.collection != NULL;
+   case BSON_TYPE_CODE: return v->value.v_code.code != NULL;
+   case BSON_TYPE_CODEWSCOPE:
+      return v->value.v_codewscope.code != NULL &&
+             (v->value.v_codewscope.scope_data != NULL || v->value.v_codewscope.scope_len == 0);
+   case BSON_TYPE_SYMBOL: return v->value.v_symbol.symbol != NULL;
+   default: return true;
+   }
+}
+
 /* A mixed value: libbson writes it into a scratch document, whose element is copied. */
 static bool
 put_mixed (wbuf_t *w, const bson_value_t *v, const char *key, size_t key_len, encode_ctx_t *e)
@@ -177,14 +198,19 @@ put_mixed (wbuf_t *w, const bson_value_t *v, const char *key, size_t key_len, en
    /* libbson writes code, code-with-scope and DBPointer strings up to their first NUL:
     * a value that would be cut is refused (its string holds a NUL, as decode refuses).
     * libbson also sorts regex options and drops unknown ones: only sorted known ones pass. */
-   bool cut = (v->value_type == BSON_TYPE_CODE && strlen (v->value.v_code.code) != v->value.v_code.code_len) ||
+   bool cut;
+   bson_t tmp;
+   bool ok;
+   if (!mixed_pointers_set (v)) {
+      return e ? encode_fail (e, ODM_ERROR_CORRUPT_BSON, key, key_len, "value is not valid BSON (a NULL where its bytes are due)")
+               : false;
+   }
+   cut = (v->value_type == BSON_TYPE_CODE && strlen (v->value.v_code.code) != v->value.v_code.code_len) ||
               (v->value_type == BSON_TYPE_CODEWSCOPE &&
                strlen (v->value.v_codewscope.code) != v->value.v_codewscope.code_len) ||
               (v->value_type == BSON_TYPE_DBPOINTER &&
                strlen (v->value.v_dbpointer.collection) != v->value.v_dbpointer.collection_len) ||
               (v->value_type == BSON_TYPE_REGEX && !odm_regex_options_ok (v->value.v_regex.options));
-   bson_t tmp;
-   bool ok;
    if (cut || key_len > INT32_MAX) {
       return e ? encode_fail (e, ODM_ERROR_CORRUPT_BSON, key, key_len,
                               cut ? "string is not valid UTF-8" : "value is not valid BSON")

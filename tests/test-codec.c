@@ -829,6 +829,41 @@ START_TEST (test_null_string_element)
 }
 END_TEST
 
+/* A mixed value set by hand with its type but NULL where its bytes are due (a zeroed
+ * bson_value_t given a type) is refused by the encoder with its path; libbson's appender
+ * read the NULL (a document, array, regex, code, code with scope, DBPointer) or wrote a
+ * string as null. The same value with its bytes set is written. */
+START_TEST (test_mixed_null_pointers)
+{
+   static const bson_type_t types[] = {BSON_TYPE_UTF8,  BSON_TYPE_DOCUMENT,  BSON_TYPE_ARRAY,
+                                       BSON_TYPE_REGEX, BSON_TYPE_DBPOINTER, BSON_TYPE_CODE,
+                                       BSON_TYPE_SYMBOL, BSON_TYPE_CODEWSCOPE, BSON_TYPE_BINARY};
+   odm_community_metrics_t m, copy;
+   bson_t out;
+   bson_error_t err;
+   size_t i;
+
+   for (i = 0; i < sizeof types / sizeof types[0]; i++) {
+      memset (&m, 0, sizeof m);
+      m.metrics.has_topCategories = ODM_PRESENT;
+      m.metrics.topCategories.value_type = types[i];
+      if (types[i] == BSON_TYPE_BINARY) {
+         m.metrics.topCategories.value.v_binary.data_len = 4; /* four bytes due, none there */
+      }
+      ck_assert_msg (!odm_community_metrics_to_bson (&m, &out, &err), "type %d", (int) types[i]);
+      ck_assert_str_eq (err.message, "metrics.topCategories: value is not valid BSON (a NULL where its bytes are due)");
+      ck_assert_uint_eq (out.len, 5);
+      bson_destroy (&out);
+      ck_assert (!odm_copy (&odm_community_metrics_schema, &m, &copy));
+   }
+   m.metrics.topCategories.value_type = BSON_TYPE_UTF8;
+   m.metrics.topCategories.value.v_utf8.str = (char *) "tech";
+   m.metrics.topCategories.value.v_utf8.len = 4;
+   ck_assert (odm_community_metrics_to_bson (&m, &out, &err));
+   bson_destroy (&out);
+}
+END_TEST
+
 START_TEST (test_encode_nested_presence_and_paths)
 {
    odm_support_ticket_t t;
@@ -1293,6 +1328,7 @@ codec_suite (void)
    tcase_add_test (tc, test_encoder_refuses_what_decoder_refuses);
    tcase_add_test (tc, test_encode_nested_presence_and_paths);
    tcase_add_test (tc, test_null_string_element);
+   tcase_add_test (tc, test_mixed_null_pointers);
    tcase_add_test (tc, test_decode_keys);
    tcase_add_test (tc, test_messages_whole_characters);
    tcase_add_test (tc, test_json_reader);
