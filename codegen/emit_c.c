@@ -152,7 +152,8 @@ emit_validate (buf_t *c, const object_t *o)
       }
       if (f->array) {
          if (f->required) t[n++] = fmt ("(o->%s.count == 0 && o->has_%s != ODM_PRESENT)", m, m);
-         if (value_rules (f)) t[n++] = fmt ("o->%s.count != 0", m);
+         /* a count with NULL items goes to the walker too, which refuses it */
+         t[n++] = value_rules (f) ? fmt ("o->%s.count != 0", m) : fmt ("(o->%s.count != 0 && !o->%s.items)", m, m);
       } else {
          if (f->required) {
             t[n++] = f->kind == K_STRING  ? fmt ("!o->%s || !*o->%s", m, m)
@@ -238,7 +239,7 @@ emit_defaults (buf_t *c, const object_t *o)
          out (c, "   if (o->has_%s == ODM_ABSENT) {\n      o->has_%s = ODM_PRESENT; /* %s: an empty array */\n   }\n", m, m,
               f->name);
          if (child) {
-            out (c, "   for (size_t k = 0; k < o->%s.count; k++) {\n      %s_fill_defaults (&o->%s.items[k], now, ids);\n   }\n", m,
+            out (c, "   for (size_t k = 0; o->%s.items && k < o->%s.count; k++) {\n      %s_fill_defaults (&o->%s.items[k], now, ids);\n   }\n", m, m,
                  f->object->stem, m);
          }
       } else if (f->kind == K_OBJECT) {

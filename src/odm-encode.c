@@ -361,6 +361,13 @@ encode_object (const odm_object_desc_t *d, const void *base, wbuf_t *w, encode_c
       const odm_field_t *f = &d->fields[i];
       uint8_t state;
 
+      if ((f->flags & ODM_F_ARRAY) && odm_array_dangling (base, f)) {
+         /* odm_array_get reads it as empty: written, it would lose the items it claims */
+         return e ? encode_fail (e, ODM_ERROR_INVALID_ARGUMENT, f->name, f->name_len,
+                                 "the array's count is not 0 but its items are NULL")
+                  : false;
+      }
+
       /* A nested object that decode or the code marked present is written without first
        * looking for content in it (odm_field_state's walk over its fields). */
       if (f->kind == ODM_KIND_OBJECT && odm_has_get (base, f) == ODM_PRESENT) {

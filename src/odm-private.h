@@ -89,13 +89,30 @@ typedef struct {
    size_t count;
 } odm_array_view_t;
 
+/* The items and count of array field F. A count without items (a struct filled by hand
+ * with items NULL) reads as empty, so that no walker reads through the NULL; validation
+ * and the encoder refuse such an array (odm_array_dangling). */
 static inline odm_array_view_t
 odm_array_get (const void *base, const odm_field_t *f)
 {
    odm_array_view_t a;
    memcpy (&a.items, ODM_AT_CONST (base, f->offset), sizeof a.items);
    memcpy (&a.count, ODM_AT_CONST (base, f->offset + sizeof (void *)), sizeof a.count);
+   if (!a.items) {
+      a.count = 0;
+   }
    return a;
+}
+
+/* The count array field F claims when its items are NULL, else 0. */
+static inline size_t
+odm_array_dangling (const void *base, const odm_field_t *f)
+{
+   void *items;
+   size_t count;
+   memcpy (&items, ODM_AT_CONST (base, f->offset), sizeof items);
+   memcpy (&count, ODM_AT_CONST (base, f->offset + sizeof (void *)), sizeof count);
+   return items ? 0 : count;
 }
 
 static inline void

@@ -608,6 +608,7 @@ frame_text (const frame_t *fr, odm_path_t *out)
 #define PATH(fr) (frame_text ((fr), &pbuf), pbuf.buf)
 
 static void validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up, odm_violations_t *out);
+static void validate_field (const odm_field_t *f, const void *base, const frame_t *up, odm_violations_t *out);
 
 static void
 validate_value (const odm_field_t *f, const void *p, const frame_t *path, odm_violations_t *out)
@@ -728,7 +729,9 @@ presence_only (const odm_object_desc_t *d, const void *base, const frame_t *up, 
    for (i = 0; i < d->field_count; i++) {
       const odm_field_t *f = &d->fields[i];
       frame_t fr = {up, f, 0};
-      if (f->kind == ODM_KIND_OBJECT) {
+      if ((f->flags & ODM_F_ARRAY) && odm_array_dangling (base, f)) {
+         validate_field (f, base, up, out); /* which reports it */
+      } else if (f->kind == ODM_KIND_OBJECT) {
          if (f->flags & ODM_F_ARRAY) {
             size_t count, k;
             const char *items = odm_array_items (base, f, &count);
@@ -766,6 +769,11 @@ validate_field (const odm_field_t *f, const void *base, const frame_t *up, odm_v
          add_fmt (out, PATH (&fr), ODM_FIELD_RULE_NAME (required), MSG (f, required), "is required");
       }
       validate_object (f->object, ODM_AT_CONST (base, f->offset), &fr, out);
+      return;
+   }
+   if ((f->flags & ODM_F_ARRAY) && odm_array_dangling (base, f)) {
+      add_fmt (out, PATH (&fr), "type", NULL, "the array's count is %zu but its items are NULL",
+               odm_array_dangling (base, f));
       return;
    }
    state = odm_field_state_fast (f, base);

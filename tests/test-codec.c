@@ -864,6 +864,56 @@ START_TEST (test_mixed_null_pointers)
 }
 END_TEST
 
+/* An array whose count is not 0 but whose items are NULL (a struct filled by hand): every
+ * walker reads it as empty, and validation, prepare and the encoder refuse it, naming it;
+ * before, each of them (and cleanup) read through the NULL. An array of strings with
+ * rules, one of ObjectIds with none, and one of subdocuments, whose defaults the
+ * generated code fills element by element. */
+START_TEST (test_dangling_array)
+{
+   odm_chat_session_t s, copy;
+   odm_community_group_t g;
+   odm_support_ticket_t t;
+   odm_violations_t v;
+   bson_t out;
+   bson_error_t err;
+   odm_prepare_opts_t opts = {0};
+
+   opts.now_ms = INT64_C (1750000000000);
+   odm_chat_session_init (&s);
+   bson_free (s.tags.items);
+   s.tags.items = NULL;
+   s.tags.count = 3;
+   ck_assert (!odm_chat_session_validate (&s, &opts, &v));
+   ck_assert (odm_test_has_violation (&v, "tags", "type", "the array's count is 3 but its items are NULL"));
+   odm_violations_cleanup (&v);
+   ck_assert (!odm_chat_session_to_bson (&s, &out, &err));
+   ck_assert_str_eq (err.message, "tags: the array's count is not 0 but its items are NULL");
+   ck_assert_uint_eq (err.code, ODM_ERROR_INVALID_ARGUMENT);
+   bson_destroy (&out);
+   ck_assert (!odm_copy (&odm_chat_session_schema, &s, &copy));
+   odm_chat_session_cleanup (&s);
+   ck_assert_uint_eq (s.tags.count, 0);
+
+   memset (&g, 0, sizeof g);
+   g.moderators.count = 2;
+   ck_assert (!odm_community_group_validate (&g, &opts, &v));
+   ck_assert (odm_test_has_violation (&v, "moderators", "type", NULL));
+   odm_violations_cleanup (&v);
+   ck_assert (!odm_community_group_to_bson (&g, &out, &err));
+   ck_assert_str_eq (err.message, "moderators: the array's count is not 0 but its items are NULL");
+   bson_destroy (&out);
+   odm_community_group_cleanup (&g);
+
+   memset (&t, 0, sizeof t);
+   t.conversation.count = 2;
+   ck_assert (!odm_support_ticket_prepare (&t, &opts, &v));
+   ck_assert (odm_test_has_violation (&v, "conversation", "type", NULL));
+   odm_violations_cleanup (&v);
+   odm_support_ticket_cleanup (&t);
+}
+END_TEST
+
 START_TEST (test_encode_nested_presence_and_paths)
 {
    odm_support_ticket_t t;
@@ -1329,6 +1379,7 @@ codec_suite (void)
    tcase_add_test (tc, test_encode_nested_presence_and_paths);
    tcase_add_test (tc, test_null_string_element);
    tcase_add_test (tc, test_mixed_null_pointers);
+   tcase_add_test (tc, test_dangling_array);
    tcase_add_test (tc, test_decode_keys);
    tcase_add_test (tc, test_messages_whole_characters);
    tcase_add_test (tc, test_json_reader);

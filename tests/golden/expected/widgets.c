@@ -321,7 +321,7 @@ odm_widget_fill_defaults (void *obj, int64_t now, bool ids)
    if (o->has_parts == ODM_ABSENT) {
       o->has_parts = ODM_PRESENT; /* parts: an empty array */
    }
-   for (size_t k = 0; k < o->parts.count; k++) {
+   for (size_t k = 0; o->parts.items && k < o->parts.count; k++) {
       odm_widget_part_fill_defaults (&o->parts.items[k], now, ids);
    }
    if (o->has_tags == ODM_ABSENT) {
