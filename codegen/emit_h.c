@@ -157,15 +157,12 @@ emit_setters (buf_t *h, const object_t *o)
             emit_setters (h, f->object);
             continue;
          }
-         if (f->kind == K_STRING || f->kind == K_OID || f->kind == K_MIXED) {
-            out (h, "/* Appends a copy of VALUE to %s (NULL: nothing is appended). */\n", f->name);
-         } else {
-            out (h, "/* Appends a copy of VALUE to %s. */\n", f->name);
-         }
+         bool by_pointer = f->kind == K_STRING || f->kind == K_OID || f->kind == K_MIXED;
+         out (h, "/* Appends a copy of VALUE to %s%s. */\n", f->name, by_pointer ? " (NULL: nothing is appended)" : "");
          out (h, "static inline void\n%s_add_%s (%s *obj, %s%svalue)\n{\n", st, fn, ct,
               f->kind == K_STRING ? "const char *" : f->kind == K_OID ? "const bson_oid_t *" : f->kind == K_MIXED ? "const bson_value_t *" : c_type_of (f),
               "");
-         if (f->kind == K_STRING || f->kind == K_OID || f->kind == K_MIXED) {
+         if (by_pointer) {
             out (h, "   if (!value) {\n      return;\n   }\n");
          }
          out (h, "   obj->%s.items = (%s%s*) bson_realloc (obj->%s.items, (obj->%s.count + 1) * sizeof *obj->%s.items);\n",

@@ -760,6 +760,7 @@ validate_field (const odm_field_t *f, const void *base, const frame_t *up, odm_v
    odm_path_t pbuf;
    char a[40];
    uint8_t state;
+   size_t claimed;
 
    if (f->kind == ODM_KIND_OBJECT && !(f->flags & ODM_F_ARRAY)) {
       /* A nested object is a Mongoose nested path, which always exists: absent or null,
@@ -771,9 +772,8 @@ validate_field (const odm_field_t *f, const void *base, const frame_t *up, odm_v
       validate_object (f->object, ODM_AT_CONST (base, f->offset), &fr, out);
       return;
    }
-   if ((f->flags & ODM_F_ARRAY) && odm_array_dangling (base, f)) {
-      add_fmt (out, PATH (&fr), "type", NULL, "the array's count is %zu but its items are NULL",
-               odm_array_dangling (base, f));
+   if ((f->flags & ODM_F_ARRAY) && (claimed = odm_array_dangling (base, f)) != 0) {
+      add_fmt (out, PATH (&fr), "type", NULL, "the array's count is %zu but its items are NULL", claimed);
       return;
    }
    state = odm_field_state_fast (f, base);
