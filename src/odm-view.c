@@ -8,6 +8,7 @@
  * exactly odm_from_bson's; that is the only path that allocates. The accessors then read
  * the checked bytes without checking them again. */
 #include "odm-private.h"
+#include "odm-scan.h"
 
 #include <string.h>
 
@@ -38,18 +39,6 @@ rdd (const uint8_t *p)
    v = BSON_UINT64_FROM_LE (v);
    memcpy (&d, &v, sizeof d);
    return d;
-}
-
-/* The length of the key at K, in bytes that odm_view_init has checked (so it ends): keys
- * are a few bytes (array indexes a few digits): a loop costs less than a call to strlen. */
-static inline uint32_t
-checked_key_len (const uint8_t *k)
-{
-   uint32_t n = 0;
-   while (k[n]) {
-      n++;
-   }
-   return n;
 }
 
 /* The size of a value of type T at P, in bytes that odm_view_init has checked. */
@@ -91,110 +80,25 @@ value_size (uint8_t t, const uint8_t *p)
    }
 }
 
-/* Whether the LEN bytes at S hold only ASCII other than NUL (then they are valid UTF-8 and
- * odm_utf8_valid need not look at them), eight bytes at a time. */
-static bool
-ascii_no_nul (const uint8_t *s, uint32_t len)
-{
-   const uint64_t ones = UINT64_C (0x0101010101010101), highs = UINT64_C (0x8080808080808080);
-   uint32_t i = 0;
-   for (; i + 8 <= len; i += 8) {
-      uint64_t w;
-      memcpy (&w, s + i, sizeof w);
-      /* a byte 0 borrows into its high bit; a byte >= 0x80 has it set */
-      if (((w - ones) | w) & highs) {
-         return false;
-      }
-   }
-   for (; i < len; i++) {
-      if (s[i] == 0 || s[i] >= 0x80) {
-         return false;
-      }
-   }
-   return true;
-}
-
-/* Whether the key at K (AVAIL bytes up to the end of its object) is F's name. */
-static inline bool
-key_is (const odm_field_t *f, const uint8_t *k, uint32_t avail)
-{
-   uint32_t i = 0, n = f->name_len;
-   const uint8_t *name = (const uint8_t *) f->name;
-   if (n >= avail) {
-      return false;
-   }
-   for (; i + 8 <= n; i += 8) { /* eight bytes at a time; names are NUL-terminated too */
-      uint64_t a, b;
-      memcpy (&a, k + i, 8);
-      memcpy (&b, name + i, 8);
-      if (a != b) {
-         return false;
-      }
-   }
-   for (; i < n; i++) {
-      if (k[i] != name[i]) {
-         return false;
-      }
-   }
-   return k[n] == 0;
-}
-
-/* The field of D whose name is the key at K (AVAIL bytes to the end of its object), trying
- * *NEXT first (documents come in spec order), or NULL; *NEXT moves past it. */
-static inline const odm_field_t *
-field_at_key (const odm_object_desc_t *d, uint32_t *next, const uint8_t *k, uint32_t avail)
-{
-   uint32_t i;
-   if (*next < d->field_count && key_is (&d->fields[*next], k, avail)) {
-      return &d->fields[(*next)++];
-   }
-   /* then the fields after it (the ones between were absent), then those before it */
-   for (i = *next + 1; i < d->field_count; i++) {
-      if (key_is (&d->fields[i], k, avail)) {
-         *next = i + 1;
-         return &d->fields[i];
-      }
-   }
-   for (i = 0; i < *next && i < d->field_count; i++) {
-      if (key_is (&d->fields[i], k, avail)) {
-         *next = i + 1;
-         return &d->fields[i];
-      }
-   }
-   return NULL;
-}
-
 /* Points VIEW at checked bytes and fills its table in one walk over the elements. */
 static void
 view_fill (odm_view_t *v, const odm_object_desc_t *d, const uint8_t *data, uint32_t len)
 {
-   uint32_t o = 4, next = 0, seen = 0, i, n = d->field_count < ODM_VIEW_MAX_FIELDS ? d->field_count : ODM_VIEW_MAX_FIELDS;
+   uint32_t o = 4, next = 0;
    v->desc = d;
    v->data = data;
    v->len = len;
+   /* absent fields: a fixed-size clear is a few stores, a loop over the fields a branch each */
+   memset (v->at, 0, sizeof v->at);
    while (o < len - 1) {
       uint8_t t = data[o];
-      const char *key = (const char *) data + o + 1;
-      size_t kl;
-      const odm_field_t *f = NULL;
-      if ((f = field_at_key (d, &next, data + o + 1, len - o - 1))) {
-         kl = f->name_len;
-         i = next - 1;
-      } else {
-         kl = checked_key_len ((const uint8_t *) key);
-         i = ODM_VIEW_MAX_FIELDS;
+      uint32_t kl = odm_scan_key_len (data + o + 1, len - o - 1);
+      const odm_field_t *f = odm_scan_field (d, &next, data + o + 1, kl);
+      if (f && next - 1 < ODM_VIEW_MAX_FIELDS) {
+         v->at[next - 1] = o;
       }
-      if (i < ODM_VIEW_MAX_FIELDS) {
-         v->at[i] = o;
-         seen |= UINT32_C (1) << i;
-      }
-      o += 1 + (uint32_t) kl + 1;
+      o += 1 + kl + 1;
       o += value_size (t, data + o);
-   }
-   for (i = 0; i < n; i++) { /* absent fields (no memset of the whole table: it is small work) */
-      if (!(seen & (UINT32_C (1) << i))) {
-         v->at[i] = 0;
-      }
    }
 }
 
@@ -581,7 +485,7 @@ fast_mixed (uint8_t t, const uint8_t *p, uint32_t avail, int depth, vctx_t *c, u
          return FAST_SLOW;
       }
       *size = 4 + l;
-      return ascii_no_nul (p + 4, l - 1) || odm_utf8_valid ((const char *) p + 4, l - 1) ? FAST_OK : FAST_SLOW;
+      return odm_scan_text (p + 4, l - 1, avail - 4) ? FAST_OK : FAST_SLOW;
    case BSON_TYPE_DOCUMENT:
    case BSON_TYPE_ARRAY:
       if (!frame_ok (p, avail, &l)) {
@@ -598,15 +502,13 @@ fast_mixed (uint8_t t, const uint8_t *p, uint32_t avail, int depth, vctx_t *c, u
    }
 }
 
-/* One value of F's kind of BSON type T at P (AVAIL bytes to the end of its object):
- * *SIZE its size. */
-static int
-fast_value (const odm_field_t *f, uint8_t t, const uint8_t *p, uint32_t avail, int depth, vctx_t *c, uint32_t *size)
+/* A value of a scalar kind (string, number, bool, date, id) of BSON type T at P (AVAIL
+ * bytes to the end of its object): *SIZE its size. Inline in the walks: most values are
+ * these, and a call each cost more than the check. */
+static inline int
+fast_scalar (const odm_field_t *f, uint8_t t, const uint8_t *p, uint32_t avail, uint32_t *size)
 {
    uint32_t l;
-   if (f->kind == ODM_KIND_MIXED) {
-      return fast_mixed (t, p, avail, depth, c, size);
-   }
    switch (t) {
    case BSON_TYPE_DOUBLE:
    case BSON_TYPE_INT32:
@@ -640,16 +542,39 @@ fast_value (const odm_field_t *f, uint8_t t, const uint8_t *p, uint32_t avail, i
          return FAST_SLOW;
       }
       *size = 4 + l;
-      return ascii_no_nul (p + 4, l - 1) || odm_utf8_valid ((const char *) p + 4, l - 1) ? FAST_OK : FAST_SLOW;
-   case BSON_TYPE_DOCUMENT:
+      return odm_scan_text (p + 4, l - 1, avail - 4) ? FAST_OK : FAST_SLOW;
+   default: /* a document (fast_value) or a type no scalar kind reads */
+      return FAST_SLOW;
+   }
+}
+
+/* One value of F's kind of BSON type T at P (AVAIL bytes to the end of its object):
+ * *SIZE its size. */
+static int
+fast_value (const odm_field_t *f, uint8_t t, const uint8_t *p, uint32_t avail, int depth, vctx_t *c, uint32_t *size)
+{
+   uint32_t l;
+   if (f->kind == ODM_KIND_MIXED) {
+      return fast_mixed (t, p, avail, depth, c, size);
+   }
+   if (t == BSON_TYPE_DOCUMENT) {
       if (f->kind != ODM_KIND_OBJECT || depth + 1 > ODM_MAX_DEPTH || !frame_ok (p, avail, &l)) {
          return FAST_SLOW;
       }
       *size = l;
       return check_any (f->object, p, l, depth + 1, NULL, c) ? FAST_OK : FAST_REFUSED;
-   default:
-      return FAST_SLOW;
    }
+   return fast_scalar (f, t, p, avail, size);
+}
+
+/* fast_value, with the scalar kinds inline. */
+static inline int
+fast_any (const odm_field_t *f, uint8_t t, const uint8_t *p, uint32_t avail, int depth, vctx_t *c, uint32_t *size)
+{
+   if (f->kind == ODM_KIND_OBJECT || f->kind == ODM_KIND_MIXED) {
+      return fast_value (f, t, p, avail, depth, c, size);
+   }
+   return fast_scalar (f, t, p, avail, size);
 }
 
 /* An array field's value at P (AVAIL bytes to the end of its object). */
@@ -664,14 +589,14 @@ fast_array (const odm_field_t *f, const uint8_t *p, uint32_t avail, int depth, v
    end = l - 1;
    while (o < end) {
       uint8_t t = p[o++];
-      const uint8_t *key = p + o, *nul = memchr (key, 0, end - o);
-      uint32_t vs = 0;
+      const uint8_t *key = p + o;
+      uint32_t vs = 0, kl = odm_scan_key_len (key, end - o);
       int r;
-      if (!nul || (t == BSON_TYPE_NULL && f->kind != ODM_KIND_MIXED) || !ascii_no_nul (key, (uint32_t) (nul - key))) {
+      if (kl == end - o || (t == BSON_TYPE_NULL && f->kind != ODM_KIND_MIXED) || odm_scan_ascii (key, kl, end - o) != kl) {
          return FAST_SLOW;
       }
-      o += (uint32_t) (nul - key) + 1;
-      if ((r = fast_value (f, t, p + o, end - o, depth + 1, c, &vs)) != FAST_OK) {
+      o += kl + 1;
+      if ((r = fast_any (f, t, p + o, end - o, depth + 1, c, &vs)) != FAST_OK) {
          return r;
       }
       o += vs;
@@ -682,32 +607,30 @@ fast_array (const odm_field_t *f, const uint8_t *p, uint32_t avail, int depth, v
 static int
 fast_object (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int depth, uint32_t *at, vctx_t *c)
 {
-   uint32_t o = 4, end = len - 1, next = 0, nunknown = 0, seen = 0, i;
+   uint32_t o = 4, end = len - 1, next = 0, nunknown = 0, seen = 0;
    const uint8_t *unknown[FAST_UNKNOWN_MAX];
 
+   if (at) { /* absent fields: see view_fill */
+      memset (at, 0, sizeof (uint32_t) * ODM_VIEW_MAX_FIELDS);
+   }
    while (o < end) {
       uint32_t start = o, kl, vs = 0, idx;
       uint8_t t = data[o++];
-      const uint8_t *key = data + o, *nul;
+      const uint8_t *key = data + o;
       const odm_field_t *f = NULL;
       int r;
-      if ((f = field_at_key (d, &next, key, end - o))) {
-         kl = f->name_len;
-         idx = next - 1;
-      } else {
-         if (!(nul = memchr (key, 0, end - o))) {
-            return FAST_SLOW;
-         }
-         kl = (uint32_t) (nul - key);
-         idx = 0;
+      if ((kl = odm_scan_key_len (key, end - o)) == end - o) {
+         return FAST_SLOW;
       }
+      f = odm_scan_field (d, &next, key, kl);
+      idx = f ? next - 1 : 0;
       o += kl + 1;
       if (!f) {
          /* an unknown number (the version key __v): nothing in its bytes to check */
          bool version = depth == 1 && kl == sizeof ODM_VERSION_KEY - 1 && !memcmp (key, ODM_VERSION_KEY, kl);
          uint32_t k;
          if (((c->flags & ODM_DECODE_STRICT) && !version) || nunknown == FAST_UNKNOWN_MAX || kl == 0 ||
-             key[0] == '$' || memchr (key, '.', kl) || !ascii_no_nul (key, kl)) {
+             key[0] == '$' || memchr (key, '.', kl) || odm_scan_ascii (key, kl, end - o + kl + 1) != kl) {
             return FAST_SLOW;
          }
          for (k = 0; k < nunknown; k++) {
@@ -747,7 +670,7 @@ fast_object (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int 
             if ((r = fast_array (f, data + o, end - o, depth, c, &vs)) != FAST_OK) {
                return r;
             }
-         } else if ((r = fast_value (f, t, data + o, end - o, depth, c, &vs)) != FAST_OK) {
+         } else if ((r = fast_any (f, t, data + o, end - o, depth, c, &vs)) != FAST_OK) {
             return r;
          }
       }
@@ -755,11 +678,6 @@ fast_object (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int 
    }
    if (o != end) {
       return FAST_SLOW;
-   }
-   for (i = 0; at && i < d->field_count && i < ODM_VIEW_MAX_FIELDS; i++) {
-      if (!(seen & (UINT32_C (1) << i))) {
-         at[i] = 0;
-      }
    }
    return FAST_OK;
 }
@@ -901,14 +819,12 @@ lookup (const odm_view_t *v, uint32_t i, uint32_t kind, bool array, const uint8_
 {
    const odm_field_t *f;
    uint32_t o;
-   if (!v || !v->desc || i >= v->desc->field_count) {
+   /* as odm_view_impl_find: 0 in the table for absent fields and past the object's fields */
+   if (!v || !(o = elem_at (v, i))) {
       return ODM_ABSENT;
    }
    f = &v->desc->fields[i];
    if ((kind && f->kind != kind) || (array != ((f->flags & ODM_F_ARRAY) != 0))) {
-      return ODM_ABSENT;
-   }
-   if (!(o = elem_at (v, i))) {
       return ODM_ABSENT;
    }
    if (v->data[o] == BSON_TYPE_NULL) {
@@ -1002,7 +918,7 @@ odm_view_array_count (const odm_view_array_t *a)
    }
    while (o < a->len - 1) {
       uint8_t t = a->data[o];
-      o += 1 + checked_key_len (a->data + o + 1) + 1;
+      o += 1 + odm_scan_key_len (a->data + o + 1, a->len - o - 1) + 1;
       o += value_size (t, a->data + o);
       n++;
    }
@@ -1020,7 +936,7 @@ next_elem (odm_view_array_t *a, uint32_t kind, const uint8_t **val, uint8_t *typ
    }
    o = a->next;
    *type = a->data[o];
-   kl = checked_key_len (a->data + o + 1);
+   kl = odm_scan_key_len (a->data + o + 1, a->len - o - 1);
    *val = a->data + o + 1 + kl + 1;
    a->next = o + 1 + kl + 1 + value_size (*type, *val);
    if (start) {

@@ -4,7 +4,8 @@
  * sequence that starts with a 4-byte lead, 4-byte sequences over every byte class, and
  * random buffers that mix ASCII runs (the fast path) with valid and invalid sequences at
  * every alignment; odm_utf16_length, which counts ASCII a word at a time; and
- * odm_index_key, the array keys, against libbson's bson_uint32_to_string. Its own
+ * odm_index_key, the array keys, against libbson's bson_uint32_to_string; the byte scans
+ * of odm-scan.h against plain loops. Its own
  * program (ctest "utf8"): it calls a function the library does not
  * export, so it links the static library. */
 #include <check.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "odm-private.h"
+#include "odm-scan.h"
 
 /* The definition (RFC 3629) read literally, one character at a time: the byte count from
  * the lead byte, continuation bytes 10xxxxxx, the shortest form, no surrogates, at most
@@ -189,6 +191,93 @@ START_TEST (test_utf8_random)
 }
 END_TEST
 
+/* A copy of LEN bytes at S in a heap block of exactly ROOM bytes, so that AddressSanitizer
+ * reports any read past what a scan was allowed. */
+static unsigned char *
+exact_copy (const unsigned char *s, size_t len, size_t room)
+{
+   unsigned char *b = malloc (room ? room : 1);
+   memset (b, 0x80, room); /* not ASCII: a scan that looked past LEN would say so */
+   memcpy (b, s, len);
+   return b;
+}
+
+/* The scans the walks share (odm-scan.h: sixteen bytes at a time, masked or overlapping
+ * blocks near the end, word and byte loops when fewer bytes may be read) against plain
+ * loops: every length up to past two blocks, every room from the length up, a bad byte (NUL,
+ * non-ASCII, invalid UTF-8) at every position, and random mixes. */
+START_TEST (test_scan_helpers)
+{
+   unsigned char buf[300];
+   size_t len, room, bad, n;
+   int round;
+   for (len = 0; len <= 40; len++) {
+      for (bad = 0; bad <= len; bad++) { /* bad == len: all ASCII */
+         static const unsigned char kinds[] = {0x00, 0x80, 0xC3, 0xFF};
+         size_t k;
+         for (k = 0; k < sizeof kinds; k++) {
+            memset (buf, 'a', len);
+            if (bad < len) {
+               buf[bad] = kinds[k];
+            }
+            for (room = len; room <= len + 20; room++) {
+               unsigned char *b = exact_copy (buf, len, room);
+               size_t want_ascii = bad < len ? bad : len;
+               ck_assert_uint_eq (odm_scan_ascii (b, (uint32_t) len, (uint32_t) room), want_ascii);
+               ck_assert_int_eq (odm_scan_text (b, (uint32_t) len, (uint32_t) room), reference_valid (b, len));
+               free (b);
+            }
+         }
+      }
+   }
+   /* key lengths: the NUL at every position, or none among AVAIL bytes */
+   for (n = 0; n <= 40; n++) {
+      size_t nul;
+      for (nul = 0; nul <= n; nul++) { /* nul == n: no NUL */
+         unsigned char *b;
+         memset (buf, 'k', n);
+         if (nul < n) {
+            buf[nul] = 0;
+         }
+         b = exact_copy (buf, n, n);
+         ck_assert_uint_eq (odm_scan_key_len (b, (uint32_t) n), nul);
+         free (b);
+      }
+   }
+   /* same bytes: a difference at every position of every length */
+   for (n = 0; n <= 40; n++) {
+      size_t at;
+      unsigned char a[40], b[40];
+      memset (a, 'n', n);
+      memcpy (b, a, n);
+      ck_assert (odm_scan_same (a, b, (uint32_t) n));
+      for (at = 0; at < n; at++) {
+         b[at] = 'm';
+         ck_assert (!odm_scan_same (a, b, (uint32_t) n));
+         b[at] = 'n';
+      }
+   }
+   /* random mixes, every start, rooms from exact to a block more */
+   for (round = 0; round < 20000; round++) {
+      size_t want = next_rand () % 120, off;
+      unsigned char *b;
+      len = 0;
+      while (len < want) {
+         size_t p = piece (buf + len, want - len);
+         if (!p && want - len < 4) {
+            break;
+         }
+         len += p;
+      }
+      off = next_rand () % (len + 1);
+      room = len - off + next_rand () % 17;
+      b = exact_copy (buf + off, len - off, room);
+      ck_assert_int_eq (odm_scan_text (b, (uint32_t) (len - off), (uint32_t) room), reference_valid (b, len - off));
+      free (b);
+   }
+}
+END_TEST
+
 /* odm_utf16_length counts as JavaScript's .length does, whatever the mix of ASCII runs
  * (read a word at a time) and other characters, at every alignment. */
 START_TEST (test_utf16_length_words)
@@ -248,6 +337,7 @@ main (void)
    tcase_add_test (tc, test_utf8_exhaustive_short);
    tcase_add_test (tc, test_utf8_exhaustive_four);
    tcase_add_test (tc, test_utf8_random);
+   tcase_add_test (tc, test_scan_helpers);
    tcase_add_test (tc, test_utf16_length_words);
    tcase_add_test (tc, test_index_key);
    suite_add_tcase (s, tc);

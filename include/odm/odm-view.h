@@ -48,7 +48,7 @@ typedef struct {
    const uint8_t *data; /* the object's BSON bytes (borrowed) */
    uint32_t len;
    uint32_t at[ODM_VIEW_MAX_FIELDS]; /* field i's element at data + at[i]; 0 = absent
-                                      * (entries past the object's field count are unset) */
+                                      * (and past the object's field count) */
 } odm_view_t;
 
 /* An iterator over an array field's elements (borrowed like its view). */
@@ -142,15 +142,17 @@ odm_view_impl_find (const odm_view_t *view, uint32_t field, uint32_t kind, const
 {
    const odm_field_t *f;
    uint32_t o;
-   if (!view || !view->desc || field >= view->desc->field_count) {
+   if (!view) {
+      return ODM_ABSENT;
+   }
+   /* the table is 0 for absent fields and for indexes past the object's fields, so an absent
+    * field costs one load */
+   o = field < ODM_VIEW_MAX_FIELDS ? view->at[field] : odm_view_impl_elem_slow (view, field);
+   if (!o) {
       return ODM_ABSENT;
    }
    f = &view->desc->fields[field];
    if (kind && (f->kind != kind || (f->flags & ODM_F_ARRAY))) {
-      return ODM_ABSENT;
-   }
-   o = field < ODM_VIEW_MAX_FIELDS ? view->at[field] : odm_view_impl_elem_slow (view, field);
-   if (!o) {
       return ODM_ABSENT;
    }
    if (view->data[o] == BSON_TYPE_NULL) {
