@@ -7,6 +7,7 @@
  * input nesting: the typed walk recurses only as deep as the schema. The same byte check
  * runs on what encode writes (odm_bson_check), so encode refuses what decode refuses. */
 #include "odm-private.h"
+#include "odm-scan.h"
 
 #include <string.h>
 #if defined(__SSE2__)
@@ -187,12 +188,6 @@ odm_regex_options_ok (const char *o)
    return true;
 }
 
-bool
-odm_date_in_range (int64_t ms)
-{
-   return ms >= -ODM_DATE_MAX_MS && ms <= ODM_DATE_MAX_MS;
-}
-
 static inline uint32_t
 rd32 (const uint8_t *p)
 {
@@ -304,20 +299,20 @@ typedef struct {
 static inline int
 elem_next (const uint8_t **p, const uint8_t *end, elem_t *e)
 {
-   const uint8_t *k, *z;
+   const uint8_t *k;
+   uint32_t kl;
    if (*p >= end) {
       return 0;
    }
    e->at = *p;
    e->type = **p;
    k = *p + 1;
-   z = k < end ? memchr (k, 0, (size_t) (end - k)) : NULL;
-   if (!z) {
-      return -1;
+   if ((kl = odm_scan_key_len (k, (uint32_t) (end - k))) == (uint32_t) (end - k)) {
+      return -1; /* no NUL before the terminator */
    }
    e->key = (const char *) k;
-   e->key_len = (uint32_t) (z - k);
-   e->value = z + 1;
+   e->key_len = kl;
+   e->value = k + kl + 1;
    e->size = value_size (e->type, e->value, (size_t) (end - e->value));
    if (e->size == BAD_SIZE) {
       return -1;
@@ -406,7 +401,7 @@ check_scalar (const elem_t *e, const pframe_t *where, bson_error_t *error)
       return true;
    case BSON_TYPE_DATE_TIME:
       if (!odm_date_in_range (rd64 (v))) {
-         return fail_at (error, ODM_ERROR_RANGE, where, "date is outside JavaScript's range (+/-8.64e15 ms from 1970)");
+         return fail_at (error, ODM_ERROR_RANGE, where, ODM_DATE_RANGE_MSG);
       }
       return true;
    default:
@@ -660,7 +655,7 @@ decode_value (const odm_field_t *f, const elem_t *e, void *p, const pframe_t *wh
          return type_error (c, where, "string", e->type);
       }
       len = e->size - 5;
-      if (!odm_utf8_valid ((const char *) v + 4, len)) {
+      if (!odm_scan_text (v + 4, (uint32_t) len, (uint32_t) (c->doc + c->doc_len - (v + 4)))) {
          return fail_at (c->error, ODM_ERROR_CORRUPT_BSON, where, "string is not valid UTF-8");
       }
       copy = copy_bytes (c, v + 4, len + 1); /* with its terminator */
@@ -698,8 +693,8 @@ decode_value (const odm_field_t *f, const elem_t *e, void *p, const pframe_t *wh
       if (e->type != BSON_TYPE_DATE_TIME) {
          return type_error (c, where, "date", e->type);
       }
-      if (!check_scalar (e, where, c->error)) {
-         return false;
+      if (!odm_date_in_range (rd64 (v))) { /* check_scalar's check, inline */
+         return fail_at (c->error, ODM_ERROR_RANGE, where, ODM_DATE_RANGE_MSG);
       }
       *(int64_t *) p = rd64 (v);
       return true;
@@ -766,7 +761,7 @@ decode_array (const odm_field_t *f, const elem_t *arr, void *base, const pframe_
    odm_array_set (base, f, items, count);
    for (p = first; elem_next (&p, end, &e) > 0; k++) {
       pframe_t el = {where, NULL, 0, (uint32_t) k, NULL};
-      if (!odm_utf8_valid (e.key, e.key_len)) {
+      if (!odm_scan_text ((const uint8_t *) e.key, e.key_len, (uint32_t) (end - (const uint8_t *) e.key))) {
          return fail_at (c->error, ODM_ERROR_CORRUPT_BSON, where, "a key is not valid UTF-8");
       }
       if (e.type == BSON_TYPE_NULL && f->kind != ODM_KIND_MIXED) {
@@ -794,7 +789,7 @@ decode_object (const odm_object_desc_t *d, const uint8_t *p, const uint8_t *end,
       pframe_t at = {up, e.key, e.key_len, 0, NULL};
 
       /* A key equal to a field's name is valid UTF-8 (the generator checked the name). */
-      f = odm_find_field (d, &next, e.key, e.key_len);
+      f = odm_scan_field (d, &next, (const uint8_t *) e.key, e.key_len);
       if (!f && !odm_utf8_valid (e.key, e.key_len)) {
          ok = fail_at (c->error, ODM_ERROR_CORRUPT_BSON, up, "a key is not valid UTF-8");
          break;

@@ -4,6 +4,7 @@
  * straight into a buffer (on the stack up to 2 KB) and copied once into the output, whose
  * buffer is allocated at its final size. */
 #include "odm-private.h"
+#include "odm-scan.h"
 
 #include <math.h>
 #include <string.h>
@@ -247,20 +248,24 @@ encode_value (const odm_field_t *f, const void *p, wbuf_t *w, const char *key, s
    switch (f->kind) {
    case ODM_KIND_STRING: {
       const char *s = *(char *const *) p;
+      const uint8_t *at;
       size_t n;
       if (!s) { /* an element (a NULL field is absent): decode would refuse it as null */
          return e ? encode_fail (e, ODM_ERROR_TYPE, key, key_len, "expected string, got NULL") : false;
       }
       n = strlen (s);
-      if (e && !odm_utf8_valid (s, n)) {
-         return encode_fail (e, ODM_ERROR_CORRUPT_BSON, key, key_len, "string is not valid UTF-8");
-      }
       if (n >= (size_t) INT32_MAX || !wb_head (w, BSON_TYPE_UTF8, key, key_len, 4 + n + 1)) {
          w->too_big = true;
          return false;
       }
       wb_u32 (w, (uint32_t) n + 1);
+      at = w->data + w->len;
       wb_put (w, s, n + 1);
+      /* checked in the copy, whose bytes are in cache and may be read up to the buffer's
+       * capacity (odm_scan_text reads whole blocks); a refusal discards the buffer */
+      if (e && !odm_scan_text (at, (uint32_t) n, (uint32_t) (w->cap - (size_t) (at - w->data)))) {
+         return encode_fail (e, ODM_ERROR_CORRUPT_BSON, key, key_len, "string is not valid UTF-8");
+      }
       return true;
    }
    case ODM_KIND_NUMBER:
@@ -275,7 +280,7 @@ encode_value (const odm_field_t *f, const void *p, wbuf_t *w, const char *key, s
       uint64_t v;
       if (e && !odm_date_in_range (*(const int64_t *) p)) {
          return encode_fail (e, ODM_ERROR_RANGE, key, key_len,
-                             "date is outside JavaScript's range (+/-8.64e15 ms from 1970)");
+                             ODM_DATE_RANGE_MSG);
       }
       if (!wb_head (w, BSON_TYPE_DATE_TIME, key, key_len, 8)) {
          return false;

@@ -52,8 +52,12 @@ odm_copy_utf8 (char *dst, size_t cap, const char *src);
 #define ODM_MAX_DEPTH 100
 /* JavaScript's Date range: +/-8.64e15 ms around 1970 (ECMA-262 TimeClip). */
 #define ODM_DATE_MAX_MS INT64_C (8640000000000000)
-bool
-odm_date_in_range (int64_t ms);
+#define ODM_DATE_RANGE_MSG "date is outside JavaScript's range (+/-8.64e15 ms from 1970)"
+static inline bool
+odm_date_in_range (int64_t ms)
+{
+   return ms >= -ODM_DATE_MAX_MS && ms <= ODM_DATE_MAX_MS;
+}
 
 /* The byte check every decode runs first and every encode runs last, iteratively (no
  * recursion, so any input is safe): lengths; nesting at most ODM_MAX_DEPTH levels (BASE_DEPTH
