@@ -84,7 +84,7 @@ run_one (const job_t *j, sop_t op, void *slot)
       if (!odm_view_init_bson (&view, schema, j->doc, ODM_DECODE_DEFAULT, NULL)) {
          return 0;
       }
-      return 1 + (uint64_t) odm_bench_view_read_all (&view);
+      return 1 + odm_bench_view_read_all (&view);
    }
    if (op == SOP_ARENA) {
       if (!bench_arena) {

@@ -6,7 +6,7 @@
 
 /* Reads every field of V and below through the view accessors (nested objects, array
  * elements, mixed values); a checksum of what it read, so that nothing is optimised away. */
-double
+uint64_t
 odm_bench_view_read_all (const odm_view_t *v);
 
 #endif
