@@ -122,6 +122,71 @@ START_TEST (test_roundtrip_min)
 }
 END_TEST
 
+/* A document past the encoder's scratch buffer (64 KB) is sized and written straight into
+ * its output: every collection's full fixture, padded by an unknown field to sizes around
+ * that limit and to 1 MB, encodes to the input's bytes; so does a mixed value that crosses
+ * the limit inside it (transactions.metadata, sized by libbson's writer). */
+START_TEST (test_encode_large_documents)
+{
+   size_t n;
+   const odm_schema_t *s = odm_schemas (&n)[_i];
+   char name[256];
+   bson_t *fixture;
+   size_t pad, base, i;
+   char *text = bson_malloc (1200000);
+
+   memset (text, 'p', 1200000);
+   snprintf (name, sizeof name, "%s.full.json", s->collection);
+   fixture = odm_test_load_json (name);
+   ck_assert (fixture != NULL);
+   base = fixture->len + 1 + 4 + 4 + 1; /* the padding field's type byte, key "zpad", length, NUL */
+   for (i = 0; i <= 47; i++) { /* 47 sizes across the limit, 13 bytes apart; then 1 MB */
+      bson_t *in = bson_copy (fixture), out;
+      void *doc = bson_malloc0 (s->root->size);
+      bson_error_t err;
+      pad = i < 47 ? 65536 - base - 300 + 13 * i : 1048576 - base;
+      text[pad] = '\0';
+      bson_append_utf8 (in, "zpad", 4, text, (int) pad);
+      text[pad] = 'p';
+      ck_assert_msg (odm_from_bson (s, in, doc, ODM_DECODE_DEFAULT, &err), "%s: %s", name, err.message);
+      ck_assert_msg (odm_to_bson (s, doc, &out, &err), "%s, %u bytes: %s", name, in->len, err.message);
+      assert_same_bson (in, &out, name);
+      bson_destroy (&out);
+      bson_destroy (in);
+      odm_cleanup (s, doc);
+      bson_free (doc);
+   }
+   if (strcmp (s->collection, "transactions") == 0) {
+      /* metadata (mixed) holds a document with a string that crosses the limit */
+      bson_t *in = bson_new (), meta, out;
+      bson_iter_t it;
+      void *doc = bson_malloc0 (s->root->size);
+      bson_error_t err;
+      ck_assert (bson_iter_init (&it, fixture));
+      while (bson_iter_next (&it)) {
+         if (strcmp (bson_iter_key (&it), "metadata") == 0) {
+            bson_append_document_begin (in, "metadata", 8, &meta);
+            text[100000] = '\0';
+            bson_append_utf8 (&meta, "note", 4, text, 100000);
+            text[100000] = 'p';
+            bson_append_document_end (in, &meta);
+         } else {
+            bson_append_iter (in, NULL, 0, &it);
+         }
+      }
+      ck_assert_msg (odm_from_bson (s, in, doc, ODM_DECODE_STRICT, &err), "%s", err.message);
+      ck_assert_msg (odm_to_bson (s, doc, &out, &err), "%s", err.message);
+      assert_same_bson (in, &out, "transactions with a large metadata");
+      bson_destroy (&out);
+      bson_destroy (in);
+      odm_cleanup (s, doc);
+      bson_free (doc);
+   }
+   bson_destroy (fixture);
+   bson_free (text);
+}
+END_TEST
+
 START_TEST (test_wrong_type_names_path)
 {
    odm_chat_session_t s;
@@ -1363,6 +1428,7 @@ codec_suite (void)
    odm_schemas (&n);
    tcase_add_loop_test (tc, test_roundtrip_full, 0, (int) n);
    tcase_add_loop_test (tc, test_roundtrip_min, 0, (int) n);
+   tcase_add_loop_test (tc, test_encode_large_documents, 0, (int) n);
    tcase_add_test (tc, test_wrong_type_names_path);
    tcase_add_test (tc, test_failed_decode_frees_partial);
    tcase_add_test (tc, test_decode_error_as_violation);
