@@ -109,7 +109,7 @@ emit_object_flags (buf_t *c, const object_t *o)
    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
       if (fl & (1u << i)) out (c, "%s%s", n++ ? " | " : "", names[i]);
    }
-   out (c, "%s,\n};\n\n", n ? "" : "0");
+   out (c, "%sODM_O_PADDED_NAMES,\n};\n\n", n ? " | " : "");
 }
 
 /* Whether the validator has a value rule to check on each value of F (odm-validate.c's
@@ -326,7 +326,7 @@ emit_desc (buf_t *c, const object_t *o)
       if (f->updated_at) out (&fl, " | ODM_F_UPDATED_AT");
       if (f->n_enums) out (&fl, " | ODM_F_ENUM");
       if (f->null_is_zero) out (&fl, " | ODM_F_NULL_IS_ZERO");
-      out (c, "   {.name = %s,\n    .name_len = %zu,\n    .kind = %s,\n    .flags = %s,\n", name,
+      out (c, "   {.name = %s ODM_NAME_PAD,\n    .name_len = %zu,\n    .kind = %s,\n    .flags = %s,\n", name,
            strlen (f->name), kind_const (f), fl.len ? fl.s + 3 : "0");
       out (c, "    .offset = offsetof (%s, %s),\n    .presence = offsetof (%s, has_%s),\n", o->ctype, f->cname,
            o->ctype, f->cname);

@@ -789,7 +789,8 @@ decode_object (const odm_object_desc_t *d, const uint8_t *p, const uint8_t *end,
       pframe_t at = {up, e.key, e.key_len, 0, NULL};
 
       /* A key equal to a field's name is valid UTF-8 (the generator checked the name). */
-      f = odm_scan_field (d, &next, (const uint8_t *) e.key, e.key_len);
+      f = odm_scan_field (d, &next, (const uint8_t *) e.key, e.key_len,
+                          (uint32_t) (c->doc + c->doc_len - (const uint8_t *) e.key));
       if (!f && !odm_utf8_valid (e.key, e.key_len)) {
          ok = fail_at (c->error, ODM_ERROR_CORRUPT_BSON, up, "a key is not valid UTF-8");
          break;

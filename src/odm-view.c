@@ -93,12 +93,12 @@ view_fill (odm_view_t *v, const odm_object_desc_t *d, const uint8_t *data, uint3
    while (o < len - 1) {
       uint8_t t = data[o];
       uint32_t kl = odm_scan_key_len (data + o + 1, len - o - 1);
-      const odm_field_t *f = odm_scan_field (d, &next, data + o + 1, kl);
+      const odm_field_t *f = odm_scan_field (d, &next, data + o + 1, kl, len - o - 1);
       if (f && next - 1 < ODM_VIEW_MAX_FIELDS) {
          v->at[next - 1] = o;
       }
       o += 1 + kl + 1;
-      o += value_size (t, data + o);
+      o += t == BSON_TYPE_UTF8 ? 4 + rd32 (data + o) : value_size (t, data + o); /* strings: most values */
    }
 }
 
@@ -118,6 +118,7 @@ view_empty (odm_view_t *v, const odm_object_desc_t *d)
  * names it; the walk's own reason is only the fallback. */
 typedef struct {
    uint32_t flags;
+   const uint8_t *end; /* of the whole input: what may be read past an object's end */
    bson_error_t error;
 } vctx_t;
 
@@ -622,7 +623,7 @@ fast_object (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int 
       if ((kl = odm_scan_key_len (key, end - o)) == end - o) {
          return FAST_SLOW;
       }
-      f = odm_scan_field (d, &next, key, kl);
+      f = odm_scan_field (d, &next, key, kl, (uint32_t) (c->end - key));
       idx = f ? next - 1 : 0;
       o += kl + 1;
       if (!f) {
@@ -742,6 +743,7 @@ odm_view_init (odm_view_t *view, const odm_schema_t *schema, const uint8_t *data
       return false;
    }
    c.flags = flags;
+   c.end = data + len;
    /* the error a refusal sets (a bson_error_t is half a kilobyte: zeroing it all cost a
     * tenth of a small document's check) */
    c.error.domain = 0;

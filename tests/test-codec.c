@@ -187,6 +187,66 @@ START_TEST (test_encode_large_documents)
 }
 END_TEST
 
+/* Keys are matched to field names byte for byte, whatever path the match takes (generated
+ * names are padded and compared 16 bytes at a time when the key has 16 readable bytes after
+ * it): for every top-level field of every collection, a key one byte off the name (in its
+ * first, middle or last byte), a prefix of it and the name with a byte more are unknown
+ * fields, at the start of the document and at its very end, and the name itself still
+ * reads as the field. */
+START_TEST (test_key_matching_exact)
+{
+   size_t n;
+   const odm_schema_t *s = odm_schemas (&n)[_i];
+   const odm_object_desc_t *d = s->root;
+   uint32_t i;
+   for (i = 0; i < d->field_count; i++) {
+      const odm_field_t *f = &d->fields[i];
+      char key[64];
+      int variant, at_end;
+      if (f->name_len + 2 > sizeof key) {
+         continue;
+      }
+      for (variant = 0; variant < 5; variant++) {
+         uint32_t kl = f->name_len;
+         memcpy (key, f->name, kl);
+         switch (variant) {
+         case 0: key[0] ^= 0x01; break;
+         case 1: key[kl / 2] ^= 0x20; break;
+         case 2: key[kl - 1] ^= 0x01; break;
+         case 3: kl--; break;
+         case 4: key[kl++] = 'x'; break;
+         }
+         key[kl] = '\0';
+         if (kl == 0 || key[0] == '$' || memchr (key, '.', kl) || !strcmp (key, "__v")) { /* the version key: kept by strict decodes too */
+            continue;
+         }
+         for (at_end = 0; at_end < 2; at_end++) {
+            bson_t *in = bson_new ();
+            void *doc = bson_malloc0 (d->size);
+            bson_t **extra = (bson_t **) ((char *) doc + d->extra);
+            bson_error_t err;
+            if (!at_end) {
+               bson_append_int32 (in, key, (int) kl, 7);
+               bson_append_utf8 (in, "zzzzzzzzzzzzzzzzzzzz", -1, "a long enough tail", -1);
+            } else {
+               bson_append_int32 (in, key, (int) kl, 7);
+            }
+            ck_assert_msg (odm_from_bson (s, in, doc, ODM_DECODE_DEFAULT, &err), "%s: %s", key, err.message);
+            ck_assert_msg (odm_field_state (f, doc) == ODM_ABSENT, "%s.%s: key \"%s\" read as the field",
+                           s->collection, f->name, key);
+            ck_assert_msg (*extra && bson_has_field (*extra, key), "%s: key \"%s\" not kept", s->collection, key);
+            odm_cleanup (s, doc);
+            ck_assert (!odm_from_bson (s, in, doc, ODM_DECODE_STRICT, &err));
+            ck_assert_uint_eq (err.code, ODM_ERROR_UNKNOWN_FIELD);
+            odm_cleanup (s, doc);
+            bson_free (doc);
+            bson_destroy (in);
+         }
+      }
+   }
+}
+END_TEST
+
 START_TEST (test_wrong_type_names_path)
 {
    odm_chat_session_t s;
@@ -1429,6 +1489,7 @@ codec_suite (void)
    tcase_add_loop_test (tc, test_roundtrip_full, 0, (int) n);
    tcase_add_loop_test (tc, test_roundtrip_min, 0, (int) n);
    tcase_add_loop_test (tc, test_encode_large_documents, 0, (int) n);
+   tcase_add_loop_test (tc, test_key_matching_exact, 0, (int) n);
    tcase_add_test (tc, test_wrong_type_names_path);
    tcase_add_test (tc, test_failed_decode_frees_partial);
    tcase_add_test (tc, test_decode_error_as_violation);

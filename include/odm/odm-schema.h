@@ -136,6 +136,13 @@ struct odm_object_desc {
 #define ODM_O_VALUE_RULES (1u << 2) /* a single-field rule: required, min, max, length, enum, a number */
 #define ODM_O_MINIMIZE (1u << 3)    /* a nested object or a mixed value that the pre-save path
                                      * may find empty and drop (Mongoose's minimize) */
+#define ODM_O_PADDED_NAMES (1u << 4) /* every field's name is followed by NULs to 16 bytes at least
+                                      * (ODM_NAME_PAD), so that decode and the views compare a
+                                      * short key with a name in one 16-byte step */
+
+/* Appended by odmgen to each field name's literal ("mode" ODM_NAME_PAD): with the literal's
+ * own NUL, 16 bytes from the name's start are readable whatever its length. */
+#define ODM_NAME_PAD "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
 
 typedef struct {
    const char *keys_json; /* {"userId": 1, "updatedAt": -1} as canonical JSON (for messages) */
