@@ -1,8 +1,10 @@
 /* libodm: encode, struct -> bytes. Writes exactly what decode reads back: each value is
  * checked as it is written, with decode's checks (UTF-8 of strings, dates in range, the
  * byte check over mixed values and unknown fields, nesting). The bytes are written
- * straight into a buffer (on the stack up to 2 KB) and copied once into the output, whose
- * buffer is allocated at its final size. */
+ * straight into a scratch buffer (on the stack up to 2 KB, then on the heap) and copied
+ * once into the output, whose buffer is allocated at its final size; a document that
+ * outgrows 64 KB of scratch is sized and finished in the output's own buffer instead
+ * (wb_spill). */
 #include "odm-private.h"
 #include "odm-scan.h"
 
