@@ -186,4 +186,26 @@ odm_scan_field (const odm_object_desc_t *d, uint32_t *next, const uint8_t *k, ui
    return NULL;
 }
 
+#if defined(__SSE2__)
+/* The field of D (names padded: ODM_O_PADDED_NAMES) whose name and a NUL begin the 16 bytes
+ * at K (all readable), or NULL: a key's field found without first finding the key's end.
+ * Names of 15 bytes or more are left to odm_scan_field. Tries *NEXT first, then the fields
+ * after it (documents come in spec order); *NEXT moves past the field found. */
+static inline const odm_field_t *
+odm_scan_field_nul (const odm_object_desc_t *d, uint32_t *next, const uint8_t *k)
+{
+   const __m128i key = _mm_loadu_si128 ((const __m128i *) (const void *) k);
+   uint32_t i;
+   for (i = *next; i < d->field_count; i++) {
+      uint32_t nl = d->fields[i].name_len, want = (UINT32_C (2) << nl) - 1; /* the name and its NUL */
+      if (nl < 15 && ((uint32_t) _mm_movemask_epi8 (_mm_cmpeq_epi8 (
+                         _mm_loadu_si128 ((const __m128i *) (const void *) d->fields[i].name), key)) & want) == want) {
+         *next = i + 1;
+         return &d->fields[i];
+      }
+   }
+   return NULL;
+}
+#endif
+
 #endif /* ODM_SCAN_H */

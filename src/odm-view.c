@@ -92,8 +92,17 @@ view_fill (odm_view_t *v, const odm_object_desc_t *d, const uint8_t *data, uint3
    memset (v->at, 0, sizeof v->at);
    while (o < len - 1) {
       uint8_t t = data[o];
-      uint32_t kl = odm_scan_key_len (data + o + 1, len - o - 1);
-      const odm_field_t *f = odm_scan_field (d, &next, data + o + 1, kl, len - o - 1);
+      uint32_t kl;
+      const odm_field_t *f = NULL;
+#if defined(__SSE2__)
+      if ((d->flags & ODM_O_PADDED_NAMES) && len - o - 1 >= 16 && (f = odm_scan_field_nul (d, &next, data + o + 1))) {
+         kl = f->name_len; /* as in fast_object */
+      } else
+#endif
+      {
+         kl = odm_scan_key_len (data + o + 1, len - o - 1);
+         f = odm_scan_field (d, &next, data + o + 1, kl, len - o - 1);
+      }
       if (f && next - 1 < ODM_VIEW_MAX_FIELDS) {
          v->at[next - 1] = o;
       }
@@ -620,10 +629,18 @@ fast_object (const odm_object_desc_t *d, const uint8_t *data, uint32_t len, int 
       const uint8_t *key = data + o;
       const odm_field_t *f = NULL;
       int r;
-      if ((kl = odm_scan_key_len (key, end - o)) == end - o) {
-         return FAST_SLOW;
+#if defined(__SSE2__)
+      if ((d->flags & ODM_O_PADDED_NAMES) && c->end - key >= 16 && (f = odm_scan_field_nul (d, &next, key)) &&
+          f->name_len < end - o) {
+         kl = f->name_len; /* the common case: a field's name, found with its NUL */
+      } else
+#endif
+      {
+         if ((kl = odm_scan_key_len (key, end - o)) == end - o) {
+            return FAST_SLOW;
+         }
+         f = odm_scan_field (d, &next, key, kl, (uint32_t) (c->end - key));
       }
-      f = odm_scan_field (d, &next, key, kl, (uint32_t) (c->end - key));
       idx = f ? next - 1 : 0;
       o += kl + 1;
       if (!f) {

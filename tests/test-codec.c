@@ -191,8 +191,8 @@ END_TEST
  * names are padded and compared 16 bytes at a time when the key has 16 readable bytes after
  * it): for every top-level field of every collection, a key one byte off the name (in its
  * first, middle or last byte), a prefix of it and the name with a byte more are unknown
- * fields, at the start of the document and at its very end, and the name itself still
- * reads as the field. */
+ * fields to decode and to a view, at the start of the document and at its very end. (The
+ * names themselves matching is what every fixture's round trip and view read show.) */
 START_TEST (test_key_matching_exact)
 {
    size_t n;
@@ -225,12 +225,14 @@ START_TEST (test_key_matching_exact)
             void *doc = bson_malloc0 (d->size);
             bson_t **extra = (bson_t **) ((char *) doc + d->extra);
             bson_error_t err;
-            if (!at_end) {
-               bson_append_int32 (in, key, (int) kl, 7);
-               bson_append_utf8 (in, "zzzzzzzzzzzzzzzzzzzz", -1, "a long enough tail", -1);
-            } else {
-               bson_append_int32 (in, key, (int) kl, 7);
+            odm_view_t view;
+            bson_append_int32 (in, key, (int) kl, 7);
+            if (!at_end) { /* an unknown number: the view's fast walk takes it */
+               bson_append_int32 (in, "zzzzzzzzzzzzzzzzzzzz", -1, 8);
             }
+            ck_assert_msg (odm_view_init_bson (&view, s, in, ODM_DECODE_DEFAULT, &err), "%s: %s", key, err.message);
+            ck_assert_msg (odm_view_state (&view, i) == ODM_ABSENT, "%s.%s: the view read key \"%s\" as the field",
+                           s->collection, f->name, key);
             ck_assert_msg (odm_from_bson (s, in, doc, ODM_DECODE_DEFAULT, &err), "%s: %s", key, err.message);
             ck_assert_msg (odm_field_state (f, doc) == ODM_ABSENT, "%s.%s: key \"%s\" read as the field",
                            s->collection, f->name, key);
