@@ -31,7 +31,7 @@ typedef struct {
    uint8_t stack[WB_STACK];
 } wbuf_t;
 
-static bool wb_spill (wbuf_t *w);
+static bool wb_spill (wbuf_t *w, size_t n);
 
 /* Room for N more bytes beyond what W has (out of line: the caller's room check is inline);
  * false when the document would pass INT32_MAX bytes. */
@@ -43,7 +43,7 @@ wb_grow (wbuf_t *w, size_t n)
       w->too_big = true;
       return false;
    }
-   if (w->len + n > w->limit && wb_spill (w) && w->cap - w->len >= n) {
+   if (w->len + n > w->limit && wb_spill (w, n)) {
       return true;
    }
    for (cap = w->cap * 2; cap < w->len + n; cap *= 2) {
@@ -329,8 +329,7 @@ encode_value (const odm_field_t *f, const void *p, wbuf_t *w, const char *key, s
    case ODM_KIND_DATE: {
       uint64_t v;
       if (e && !odm_date_in_range (*(const int64_t *) p)) {
-         return encode_fail (e, ODM_ERROR_RANGE, key, key_len,
-                             ODM_DATE_RANGE_MSG);
+         return encode_fail (e, ODM_ERROR_RANGE, key, key_len, ODM_DATE_RANGE_MSG);
       }
       if (!wb_head (w, BSON_TYPE_DATE_TIME, key, key_len, 8)) {
          return false;
@@ -599,20 +598,21 @@ size_object (const odm_object_desc_t *d, const void *base, size_t *n)
    return true;
 }
 
-/* W has outgrown its scratch limit: what it holds moves into OUT's buffer, reserved at the
- * size of the whole document (size_object), and the writing goes on there. Growing the
- * scratch buffer to the document's size instead (then copying and freeing it) made the
- * allocator hand its memory back to the system and fault it in again at every large
- * write, which cost more than the writing (a 1 MB document: 0.6 ms of page faults against
- * 0.4 ms of work). When the size cannot be told (what the writing fails on), or was too
- * small (never expected), the scratch buffer grows without limit instead. */
+/* W has outgrown its scratch limit (N more bytes are wanted): what it holds moves into
+ * OUT's buffer, reserved at the size of the whole document (size_object), and the writing
+ * goes on there; true then. Growing the scratch buffer to the document's size instead
+ * (then copying and freeing it) made the allocator hand its memory back to the system and
+ * fault it in again at every large write, which cost more than the writing (a 1 MB
+ * document: 0.6 ms of page faults against 0.4 ms of work). When the size cannot be told
+ * (what the writing fails on), or proves too small (never expected), the scratch buffer
+ * grows without limit instead: false, for wb_grow to grow it. */
 static bool
-wb_spill (wbuf_t *w)
+wb_spill (wbuf_t *w, size_t n)
 {
    size_t size = 4 + 1;
    uint8_t *dst;
    if (!w->in_out && w->out && size_object (w->root, w->doc, &size) && size <= (size_t) INT32_MAX &&
-       size > w->len && (dst = bson_reserve_buffer (w->out, (uint32_t) size))) {
+       size >= w->len + n && (dst = bson_reserve_buffer (w->out, (uint32_t) size))) {
       memcpy (dst, w->data, w->len);
       wb_free (w);
       w->data = dst;
