@@ -1,7 +1,8 @@
 /* libodm: zero-copy views over stored BSON (odm-view.h).
  *
  * odm_view_init walks the bytes once, guided by the schema: every typed field's BSON type,
- * every string's UTF-8 (odm_utf8_valid), dates, int64 numbers, duplicates and keys. An
+ * every string's UTF-8 (odm-scan.h's odm_scan_text), dates, int64 numbers, duplicates and
+ * keys (matched to fields with odm-scan.h's scans, as decode matches them). An
  * object that holds a mixed value or an unknown field has its bytes checked by the
  * decoder's own byte check (odm_bson_check_at), as decode checks them. Refusals are
  * reported by the copying decode itself, so that the error (code, path, message) is
