@@ -94,6 +94,22 @@ wb_head (wbuf_t *w, uint8_t type, const char *key, size_t key_len, size_t value_
    return true;
 }
 
+/* wb_head for a key that is readable for 16 bytes and NUL from KEY_LEN on (a padded generated
+ * name, ODM_NAME_PAD, or an array index key): type byte, key and NUL in two stores, where a
+ * memcpy of KEY_LEN bytes costs a call. Exact room (the end of a document written in place)
+ * takes wb_head. */
+static inline bool
+wb_head16 (wbuf_t *w, uint8_t type, const char *key, size_t key_len, size_t value_size)
+{
+   if (key_len < 16 && w->cap - w->len >= 1 + 16 + value_size) {
+      w->data[w->len] = type;
+      memcpy (w->data + w->len + 1, key, 16);
+      w->len += 2 + key_len;
+      return true;
+   }
+   return wb_head (w, type, key, key_len, value_size);
+}
+
 /* A document's length word, filled by wb_end; returns its offset. */
 static inline size_t
 wb_begin (wbuf_t *w)
@@ -201,17 +217,22 @@ number_as_int32 (double v)
    return v >= -2147483648.0 && v <= 2147483647.0 && v == (double) (int32_t) v && !(v == 0.0 && signbit (v));
 }
 
-static bool
-put_number (wbuf_t *w, const char *key, size_t key_len, double v)
+/* The head of an element: wb_head16 when the key is readable for 16 bytes (K16). */
+#define WB_HEAD(w, type, key, key_len, k16, value_size)                        \
+   ((k16) ? wb_head16 ((w), (type), (key), (key_len), (value_size)) \
+          : wb_head ((w), (type), (key), (key_len), (value_size)))
+
+static inline bool
+put_number (wbuf_t *w, const char *key, size_t key_len, bool k16, double v)
 {
    if (number_as_int32 (v)) {
-      if (!wb_head (w, BSON_TYPE_INT32, key, key_len, 4)) {
+      if (!WB_HEAD (w, BSON_TYPE_INT32, key, key_len, k16, 4)) {
          return false;
       }
       wb_u32 (w, (uint32_t) (int32_t) v);
    } else {
       uint64_t bits;
-      if (!wb_head (w, BSON_TYPE_DOUBLE, key, key_len, 8)) {
+      if (!WB_HEAD (w, BSON_TYPE_DOUBLE, key, key_len, k16, 8)) {
          return false;
       }
       memcpy (&bits, &v, 8);
@@ -292,36 +313,41 @@ put_mixed (wbuf_t *w, const bson_value_t *v, const char *key, size_t key_len, en
    return ok;
 }
 
-static bool
-encode_value (const odm_field_t *f, const void *p, wbuf_t *w, const char *key, size_t key_len, encode_ctx_t *e)
+/* One value of field F at P under KEY (K16: readable for 16 bytes, see wb_head16). Inline in
+ * encode_object, its one caller: a call per value cost as much as writing most values. */
+static inline __attribute__ ((always_inline)) bool
+encode_value (const odm_field_t *f, const void *p, wbuf_t *w, const char *key, size_t key_len, bool k16,
+              encode_ctx_t *e)
 {
    switch (f->kind) {
    case ODM_KIND_STRING: {
       const char *s = *(char *const *) p;
-      const uint8_t *at;
+      uint8_t *at;
       size_t n;
+      bool ascii;
       if (!s) { /* an element (a NULL field is absent): decode would refuse it as null */
          return e ? encode_fail (e, ODM_ERROR_TYPE, key, key_len, "expected string, got NULL") : false;
       }
       n = strlen (s);
-      if (n >= (size_t) INT32_MAX || !wb_head (w, BSON_TYPE_UTF8, key, key_len, 4 + n + 1)) {
+      if (n >= (size_t) INT32_MAX || !WB_HEAD (w, BSON_TYPE_UTF8, key, key_len, k16, 4 + n + 1)) {
          w->too_big = true;
          return false;
       }
       wb_u32 (w, (uint32_t) n + 1);
       at = w->data + w->len;
-      wb_put (w, s, n + 1);
-      /* checked in the copy, whose bytes are in cache and may be read up to the buffer's
-       * capacity (odm_scan_text reads whole blocks); a refusal discards the buffer */
-      if (e && !odm_scan_text (at, (uint32_t) n, (uint32_t) (w->cap - (size_t) (at - w->data)))) {
+      ascii = odm_scan_copy_ascii (at, (const uint8_t *) s, n);
+      w->len += n + 1;
+      /* the rest of the check in the copy, whose bytes are in cache and may be read up to the
+       * buffer's capacity (odm_scan_text reads whole blocks); a refusal discards the buffer */
+      if (!ascii && e && !odm_scan_text (at, (uint32_t) n, (uint32_t) (w->cap - (size_t) (at - w->data)))) {
          return encode_fail (e, ODM_ERROR_CORRUPT_BSON, key, key_len, "string is not valid UTF-8");
       }
       return true;
    }
    case ODM_KIND_NUMBER:
-      return put_number (w, key, key_len, *(const double *) p);
+      return put_number (w, key, key_len, k16, *(const double *) p);
    case ODM_KIND_BOOL:
-      if (!wb_head (w, BSON_TYPE_BOOL, key, key_len, 1)) {
+      if (!WB_HEAD (w, BSON_TYPE_BOOL, key, key_len, k16, 1)) {
          return false;
       }
       w->data[w->len++] = *(const bool *) p ? 1 : 0;
@@ -331,7 +357,7 @@ encode_value (const odm_field_t *f, const void *p, wbuf_t *w, const char *key, s
       if (e && !odm_date_in_range (*(const int64_t *) p)) {
          return encode_fail (e, ODM_ERROR_RANGE, key, key_len, ODM_DATE_RANGE_MSG);
       }
-      if (!wb_head (w, BSON_TYPE_DATE_TIME, key, key_len, 8)) {
+      if (!WB_HEAD (w, BSON_TYPE_DATE_TIME, key, key_len, k16, 8)) {
          return false;
       }
       v = BSON_UINT64_TO_LE ((uint64_t) * (const int64_t *) p);
@@ -339,7 +365,7 @@ encode_value (const odm_field_t *f, const void *p, wbuf_t *w, const char *key, s
       return true;
    }
    case ODM_KIND_OID:
-      if (!wb_head (w, BSON_TYPE_OID, key, key_len, 12)) {
+      if (!WB_HEAD (w, BSON_TYPE_OID, key, key_len, k16, 12)) {
          return false;
       }
       wb_put (w, p, 12);
@@ -349,7 +375,7 @@ encode_value (const odm_field_t *f, const void *p, wbuf_t *w, const char *key, s
    case ODM_KIND_OBJECT: {
       size_t old = e && e->track ? odm_path_push (&e->path, key, key_len) : 0, at;
       bool ok;
-      if (!wb_head (w, BSON_TYPE_DOCUMENT, key, key_len, 4)) {
+      if (!WB_HEAD (w, BSON_TYPE_DOCUMENT, key, key_len, k16, 4)) {
          return false;
       }
       at = wb_begin (w);
@@ -410,6 +436,7 @@ encode_object (const odm_object_desc_t *d, const void *base, wbuf_t *w, encode_c
 {
    uint32_t i;
    bson_t *extra = *(bson_t *const *) ODM_AT_CONST (base, d->extra);
+   const bool padded = (d->flags & ODM_O_PADDED_NAMES) != 0;
 
    for (i = 0; i < d->field_count; i++) {
       const odm_field_t *f = &d->fields[i];
@@ -434,7 +461,7 @@ encode_object (const odm_object_desc_t *d, const void *base, wbuf_t *w, encode_c
          continue;
       }
       if (state == ODM_NULL) {
-         if (!wb_head (w, BSON_TYPE_NULL, f->name, f->name_len, 0)) {
+         if (!WB_HEAD (w, BSON_TYPE_NULL, f->name, f->name_len, padded, 0)) {
             return false;
          }
          continue;
@@ -443,7 +470,11 @@ encode_object (const odm_object_desc_t *d, const void *base, wbuf_t *w, encode_c
          odm_array_view_t a = odm_array_get (base, f);
          size_t k, at;
          size_t old = e && e->track ? odm_path_push (&e->path, f->name, f->name_len) : 0;
-         bool ok = wb_head (w, BSON_TYPE_ARRAY, f->name, f->name_len, 4);
+         bool ok = WB_HEAD (w, BSON_TYPE_ARRAY, f->name, f->name_len, padded, 4);
+         /* the index key, counted up in decimal digits: "0", "1", ... "10"; it only grows, so
+          * the bytes after its NUL stay NUL and it is readable for 16 bytes */
+         char key[16] = "0";
+         size_t kl = 1;
          if (!ok) {
             return false;
          }
@@ -452,10 +483,17 @@ encode_object (const odm_object_desc_t *d, const void *base, wbuf_t *w, encode_c
             e->depth++;
          }
          for (k = 0; ok && k < a.count; k++) {
-            char buf[16];
-            const char *key;
-            size_t kl = odm_index_key ((uint32_t) k, &key, buf, sizeof buf);
-            ok = encode_value (f, (const char *) a.items + k * f->elem_size, w, key, kl, e);
+            size_t j = kl;
+            ok = encode_value (f, (const char *) a.items + k * f->elem_size, w, key, kl, true, e);
+            while (j > 0 && key[j - 1] == '9') {
+               key[--j] = '0';
+            }
+            if (j > 0) {
+               key[j - 1]++;
+            } else { /* 9, 99, ...: one more digit (at most 10 for a uint32_t count) */
+               key[0] = '1';
+               key[kl++] = '0';
+            }
          }
          if (e) {
             e->depth--;
@@ -466,7 +504,7 @@ encode_object (const odm_object_desc_t *d, const void *base, wbuf_t *w, encode_c
          if (e && e->track) {
             odm_path_pop (&e->path, old);
          }
-      } else if (!encode_value (f, ODM_AT_CONST (base, f->offset), w, f->name, f->name_len, e)) {
+      } else if (!encode_value (f, ODM_AT_CONST (base, f->offset), w, f->name, f->name_len, padded, e)) {
          return false;
       }
    }

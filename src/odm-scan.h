@@ -102,6 +102,63 @@ odm_scan_text (const uint8_t *s, uint32_t len, uint32_t room)
    return a == len || odm_utf8_valid ((const char *) s + a, len - a);
 }
 
+/* Copies the N bytes at S and the NUL after them (N + 1 bytes readable there) to DST (N + 1
+ * bytes writable there), and returns whether the N bytes are all ASCII: the encoder's copy of
+ * a string and the first half of its UTF-8 check in one pass, without a call to memcpy. */
+static inline bool
+odm_scan_copy_ascii (uint8_t *dst, const uint8_t *s, size_t n)
+{
+   const uint64_t highs = UINT64_C (0x8080808080808080);
+#if defined(__SSE2__)
+   if (n >= 16) {
+      __m128i acc = _mm_setzero_si128 (), x;
+      size_t i;
+      for (i = 0; i + 16 < n; i += 16) {
+         x = _mm_loadu_si128 ((const __m128i *) (const void *) (s + i));
+         _mm_storeu_si128 ((__m128i *) (void *) (dst + i), x);
+         acc = _mm_or_si128 (acc, x);
+      }
+      x = _mm_loadu_si128 ((const __m128i *) (const void *) (s + n - 16)); /* overlaps the last block */
+      _mm_storeu_si128 ((__m128i *) (void *) (dst + n - 16), x);
+      acc = _mm_or_si128 (acc, x);
+      dst[n] = 0;
+      return _mm_movemask_epi8 (acc) == 0;
+   }
+#endif
+   if (n >= 8) {
+      uint64_t x, acc = 0;
+      size_t i;
+      for (i = 0; i + 8 < n; i += 8) {
+         memcpy (&x, s + i, 8);
+         memcpy (dst + i, &x, 8);
+         acc |= x;
+      }
+      memcpy (&x, s + n - 8, 8);
+      memcpy (dst + n - 8, &x, 8);
+      dst[n] = 0;
+      return ((acc | x) & highs) == 0;
+   }
+   if (n >= 4) {
+      uint32_t a, b;
+      memcpy (&a, s, 4);
+      memcpy (&b, s + n - 4, 4);
+      memcpy (dst, &a, 4);
+      memcpy (dst + n - 4, &b, 4);
+      dst[n] = 0;
+      return ((a | b) & UINT32_C (0x80808080)) == 0;
+   }
+   {
+      uint8_t acc = 0;
+      size_t i;
+      for (i = 0; i < n; i++) {
+         dst[i] = s[i];
+         acc |= s[i];
+      }
+      dst[n] = 0;
+      return acc < 0x80;
+   }
+}
+
 /* Whether the N bytes at A and B are the same: names and keys are short, so a call to memcmp
  * costs more than the compare; overlapping loads cover every N without a byte loop. */
 static inline bool
