@@ -284,7 +284,34 @@ value_size (uint8_t t, const uint8_t *v, size_t avail)
    return n <= avail ? n : BAD_SIZE;
 }
 
-/* One element as the walks read it. */
+/* value_size for the types stored documents are made of (strings, nested documents and
+ * arrays, the fixed-size scalars) without a call; the others through value_size. */
+static inline size_t
+value_size_inline (uint8_t t, const uint8_t *v, size_t avail)
+{
+   /* the bytes of the fixed-size types numbered below 0x13 (0: not one of them) */
+   static const uint8_t fixed[0x13] = {[BSON_TYPE_DOUBLE] = 8, [BSON_TYPE_OID] = 12, [BSON_TYPE_DATE_TIME] = 8,
+                                       [BSON_TYPE_INT32] = 4, [BSON_TYPE_TIMESTAMP] = 8, [BSON_TYPE_INT64] = 8};
+   size_t l;
+   if (t == BSON_TYPE_UTF8) {
+      if (avail < 5 || (l = rd32 (v)) < 1 || l > avail - 4 || v[4 + l - 1] != 0) {
+         return BAD_SIZE;
+      }
+      return 4 + l;
+   }
+   if (t < sizeof fixed && fixed[t]) {
+      return avail >= fixed[t] ? fixed[t] : BAD_SIZE;
+   }
+   if (t == BSON_TYPE_DOCUMENT || t == BSON_TYPE_ARRAY) {
+      if (avail < 5 || (l = rd32 (v)) < 5 || l > avail || v[l - 1] != 0) {
+         return BAD_SIZE;
+      }
+      return l;
+   }
+   return value_size (t, v, avail);
+}
+
+/* One element as the walks read it. *//* One element as the walks read it. */
 typedef struct {
    uint8_t type;
    const char *key;
@@ -296,7 +323,7 @@ typedef struct {
 
 /* Reads the element at *P (END: the terminator of its document) and moves *P past it.
  * 1: an element; 0: the end of the document; -1: corrupt. */
-static inline int
+static ODM_ALWAYS_INLINE int
 elem_next (const uint8_t **p, const uint8_t *end, elem_t *e)
 {
    const uint8_t *k;
@@ -313,7 +340,7 @@ elem_next (const uint8_t **p, const uint8_t *end, elem_t *e)
    e->key = (const char *) k;
    e->key_len = kl;
    e->value = k + kl + 1;
-   e->size = value_size (e->type, e->value, (size_t) (end - e->value));
+   e->size = value_size_inline (e->type, e->value, (size_t) (end - e->value));
    if (e->size == BAD_SIZE) {
       return -1;
    }
@@ -642,7 +669,7 @@ static bool decode_object (const odm_object_desc_t *d, const uint8_t *p, const u
 
 /* Decodes value E of kind f->kind at P (DEPTH: the level of the document holding E). The
  * caller has handled null. */
-static bool
+static ODM_ALWAYS_INLINE bool
 decode_value (const odm_field_t *f, const elem_t *e, void *p, const pframe_t *where, int depth, decode_ctx_t *c)
 {
    const uint8_t *v = e->value;

@@ -315,7 +315,7 @@ put_mixed (wbuf_t *w, const bson_value_t *v, const char *key, size_t key_len, en
 
 /* One value of field F at P under KEY (K16: readable for 16 bytes, see wb_head16). Inline in
  * encode_object, its one caller: a call per value cost as much as writing most values. */
-static inline __attribute__ ((always_inline)) bool
+static ODM_ALWAYS_INLINE bool
 encode_value (const odm_field_t *f, const void *p, wbuf_t *w, const char *key, size_t key_len, bool k16,
               encode_ctx_t *e)
 {

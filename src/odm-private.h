@@ -49,6 +49,14 @@ odm_copy_utf8 (char *dst, size_t cap, const char *src);
 
 /* MongoDB's nesting limit: the top-level document is level 1, each embedded document or
  * array one more, so a key path has at most 100 components. */
+/* For the few hot helpers with one or two callers that the compiler would leave out of line
+ * once they grow (a call per element or value costs as much as the work). */
+#if defined(__GNUC__) || defined(__clang__)
+#define ODM_ALWAYS_INLINE inline __attribute__ ((always_inline))
+#else
+#define ODM_ALWAYS_INLINE inline
+#endif
+
 #define ODM_MAX_DEPTH 100
 /* JavaScript's Date range: +/-8.64e15 ms around 1970 (ECMA-262 TimeClip). */
 #define ODM_DATE_MAX_MS INT64_C (8640000000000000)
