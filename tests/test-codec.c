@@ -904,6 +904,78 @@ encoded_json_is (const odm_support_ticket_t *t, const char *want)
  * leaves its copy empty. Before, encode and odm_copy passed it to strlen. Both kinds of
  * array: one with rules (chat_sessions.tags, maxlength) and one with none, in a nested
  * object (agents.aiProvider.fallbacks), whose generated checks used to skip it. */
+/* The encoder writes array keys by counting in decimal and strings by copying them in
+ * blocks: for arrays of 0 to 10,001 strings (every length from 0 to 40, some with a
+ * non-ASCII character), the bytes written are those libbson wrote (its keys from
+ * bson_uint32_to_string); a string with a byte that is not UTF-8, at any position of any
+ * length and in any element, is refused with the element's path. Each string lies in a
+ * block of exactly its bytes, so that AddressSanitizer sees a read past it. */
+START_TEST (test_encode_array_keys_and_strings)
+{
+   static const size_t counts[] = {0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 1001, 10001};
+   size_t c, k;
+   for (c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+      bson_t *in = bson_new (), arr, out;
+      odm_chat_session_t s;
+      bson_error_t err;
+      char text[48];
+      bson_append_array_begin (in, "tags", 4, &arr);
+      for (k = 0; k < counts[c]; k++) {
+         char kb[16];
+         const char *key;
+         size_t len = k % 41, kl = bson_uint32_to_string ((uint32_t) k, &key, kb, sizeof kb);
+         memset (text, 'a' + (int) (k % 26), len);
+         if (len >= 2 && k % 3 == 0) {
+            memcpy (text + len / 2 - 1, "\xC3\xA9", 2); /* é */
+         }
+         bson_append_utf8 (&arr, key, (int) kl, text, (int) len);
+      }
+      bson_append_array_end (in, &arr);
+      ck_assert (odm_chat_session_from_bson (in, &s, 0, &err));
+      ck_assert_uint_eq (s.tags.count, counts[c]);
+      for (k = 0; k < s.tags.count; k++) { /* each string in a block of its own size */
+         size_t len = strlen (s.tags.items[k]);
+         char *exact = bson_malloc (len + 1);
+         memcpy (exact, s.tags.items[k], len + 1);
+         bson_free (s.tags.items[k]);
+         s.tags.items[k] = exact;
+      }
+      ck_assert_msg (odm_chat_session_to_bson (&s, &out, &err), "%s", err.message);
+      assert_same_bson (in, &out, "tags");
+      bson_destroy (&out);
+      odm_chat_session_cleanup (&s);
+      bson_destroy (in);
+   }
+   /* a bad byte at every position of every length up to 40, in element 12 */
+   {
+      size_t len, bad;
+      for (len = 1; len <= 40; len++) {
+         for (bad = 0; bad < len; bad++) {
+            odm_chat_session_t s;
+            bson_t out;
+            bson_error_t err;
+            odm_chat_session_init (&s);
+            for (k = 0; k < 13; k++) {
+               char *t = bson_malloc (len + 1);
+               memset (t, 'x', len);
+               t[len] = '\0';
+               if (k == 12) {
+                  t[bad] = (char) 0xFF;
+               }
+               odm_chat_session_add_tags (&s, t);
+               bson_free (t);
+            }
+            ck_assert (!odm_chat_session_to_bson (&s, &out, &err));
+            ck_assert_str_eq (err.message, "tags.12: string is not valid UTF-8");
+            ck_assert_uint_eq (out.len, 5);
+            bson_destroy (&out);
+            odm_chat_session_cleanup (&s);
+         }
+      }
+   }
+}
+END_TEST
+
 START_TEST (test_null_string_element)
 {
    odm_chat_session_t s, copy;
@@ -1506,6 +1578,7 @@ codec_suite (void)
    tcase_add_test (tc, test_depth_bounded);
    tcase_add_test (tc, test_encoder_refuses_what_decoder_refuses);
    tcase_add_test (tc, test_encode_nested_presence_and_paths);
+   tcase_add_test (tc, test_encode_array_keys_and_strings);
    tcase_add_test (tc, test_null_string_element);
    tcase_add_test (tc, test_mixed_null_pointers);
    tcase_add_test (tc, test_dangling_array);

@@ -230,6 +230,30 @@ START_TEST (test_scan_helpers)
          }
       }
    }
+   /* the encoder's copy: exactly LEN + 1 bytes read (the string and its NUL, in a block of
+    * that size) and written (into a block of that size), and "all ASCII" exactly when no
+    * byte has its high bit set, a high byte at every position of every length */
+   for (len = 0; len <= 40; len++) {
+      for (bad = 0; bad <= len; bad++) { /* bad == len: all ASCII */
+         unsigned char *src, *dst;
+         memset (buf, 'c', len);
+         buf[len] = 0;
+         if (bad < len) {
+            buf[bad] = 0xC3;
+         }
+         for (n = 0; n < len; n++) {
+            buf[n] = (unsigned char) (buf[n] == 'c' ? 'a' + n % 26 : buf[n]);
+         }
+         src = exact_copy (buf, len + 1, len + 1);
+         dst = malloc (len + 1);
+         ck_assert (dst != NULL);
+         memset (dst, 0xEE, len + 1);
+         ck_assert_int_eq (odm_scan_copy_ascii (dst, src, len), bad == len);
+         ck_assert (memcmp (dst, buf, len + 1) == 0);
+         free (src);
+         free (dst);
+      }
+   }
    /* key lengths: the NUL at every position, or none among AVAIL bytes */
    for (n = 0; n <= 40; n++) {
       size_t nul;
