@@ -195,6 +195,40 @@ minimize_array (bson_iter_t *it, bson_t *out, int depth)
    return true;
 }
 
+/* Whether minimizing the document (IN_ARRAY false) or array at IT would change it: an empty
+ * object that is not an array element, at a depth minimize_doc descends to. A corrupt
+ * document says yes, for minimize_doc to handle it as before. Most mixed values hold no
+ * empty object, and this read costs no copy. */
+static bool
+minimize_changes (bson_iter_t *it, bool in_array, int depth)
+{
+   while (bson_iter_next (it)) {
+      bson_iter_t child;
+      bool doc = BSON_ITER_HOLDS_DOCUMENT (it);
+      if (!doc && !BSON_ITER_HOLDS_ARRAY (it)) {
+         continue;
+      }
+      if (!in_array && depth >= MINIMIZE_MAX_DEPTH) {
+         continue; /* minimize_doc copies it as it is (minimize_array has no limit) */
+      }
+      if (!bson_iter_recurse (it, &child)) {
+         return true;
+      }
+      if (doc && !in_array) {
+         uint32_t len;
+         const uint8_t *data;
+         bson_iter_document (it, &len, &data);
+         if (len <= 5) {
+            return true; /* an empty object: dropped */
+         }
+      }
+      if (minimize_changes (&child, !doc, depth + 1)) {
+         return true;
+      }
+   }
+   return it->err_off != 0;
+}
+
 /* Minimizes mixed value V in place; false when it is an object left empty (to be dropped),
  * unless IN_ARRAY (array elements stay). */
 static bool
@@ -209,6 +243,11 @@ minimize_mixed (bson_value_t *v, bool in_array)
    if (!bson_init_static (&in, v->value.v_doc.data, v->value.v_doc.data_len) || !bson_iter_init (&it, &in)) {
       return true; /* not ours to judge here: validation and encode report it */
    }
+   if (!minimize_changes (&it, v->value_type == BSON_TYPE_ARRAY, 1)) {
+      /* nothing inside to drop: an object stays unless it is empty itself */
+      return v->value_type == BSON_TYPE_ARRAY || in_array || v->value.v_doc.data_len > 5;
+   }
+   bson_iter_init (&it, &in);
    bson_init (&out);
    if (v->value_type == BSON_TYPE_ARRAY) {
       keep = minimize_array (&it, &out, 1);

@@ -613,6 +613,37 @@ START_TEST (test_minimize_empty_objects)
    /* An empty mixed value inside a nested object, and the nested object then empty too. */
    ck_assert (!prepared_value ("lab_experiments", "{\"methodology\": {\"parameters\": {}}}", "methodology", &v));
    ck_assert (!prepared_value ("lab_experiments", "{\"results.metrics\": {}}", "results.metrics", &v));
+   /* An empty object deep inside arrays of arrays, or sixty levels down, is found and dropped;
+    * a value holding no empty object is stored byte for byte. */
+   ck_assert (prepared_value ("transactions", "{\"metadata\": {\"e\": [[{\"f\": {}, \"g\": 1}], [[]]]}}", "metadata", &v));
+   ck_assert (bson_init_static (&got, v.value.v_doc.data, v.value.v_doc.data_len));
+   ck_assert (bson_init_from_json (&expect, "{\"e\": [[{\"g\": 1}], [[]]]}", -1, &err));
+   ck_assert_msg (bson_equal (&got, &expect), "got %s", bson_as_relaxed_extended_json (&got, NULL));
+   bson_destroy (&expect);
+   bson_value_destroy (&v);
+   for (int empty = 0; empty < 2; empty++) {
+      char json[1024] = "{\"metadata\": ";
+      char want[1024] = "";
+      for (int i = 0; i < 60; i++) {
+         strcat (json, i % 3 == 2 ? "[{\"a\": " : "{\"a\": ");
+         strcat (want, i % 3 == 2 ? "[{\"a\": " : "{\"a\": ");
+      }
+      strcat (json, empty ? "{\"x\": 1, \"y\": {}}" : "{\"x\": 1, \"y\": {\"z\": [{}]}}");
+      strcat (want, empty ? "{\"x\": 1}" : "{\"x\": 1, \"y\": {\"z\": [{}]}}");
+      for (int i = 59; i >= 0; i--) {
+         strcat (json, i % 3 == 2 ? "}]" : "}");
+         strcat (want, i % 3 == 2 ? "}]" : "}");
+      }
+      strcat (json, "}");
+      ck_assert (prepared_value ("transactions", json, "metadata", &v));
+      ck_assert (bson_init_static (&got, v.value.v_doc.data, v.value.v_doc.data_len));
+      ck_assert (bson_init_from_json (&expect, want, -1, &err));
+      ck_assert_msg (got.len == expect.len && memcmp (bson_get_data (&got), bson_get_data (&expect), got.len) == 0,
+                     "depth 60, %s: got %s", empty ? "an empty object" : "no empty object",
+                     bson_as_relaxed_extended_json (&got, NULL));
+      bson_destroy (&expect);
+      bson_value_destroy (&v);
+   }
    /* null is a value: kept. */
    ck_assert (prepared_value ("transactions", "{\"metadata\": null}", "metadata", &v));
    ck_assert_int_eq (v.value_type, BSON_TYPE_NULL);
