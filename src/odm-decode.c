@@ -311,7 +311,7 @@ value_size_inline (uint8_t t, const uint8_t *v, size_t avail)
    return value_size (t, v, avail);
 }
 
-/* One element as the walks read it. *//* One element as the walks read it. */
+/* One element as the walks read it. */
 typedef struct {
    uint8_t type;
    const char *key;

@@ -656,6 +656,108 @@ read_all (const odm_view_t *v)
    return sum;
 }
 
+/* An unknown field of every BSON type in turn, ahead of the schema's fields, at the root
+ * and in a nested object: a view finds each field after it where decode does (the view
+ * skips values by their type's size: strings, documents and the fixed sizes without a
+ * table). One type per document, so that a wrong size loses the fields after it rather
+ * than landing, by chance, back on an element's start. */
+#define EVERY_TYPE_COUNT 22
+
+static void
+append_one_type (bson_t *b, int which)
+{
+   bson_decimal128_t dec = {UINT64_C (0x0123456789abcdef), UINT64_C (0x3040000000000000)};
+   bson_oid_t oid;
+   bson_t scope = BSON_INITIALIZER, sub = BSON_INITIALIZER, arr = BSON_INITIALIZER;
+   bson_oid_init_from_string (&oid, "64b0000000000000000000a1");
+   BSON_APPEND_INT32 (&scope, "x", 1);
+   BSON_APPEND_UTF8 (&sub, "k", "v");
+   BSON_APPEND_UTF8 (&arr, "0", "v");
+   switch (which) {
+   case 0: BSON_APPEND_DOUBLE (b, "u", 1.5); break;
+   case 1: BSON_APPEND_UTF8 (b, "u", "text"); break;
+   case 2: BSON_APPEND_DOCUMENT (b, "u", &sub); break;
+   case 3: BSON_APPEND_ARRAY (b, "u", &arr); break;
+   case 4: BSON_APPEND_BINARY (b, "u", BSON_SUBTYPE_BINARY, (const uint8_t *) "abcdefgh", 8); break;
+   case 5: BSON_APPEND_BINARY (b, "u", BSON_SUBTYPE_BINARY_DEPRECATED, (const uint8_t *) "abcdefgh", 8); break;
+   case 6: BSON_APPEND_UNDEFINED (b, "u"); break;
+   case 7: BSON_APPEND_OID (b, "u", &oid); break;
+   case 8: BSON_APPEND_BOOL (b, "u", true); break;
+   case 9: BSON_APPEND_DATE_TIME (b, "u", 1700000000000); break;
+   case 10: BSON_APPEND_NULL (b, "u"); break;
+   case 11: BSON_APPEND_REGEX (b, "u", "^a.*b$", "i"); break;
+   case 12: bson_append_dbpointer (b, "u", -1, "coll", &oid); break;
+   case 13: BSON_APPEND_CODE (b, "u", "f()"); break;
+   case 14: BSON_APPEND_SYMBOL (b, "u", "sym"); break;
+   case 15: BSON_APPEND_CODE_WITH_SCOPE (b, "u", "g()", &scope); break;
+   case 16: BSON_APPEND_INT32 (b, "u", 7); break;
+   case 17: BSON_APPEND_TIMESTAMP (b, "u", 5, 6); break;
+   case 18: BSON_APPEND_INT64 (b, "u", 8); break;
+   case 19: BSON_APPEND_DECIMAL128 (b, "u", &dec); break;
+   case 20: BSON_APPEND_MAXKEY (b, "u"); break;
+   default: BSON_APPEND_MINKEY (b, "u"); break;
+   }
+   bson_destroy (&scope);
+   bson_destroy (&sub);
+   bson_destroy (&arr);
+}
+
+START_TEST (test_unknown_fields_of_every_type)
+{
+   const odm_schema_t *s = odm_schema_find ("chat_sessions");
+   bson_t *fixture = odm_test_load_json ("chat_sessions.full.json");
+   bson_error_t err;
+   odm_view_t fv;
+   ck_assert (fixture);
+   ck_assert (odm_view_init (&fv, s, bson_get_data (fixture), fixture->len, 0, &err));
+   for (int which = 0; which < EVERY_TYPE_COUNT; which++) {
+      bson_t doc = BSON_INITIALIZER, settings;
+      bson_iter_t it;
+      odm_view_t v;
+      char what[64];
+      uint32_t present = 0;
+      append_one_type (&doc, which);
+      ck_assert (bson_iter_init (&it, fixture));
+      while (bson_iter_next (&it)) {
+         if (!strcmp (bson_iter_key (&it), "settings")) {
+            bson_t old;
+            uint32_t len;
+            const uint8_t *data;
+            bson_iter_document (&it, &len, &data);
+            ck_assert (bson_init_static (&old, data, len));
+            bson_append_document_begin (&doc, "settings", -1, &settings);
+            append_one_type (&settings, which);
+            bson_concat (&settings, &old);
+            bson_append_document_end (&doc, &settings);
+         } else {
+            ck_assert (bson_append_iter (&doc, NULL, 0, &it));
+         }
+      }
+      snprintf (what, sizeof what, "an unknown field of type %d first", which);
+      ck_assert_msg (check_agrees (s, bson_get_data (&doc), doc.len, ODM_DECODE_DEFAULT, what), "%s: refused", what);
+      /* the fields after it are found, not absent in both: those of the fixture */
+      ck_assert (odm_view_init (&v, s, bson_get_data (&doc), doc.len, 0, &err));
+      for (uint32_t i = 0; i < s->root->field_count; i++) {
+         ck_assert_msg (odm_view_state (&v, i) == odm_view_state (&fv, i), "%s: %s", what, s->root->fields[i].name);
+         present += odm_view_state (&v, i) == ODM_PRESENT;
+         if (!strcmp (s->root->fields[i].name, "settings")) {
+            odm_view_t sv, fsv;
+            ck_assert_int_eq (odm_view_object (&v, i, &sv), ODM_PRESENT);
+            ck_assert_int_eq (odm_view_object (&fv, i, &fsv), ODM_PRESENT);
+            for (uint32_t k = 0; k < sv.desc->field_count; k++) {
+               ck_assert_msg (odm_view_state (&sv, k) == odm_view_state (&fsv, k), "%s: settings.%s", what,
+                              sv.desc->fields[k].name);
+               present += odm_view_state (&sv, k) == ODM_PRESENT;
+            }
+         }
+      }
+      ck_assert_uint_ge (present, 10);
+      bson_destroy (&doc);
+   }
+   bson_destroy (fixture);
+}
+END_TEST
+
 START_TEST (test_zero_allocations)
 {
    static const bson_mem_vtable_t counting = {count_malloc, count_calloc, count_realloc, count_free,
@@ -899,6 +1001,7 @@ view_suite (void)
    tcase_add_test (tc, test_fixtures_agree);
    tcase_add_test (tc, test_mutations_agree);
    tcase_add_test (tc, test_hostile_refused);
+   tcase_add_test (tc, test_unknown_fields_of_every_type);
    tcase_add_test (tc, test_zero_allocations);
    tcase_add_test (tc, test_allocations_counted);
    tcase_add_test (tc, test_arguments);
