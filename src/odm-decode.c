@@ -206,29 +206,21 @@ rd64 (const uint8_t *p)
 
 #define BAD_SIZE ((size_t) -1)
 
-/* The size of the value of type T at V, AVAIL bytes lying between V and the terminator
- * of the enclosing document; BAD_SIZE when it does not fit or its structure is wrong:
- * lengths, terminators of strings and documents, a boolean other than 0 or 1, the inner
- * length of binary subtype 2, an unknown type. */
+/* value_size (below) for the types it does not size inline: a boolean (its byte checked),
+ * code, symbols, binary, regular expressions, DB pointers, code with scope, and the types
+ * without bytes. */
 static size_t
-value_size (uint8_t t, const uint8_t *v, size_t avail)
+rare_value_size (uint8_t t, const uint8_t *v, size_t avail)
 {
-   size_t n, l;
+   size_t l;
    switch ((bson_type_t) t) {
-   case BSON_TYPE_DOUBLE:
-   case BSON_TYPE_DATE_TIME:
-   case BSON_TYPE_INT64:
-   case BSON_TYPE_TIMESTAMP: n = 8; break;
-   case BSON_TYPE_INT32: n = 4; break;
-   case BSON_TYPE_OID: n = 12; break;
-   case BSON_TYPE_DECIMAL128: n = 16; break;
    case BSON_TYPE_NULL:
    case BSON_TYPE_UNDEFINED:
    case BSON_TYPE_MAXKEY:
-   case BSON_TYPE_MINKEY: n = 0; break;
+   case BSON_TYPE_MINKEY:
+      return 0;
    case BSON_TYPE_BOOL:
       return avail >= 1 && v[0] <= 1 ? 1 : BAD_SIZE;
-   case BSON_TYPE_UTF8:
    case BSON_TYPE_CODE:
    case BSON_TYPE_SYMBOL:
       if (avail < 5 || (l = rd32 (v)) < 1 || l > avail - 4 || v[4 + l - 1] != 0) {
@@ -243,12 +235,6 @@ value_size (uint8_t t, const uint8_t *v, size_t avail)
          return BAD_SIZE;
       }
       return 5 + l;
-   case BSON_TYPE_DOCUMENT:
-   case BSON_TYPE_ARRAY:
-      if (avail < 5 || (l = rd32 (v)) < 5 || l > avail || v[l - 1] != 0) {
-         return BAD_SIZE;
-      }
-      return l;
    case BSON_TYPE_REGEX: {
       const uint8_t *a = memchr (v, 0, avail), *b;
       if (!a || !(b = memchr (a + 1, 0, avail - (size_t) (a + 1 - v)))) {
@@ -277,21 +263,20 @@ value_size (uint8_t t, const uint8_t *v, size_t avail)
       }
       return l;
    }
-   case BSON_TYPE_EOD:
-   default:
+   default: /* end of document, or not a BSON type */
       return BAD_SIZE;
    }
-   return n <= avail ? n : BAD_SIZE;
 }
 
-/* value_size for the types stored documents are made of (strings, nested documents and
- * arrays, the fixed-size scalars) without a call; the others through value_size. */
+/* The size of the value of type T at V, AVAIL bytes lying between V and the terminator
+ * of the enclosing document; BAD_SIZE when it does not fit or its structure is wrong:
+ * lengths, terminators of strings and documents, a boolean other than 0 or 1, the inner
+ * length of binary subtype 2, an unknown type. Strings, nested documents and arrays and
+ * the fixed-size scalars (what stored documents are made of) without a call; the others
+ * through rare_value_size. */
 static inline size_t
-value_size_inline (uint8_t t, const uint8_t *v, size_t avail)
+value_size (uint8_t t, const uint8_t *v, size_t avail)
 {
-   /* the bytes of the fixed-size types numbered below 0x13 (0: not one of them) */
-   static const uint8_t fixed[0x13] = {[BSON_TYPE_DOUBLE] = 8, [BSON_TYPE_OID] = 12, [BSON_TYPE_DATE_TIME] = 8,
-                                       [BSON_TYPE_INT32] = 4, [BSON_TYPE_TIMESTAMP] = 8, [BSON_TYPE_INT64] = 8};
    size_t l;
    if (t == BSON_TYPE_UTF8) {
       if (avail < 5 || (l = rd32 (v)) < 1 || l > avail - 4 || v[4 + l - 1] != 0) {
@@ -299,8 +284,8 @@ value_size_inline (uint8_t t, const uint8_t *v, size_t avail)
       }
       return 4 + l;
    }
-   if (t < sizeof fixed && fixed[t]) {
-      return avail >= fixed[t] ? fixed[t] : BAD_SIZE;
+   if (t != BSON_TYPE_BOOL && (l = odm_bson_fixed_size (t))) { /* a boolean's byte is checked */
+      return avail >= l ? l : BAD_SIZE;
    }
    if (t == BSON_TYPE_DOCUMENT || t == BSON_TYPE_ARRAY) {
       if (avail < 5 || (l = rd32 (v)) < 5 || l > avail || v[l - 1] != 0) {
@@ -308,7 +293,7 @@ value_size_inline (uint8_t t, const uint8_t *v, size_t avail)
       }
       return l;
    }
-   return value_size (t, v, avail);
+   return rare_value_size (t, v, avail);
 }
 
 /* One element as the walks read it. */
@@ -340,7 +325,7 @@ elem_next (const uint8_t **p, const uint8_t *end, elem_t *e)
    e->key = (const char *) k;
    e->key_len = kl;
    e->value = k + kl + 1;
-   e->size = value_size_inline (e->type, e->value, (size_t) (end - e->value));
+   e->size = value_size (e->type, e->value, (size_t) (end - e->value));
    if (e->size == BAD_SIZE) {
       return -1;
    }

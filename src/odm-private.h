@@ -47,8 +47,6 @@ odm_utf8_cut (const char *s, size_t len, size_t max);
 void
 odm_copy_utf8 (char *dst, size_t cap, const char *src);
 
-/* MongoDB's nesting limit: the top-level document is level 1, each embedded document or
- * array one more, so a key path has at most 100 components. */
 /* For the few hot helpers with one or two callers that the compiler would leave out of line
  * once they grow (a call per element or value costs as much as the work). */
 #if defined(__GNUC__) || defined(__clang__)
@@ -57,7 +55,22 @@ odm_copy_utf8 (char *dst, size_t cap, const char *src);
 #define ODM_ALWAYS_INLINE inline
 #endif
 
+/* MongoDB's nesting limit: the top-level document is level 1, each embedded document or
+ * array one more, so a key path has at most 100 components. */
 #define ODM_MAX_DEPTH 100
+
+/* The bytes of a value of BSON type T when its type fixes them (numbers, dates, ids,
+ * booleans, timestamps, decimals), else 0. A table, not a switch: the walks over elements
+ * call it for nearly every value, and a switch's jump table, whose target changes with
+ * each type, is mispredicted about as often. */
+static inline uint32_t
+odm_bson_fixed_size (uint8_t t)
+{
+   static const uint8_t size[0x14] = {[BSON_TYPE_DOUBLE] = 8,    [BSON_TYPE_OID] = 12,  [BSON_TYPE_BOOL] = 1,
+                                      [BSON_TYPE_DATE_TIME] = 8, [BSON_TYPE_INT32] = 4, [BSON_TYPE_TIMESTAMP] = 8,
+                                      [BSON_TYPE_INT64] = 8,     [BSON_TYPE_DECIMAL128] = 16};
+   return t < sizeof size ? size[t] : 0;
+}
 /* JavaScript's Date range: +/-8.64e15 ms around 1970 (ECMA-262 TimeClip). */
 #define ODM_DATE_MAX_MS INT64_C (8640000000000000)
 #define ODM_DATE_RANGE_MSG "date is outside JavaScript's range (+/-8.64e15 ms from 1970)"

@@ -73,15 +73,12 @@ rare_value_size (uint8_t t, const uint8_t *p)
 static inline uint32_t
 value_size (uint8_t t, const uint8_t *p)
 {
-   /* the bytes of the fixed-size types numbered below 0x14 (0: not one of them) */
-   static const uint8_t fixed[0x14] = {[BSON_TYPE_DOUBLE] = 8,    [BSON_TYPE_OID] = 12,      [BSON_TYPE_BOOL] = 1,
-                                       [BSON_TYPE_DATE_TIME] = 8, [BSON_TYPE_INT32] = 4,     [BSON_TYPE_TIMESTAMP] = 8,
-                                       [BSON_TYPE_INT64] = 8,     [BSON_TYPE_DECIMAL128] = 16};
+   uint32_t n;
    if (t == BSON_TYPE_UTF8) {
       return 4 + rd32 (p);
    }
-   if (t < sizeof fixed && fixed[t]) {
-      return fixed[t];
+   if ((n = odm_bson_fixed_size (t))) {
+      return n;
    }
    if (t == BSON_TYPE_DOCUMENT || t == BSON_TYPE_ARRAY) {
       return rd32 (p);
@@ -472,6 +469,23 @@ frame_ok (const uint8_t *p, uint32_t avail, uint32_t *len)
    return true;
 }
 
+/* A string value at P (AVAIL bytes to the end of its object): its frame, its terminator
+ * and its UTF-8; *SIZE its size. */
+static inline int
+fast_string (const uint8_t *p, uint32_t avail, uint32_t *size)
+{
+   uint32_t l;
+   if (avail < 5) {
+      return FAST_SLOW;
+   }
+   l = rd32 (p);
+   if (l < 1 || l > avail - 4 || p[4 + l - 1] != 0) {
+      return FAST_SLOW;
+   }
+   *size = 4 + l;
+   return odm_scan_text (p + 4, l - 1, avail - 4) ? FAST_OK : FAST_SLOW;
+}
+
 /* A mixed value of BSON type T at P: numbers, booleans, ids, strings and dates checked
  * here, documents and arrays by the decoder's byte check (with their arrays' keys, as decode
  * keeps them raw), anything else by the bson_iter walk. */
@@ -496,15 +510,7 @@ fast_mixed (uint8_t t, const uint8_t *p, uint32_t avail, int depth, vctx_t *c, u
       *size = 8;
       return avail >= 8 && odm_date_in_range (rd64 (p)) ? FAST_OK : FAST_SLOW;
    case BSON_TYPE_UTF8:
-      if (avail < 5) {
-         return FAST_SLOW;
-      }
-      l = rd32 (p);
-      if (l < 1 || l > avail - 4 || p[4 + l - 1] != 0) {
-         return FAST_SLOW;
-      }
-      *size = 4 + l;
-      return odm_scan_text (p + 4, l - 1, avail - 4) ? FAST_OK : FAST_SLOW;
+      return fast_string (p, avail, size);
    case BSON_TYPE_DOCUMENT:
    case BSON_TYPE_ARRAY:
       if (!frame_ok (p, avail, &l)) {
@@ -530,17 +536,8 @@ fast_mixed (uint8_t t, const uint8_t *p, uint32_t avail, int depth, vctx_t *c, u
 static inline int
 fast_scalar (const odm_field_t *f, uint8_t t, const uint8_t *p, uint32_t avail, uint32_t *size)
 {
-   uint32_t l;
    if (f->kind == ODM_KIND_STRING) {
-      if (t != BSON_TYPE_UTF8 || avail < 5) {
-         return FAST_SLOW;
-      }
-      l = rd32 (p);
-      if (l < 1 || l > avail - 4 || p[4 + l - 1] != 0) {
-         return FAST_SLOW;
-      }
-      *size = 4 + l;
-      return odm_scan_text (p + 4, l - 1, avail - 4) ? FAST_OK : FAST_SLOW;
+      return t == BSON_TYPE_UTF8 ? fast_string (p, avail, size) : FAST_SLOW;
    }
    if (f->kind == ODM_KIND_DATE) {
       *size = 8;
