@@ -229,8 +229,9 @@ emit_defaults (buf_t *c, const object_t *o)
 {
    size_t i;
    out (c, "/* The defaults of one %s: odm_prepare and odm_init fill absent fields with them. */\n", o->ctype);
-   out (c, "static void\n%s_fill_defaults (void *obj, int64_t now, bool ids)\n{\n", o->stem);
-   out (c, "   %s *o = (%s *) obj;\n   (void) now; /* not every object has a date or an _id to fill */\n   (void) ids;\n", o->ctype, o->ctype);
+   out (c, "static void\n%s_fill_defaults (void *obj, int64_t now, bool ids, odm_arena_t *arena)\n{\n", o->stem);
+   out (c, "   %s *o = (%s *) obj;\n   (void) now; /* not every object has a date, an _id or a string to fill */\n   (void) ids;\n   (void) arena;\n",
+        o->ctype, o->ctype);
    for (i = 0; i < o->n; i++) {
       const field_t *f = &o->fields[i];
       const char *m = f->cname;
@@ -239,12 +240,12 @@ emit_defaults (buf_t *c, const object_t *o)
          out (c, "   if (o->has_%s == ODM_ABSENT) {\n      o->has_%s = ODM_PRESENT; /* %s: an empty array */\n   }\n", m, m,
               f->name);
          if (child) {
-            out (c, "   for (size_t k = 0; o->%s.items && k < o->%s.count; k++) {\n      %s_fill_defaults (&o->%s.items[k], now, ids);\n   }\n", m, m,
+            out (c, "   for (size_t k = 0; o->%s.items && k < o->%s.count; k++) {\n      %s_fill_defaults (&o->%s.items[k], now, ids, arena);\n   }\n", m, m,
                  f->object->stem, m);
          }
       } else if (f->kind == K_OBJECT) {
          if (child) {
-            out (c, "   if (o->has_%s != ODM_NULL) {\n      %s_fill_defaults (&o->%s, now, ids);\n   }\n", m, f->object->stem, m);
+            out (c, "   if (o->has_%s != ODM_NULL) {\n      %s_fill_defaults (&o->%s, now, ids, arena);\n   }\n", m, f->object->stem, m);
          }
       } else if (f->auto_id || f->dflt != D_NONE) {
          const char *absent = f->kind == K_STRING ? fmt ("o->has_%s == ODM_ABSENT && !o->%s", m, m) : fmt ("o->has_%s == ODM_ABSENT", m);
@@ -263,7 +264,7 @@ emit_defaults (buf_t *c, const object_t *o)
                v = num (f->dflt_number);
             } else if (f->dflt == D_STRING) {
                char *lit = cstr (f->dflt_string);
-               v = fmt ("bson_strdup (%s)", lit);
+               v = fmt ("odm_strdup_in (arena, %s)", lit);
                bson_free (lit);
             } else if (f->dflt == D_BOOL) {
                v = xstrdup (f->dflt_bool ? "true" : "false");

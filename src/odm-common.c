@@ -584,3 +584,17 @@ odm_arena_alloc (odm_arena_t *a, size_t n, size_t align)
    a->used = at + n;
    return (char *) a->head->data + at;
 }
+
+char *
+odm_strdup_in (odm_arena_t *arena, const char *s)
+{
+   size_t n;
+   char *copy;
+   if (!arena) {
+      return bson_strdup (s);
+   }
+   n = strlen (s) + 1;
+   copy = odm_arena_alloc (arena, n, 1);
+   memcpy (copy, s, n);
+   return copy;
+}

@@ -8,16 +8,17 @@
 /* ------------------------------------------------------------------- defaults */
 
 /* Fills absent paths with their defaults; walks into nested objects and array elements.
- * IDS: also generate missing _id values (prepare, not init). */
+ * IDS: also generate missing _id values (prepare, not init). Default strings come from
+ * ARENA, or bson_strdup when it is NULL. */
 void
-odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids)
+odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids, odm_arena_t *arena)
 {
    uint32_t i;
    if (!(d->flags & ODM_O_DEFAULTS)) {
       return; /* nothing to fill here or below */
    }
    if (d->defaults) {
-      d->defaults (base, now, ids); /* the same, as generated code */
+      d->defaults (base, now, ids, arena); /* the same, as generated code */
       return;
    }
    for (i = 0; i < d->field_count; i++) {
@@ -40,14 +41,14 @@ odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids
          if (f->kind == ODM_KIND_OBJECT) {
             size_t k;
             for (k = 0; k < a.count; k++) {
-               odm_fill_defaults (f->object, (char *) a.items + k * f->elem_size, now, ids);
+               odm_fill_defaults (f->object, (char *) a.items + k * f->elem_size, now, ids, arena);
             }
          }
          continue;
       }
       if (f->kind == ODM_KIND_OBJECT) {
          if (has != ODM_NULL) {
-            odm_fill_defaults (f->object, p, now, ids);
+            odm_fill_defaults (f->object, p, now, ids, arena);
          }
          continue;
       }
@@ -63,7 +64,7 @@ odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids
       } else if (f->flags & ODM_F_DEFAULT) {
          switch (f->kind) {
          case ODM_KIND_STRING:
-            *(char **) p = bson_strdup (f->dflt_string);
+            *(char **) p = odm_strdup_in (arena, f->dflt_string);
             break;
          case ODM_KIND_NUMBER:
             *(double *) p = f->dflt_number;
@@ -86,7 +87,7 @@ odm_init_at (const odm_schema_t *schema, void *doc, int64_t now_ms)
       return; /* nothing to initialise, or no size to know it by */
    }
    memset (doc, 0, schema->root->size);
-   odm_fill_defaults (schema->root, doc, now_ms, false);
+   odm_fill_defaults (schema->root, doc, now_ms, false, NULL);
 }
 
 void
@@ -98,7 +99,7 @@ odm_init (const odm_schema_t *schema, void *doc)
 /* ---------------------------------------------------------------- pre-save path */
 
 static void
-lowercase_object (const odm_object_desc_t *d, void *base)
+lowercase_object (const odm_object_desc_t *d, void *base, odm_arena_t *arena)
 {
    uint32_t i;
    if (!(d->flags & ODM_O_LOWERCASE)) {
@@ -119,10 +120,16 @@ lowercase_object (const odm_object_desc_t *d, void *base)
       for (k = 0; k < count; k++) {
          void *p = items + k * f->elem_size;
          if (f->kind == ODM_KIND_OBJECT) {
-            lowercase_object (f->object, p);
+            lowercase_object (f->object, p, arena);
          } else if (*(char **) p && strstr (*(char **) p, "\xC4\xB0")) {
             char *lower = odm_lowercase (*(char **) p); /* U+0130 grows by one byte */
-            bson_free (*(char **) p);
+            if (arena) {
+               char *copy = odm_strdup_in (arena, lower); /* the arena's own is left there */
+               bson_free (lower);
+               lower = copy;
+            } else {
+               bson_free (*(char **) p);
+            }
             *(char **) p = lower;
          } else {
             odm_lowercase_inplace (*(char **) p);
@@ -230,9 +237,10 @@ minimize_changes (bson_iter_t *it, bool in_array, int depth)
 }
 
 /* Minimizes mixed value V in place; false when it is an object left empty (to be dropped),
- * unless IN_ARRAY (array elements stay). */
+ * unless IN_ARRAY (array elements stay). The new bytes come from ARENA when it is not NULL
+ * (and the old ones stay there), else from bson_malloc (and the old ones are freed). */
 static bool
-minimize_mixed (bson_value_t *v, bool in_array)
+minimize_mixed (bson_value_t *v, bool in_array, odm_arena_t *arena)
 {
    bson_t in, out;
    bson_iter_t it;
@@ -255,9 +263,11 @@ minimize_mixed (bson_value_t *v, bool in_array)
       keep = minimize_doc (&it, &out, 1) || in_array;
    }
    if (keep && out.len != v->value.v_doc.data_len) {
-      bson_free (v->value.v_doc.data);
+      if (!arena) {
+         bson_free (v->value.v_doc.data);
+      }
       v->value.v_doc.data_len = out.len;
-      v->value.v_doc.data = bson_malloc (out.len);
+      v->value.v_doc.data = arena ? odm_arena_alloc (arena, out.len, 8) : bson_malloc (out.len);
       memcpy (v->value.v_doc.data, bson_get_data (&out), out.len);
    }
    bson_destroy (&out);
@@ -265,7 +275,7 @@ minimize_mixed (bson_value_t *v, bool in_array)
 }
 
 static void
-minimize_object (const odm_object_desc_t *d, void *base)
+minimize_object (const odm_object_desc_t *d, void *base, odm_arena_t *arena)
 {
    uint32_t i, n = d->minimize ? d->minimize_count : d->field_count;
    if (!(d->flags & ODM_O_MINIMIZE)) {
@@ -279,10 +289,12 @@ minimize_object (const odm_object_desc_t *d, void *base)
             size_t count, k;
             char *items = odm_array_items (base, f, &count);
             for (k = 0; k < count; k++) {
-               minimize_mixed ((bson_value_t *) (items + k * f->elem_size), true);
+               minimize_mixed ((bson_value_t *) (items + k * f->elem_size), true, arena);
             }
-         } else if (*has == ODM_PRESENT && !minimize_mixed (ODM_AT (base, f->offset), false)) {
-            bson_value_destroy (ODM_AT (base, f->offset));
+         } else if (*has == ODM_PRESENT && !minimize_mixed (ODM_AT (base, f->offset), false, arena)) {
+            if (!arena) {
+               bson_value_destroy (ODM_AT (base, f->offset));
+            }
             memset (ODM_AT (base, f->offset), 0, sizeof (bson_value_t));
             *has = ODM_ABSENT;
          }
@@ -291,10 +303,10 @@ minimize_object (const odm_object_desc_t *d, void *base)
             size_t count, k;
             char *items = odm_array_items (base, f, &count);
             for (k = 0; k < count; k++) {
-               minimize_object (f->object, items + k * f->elem_size);
+               minimize_object (f->object, items + k * f->elem_size, arena);
             }
          } else {
-            minimize_object (f->object, ODM_AT (base, f->offset));
+            minimize_object (f->object, ODM_AT (base, f->offset), arena);
             if (*has == ODM_PRESENT) {
                *has = ODM_ABSENT; /* stored only if it holds something */
                if (odm_field_state (f, base) != ODM_ABSENT) {
@@ -306,9 +318,11 @@ minimize_object (const odm_object_desc_t *d, void *base)
    }
 }
 
-/* The pre-save path over checked arguments, into OUT (odm_violations_run). */
+/* The pre-save path over checked arguments, into OUT (odm_violations_run); what it adds
+ * comes from ARENA, or bson_malloc when it is NULL (odm_prepare). */
 static bool
-prepare_into (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out)
+prepare_step (const odm_schema_t *schema, void *doc, odm_arena_t *arena, const odm_prepare_opts_t *opts,
+              odm_violations_t *out)
 {
    odm_rule_ctx_t ctx;
 
@@ -316,12 +330,12 @@ prepare_into (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *o
    ctx.now_ms = (opts && opts->now_ms) ? opts->now_ms : odm_now_ms ();
    ctx.out = out;
 
-   odm_fill_defaults (schema->root, doc, ctx.now_ms, true);
-   lowercase_object (schema->root, doc);
+   odm_fill_defaults (schema->root, doc, ctx.now_ms, true, arena);
+   lowercase_object (schema->root, doc, arena);
    if (schema->derive) {
-      schema->derive (doc, &ctx);
+      schema->derive (doc, &ctx); /* numbers, dates and booleans only: nothing to allocate */
    }
-   minimize_object (schema->root, doc);
+   minimize_object (schema->root, doc, arena);
    if (schema->created_at && !(opts && opts->is_update) && odm_has_get (doc, schema->created_at) != ODM_PRESENT) {
       *(int64_t *) ODM_AT (doc, schema->created_at->offset) = ctx.now_ms;
       odm_has_set (doc, schema->created_at, ODM_PRESENT);
@@ -339,5 +353,23 @@ prepare_into (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *o
 bool
 odm_prepare (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out)
 {
-   return odm_violations_run (schema, doc, opts, out, prepare_into);
+   return odm_violations_run (schema, doc, NULL, opts, out, prepare_step);
+}
+
+static bool
+prepare_arena_step (const odm_schema_t *schema, void *doc, odm_arena_t *arena, const odm_prepare_opts_t *opts,
+                    odm_violations_t *out)
+{
+   if (!arena) {
+      odm_violations_add (out, "", "argument", "arena is NULL");
+      return false;
+   }
+   return prepare_step (schema, doc, arena, opts, out);
+}
+
+bool
+odm_prepare_arena (const odm_schema_t *schema, void *doc, odm_arena_t *arena, const odm_prepare_opts_t *opts,
+                   odm_violations_t *out)
+{
+   return odm_violations_run (schema, doc, arena, opts, out, prepare_arena_step);
 }

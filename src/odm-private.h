@@ -238,9 +238,10 @@ odm_regex_options_ok (const char *o);
 
 /* ---- odm-prepare.c */
 
-/* Fills absent paths with their defaults; IDS: also generate missing _id values. */
+/* Fills absent paths with their defaults; IDS: also generate missing _id values; default
+ * strings from ARENA (NULL: bson_strdup). */
 void
-odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids);
+odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids, odm_arena_t *arena);
 
 /* ---- odm-validate.c */
 
@@ -254,14 +255,15 @@ odm_validate_into (const odm_schema_t *schema, const void *doc, const odm_prepar
 void
 odm_validate_fields (const odm_schema_t *schema, const void *doc, odm_violations_t *out);
 
-/* What odm_validate and odm_prepare share: OUT initialised (a local list, freed, when it is
- * NULL), the arguments checked (a refusal is the violation "argument"), then STEP over them.
- * Returns STEP's answer, or false for bad arguments. */
-typedef bool (*odm_checked_step_fn) (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *opts,
-                                     odm_violations_t *out);
+/* What odm_validate, odm_prepare and odm_prepare_arena share: OUT initialised (a local list,
+ * freed, when it is NULL), the arguments checked (a refusal is the violation "argument"),
+ * then STEP over them (ARENA passed on as it is: STEP checks it). Returns STEP's answer, or
+ * false for bad arguments. */
+typedef bool (*odm_checked_step_fn) (const odm_schema_t *schema, void *doc, odm_arena_t *arena,
+                                     const odm_prepare_opts_t *opts, odm_violations_t *out);
 bool
-odm_violations_run (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out,
-                    odm_checked_step_fn step);
+odm_violations_run (const odm_schema_t *schema, void *doc, odm_arena_t *arena, const odm_prepare_opts_t *opts,
+                    odm_violations_t *out, odm_checked_step_fn step);
 
 /* Decode / encode / cleanup of any generated object type (documents, analytics rows). */
 bool

@@ -871,8 +871,8 @@ odm_validate_fields (const odm_schema_t *schema, const void *doc, odm_violations
 }
 
 bool
-odm_violations_run (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out,
-                    odm_checked_step_fn step)
+odm_violations_run (const odm_schema_t *schema, void *doc, odm_arena_t *arena, const odm_prepare_opts_t *opts,
+                    odm_violations_t *out, odm_checked_step_fn step)
 {
    odm_violations_t local;
    bool ok;
@@ -884,7 +884,7 @@ odm_violations_run (const odm_schema_t *schema, void *doc, const odm_prepare_opt
       odm_violations_add (out, "", "argument", "schema or document is NULL");
       ok = false;
    } else {
-      ok = step (schema, doc, opts, out);
+      ok = step (schema, doc, arena, opts, out);
    }
    if (out == &local) {
       odm_violations_cleanup (&local);
@@ -893,8 +893,10 @@ odm_violations_run (const odm_schema_t *schema, void *doc, const odm_prepare_opt
 }
 
 static bool
-validate_step (const odm_schema_t *schema, void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out)
+validate_step (const odm_schema_t *schema, void *doc, odm_arena_t *arena, const odm_prepare_opts_t *opts,
+               odm_violations_t *out)
 {
+   (void) arena;
    return odm_validate_into (schema, doc, opts, out);
 }
 
@@ -902,5 +904,5 @@ bool
 odm_validate (const odm_schema_t *schema, const void *doc, const odm_prepare_opts_t *opts, odm_violations_t *out)
 {
    /* validate_step only reads the document: the cast does not license a change */
-   return odm_violations_run (schema, (void *) doc, opts, out, validate_step);
+   return odm_violations_run (schema, (void *) doc, NULL, opts, out, validate_step);
 }

@@ -647,6 +647,164 @@ START_TEST (test_arena_decode)
 }
 END_TEST
 
+/* DOC with KEY's value replaced by the document JSON, or by the string S. */
+static bson_t *
+with_value (const bson_t *doc, const char *key, const char *json, const char *s)
+{
+   bson_t *out = bson_new ();
+   bson_iter_t it;
+   bson_iter_init (&it, doc);
+   while (bson_iter_next (&it)) {
+      if (strcmp (bson_iter_key (&it), key) != 0) {
+         bson_append_iter (out, bson_iter_key (&it), -1, &it);
+      }
+   }
+   if (json) {
+      bson_t *sub = odm_test_json (json);
+      bson_append_document (out, key, -1, sub);
+      bson_destroy (sub);
+   } else {
+      bson_append_utf8 (out, key, -1, s, -1);
+   }
+   return out;
+}
+
+/* DOC prepared both ways, owning (odm_prepare) and in ARENA (odm_prepare_arena), at the
+ * same time: the same answer, the same violations, the same bytes (the _id one of them
+ * generates given to both). Returns the number of violations. */
+static size_t
+prepare_both (const odm_schema_t *s, const bson_t *doc, odm_arena_t *arena, const char *name)
+{
+   void *owned = bson_malloc0 (s->root->size), *in_arena = bson_malloc0 (s->root->size);
+   odm_prepare_opts_t opts = {false, INT64_C (1767225600000), NULL};
+   odm_violations_t va, vb;
+   bson_error_t err;
+   bson_t a, b;
+   bool oka, okb;
+   size_t k, count;
+
+   ck_assert_msg (odm_from_bson (s, doc, owned, 0, &err), "%s: %s", name, err.message);
+   ck_assert_msg (odm_from_bson_arena (s, doc, in_arena, 0, arena, &err), "%s: %s", name, err.message);
+   oka = odm_prepare (s, owned, &opts, &va);
+   okb = odm_prepare_arena (s, in_arena, arena, &opts, &vb);
+   ck_assert_msg (oka == okb, "%s: odm_prepare says %d, odm_prepare_arena %d", name, oka, okb);
+   ck_assert_msg (va.count == vb.count, "%s: %zu violations, %zu in the arena", name, va.count, vb.count);
+   for (k = 0; k < va.count; k++) {
+      ck_assert_str_eq (va.items[k].path, vb.items[k].path);
+      ck_assert_str_eq (va.items[k].rule, vb.items[k].rule);
+   }
+   for (k = 0; k < s->root->field_count; k++) {
+      const odm_field_t *f = &s->root->fields[k];
+      if (f->kind == ODM_KIND_OID && strcmp (f->name, "_id") == 0) {
+         memcpy ((char *) in_arena + f->offset, (char *) owned + f->offset, sizeof (bson_oid_t));
+      }
+   }
+   ck_assert_msg (odm_to_bson (s, owned, &a, &err), "%s: %s", name, err.message);
+   ck_assert_msg (odm_to_bson (s, in_arena, &b, &err), "%s: %s", name, err.message);
+   ck_assert_msg (bson_equal (&a, &b), "%s: the arena's prepared document encodes differently", name);
+   count = va.count;
+   odm_violations_cleanup (&va);
+   odm_violations_cleanup (&vb);
+   bson_destroy (&a);
+   bson_destroy (&b);
+   odm_cleanup (s, owned);
+   bson_free (owned);
+   bson_free (in_arena); /* its strings are the arena's */
+   return count;
+}
+
+/* odm_prepare_arena does what odm_prepare does, for every fixture and for the three places
+ * the pre-save path makes new strings or values (a default, a lowercase that grows, a
+ * mixed value rebuilt without its empty objects), taking them from the arena: no heap
+ * allocation for a valid fixture once the arena's block is big enough, nothing freed that
+ * the arena owns (ASan and valgrind run this), nothing leaked (the arena's document is
+ * never cleaned up). A NULL arena is refused. */
+START_TEST (test_arena_prepare)
+{
+   const odm_schema_t *const *schemas;
+   size_t n, i, v;
+   odm_arena_t *arena = odm_arena_new (0);
+   static const char *const variants[] = {"full", "min"};
+   bson_mem_vtable_t counting = {count_malloc, count_calloc, count_realloc, free, NULL, {0}};
+   odm_prepare_opts_t opts = {false, INT64_C (1767225600000), NULL};
+   size_t valid = 0;
+
+   schemas = odm_schemas (&n);
+   for (i = 0; i < n; i++) {
+      const odm_schema_t *s = schemas[i];
+      void *doc_struct = bson_malloc0 (s->root->size);
+      for (v = 0; v < 2; v++) {
+         char name[128];
+         bson_t *doc;
+         odm_violations_t out;
+         size_t before, allocs;
+         snprintf (name, sizeof name, "%s.%s.json", s->collection, variants[v]);
+         doc = odm_test_load_json (name);
+         if (!doc) {
+            continue;
+         }
+         if (prepare_both (s, doc, arena, name) == 0) {
+            /* valid (at OPTS' time): nothing from the heap once one block holds it all */
+            odm_arena_reset (arena);
+            ck_assert (odm_from_bson_arena (s, doc, doc_struct, 0, arena, NULL));
+            bson_mem_set_vtable (&counting);
+            before = n_allocs;
+            ck_assert (odm_prepare_arena (s, doc_struct, arena, &opts, &out));
+            allocs = n_allocs - before;
+            bson_mem_restore_vtable ();
+            ck_assert_msg (allocs == 0, "%s: odm_prepare_arena made %zu heap allocations", name, allocs);
+            odm_violations_cleanup (&out);
+            valid++;
+         }
+         odm_arena_reset (arena);
+         bson_destroy (doc);
+      }
+      bson_free (doc_struct);
+   }
+   ck_assert_uint_ge (valid, n); /* most fixtures are valid at OPTS' time */
+
+   /* a default string (users' role, theme, language: absent in the minimal fixture) and a
+    * lowercase that grows (U+0130 becomes two characters) */
+   {
+      const odm_schema_t *s = odm_schema_find ("users");
+      bson_t *base = odm_test_load_json ("users.min.json");
+      bson_t *doc = with_value (base, "email", NULL, "\xC4\xB0NFO@EXAMPLE.COM");
+      ck_assert (base && doc);
+      prepare_both (s, base, arena, "users.min.json");
+      prepare_both (s, doc, arena, "users: email with U+0130");
+      bson_destroy (doc);
+      bson_destroy (base);
+   }
+   /* a mixed value that loses empty objects, and one that is left empty and dropped */
+   {
+      const odm_schema_t *s = odm_schema_find ("transactions");
+      bson_t *base = odm_test_load_json ("transactions.full.json");
+      bson_t *doc = with_value (base, "metadata", "{\"a\": {}, \"b\": {\"c\": {}, \"d\": [{}, 1]}, \"e\": \"kept\"}", NULL);
+      bson_t *empty = with_value (base, "metadata", "{\"a\": {\"b\": {}}}", NULL);
+      ck_assert (base && doc && empty);
+      prepare_both (s, doc, arena, "transactions: metadata with empty objects");
+      prepare_both (s, empty, arena, "transactions: metadata left empty");
+      bson_destroy (doc);
+      bson_destroy (empty);
+      bson_destroy (base);
+   }
+   /* a NULL arena is refused */
+   {
+      const odm_schema_t *s = odm_schema_find ("chat_sessions");
+      void *doc_struct = bson_malloc0 (s->root->size);
+      odm_violations_t out;
+      ck_assert (!odm_prepare_arena (s, doc_struct, NULL, NULL, &out));
+      ck_assert_uint_eq (out.count, 1);
+      ck_assert_str_eq (out.items[0].rule, "argument");
+      odm_violations_cleanup (&out);
+      ck_assert (!odm_prepare_arena (s, doc_struct, NULL, NULL, NULL));
+      ck_assert (!odm_prepare_arena (NULL, doc_struct, arena, NULL, NULL));
+      bson_free (doc_struct);
+   }
+   odm_arena_destroy (arena);
+}
+END_TEST
+
 START_TEST (test_copy)
 {
    odm_chat_session_t a, b;
@@ -1588,6 +1746,7 @@ codec_suite (void)
    tcase_add_test (tc, test_derive_checked);
    tcase_add_test (tc, test_oid_unique);
    tcase_add_test (tc, test_arena_decode);
+   tcase_add_test (tc, test_arena_prepare);
    tcase_add_test (tc, test_check_keys_utf8_paths);
    tcase_add_test (tc, test_filter_check_utf8_paths);
    suite_add_tcase (s, tc);

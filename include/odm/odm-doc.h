@@ -9,7 +9,8 @@
  *    leaves the struct empty (as after a memset to 0); it is safe on an empty struct.
  *    The one exception is a document decoded into an arena (odm_from_bson_arena): the
  *    arena owns what it points to, and it is read-only: never odm_cleanup, a setter,
- *    odm_prepare or an assignment that frees; odm_copy makes an owning copy of it.
+ *    odm_prepare or an assignment that frees (odm_prepare_arena prepares it in the
+ *    arena); odm_copy makes an owning copy of it.
  *  - Output parameters (bson_t *out, odm_violations_t *out, a decoded struct) are
  *    initialised by the callee on success AND on failure, and the caller always cleans
  *    them up (bson_destroy, odm_violations_cleanup, odm_cleanup). A failed decode
@@ -93,10 +94,10 @@ odm_from_bson (const odm_schema_t *schema,
  * last round needed).
  *
  * A document decoded into an arena points into it until odm_arena_reset or
- * odm_arena_destroy. Read it, validate it, encode it, odm_copy it; never odm_cleanup it,
- * never pass it to odm_prepare or a setter, never free or replace what it points to.
- * An arena is not thread-safe: one per thread (no lock is shared). */
-typedef struct odm_arena odm_arena_t;
+ * odm_arena_destroy. Read it, validate it, encode it, odm_copy it, prepare it with
+ * odm_prepare_arena; never odm_cleanup it, never pass it to odm_prepare or a setter, never
+ * free or replace what it points to. An arena is not thread-safe: one per thread (no lock
+ * is shared). odm_arena_t is declared in odm-schema.h. */
 
 /* A new arena whose first block has FIRST_BLOCK bytes (0: 4 KB). */
 ODM_API odm_arena_t *
@@ -139,6 +140,21 @@ odm_prepare (const odm_schema_t *schema,
              void *doc,
              const odm_prepare_opts_t *opts,
              odm_violations_t *out);
+
+/* odm_prepare for a document decoded into ARENA (odm_from_bson_arena): the same steps, the
+ * same checks and violations, but what they add to the document (a default string, a
+ * lowercased copy, a mixed value rebuilt without its empty objects) is taken from ARENA
+ * and nothing is freed, so the document stays the arena's. For the write path of a
+ * service that receives documents, prepares them, encodes them and drops them: no
+ * allocation per string. The program's pre-save hooks run on it as on any document; a
+ * hook must not call a setter on it (a setter frees what it replaces). A NULL ARENA is
+ * refused like a NULL document (violation "argument"). */
+ODM_API bool
+odm_prepare_arena (const odm_schema_t *schema,
+                   void *doc,
+                   odm_arena_t *arena,
+                   const odm_prepare_opts_t *opts,
+                   odm_violations_t *out);
 
 /* Copies SRC into DST (initialised here), which owns all it points to (also when SRC was
  * decoded into an arena). The copy goes through the encoder: false, with DST left empty,

@@ -105,11 +105,15 @@ typedef struct odm_vframe {
  * which reports what the table walker reports. */
 typedef void (*odm_object_validate_fn) (const void *obj, const odm_vframe_t *up, odm_violations_t *out);
 
+/* Memory for documents that are read and dropped (odm-doc.h, "Arenas"). */
+typedef struct odm_arena odm_arena_t;
+
 /* An object's defaults as straight-line code (odmgen emits one per object type that has
  * something to fill): fills absent fields with their defaults, NOW for a date defaulting to
  * now, a new ObjectId for an absent _id when IDS; absent arrays become empty; nested
- * objects and array elements get theirs. */
-typedef void (*odm_object_defaults_fn) (void *obj, int64_t now_ms, bool ids);
+ * objects and array elements get theirs. A default string is copied into ARENA, or with
+ * bson_strdup when ARENA is NULL (odm_strdup_in). */
+typedef void (*odm_object_defaults_fn) (void *obj, int64_t now_ms, bool ids, odm_arena_t *arena);
 
 struct odm_object_desc {
    const char *c_type;  /* "odm_chat_session_settings_t", for messages and debugging */
