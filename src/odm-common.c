@@ -497,18 +497,6 @@ odm_oid_new (bson_oid_t *oid)
 
 /* ------------------------------------------------------------------- arenas */
 
-typedef struct odm_arena_block {
-   struct odm_arena_block *next;
-   size_t size;
-   max_align_t data[];
-} odm_arena_block_t;
-
-struct odm_arena {
-   odm_arena_block_t *head; /* the block being filled; older ones follow */
-   size_t used;             /* bytes of head->data in use */
-   size_t total;            /* of all blocks */
-};
-
 #define ODM_ARENA_FIRST 4096
 
 static odm_arena_block_t *
@@ -564,25 +552,20 @@ odm_arena_destroy (odm_arena_t *a)
 }
 
 void *
-odm_arena_alloc (odm_arena_t *a, size_t n, size_t align)
+odm_arena_grow (odm_arena_t *a, size_t n, size_t align)
 {
-   uintptr_t base = (uintptr_t) a->head->data;
-   size_t at = (size_t) (((base + a->used + align - 1) & ~(uintptr_t) (align - 1)) - base);
-   if (at > a->head->size || n > a->head->size - at) {
-      size_t size = a->head->size * 2;
-      odm_arena_block_t *b;
-      while (size < n + align) {
-         size *= 2;
-      }
-      b = arena_block (size);
-      b->next = a->head;
-      a->head = b;
-      a->total += size;
-      base = (uintptr_t) b->data;
-      at = (size_t) (((base + align - 1) & ~(uintptr_t) (align - 1)) - base);
+   size_t size = a->head->size * 2, at;
+   odm_arena_block_t *b;
+   while (size < n + align) {
+      size *= 2;
    }
+   b = arena_block (size);
+   b->next = a->head;
+   a->head = b;
+   a->total += size;
+   at = (size_t) ((((uintptr_t) b->data + align - 1) & ~(uintptr_t) (align - 1)) - (uintptr_t) b->data);
    a->used = at + n;
-   return (char *) a->head->data + at;
+   return (char *) b->data + at;
 }
 
 char *

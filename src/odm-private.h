@@ -220,9 +220,36 @@ odm_key_is_refused (const char *key, uint32_t len);
 bool
 odm_key_error (bson_error_t *error, const char *path, const odm_object_desc_t *d, const char *key, uint32_t len);
 
-/* N bytes from ARENA aligned to ALIGN (a power of two); never fails (bson_malloc aborts). */
+/* An arena (odm-common.c): blocks, the newest first, each filled from its start. */
+typedef struct odm_arena_block {
+   struct odm_arena_block *next;
+   size_t size;
+   max_align_t data[];
+} odm_arena_block_t;
+
+struct odm_arena {
+   odm_arena_block_t *head; /* the block being filled; older ones follow */
+   size_t used;             /* bytes of head->data in use */
+   size_t total;            /* of all blocks */
+};
+
+/* odm_arena_alloc when the head block has no room: a new block of twice its size or more. */
 void *
-odm_arena_alloc (odm_arena_t *arena, size_t n, size_t align);
+odm_arena_grow (odm_arena_t *arena, size_t n, size_t align);
+
+/* N bytes from ARENA aligned to ALIGN (a power of two); never fails (bson_malloc aborts).
+ * Inline: decode takes one per string, and the call cost as much as the rest. */
+static inline void *
+odm_arena_alloc (odm_arena_t *a, size_t n, size_t align)
+{
+   uintptr_t base = (uintptr_t) a->head->data;
+   size_t at = (size_t) (((base + a->used + align - 1) & ~(uintptr_t) (align - 1)) - base);
+   if (BSON_LIKELY (at <= a->head->size && n <= a->head->size - at)) {
+      a->used = at + n;
+      return (char *) a->head->data + at;
+   }
+   return odm_arena_grow (a, n, align);
+}
 
 /* ---- odm-decode.c */
 

@@ -805,6 +805,42 @@ START_TEST (test_arena_prepare)
 }
 END_TEST
 
+/* An arena whose first block is far too small: requests past the block's end (strings, a
+ * mixed value, a string many times the block's size) come from new blocks, and the
+ * document is the same as the owning decode's, fresh and after resets. */
+START_TEST (test_arena_growth)
+{
+   const odm_schema_t *s = odm_schema_find ("chat_canvas_files");
+   bson_t *base = odm_test_load_json ("chat_canvas_files.full.json");
+   char *big = bson_malloc (100001);
+   bson_t *doc, a, b;
+   void *owned = bson_malloc0 (s->root->size), *in_arena = bson_malloc0 (s->root->size);
+   size_t round;
+   odm_arena_t *arena = odm_arena_new (16);
+   memset (big, 'x', 100000);
+   big[100000] = '\0';
+   ck_assert (base != NULL);
+   doc = with_value (base, "content", NULL, big);
+   ck_assert (odm_from_bson (s, doc, owned, 0, NULL));
+   ck_assert (odm_to_bson (s, owned, &a, NULL));
+   for (round = 0; round < 3; round++) { /* a fresh arena, then after resets (one block) */
+      ck_assert (odm_from_bson_arena (s, doc, in_arena, 0, arena, NULL));
+      ck_assert (odm_to_bson (s, in_arena, &b, NULL));
+      ck_assert_msg (bson_equal (&a, &b), "round %zu: the arena's document differs", round);
+      bson_destroy (&b);
+      odm_arena_reset (arena);
+   }
+   bson_destroy (&a);
+   odm_cleanup (s, owned);
+   odm_arena_destroy (arena);
+   bson_free (owned);
+   bson_free (in_arena);
+   bson_free (big);
+   bson_destroy (doc);
+   bson_destroy (base);
+}
+END_TEST
+
 START_TEST (test_copy)
 {
    odm_chat_session_t a, b;
@@ -1747,6 +1783,7 @@ codec_suite (void)
    tcase_add_test (tc, test_oid_unique);
    tcase_add_test (tc, test_arena_decode);
    tcase_add_test (tc, test_arena_prepare);
+   tcase_add_test (tc, test_arena_growth);
    tcase_add_test (tc, test_check_keys_utf8_paths);
    tcase_add_test (tc, test_filter_check_utf8_paths);
    suite_add_tcase (s, tc);
