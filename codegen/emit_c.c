@@ -187,7 +187,14 @@ emit_validate (buf_t *c, const object_t *o)
             out (&b, "(o->%s && !(", m);
             for (k = 0; k < f->n_enums; k++) {
                char *lit = cstr (f->enums[k]);
-               out (&b, "%sstrcmp (o->%s, %s) == 0", k ? " ||\n              " : "", m, lit);
+               char c0 = f->enums[k][0];
+               out (&b, "%s", k ? " ||\n              " : "");
+               if ((c0 >= 'a' && c0 <= 'z') || (c0 >= 'A' && c0 <= 'Z') || (c0 >= '0' && c0 <= '9')) {
+                  /* the first byte first: most values fail there, without a call */
+                  out (&b, "(o->%s[0] == '%c' && strcmp (o->%s, %s) == 0)", m, c0, m, lit);
+               } else {
+                  out (&b, "strcmp (o->%s, %s) == 0", m, lit);
+               }
                bson_free (lit);
             }
             out (&b, "))");

@@ -73,7 +73,9 @@ clone_schema (const odm_schema_t *s)
 /* ------------------------------------------------------------- struct mutations */
 
 typedef enum {
-   M_NAN, M_BIG, M_SMALL, M_NULL, M_UNFLAGGED, M_ABSENT, M_EMPTY, M_LONG, M_WORD, M_COUNT
+   M_NAN, M_BIG, M_SMALL, M_NULL, M_UNFLAGGED, M_ABSENT, M_EMPTY, M_LONG, M_WORD,
+   M_PREFIX, M_NEAR, /* enums: a listed value's first byte alone; the value, its last byte changed */
+   M_COUNT
 } mut_t;
 
 typedef struct {
@@ -139,6 +141,19 @@ mutate (const odm_object_desc_t *d, void *base, walk_t *w)
          } else if (f->kind == ODM_KIND_STRING) {
             char **s = (char **) p;
             const char *nv = w->kind == M_EMPTY ? "" : w->kind == M_LONG ? long_text : w->kind == M_WORD ? "zzz" : NULL;
+            char near[128];
+            if (f->enum_count && (w->kind == M_PREFIX || w->kind == M_NEAR) &&
+                strlen (f->enum_values[0]) < sizeof near) {
+               /* the generated check tests a value's first byte, then the rest */
+               size_t len = strlen (f->enum_values[0]);
+               memcpy (near, f->enum_values[0], len + 1);
+               if (w->kind == M_PREFIX) {
+                  near[len > 1 ? 1 : 0] = '\0';
+               } else if (len) {
+                  near[len - 1] = (char) (near[len - 1] ^ 1);
+               }
+               nv = near;
+            }
             if (nv || w->kind == M_NULL || w->kind == M_ABSENT) {
                bson_free (*s);
                *s = nv ? bson_strdup (nv) : NULL;

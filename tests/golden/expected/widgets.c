@@ -260,8 +260,8 @@ odm_widget_validate_fields (const void *obj, const odm_vframe_t *up, odm_violati
    if (!o->code || !*o->code) {
       odm_validate_field (&F[1], o, up, out); /* code */
    }
-   if ((o->kind && !(strcmp (o->kind, "small") == 0 ||
-              strcmp (o->kind, "large") == 0))) {
+   if ((o->kind && !((o->kind[0] == 's' && strcmp (o->kind, "small") == 0) ||
+              (o->kind[0] == 'l' && strcmp (o->kind, "large") == 0)))) {
       odm_validate_field (&F[2], o, up, out); /* kind */
    }
    if ((o->has_weight == ODM_ABSENT && odm_nonzero (&o->weight, sizeof o->weight)) ||
