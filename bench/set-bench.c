@@ -7,6 +7,9 @@
  *            odm_arena_reset (the read-only path of odm-doc.h's "Arenas"; libodm only)
  *   dpe      decode + prepare + encode: odm_from_bson, odm_prepare (a create, the clock
  *            fixed), odm_to_bson, then the frees (bson_destroy, odm_cleanup)
+ *   adpe     dpe into an arena: odm_from_bson_arena, odm_prepare_arena, odm_to_bson,
+ *            bson_destroy, odm_arena_reset (a service's write path with no allocation per
+ *            string; libodm only)
  *   view     the zero-copy read: odm_view_init_bson, then every field read through the
  *            view accessors (view-read.c; libodm only, no allocation)
  * The frees are inside the timed part, as a garbage collector's work is inside Node's
@@ -56,8 +59,8 @@ fail (const char *what, const bson_error_t *err)
 
 /* ------------------------------------------------------------------ one operation */
 
-typedef enum { SOP_DECODE, SOP_DPE, SOP_ARENA, SOP_VIEW, SOP_COUNT } sop_t;
-static const char *const sop_names[] = {"decode", "dpe", "arena", "view"};
+typedef enum { SOP_DECODE, SOP_DPE, SOP_ARENA, SOP_ADPE, SOP_VIEW, SOP_COUNT } sop_t;
+static const char *const sop_names[] = {"decode", "dpe", "arena", "adpe", "view"};
 
 /* The arena of the thread running the arena op (one per thread: no lock is shared). */
 static _Thread_local odm_arena_t *bench_arena;
@@ -86,11 +89,21 @@ run_one (const job_t *j, sop_t op, void *slot)
       }
       return 1 + odm_bench_view_read_all (&view);
    }
-   if (op == SOP_ARENA) {
+   if (op == SOP_ARENA || op == SOP_ADPE) {
       if (!bench_arena) {
          bench_arena = odm_arena_new (0);
       }
-      acc += odm_from_bson_arena (schema, j->doc, slot, ODM_DECODE_DEFAULT, bench_arena, NULL);
+      ok = odm_from_bson_arena (schema, j->doc, slot, ODM_DECODE_DEFAULT, bench_arena, NULL);
+      acc += ok;
+      if (op == SOP_ADPE && ok) {
+         ok = odm_prepare_arena (schema, slot, bench_arena, &scfg.opts, &v);
+         acc += ok + v.count;
+         odm_violations_cleanup (&v);
+         if (odm_to_bson (schema, slot, &out, NULL)) {
+            acc += out.len;
+         }
+         bson_destroy (&out);
+      }
       acc += *(const uint8_t *) slot;
       odm_arena_reset (bench_arena);
       return acc;
@@ -325,7 +338,7 @@ scale_row (const odm_schema_t *schema, const char *name, bson_t *doc)
       fail (name, NULL);
    }
    js.bytes = doc->len;
-   for (op = 0; op < SOP_VIEW; op++) { /* decode, dpe, arena */
+   for (op = 0; op < SOP_VIEW; op++) { /* decode, dpe, arena, adpe */
       double ns = time_jobs (&js, (sop_t) op);
       char extra[96];
       snprintf (extra, sizeof extra, scfg.json ? "\"ns_per_kb\": %.1f" : "%.1f ns/KB", ns * 1024.0 / doc->len);
@@ -488,7 +501,7 @@ usage (void)
 {
    fprintf (stderr, "usage: odm_bench --dump-set full|min|mixed FILE\n"
                     "       odm_bench --dump-prepared SET.jsonl FILE\n"
-                    "       odm_bench --sets [--json] [--quick] [--rounds N] [--op decode|dpe|arena|view]\n"
+                    "       odm_bench --sets [--json] [--quick] [--rounds N] [--op decode|dpe|arena|adpe|view]\n"
                     "                         [--subset all|hand] [SET.jsonl ...]\n"
                     "       odm_bench --scaling [--json] [--quick] [--rounds N]\n");
    return 2;
