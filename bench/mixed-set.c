@@ -1109,31 +1109,52 @@ odm_bench_set_prepare (odm_bench_set_t *set, int64_t now_ms, bson_error_t *error
    odm_prepare_opts_t opts = {false, now_ms, NULL};
    size_t i;
 
+   odm_arena_t *arena = odm_arena_new (0);
+   bool ok = true;
+
    set->bytes = 0;
-   for (i = 0; i < set->count; i++) {
+   for (i = 0; i < set->count && ok; i++) {
       const odm_schema_t *schema = set->items[i].schema;
-      void *doc = bson_malloc0 (schema->root->size);
+      void *doc = bson_malloc0 (schema->root->size), *in_arena = bson_malloc0 (schema->root->size);
       odm_violations_t v;
-      bson_t out;
-      bool ok = odm_from_bson (schema, set->items[i].doc, doc, ODM_DECODE_DEFAULT, error);
+      bson_t out, out_arena;
+      ok = odm_from_bson (schema, set->items[i].doc, doc, ODM_DECODE_DEFAULT, error) &&
+           odm_from_bson_arena (schema, set->items[i].doc, in_arena, ODM_DECODE_DEFAULT, arena, error);
       if (ok) {
+         uint32_t k;
          odm_prepare (schema, doc, &opts, &v);
          odm_violations_cleanup (&v);
+         odm_prepare_arena (schema, in_arena, arena, &opts, &v);
+         odm_violations_cleanup (&v);
+         for (k = 0; k < schema->root->field_count; k++) { /* a generated _id: the same in both */
+            const odm_field_t *f = &schema->root->fields[k];
+            if (f->kind == ODM_KIND_OID && strcmp (f->name, "_id") == 0) {
+               memcpy ((char *) in_arena + f->offset, (char *) doc + f->offset, sizeof (bson_oid_t));
+            }
+         }
          ok = odm_to_bson (schema, doc, &out, error);
+         ok = odm_to_bson (schema, in_arena, &out_arena, ok ? error : NULL) && ok; /* both initialise their OUT */
+         if (ok && !bson_equal (&out, &out_arena)) {
+            /* what adpe times must be what dpe times */
+            bson_set_error (error, 0, 0, "document %zu (%s): odm_prepare_arena gives other bytes than odm_prepare", i,
+                            schema->collection);
+            ok = false;
+         }
          if (ok) {
             bson_destroy (set->items[i].doc);
             set->items[i].doc = bson_copy (&out);
             set->bytes += out.len;
          }
          bson_destroy (&out);
+         bson_destroy (&out_arena);
       }
       odm_cleanup (schema, doc);
       bson_free (doc);
-      if (!ok) {
-         return false;
-      }
+      bson_free (in_arena);
+      odm_arena_reset (arena);
    }
-   return true;
+   odm_arena_destroy (arena);
+   return ok;
 }
 
 bool
