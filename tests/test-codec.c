@@ -841,6 +841,64 @@ START_TEST (test_arena_growth)
 }
 END_TEST
 
+/* README, "Preparing received documents in an arena": the same code, run. */
+static bool
+accept_session (const bson_t *received, odm_arena_t *arena, bson_t *to_store, bson_error_t *error)
+{
+   odm_chat_session_t s;
+   odm_violations_t v;
+   bool ok;
+
+   bson_init (to_store);
+   if (!odm_from_bson_arena (&odm_chat_session_schema, received, &s, 0, arena, error)) {
+      return false; /* "settings.temperature: expected number, got string" */
+   }
+   ok = odm_prepare_arena (&odm_chat_session_schema, &s, arena, NULL, &v);
+   if (!ok) {
+      odm_violations_to_error (&v, error); /* "name: is required (required); ..." */
+   }
+   odm_violations_cleanup (&v);
+   if (ok) {
+      bson_destroy (to_store);
+      ok = odm_chat_session_to_bson (&s, to_store, error);
+   }
+   return ok;
+}
+
+START_TEST (test_readme_accept_session)
+{
+   odm_arena_t *arena = odm_arena_new (0);
+   bson_t *full = odm_test_load_json ("chat_sessions.full.json");
+   bson_t *nameless = odm_test_json ("{\"sessionId\": \"s1\"}");
+   bson_t *bad = odm_test_json ("{\"name\": \"n\", \"settings\": {\"temperature\": \"hot\"}}");
+   bson_t out;
+   bson_error_t error;
+   bson_iter_t it;
+
+   ck_assert (full && nameless && bad);
+   ck_assert_msg (accept_session (full, arena, &out, &error), "%s", error.message);
+   ck_assert (bson_iter_init_find (&it, &out, "_id") && BSON_ITER_HOLDS_OID (&it));
+   ck_assert (bson_iter_init_find (&it, &out, "updatedAt") && BSON_ITER_HOLDS_DATE_TIME (&it));
+   bson_destroy (&out);
+   odm_arena_reset (arena);
+
+   ck_assert (!accept_session (nameless, arena, &out, &error));
+   ck_assert_msg (strstr (error.message, "name: is required (required)") != NULL, "%s", error.message);
+   ck_assert_uint_eq (out.len, 5); /* left empty */
+   bson_destroy (&out);
+   odm_arena_reset (arena);
+
+   ck_assert (!accept_session (bad, arena, &out, &error));
+   ck_assert_str_eq (error.message, "settings.temperature: expected number, got string");
+   bson_destroy (&out);
+
+   odm_arena_destroy (arena);
+   bson_destroy (full);
+   bson_destroy (nameless);
+   bson_destroy (bad);
+}
+END_TEST
+
 START_TEST (test_copy)
 {
    odm_chat_session_t a, b;
@@ -1784,6 +1842,7 @@ codec_suite (void)
    tcase_add_test (tc, test_arena_decode);
    tcase_add_test (tc, test_arena_prepare);
    tcase_add_test (tc, test_arena_growth);
+   tcase_add_test (tc, test_readme_accept_session);
    tcase_add_test (tc, test_check_keys_utf8_paths);
    tcase_add_test (tc, test_filter_check_utf8_paths);
    suite_add_tcase (s, tc);
