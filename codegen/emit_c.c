@@ -271,7 +271,7 @@ emit_defaults (buf_t *c, const object_t *o)
                v = num (f->dflt_number);
             } else if (f->dflt == D_STRING) {
                char *lit = cstr (f->dflt_string);
-               v = fmt ("odm_strdup_in (arena, %s)", lit);
+               v = fmt ("odm_arena_strdup (arena, %s)", lit);
                bson_free (lit);
             } else if (f->dflt == D_BOOL) {
                v = xstrdup (f->dflt_bool ? "true" : "false");

@@ -19,7 +19,7 @@
 
 /* The codegen ABI (ODM_CODEGEN_ABI of the runtime): 2: BSON bytes of key patterns and
  * pipelines, sum_not_greater over offsets; 3: per-object validators (odm_object_desc_t.validate);
- * 4: the defaults take an arena (odm_strdup_in). */
+ * 4: the defaults take an arena (odm_arena_strdup). */
 #define ODMGEN_ABI 4
 #ifndef ODMGEN_VERSION
 #define ODMGEN_VERSION "unknown"

@@ -569,12 +569,12 @@ odm_arena_grow (odm_arena_t *a, size_t n, size_t align)
 }
 
 char *
-odm_strdup_in (odm_arena_t *arena, const char *s)
+odm_arena_strdup (odm_arena_t *arena, const char *s)
 {
    size_t n;
    char *copy;
-   if (!arena) {
-      return bson_strdup (s);
+   if (!arena || !s) {
+      return bson_strdup (s); /* NULL for NULL */
    }
    n = strlen (s) + 1;
    copy = odm_arena_alloc (arena, n, 1);

@@ -203,7 +203,7 @@ odm_schema_has_hooks (const odm_schema_t *schema)
 
 void
 odm_hooks_run (const odm_schema_t *schema, odm_hook_kind_t kind, void *doc, const odm_prepare_opts_t *opts,
-               int64_t now_ms, odm_violations_t *out)
+               int64_t now_ms, odm_arena_t *arena, odm_violations_t *out)
 {
    /* The table read here stays valid while the hooks run, even if one registers more. */
    const entry_t *e = entry_of (load_table (), schema);
@@ -219,7 +219,8 @@ odm_hooks_run (const odm_schema_t *schema, odm_hook_kind_t kind, void *doc, cons
                             .is_update = opts && opts->is_update,
                             .now_ms = now_ms,
                             .out = kind == ODM_HOOK_POST_SAVE ? NULL : out,
-                            .user = e->hooks[i].user};
+                            .user = e->hooks[i].user,
+                            .arena = arena};
       e->hooks[i].fn (doc, &ctx);
    }
 }
@@ -338,7 +339,7 @@ odm_hooks_post_save_bson (const odm_schema_t *schema, const bson_t *stored, bool
    }
    doc = bson_malloc0 (schema->root->size);
    if (odm_from_bson (schema, stored, doc, ODM_DECODE_DEFAULT, &e)) {
-      odm_hooks_run (schema, ODM_HOOK_POST_SAVE, doc, &po, now_ms, NULL);
+      odm_hooks_run (schema, ODM_HOOK_POST_SAVE, doc, &po, now_ms, NULL, NULL);
    }
    odm_cleanup (schema, doc);
    bson_free (doc);

@@ -64,7 +64,7 @@ odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids
       } else if (f->flags & ODM_F_DEFAULT) {
          switch (f->kind) {
          case ODM_KIND_STRING:
-            *(char **) p = odm_strdup_in (arena, f->dflt_string);
+            *(char **) p = odm_arena_strdup (arena, f->dflt_string);
             break;
          case ODM_KIND_NUMBER:
             *(double *) p = f->dflt_number;
@@ -124,7 +124,7 @@ lowercase_object (const odm_object_desc_t *d, void *base, odm_arena_t *arena)
          } else if (*(char **) p && strstr (*(char **) p, "\xC4\xB0")) {
             char *lower = odm_lowercase (*(char **) p); /* U+0130 grows by one byte */
             if (arena) {
-               char *copy = odm_strdup_in (arena, lower); /* the arena's own is left there */
+               char *copy = odm_arena_strdup (arena, lower); /* the arena's own is left there */
                bson_free (lower);
                lower = copy;
             } else {
@@ -346,7 +346,7 @@ prepare_step (const odm_schema_t *schema, void *doc, odm_arena_t *arena, const o
    }
    /* The program's pre-save hooks see the document as it will be saved, and what they
     * change is validated below. */
-   odm_hooks_run (schema, ODM_HOOK_PRE_SAVE, doc, opts, ctx.now_ms, out);
+   odm_hooks_run (schema, ODM_HOOK_PRE_SAVE, doc, opts, ctx.now_ms, arena, out);
    return odm_validate_into (schema, doc, opts, out) && out->count == 0;
 }
 

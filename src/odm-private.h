@@ -342,10 +342,11 @@ odm_utf8_clean (const char *s);
 void
 odm_conditional_filter (const bson_t *stored, bson_t *filter);
 
-/* odm-hooks.c: the program's own rules (odm-hooks.h). Cheap when none are registered. */
+/* odm-hooks.c: the program's own rules (odm-hooks.h). Cheap when none are registered.
+ * ARENA: odm_prepare_arena's, for the hooks' ctx->arena, or NULL. */
 void
 odm_hooks_run (const odm_schema_t *schema, odm_hook_kind_t kind, void *doc, const odm_prepare_opts_t *opts,
-               int64_t now_ms, odm_violations_t *out);
+               int64_t now_ms, odm_arena_t *arena, odm_violations_t *out);
 void
 odm_validators_run (const odm_schema_t *schema, const void *doc, odm_violations_t *out);
 /* Decodes STORED and runs SCHEMA's POST_SAVE hooks on it (nothing when there are none). */

@@ -855,7 +855,7 @@ odm_validate_into (const odm_schema_t *schema, const void *doc, const odm_prepar
    ctx.now_ms = (opts && opts->now_ms) ? opts->now_ms : odm_now_ms ();
    ctx.out = out;
    /* A pre-validate hook reads the document (odm-hooks.h): the cast does not license a change. */
-   odm_hooks_run (schema, ODM_HOOK_PRE_VALIDATE, (void *) doc, opts, ctx.now_ms, out);
+   odm_hooks_run (schema, ODM_HOOK_PRE_VALIDATE, (void *) doc, opts, ctx.now_ms, NULL, out);
    validate_object (schema->root, doc, NULL, out);
    if (schema->rules) {
       schema->rules (doc, &ctx);

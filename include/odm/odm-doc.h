@@ -146,15 +146,22 @@ odm_prepare (const odm_schema_t *schema,
  * lowercased copy, a mixed value rebuilt without its empty objects) is taken from ARENA
  * and nothing is freed, so the document stays the arena's. For the write path of a
  * service that receives documents, prepares them, encodes them and drops them: no
- * allocation per string. The program's pre-save hooks run on it as on any document; a
- * hook must not call a setter on it (a setter frees what it replaces). A NULL ARENA is
- * refused like a NULL document (violation "argument"). */
+ * allocation per string. The program's pre-save hooks run on it with ctx->arena set
+ * (odm-hooks.h): a hook that puts a string there takes it from odm_arena_strdup and
+ * calls no setter (a setter frees what it replaces). A NULL ARENA is refused like a NULL
+ * document (violation "argument"). */
 ODM_API bool
 odm_prepare_arena (const odm_schema_t *schema,
                    void *doc,
                    odm_arena_t *arena,
                    const odm_prepare_opts_t *opts,
                    odm_violations_t *out);
+
+/* A copy of S taken from ARENA, or made with bson_strdup when ARENA is NULL (then the
+ * document that holds it frees it); NULL when S is NULL. For what a pre-save hook puts in
+ * a document that may be an arena's (ctx->arena), and for the generated defaults. */
+ODM_API char *
+odm_arena_strdup (odm_arena_t *arena, const char *s);
 
 /* Copies SRC into DST (initialised here), which owns all it points to (also when SRC was
  * decoded into an arena). The copy goes through the encoder: false, with DST left empty,

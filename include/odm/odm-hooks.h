@@ -47,10 +47,23 @@ typedef struct {
    odm_violations_t *out;          /* PRE_*: odm_violations_add (ctx->out, path, rule, msg)
                                     * refuses the write; POST_SAVE: NULL */
    void *user;                     /* the context pointer given to odm_hook_add */
+   odm_arena_t *arena;             /* PRE_SAVE from odm_prepare_arena: the arena DOC lives in;
+                                    * otherwise NULL */
 } odm_hook_ctx_t;
 
-/* DOC is the schema's struct (odm_order_t *). Only a PRE_SAVE hook may change it; it then
- * owns what it puts there as the struct does (bson_malloc'd strings, see the setters). */
+/* DOC is the schema's struct (odm_order_t *). Only a PRE_SAVE hook may change it. What it
+ * puts there is owned as the rest of the document is: bson_malloc'd strings that the
+ * document frees (the setters), or, when ctx->arena is set, the arena's: a string from
+ * odm_arena_strdup (ctx->arena, ...), assigned with its has_ flag, no setter, nothing
+ * freed. odm_arena_strdup with a NULL arena is bson_strdup, so one hook serves both:
+ *
+ *    char *name = odm_arena_strdup (ctx->arena, u->username);
+ *    if (!ctx->arena) {
+ *       bson_free (u->displayName);
+ *    }
+ *    u->displayName = name;
+ *    u->has_displayName = ODM_PRESENT;
+ */
 typedef void (*odm_hook_fn) (void *doc, odm_hook_ctx_t *ctx);
 
 /* Adds FN as a hook of KIND to SCHEMA, called with USER in ctx->user. */

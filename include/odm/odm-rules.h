@@ -80,11 +80,6 @@ odm_lowercase (const char *s);
  * generated has_<field> value (ODM_PRESENT counts as present; absent and null do not).
  * ========================================================================================== */
 
-/* A copy of S taken from ARENA, or made with bson_strdup when ARENA is NULL: the generated
- * defaults' strings (odm_object_defaults_fn). */
-ODM_GENERATED_API char *
-odm_strdup_in (odm_arena_t *arena, const char *s);
-
 /* The field rules of F (required, presence, a null read as 0, min, max, lengths, enum; of
  * each element for arrays; of the nested object's fields for objects) in the object at OBJ,
  * reported with the path UP + F into OUT. The generated per-object validators

@@ -112,7 +112,7 @@ typedef struct odm_arena odm_arena_t;
  * something to fill): fills absent fields with their defaults, NOW for a date defaulting to
  * now, a new ObjectId for an absent _id when IDS; absent arrays become empty; nested
  * objects and array elements get theirs. A default string is copied into ARENA, or with
- * bson_strdup when ARENA is NULL (odm_strdup_in). */
+ * bson_strdup when ARENA is NULL (odm_arena_strdup). */
 typedef void (*odm_object_defaults_fn) (void *obj, int64_t now_ms, bool ids, odm_arena_t *arena);
 
 struct odm_object_desc {

@@ -48,7 +48,7 @@ odm_widget_size_fill_defaults (void *obj, int64_t now, bool ids, odm_arena_t *ar
    (void) ids;
    (void) arena;
    if (o->has_unit == ODM_ABSENT && !o->unit) {
-      o->unit = odm_strdup_in (arena, "mm");
+      o->unit = odm_arena_strdup (arena, "mm");
       o->has_unit = ODM_PRESENT;
    }
 }
@@ -311,7 +311,7 @@ odm_widget_fill_defaults (void *obj, int64_t now, bool ids, odm_arena_t *arena)
       o->has__id = ODM_PRESENT;
    }
    if (o->has_kind == ODM_ABSENT && !o->kind) {
-      o->kind = odm_strdup_in (arena, "small");
+      o->kind = odm_arena_strdup (arena, "small");
       o->has_kind = ODM_PRESENT;
    }
    if (o->has_madeAt == ODM_ABSENT) {
