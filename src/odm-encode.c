@@ -717,8 +717,9 @@ encode_pass (const odm_schema_t *schema, const void *doc, bson_t *out, encode_ct
    return false;
 }
 
-bool
-odm_to_bson (const odm_schema_t *schema, const void *doc, bson_t *out, bson_error_t *error)
+/* odm_to_bson and odm_to_bson_into: OUT initialised here, or (REUSE) reinitialised. */
+static bool
+to_bson (const odm_schema_t *schema, const void *doc, bson_t *out, bool reuse, bson_error_t *error)
 {
    encode_ctx_t e;
    bson_error_t local;
@@ -727,7 +728,16 @@ odm_to_bson (const odm_schema_t *schema, const void *doc, bson_t *out, bson_erro
       odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "out is NULL");
       return false;
    }
-   bson_init (out);
+   if (!reuse) {
+      bson_init (out);
+   } else if (!bson_reserve_buffer (out, 5)) {
+      /* libbson refuses a read-only (static) or child bson_t there without touching it;
+       * bson_reinit would write into its bytes */
+      odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "out cannot grow (a static or child bson_t)");
+      return false;
+   } else {
+      bson_reinit (out);
+   }
    if (!schema || schema->magic != ODM_SCHEMA_MAGIC || !doc) {
       odm_set_error (error, ODM_ERROR_INVALID_ARGUMENT, NULL, "schema or document is NULL");
       return false;
@@ -743,4 +753,16 @@ odm_to_bson (const odm_schema_t *schema, const void *doc, bson_t *out, bson_erro
                      "document exceeds the maximum BSON size");
    }
    return false;
+}
+
+bool
+odm_to_bson (const odm_schema_t *schema, const void *doc, bson_t *out, bson_error_t *error)
+{
+   return to_bson (schema, doc, out, false, error);
+}
+
+bool
+odm_to_bson_into (const odm_schema_t *schema, const void *doc, bson_t *out, bson_error_t *error)
+{
+   return to_bson (schema, doc, out, true, error);
 }

@@ -841,6 +841,73 @@ START_TEST (test_arena_growth)
 }
 END_TEST
 
+/* odm_to_bson_into: the same bytes as odm_to_bson, written into a bson_t that keeps its
+ * buffer (no allocation for the next document once it is big enough); refused, untouched,
+ * for a bson_t that cannot grow; left empty when the document cannot be written. */
+START_TEST (test_to_bson_into)
+{
+   const odm_schema_t *s = odm_schema_find ("chat_sessions");
+   bson_t *full = odm_test_load_json ("chat_sessions.full.json");
+   bson_t *min = odm_test_load_json ("chat_sessions.min.json");
+   void *a = bson_malloc0 (s->root->size), *b = bson_malloc0 (s->root->size);
+   bson_mem_vtable_t counting = {count_malloc, count_calloc, count_realloc, free, NULL, {0}};
+   bson_t reused = BSON_INITIALIZER, fresh, st, parent, child;
+   uint8_t fixed[16] = {5, 0, 0, 0, 0};
+   bson_error_t err;
+   size_t before;
+
+   ck_assert (full && min);
+   ck_assert (odm_from_bson (s, full, a, 0, NULL) && odm_from_bson (s, min, b, 0, NULL));
+   ck_assert (odm_to_bson_into (s, a, &reused, &err));
+   ck_assert (odm_to_bson (s, a, &fresh, NULL));
+   ck_assert (bson_equal (&reused, &fresh));
+   bson_destroy (&fresh);
+   /* the smaller document into the same bson_t: nothing allocated */
+   bson_mem_set_vtable (&counting);
+   before = n_allocs;
+   ck_assert (odm_to_bson_into (s, b, &reused, &err));
+   ck_assert_uint_eq (n_allocs - before, 0);
+   bson_mem_restore_vtable ();
+   ck_assert (odm_to_bson (s, b, &fresh, NULL));
+   ck_assert (bson_equal (&reused, &fresh));
+   bson_destroy (&fresh);
+   /* and the larger one again */
+   ck_assert (odm_to_bson_into (s, a, &reused, &err));
+   ck_assert (odm_to_bson (s, a, &fresh, NULL));
+   ck_assert (bson_equal (&reused, &fresh));
+   bson_destroy (&fresh);
+
+   /* a document the encoder refuses: OUT left empty */
+   bson_free (((odm_chat_session_t *) b)->name);
+   ((odm_chat_session_t *) b)->name = bson_strdup ("bad \xff");
+   ck_assert (!odm_to_bson_into (s, b, &reused, &err));
+   ck_assert_uint_eq (err.code, ODM_ERROR_CORRUPT_BSON);
+   ck_assert_uint_eq (reused.len, 5);
+   bson_destroy (&reused);
+
+   /* a static bson_t and a child are refused, their bytes as they were */
+   ck_assert (bson_init_static (&st, fixed, 5));
+   ck_assert (!odm_to_bson_into (s, a, &st, &err));
+   ck_assert_uint_eq (err.code, ODM_ERROR_INVALID_ARGUMENT);
+   ck_assert (fixed[0] == 5 && st.len == 5);
+   bson_init (&parent);
+   ck_assert (bson_append_document_begin (&parent, "x", 1, &child));
+   ck_assert (!odm_to_bson_into (s, a, &child, &err));
+   ck_assert_uint_eq (err.code, ODM_ERROR_INVALID_ARGUMENT);
+   ck_assert (bson_append_document_end (&parent, &child));
+   bson_destroy (&parent);
+   ck_assert (!odm_to_bson_into (s, a, NULL, &err));
+   ck_assert_uint_eq (err.code, ODM_ERROR_INVALID_ARGUMENT);
+
+   odm_cleanup (s, a);
+   odm_cleanup (s, b);
+   bson_free (a);
+   bson_free (b);
+   bson_destroy (full);
+   bson_destroy (min);
+}
+END_TEST
+
 /* README, "Preparing received documents in an arena": the same code, run. */
 static bool
 accept_session (const bson_t *received, odm_arena_t *arena, bson_t *to_store, bson_error_t *error)
@@ -1843,6 +1910,7 @@ codec_suite (void)
    tcase_add_test (tc, test_arena_prepare);
    tcase_add_test (tc, test_arena_growth);
    tcase_add_test (tc, test_readme_accept_session);
+   tcase_add_test (tc, test_to_bson_into);
    tcase_add_test (tc, test_check_keys_utf8_paths);
    tcase_add_test (tc, test_filter_check_utf8_paths);
    suite_add_tcase (s, tc);

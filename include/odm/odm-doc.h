@@ -14,7 +14,8 @@
  *  - Output parameters (bson_t *out, odm_violations_t *out, a decoded struct) are
  *    initialised by the callee on success AND on failure, and the caller always cleans
  *    them up (bson_destroy, odm_violations_cleanup, odm_cleanup). A failed decode
- *    leaves the struct empty: nothing half-built reaches the caller.
+ *    leaves the struct empty: nothing half-built reaches the caller. The one exception,
+ *    odm_to_bson_into, writes into a bson_t the caller initialised, keeping its buffer.
  *  - Input pointers are borrowed for the duration of the call only. */
 #if !defined(ODM_INSIDE) && !defined(ODM_COMPILATION)
 #error "Only <odm/odm.h> can be included directly."
@@ -58,6 +59,16 @@ odm_cleanup (const odm_schema_t *schema, void *doc);
  * read back. On failure OUT is empty. */
 ODM_API bool
 odm_to_bson (const odm_schema_t *schema, const void *doc, bson_t *out, bson_error_t *error);
+
+/* odm_to_bson into OUT, a bson_t the caller has already initialised (bson_init, or an
+ * earlier odm_to_bson or odm_to_bson_into) and still destroys: OUT is reinitialised with
+ * bson_reinit, which keeps its buffer, then written. A loop that encodes document after
+ * document into one bson_t (and hands each to the driver, which copies it) allocates
+ * nothing once that buffer is big enough. Refused (ODM_ERROR_INVALID_ARGUMENT) for a
+ * bson_t whose buffer cannot grow: a static one (bson_init_static) or one being built
+ * (a child of bson_append_document_begin). On failure OUT is empty. */
+ODM_API bool
+odm_to_bson_into (const odm_schema_t *schema, const void *doc, bson_t *out, bson_error_t *error);
 
 /* Reads JSON (LEN bytes, need not be NUL-terminated) into OUT (initialised here, always):
  * exactly one JSON object in Extended JSON v2, canonical or relaxed, and nothing after it
