@@ -610,6 +610,17 @@ frame_text (const frame_t *fr, odm_path_t *out)
 static void validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up, odm_violations_t *out);
 static void validate_field (const odm_field_t *f, const void *base, const frame_t *up, odm_violations_t *out);
 
+/* Whether a string of BYTES UTF-8 bytes is within F's minlength and maxlength whatever it
+ * holds: JavaScript counts UTF-16 code units, and a string has no more of them than bytes
+ * and at least a third as many (three bytes at most per unit, four per pair). Most strings
+ * are, and need no count of their units. */
+static bool
+lengths_surely_within (const odm_field_t *f, size_t bytes)
+{
+   return (!(f->flags & ODM_F_MAXLENGTH) || bytes <= f->maxlength) &&
+          (!(f->flags & ODM_F_MINLENGTH) || bytes >= 3 * (size_t) f->minlength);
+}
+
 static void
 validate_value (const odm_field_t *f, const void *p, const frame_t *path, odm_violations_t *out)
 {
@@ -630,7 +641,7 @@ validate_value (const odm_field_t *f, const void *p, const frame_t *path, odm_vi
          uint32_t i;
          bool ok = false;
          for (i = 0; i < f->enum_count && !ok; i++) {
-            ok = strcmp (s, f->enum_values[i]) == 0;
+            ok = f->enum_values[i][0] == s[0] && strcmp (s, f->enum_values[i]) == 0; /* most fail at once */
          }
          if (!ok) {
             char list[400];
@@ -644,7 +655,7 @@ validate_value (const odm_field_t *f, const void *p, const frame_t *path, odm_vi
             add_fmt (out, PATH (path), ODM_FIELD_RULE_NAME (enum), MSG (f, enumeration), "\"%.*s\" is not one of: %s", quoted, s, list);
          }
       }
-      if (f->flags & (ODM_F_MINLENGTH | ODM_F_MAXLENGTH)) {
+      if ((f->flags & (ODM_F_MINLENGTH | ODM_F_MAXLENGTH)) && !lengths_surely_within (f, strlen (s))) {
          len = odm_utf16_length (s);
          if ((f->flags & ODM_F_MINLENGTH) && len < f->minlength) {
             add_fmt (out, PATH (path), ODM_FIELD_RULE_NAME (minlength), MSG (f, minlength),

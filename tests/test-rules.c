@@ -266,6 +266,40 @@ START_TEST (test_minlength)
    ck_assert (!odm_user_validate (&u, NULL, &v));
    ck_assert (odm_test_has_violation (&v, "username", "maxlength", NULL));
    odm_violations_cleanup (&v);
+   /* Lengths are UTF-16 units: the validator skips the count only when the byte length
+    * settles it (at least 3 bytes per unit, at most 1), so values around those edges. */
+   {
+      static const struct {
+         const char *s;
+         bool too_short, too_long;
+      } cases[] = {
+         {"\xc3\xa9\xc3\xa9", true, false},              /* 4 bytes, 2 units */
+         {"\xc3\xa9\xc3\xa9\xc3\xa9", false, false},     /* 6 bytes, 3 units */
+         {"\xe6\x97\xa5\xe6\x9c\xac", true, false},      /* 6 bytes, 2 units */
+         {"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", false, false}, /* 9 bytes, 3 units */
+         {"\xf0\x9f\x98\x80", true, false},              /* 4 bytes, 2 units */
+         {"\xf0\x9f\x98\x80\xf0\x9f\x98\x80", false, false}, /* 8 bytes, 4 units */
+      };
+      size_t i;
+      for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+         bson_free (u.username);
+         u.username = bson_strdup (cases[i].s);
+         odm_user_validate (&u, NULL, &v);
+         ck_assert_msg (odm_test_has_violation (&v, "username", "minlength", NULL) == cases[i].too_short, "case %zu", i);
+         ck_assert_msg (odm_test_has_violation (&v, "username", "maxlength", NULL) == cases[i].too_long, "case %zu", i);
+         odm_violations_cleanup (&v);
+      }
+      bson_free (u.username);
+      u.username = repeat ("\xe6\x97\xa5", 30); /* 90 bytes, 30 units: within 30 */
+      odm_user_validate (&u, NULL, &v);
+      ck_assert (!odm_test_has_violation (&v, "username", "maxlength", NULL));
+      odm_violations_cleanup (&v);
+      bson_free (u.username);
+      u.username = repeat ("\xf0\x9f\x98\x80", 16); /* 64 bytes, 32 units */
+      odm_user_validate (&u, NULL, &v);
+      ck_assert (odm_test_has_violation (&v, "username", "maxlength", "must be at most 30 characters long (got 32)"));
+      odm_violations_cleanup (&v);
+   }
    odm_user_cleanup (&u);
 }
 END_TEST
