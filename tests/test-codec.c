@@ -1,6 +1,7 @@
 /* Codec tests: every collection's full and minimal fixture round-trips byte-identical
  * through the generated tables; strict typing with full paths; unknown fields kept;
  * failed decodes leave nothing behind. */
+#include "same-ids.h"
 #include "test-util.h"
 
 #include <pthread.h>
@@ -670,8 +671,8 @@ with_value (const bson_t *doc, const char *key, const char *json, const char *s)
 }
 
 /* DOC prepared both ways, owning (odm_prepare) and in ARENA (odm_prepare_arena), at the
- * same time: the same answer, the same violations, the same bytes (the _id one of them
- * generates given to both). Returns the number of violations. */
+ * same time: the same answer, the same violations, the same bytes (the _ids each generates
+ * made the same: same-ids.h). Returns the number of violations. */
 static size_t
 prepare_both (const odm_schema_t *s, const bson_t *doc, odm_arena_t *arena, const char *name)
 {
@@ -693,12 +694,7 @@ prepare_both (const odm_schema_t *s, const bson_t *doc, odm_arena_t *arena, cons
       ck_assert_str_eq (va.items[k].path, vb.items[k].path);
       ck_assert_str_eq (va.items[k].rule, vb.items[k].rule);
    }
-   for (k = 0; k < s->root->field_count; k++) {
-      const odm_field_t *f = &s->root->fields[k];
-      if (f->kind == ODM_KIND_OID && strcmp (f->name, "_id") == 0) {
-         memcpy ((char *) in_arena + f->offset, (char *) owned + f->offset, sizeof (bson_oid_t));
-      }
-   }
+   odm_same_ids (s->root, in_arena, owned);
    ck_assert_msg (odm_to_bson (s, owned, &a, &err), "%s: %s", name, err.message);
    ck_assert_msg (odm_to_bson (s, in_arena, &b, &err), "%s: %s", name, err.message);
    ck_assert_msg (bson_equal (&a, &b), "%s: the arena's prepared document encodes differently", name);
@@ -787,6 +783,13 @@ START_TEST (test_arena_prepare)
       bson_destroy (doc);
       bson_destroy (empty);
       bson_destroy (base);
+   }
+   /* an array element without its _id: each prepare gives it one (same-ids.h) */
+   {
+      const odm_schema_t *s = odm_schema_find ("community_posts");
+      bson_t *doc = odm_test_fixture_with ("community_posts", "{\"attachments.0._id\": {\"$remove\": 1}}");
+      prepare_both (s, doc, arena, "community_posts: an attachment without _id");
+      bson_destroy (doc);
    }
    /* a NULL arena is refused */
    {

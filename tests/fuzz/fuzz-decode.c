@@ -3,9 +3,11 @@
  * Promises checked: no crash, no leak, no out-of-bounds read on any input; a decoded
  * document re-encodes, and decoding that encoding gives the same bytes again; a failed
  * decode leaves the struct zeroed; error messages and violations are valid UTF-8; decoding
- * into an arena accepts and refuses exactly the same inputs, with the same error, and
- * its document encodes to the same bytes. */
+ * into an arena accepts and refuses exactly the same inputs, with the same error, its
+ * document encodes to the same bytes, and prepared in the arena (odm_prepare_arena) it
+ * gives the same answer, violations and bytes as odm_prepare gives the owned one. */
 #include "fuzz-common.h"
+#include "../same-ids.h"
 
 #include <stdint.h>
 
@@ -53,6 +55,32 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
          }
          bson_destroy (&a);
          bson_destroy (&o);
+         {
+            odm_prepare_opts_t popts = {.now_ms = 1750000000000};
+            odm_violations_t va, vo;
+            bool pa = odm_prepare_arena (s, doc2, arena, &popts, &va);
+            bool po = odm_prepare (s, doc, &popts, &vo);
+            bool ea, eo;
+            if (pa != po || va.count != vo.count) {
+               fprintf (stderr, "fuzz: %s: odm_prepare_arena says %d (%zu violations), odm_prepare %d (%zu)\n",
+                        s->collection, pa, va.count, po, vo.count);
+               abort ();
+            }
+            odm_violations_cleanup (&va);
+            odm_violations_cleanup (&vo);
+            odm_same_ids (s->root, doc2, doc); /* each prepare made its own _ids */
+            ea = odm_to_bson (s, doc2, &a, NULL);
+            eo = odm_to_bson (s, doc, &o, NULL);
+            if (ea != eo || (ea && !bson_equal (&a, &o))) {
+               char *ja = ea ? bson_as_relaxed_extended_json (&a, NULL) : NULL;
+               char *jo = eo ? bson_as_relaxed_extended_json (&o, NULL) : NULL;
+               fprintf (stderr, "fuzz: %s: the arena's prepared document encodes differently:\n%s\n%s\n",
+                        s->collection, ja ? ja : "(refused)", jo ? jo : "(refused)");
+               abort ();
+            }
+            bson_destroy (&a);
+            bson_destroy (&o);
+         }
          odm_cleanup (s, doc);
       }
       odm_arena_reset (arena);
