@@ -466,13 +466,16 @@ bench_scaling (const char *data_dir)
       fail ("mixed set", &err);
    }
    {
+      static const sop_t thread_ops[] = {SOP_DECODE, SOP_DPE, SOP_ADPE};
       jobs_t js;
-      int op, t;
+      size_t o;
+      int t;
       jobs_of_set (&mixed, false, &js);
-      for (op = 0; op < 2; op++) {
+      for (o = 0; o < sizeof thread_ops / sizeof thread_ops[0]; o++) {
+         const sop_t op = thread_ops[o];
          double one = 0;
          for (t = 1; t <= 2; t++) {
-            double cpu = 0, dps = docs_per_s (&js, (sop_t) op, t, scfg.quick ? 1 : 4, &cpu);
+            double cpu = 0, dps = docs_per_s (&js, op, t, scfg.quick ? 1 : 4, &cpu);
             char extra[128], name[32];
             if (t == 1) {
                one = dps;
