@@ -30,8 +30,8 @@ out.push('Per document, CPU time in µs (best of several rounds). decode: stored
   + 'sets it against the baseline build\'s decode. dpe: decode + prepare + encode '
   + '(libodm odm_from_bson + odm_prepare + odm_to_bson; Mongoose new Model(doc) + timestamps and '
   + 'derivations + validateSync() + the spec\'s rules + BSON.serialize(doc.toBSON())). adpe: the same decode + '
-  + 'prepare + encode with the document in an arena (libodm odm_from_bson_arena + odm_prepare_arena + odm_to_bson + '
-  + 'odm_arena_reset), set against Mongoose\'s and the baseline\'s dpe. '
+  + 'prepare + encode with nothing allocated per document (libodm odm_from_bson_arena + odm_prepare_arena + '
+  + 'odm_to_bson_into one bson_t + odm_arena_reset), set against Mongoose\'s and the baseline\'s dpe. '
   + '"hand" rows: the documents of chat_sessions, community_posts and support_tickets only, which '
   + 'have hand-written libbson baselines.');
 out.push('');
