@@ -554,7 +554,7 @@ odm_arena_destroy (odm_arena_t *a)
 void *
 odm_arena_grow (odm_arena_t *a, size_t n, size_t align)
 {
-   size_t size = a->head->size * 2, at;
+   size_t size = a->head->size * 2;
    odm_arena_block_t *b;
    while (size < n + align) {
       size *= 2;
@@ -563,9 +563,8 @@ odm_arena_grow (odm_arena_t *a, size_t n, size_t align)
    b->next = a->head;
    a->head = b;
    a->total += size;
-   at = (size_t) ((((uintptr_t) b->data + align - 1) & ~(uintptr_t) (align - 1)) - (uintptr_t) b->data);
-   a->used = at + n;
-   return (char *) b->data + at;
+   a->used = 0;
+   return odm_arena_alloc (a, n, align); /* fits: SIZE >= N + ALIGN */
 }
 
 char *

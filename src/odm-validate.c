@@ -464,10 +464,28 @@ odm_rule_pattern (odm_rule_ctx_t *ctx, const char *path, const char *s, odm_patt
    }
 }
 
+/* JavaScript counts a string's length in UTF-16 code units. A string has no more of them
+ * than UTF-8 bytes and at least a third as many (three bytes at most per unit, four per
+ * pair), so its byte count alone often settles a length limit, without counting units. */
+static bool
+bytes_surely_at_least (size_t bytes, size_t min_units)
+{
+   return bytes >= 3 * min_units;
+}
+
+/* Whether a string of BYTES UTF-8 bytes is within F's minlength and maxlength whatever it
+ * holds (see above). Most strings are. */
+static bool
+lengths_surely_within (const odm_field_t *f, size_t bytes)
+{
+   return (!(f->flags & ODM_F_MAXLENGTH) || bytes <= f->maxlength) &&
+          (!(f->flags & ODM_F_MINLENGTH) || bytes_surely_at_least (bytes, f->minlength));
+}
+
 void
 odm_rule_minlength (odm_rule_ctx_t *ctx, const char *path, const char *s, size_t min, const char *msg)
 {
-   if (s && odm_utf16_length (s) < min) {
+   if (s && !bytes_surely_at_least (strlen (s), min) && odm_utf16_length (s) < min) {
       fail (ctx, path, ODM_RULE_NAME (minlength), msg);
    }
 }
@@ -610,16 +628,6 @@ frame_text (const frame_t *fr, odm_path_t *out)
 static void validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up, odm_violations_t *out);
 static void validate_field (const odm_field_t *f, const void *base, const frame_t *up, odm_violations_t *out);
 
-/* Whether a string of BYTES UTF-8 bytes is within F's minlength and maxlength whatever it
- * holds: JavaScript counts UTF-16 code units, and a string has no more of them than bytes
- * and at least a third as many (three bytes at most per unit, four per pair). Most strings
- * are, and need no count of their units. */
-static bool
-lengths_surely_within (const odm_field_t *f, size_t bytes)
-{
-   return (!(f->flags & ODM_F_MAXLENGTH) || bytes <= f->maxlength) &&
-          (!(f->flags & ODM_F_MINLENGTH) || bytes >= 3 * (size_t) f->minlength);
-}
 
 static void
 validate_value (const odm_field_t *f, const void *p, const frame_t *path, odm_violations_t *out)

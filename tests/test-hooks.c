@@ -314,6 +314,13 @@ START_TEST (test_contact_message_length)
                 "Message must be at least 10 characters long");
    /* Five U+1F600 are ten UTF-16 units, as JavaScript counts. */
    expect_ok ("contact_messages", "{\"message\": \"\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\"}");
+   /* Nine U+65E5 are 27 bytes but nine units (the byte count settles nothing below 30);
+    * ten are 30 bytes and ten units. */
+   expect_fail ("contact_messages",
+                "{\"message\": \"\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\"}",
+                "message", "minlength", NULL);
+   expect_ok ("contact_messages",
+              "{\"message\": \"\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\"}");
 }
 END_TEST
 

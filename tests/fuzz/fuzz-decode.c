@@ -56,7 +56,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
          bson_destroy (&a);
          bson_destroy (&o);
          {
-            odm_prepare_opts_t popts = {.now_ms = 1750000000000};
+            odm_prepare_opts_t popts = {.now_ms = FUZZ_NOW_MS};
             odm_violations_t va, vo;
             bool pa = odm_prepare_arena (s, doc2, arena, &popts, &va);
             bool po = odm_prepare (s, doc, &popts, &vo);
@@ -66,6 +66,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                         s->collection, pa, va.count, po, vo.count);
                abort ();
             }
+            fuzz_check_violations ("prepare_arena", &va);
             odm_violations_cleanup (&va);
             odm_violations_cleanup (&vo);
             odm_same_ids (s->root, doc2, doc); /* each prepare made its own _ids */
@@ -88,7 +89,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
    if (odm_from_bson (s, &in, doc, flags, &err)) {
       bson_t out1, out2;
       odm_violations_t v;
-      odm_prepare_opts_t opts = {.now_ms = 1750000000000};
+      odm_prepare_opts_t opts = {.now_ms = FUZZ_NOW_MS};
 
       odm_validate (s, doc, NULL, &v);
       fuzz_check_violations ("decode", &v);
