@@ -18,7 +18,7 @@
 # --out DIR: keep the dumped sets and the JSON lines of every bench there (re-print the
 # tables with: node bench/mongoose/report.js DIR/sets.jsonl DIR/mongoose.jsonl DIR/scaling.jsonl).
 # Needs node (>= 16.20) and, the first time, the npm registry (npm ci in bench/mongoose).
-# --quick: a smoke run of a few seconds; its numbers mean nothing.
+# --quick: a smoke run of a few seconds, one run whatever --repeat says; its numbers mean nothing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 quick=
