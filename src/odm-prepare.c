@@ -122,12 +122,10 @@ lowercase_object (const odm_object_desc_t *d, void *base, odm_arena_t *arena)
          if (f->kind == ODM_KIND_OBJECT) {
             lowercase_object (f->object, p, arena);
          } else if (*(char **) p && strstr (*(char **) p, "\xC4\xB0")) {
-            char *lower = odm_lowercase (*(char **) p); /* U+0130 grows by one byte */
-            if (arena) {
-               char *copy = odm_arena_strdup (arena, lower); /* the arena's own is left there */
-               bson_free (lower);
-               lower = copy;
-            } else {
+            /* U+0130 grows by one byte: a new string, from the arena when there is one
+             * (the old one is then left there) */
+            char *lower = odm_lowercase_in (arena, *(char **) p);
+            if (!arena) {
                bson_free (*(char **) p);
             }
             *(char **) p = lower;

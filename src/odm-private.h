@@ -272,6 +272,10 @@ odm_fill_defaults (const odm_object_desc_t *d, void *base, int64_t now, bool ids
 
 /* ---- odm-validate.c */
 
+/* odm_lowercase, its copy taken from ARENA (NULL: bson_malloc). */
+char *
+odm_lowercase_in (odm_arena_t *arena, const char *s);
+
 /* The validator without the argument checks: pre-validate hooks, the field rules, the
  * schema's rules, the program's validators, into OUT (not initialised here). */
 bool

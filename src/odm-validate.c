@@ -342,7 +342,7 @@ odm_lowercase_inplace (char *s)
 }
 
 char *
-odm_lowercase (const char *s)
+odm_lowercase_in (odm_arena_t *arena, const char *s)
 {
    size_t n = 0, len;
    const char *p;
@@ -355,7 +355,7 @@ odm_lowercase (const char *s)
    for (p = s; (p = strstr (p, "\xC4\xB0")) != NULL; p += 2) {
       n++;
    }
-   r = bson_malloc (len + n + 1);
+   r = arena ? odm_arena_alloc (arena, len + n + 1, 1) : bson_malloc (len + n + 1);
    for (p = s, w = r; *p;) {
       if ((unsigned char) p[0] == 0xC4 && (unsigned char) p[1] == 0xB0) {
          memcpy (w, "i\xCC\x87", 3);
@@ -367,6 +367,12 @@ odm_lowercase (const char *s)
    *w = '\0';
    odm_lowercase_inplace (r);
    return r;
+}
+
+char *
+odm_lowercase (const char *s)
+{
+   return odm_lowercase_in (NULL, s);
 }
 
 bool
@@ -627,7 +633,6 @@ frame_text (const frame_t *fr, odm_path_t *out)
 
 static void validate_object (const odm_object_desc_t *d, const void *base, const frame_t *up, odm_violations_t *out);
 static void validate_field (const odm_field_t *f, const void *base, const frame_t *up, odm_violations_t *out);
-
 
 static void
 validate_value (const odm_field_t *f, const void *p, const frame_t *path, odm_violations_t *out)

@@ -648,27 +648,8 @@ START_TEST (test_arena_decode)
 }
 END_TEST
 
-/* DOC with KEY's value replaced by the document JSON, or by the string S. */
-static bson_t *
-with_value (const bson_t *doc, const char *key, const char *json, const char *s)
-{
-   bson_t *out = bson_new ();
-   bson_iter_t it;
-   bson_iter_init (&it, doc);
-   while (bson_iter_next (&it)) {
-      if (strcmp (bson_iter_key (&it), key) != 0) {
-         bson_append_iter (out, bson_iter_key (&it), -1, &it);
-      }
-   }
-   if (json) {
-      bson_t *sub = odm_test_json (json);
-      bson_append_document (out, key, -1, sub);
-      bson_destroy (sub);
-   } else {
-      bson_append_utf8 (out, key, -1, s, -1);
-   }
-   return out;
-}
+/* The clock of the prepares below: the fixtures' dates are valid then. */
+static const odm_prepare_opts_t arena_opts = {false, INT64_C (1767225600000), NULL};
 
 /* DOC prepared both ways, owning (odm_prepare) and in ARENA (odm_prepare_arena), at the
  * same time: the same answer, the same violations, the same bytes (the _ids each generates
@@ -677,7 +658,6 @@ static size_t
 prepare_both (const odm_schema_t *s, const bson_t *doc, odm_arena_t *arena, const char *name)
 {
    void *owned = bson_malloc0 (s->root->size), *in_arena = bson_malloc0 (s->root->size);
-   odm_prepare_opts_t opts = {false, INT64_C (1767225600000), NULL};
    odm_violations_t va, vb;
    bson_error_t err;
    bson_t a, b;
@@ -686,8 +666,8 @@ prepare_both (const odm_schema_t *s, const bson_t *doc, odm_arena_t *arena, cons
 
    ck_assert_msg (odm_from_bson (s, doc, owned, 0, &err), "%s: %s", name, err.message);
    ck_assert_msg (odm_from_bson_arena (s, doc, in_arena, 0, arena, &err), "%s: %s", name, err.message);
-   oka = odm_prepare (s, owned, &opts, &va);
-   okb = odm_prepare_arena (s, in_arena, arena, &opts, &vb);
+   oka = odm_prepare (s, owned, &arena_opts, &va);
+   okb = odm_prepare_arena (s, in_arena, arena, &arena_opts, &vb);
    ck_assert_msg (oka == okb, "%s: odm_prepare says %d, odm_prepare_arena %d", name, oka, okb);
    ck_assert_msg (va.count == vb.count, "%s: %zu violations, %zu in the arena", name, va.count, vb.count);
    for (k = 0; k < va.count; k++) {
@@ -709,6 +689,29 @@ prepare_both (const odm_schema_t *s, const bson_t *doc, odm_arena_t *arena, cons
    return count;
 }
 
+/* The heap allocations of odm_prepare_arena on valid DOC decoded into ARENA, reset first:
+ * its one block, grown by an earlier use of DOC, holds it all. */
+static size_t
+arena_prepare_heap_allocs (const odm_schema_t *s, const bson_t *doc, odm_arena_t *arena)
+{
+   bson_mem_vtable_t counting = {count_malloc, count_calloc, count_realloc, free, NULL, {0}};
+   void *doc_struct = bson_malloc0 (s->root->size);
+   odm_violations_t out;
+   size_t before, allocs;
+
+   odm_arena_reset (arena);
+   ck_assert (odm_from_bson_arena (s, doc, doc_struct, 0, arena, NULL));
+   bson_mem_set_vtable (&counting);
+   before = n_allocs;
+   ck_assert (odm_prepare_arena (s, doc_struct, arena, &arena_opts, &out));
+   allocs = n_allocs - before;
+   bson_mem_restore_vtable ();
+   odm_violations_cleanup (&out);
+   bson_free (doc_struct);
+   odm_arena_reset (arena);
+   return allocs;
+}
+
 /* odm_prepare_arena does what odm_prepare does, for every fixture and for the three places
  * the pre-save path makes new strings or values (a default, a lowercase that grows, a
  * mixed value rebuilt without its empty objects), taking them from the arena: no heap
@@ -721,41 +724,29 @@ START_TEST (test_arena_prepare)
    size_t n, i, v;
    odm_arena_t *arena = odm_arena_new (0);
    static const char *const variants[] = {"full", "min"};
-   bson_mem_vtable_t counting = {count_malloc, count_calloc, count_realloc, free, NULL, {0}};
-   odm_prepare_opts_t opts = {false, INT64_C (1767225600000), NULL};
    size_t valid = 0;
 
    schemas = odm_schemas (&n);
    for (i = 0; i < n; i++) {
       const odm_schema_t *s = schemas[i];
-      void *doc_struct = bson_malloc0 (s->root->size);
       for (v = 0; v < 2; v++) {
          char name[128];
          bson_t *doc;
-         odm_violations_t out;
-         size_t before, allocs;
+         size_t allocs;
          snprintf (name, sizeof name, "%s.%s.json", s->collection, variants[v]);
          doc = odm_test_load_json (name);
          if (!doc) {
             continue;
          }
          if (prepare_both (s, doc, arena, name) == 0) {
-            /* valid (at OPTS' time): nothing from the heap once one block holds it all */
-            odm_arena_reset (arena);
-            ck_assert (odm_from_bson_arena (s, doc, doc_struct, 0, arena, NULL));
-            bson_mem_set_vtable (&counting);
-            before = n_allocs;
-            ck_assert (odm_prepare_arena (s, doc_struct, arena, &opts, &out));
-            allocs = n_allocs - before;
-            bson_mem_restore_vtable ();
+            /* valid (at the prepares' time): nothing from the heap */
+            allocs = arena_prepare_heap_allocs (s, doc, arena);
             ck_assert_msg (allocs == 0, "%s: odm_prepare_arena made %zu heap allocations", name, allocs);
-            odm_violations_cleanup (&out);
             valid++;
          }
          odm_arena_reset (arena);
          bson_destroy (doc);
       }
-      bson_free (doc_struct);
    }
    ck_assert_uint_ge (valid, n); /* most fixtures are valid at OPTS' time */
 
@@ -764,25 +755,24 @@ START_TEST (test_arena_prepare)
    {
       const odm_schema_t *s = odm_schema_find ("users");
       bson_t *base = odm_test_load_json ("users.min.json");
-      bson_t *doc = with_value (base, "email", NULL, "\xC4\xB0NFO@EXAMPLE.COM");
+      bson_t *doc = odm_test_fixture_with ("users", "{\"email\": \"\xC4\xB0NFO@EXAMPLE.COM\"}");
       ck_assert (base && doc);
       prepare_both (s, base, arena, "users.min.json");
-      prepare_both (s, doc, arena, "users: email with U+0130");
+      ck_assert_uint_eq (prepare_both (s, doc, arena, "users: email with U+0130"), 0);
+      ck_assert_uint_eq (arena_prepare_heap_allocs (s, doc, arena), 0); /* the longer copy too */
       bson_destroy (doc);
       bson_destroy (base);
    }
    /* a mixed value that loses empty objects, and one that is left empty and dropped */
    {
       const odm_schema_t *s = odm_schema_find ("transactions");
-      bson_t *base = odm_test_load_json ("transactions.full.json");
-      bson_t *doc = with_value (base, "metadata", "{\"a\": {}, \"b\": {\"c\": {}, \"d\": [{}, 1]}, \"e\": \"kept\"}", NULL);
-      bson_t *empty = with_value (base, "metadata", "{\"a\": {\"b\": {}}}", NULL);
-      ck_assert (base && doc && empty);
+      bson_t *doc = odm_test_fixture_with ("transactions", "{\"metadata\": {\"a\": {}, \"b\": {\"c\": {}, "
+                                                           "\"d\": [{}, 1]}, \"e\": \"kept\"}}");
+      bson_t *empty = odm_test_fixture_with ("transactions", "{\"metadata\": {\"a\": {\"b\": {}}}}");
       prepare_both (s, doc, arena, "transactions: metadata with empty objects");
       prepare_both (s, empty, arena, "transactions: metadata left empty");
       bson_destroy (doc);
       bson_destroy (empty);
-      bson_destroy (base);
    }
    /* an array element without its _id: each prepare gives it one (same-ids.h) */
    {
@@ -814,17 +804,18 @@ END_TEST
 START_TEST (test_arena_growth)
 {
    const odm_schema_t *s = odm_schema_find ("chat_canvas_files");
-   bson_t *base = odm_test_load_json ("chat_canvas_files.full.json");
-   char *big = bson_malloc (100001);
+   char *big = bson_malloc (100001), *edits;
    bson_t *doc, a, b;
    void *owned = bson_malloc0 (s->root->size), *in_arena = bson_malloc0 (s->root->size);
    size_t round;
    odm_arena_t *arena = odm_arena_new (16);
    memset (big, 'x', 100000);
    big[100000] = '\0';
-   ck_assert (base != NULL);
-   doc = with_value (base, "content", NULL, big);
+   edits = bson_strdup_printf ("{\"content\": \"%s\"}", big);
+   doc = odm_test_fixture_with ("chat_canvas_files", edits);
+   bson_free (edits);
    ck_assert (odm_from_bson (s, doc, owned, 0, NULL));
+   ck_assert_uint_eq (strlen (((odm_chat_canvas_file_t *) owned)->content), 100000);
    ck_assert (odm_to_bson (s, owned, &a, NULL));
    for (round = 0; round < 3; round++) { /* a fresh arena, then after resets (one block) */
       ck_assert (odm_from_bson_arena (s, doc, in_arena, 0, arena, NULL));
@@ -840,7 +831,6 @@ START_TEST (test_arena_growth)
    bson_free (in_arena);
    bson_free (big);
    bson_destroy (doc);
-   bson_destroy (base);
 }
 END_TEST
 
